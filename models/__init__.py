@@ -1,0 +1,1 @@
+"""Event contracts: one typed record per event, shared by producers, agents, API and tests."""
