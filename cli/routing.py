@@ -1,0 +1,210 @@
+"""``hotline routing …``: route one appeal, check and re-derive the catalogue, evaluate routing."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from config.data import DATA_DIR
+from routing.catalogue import CatalogueError, load_catalogue
+from routing.department_names import find_mentions, mine_names, normalise_name
+from routing.dispatch import Router
+from routing.evaluation import (
+    SPLITS,
+    classify_cases,
+    evaluate,
+    load_replies,
+    select,
+)
+
+app = typer.Typer(
+    help="Routing (派单): dispatch catalogue, routing decisions and their evaluation.",
+    no_args_is_help=True,
+)
+
+CatalogueOption = Annotated[
+    Path | None,
+    typer.Option("--catalogue", help="Catalogue TOML (default: $HOTLINE_ROUTING_CATALOGUE)."),
+]
+RepliesOption = Annotated[
+    Path | None, typer.Option("--replies", help="replies.csv (default: $HOTLINE_DATA_DIR).")
+]
+
+
+def _catalogue(path: Path | None):
+    try:
+        return load_catalogue(path)
+    except CatalogueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=False)
+
+
+@app.command("route")
+def route_command(
+    title: Annotated[str, typer.Argument(help="Appeal title (留言主题).")],
+    content: Annotated[str, typer.Argument(help="Appeal text (留言详情).")] = "",
+    category: Annotated[str | None, typer.Option(help="First-level category, if known.")] = None,
+    subcategory: Annotated[str | None, typer.Option(help="Second-level category.")] = None,
+    district: Annotated[
+        str | None, typer.Option(help="District as intake stores it, e.g. A市A3区.")
+    ] = None,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Route one appeal and print the decision as JSON (for operators checking a rule)."""
+    router = Router(_catalogue(catalogue))
+    decision = router.route(title, content, category, subcategory, district)
+    typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command("catalogue-check")
+def catalogue_check(catalogue: CatalogueOption = None) -> None:
+    """Validate the catalogue; list every problem, or print its size as JSON."""
+    cat = _catalogue(catalogue)
+    kinds = Counter(d.kind for d in cat.departments)
+    typer.echo(
+        _json(
+            {
+                "ok": True,
+                "departments": len(cat.departments),
+                "kinds": len(cat.kinds),
+                "rules": len(cat.rules),
+                "units": len(cat.units),
+                "streets": kinds["jd"],
+            }
+        )
+    )
+
+
+@app.command("catalogue-build")
+def catalogue_build(
+    replies: RepliesOption = None,
+    catalogue: CatalogueOption = None,
+    min_count: Annotated[int, typer.Option(help="Only list names seen this often.")] = 3,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the full mined list here (JSON).")
+    ] = None,
+) -> None:
+    """Re-derive the departments named in the official replies and compare with the catalogue.
+
+    Mines every department-like name from replies.csv (names ending in 局/委/办/中心/大队/
+    街道办事处/公司 …), normalises it to a catalogue kind through the kinds' aliases, and
+    lists names the catalogue cannot normalise (candidates for new aliases or kinds) and
+    A市 departments the replies name that have no catalogue entry. The committed catalogue
+    stays the source of truth: this command only reports.
+    """
+    cat = _catalogue(catalogue)
+    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    mined = mine_names(tqdm((c.reply for c in cases), total=len(cases), desc="mining"))
+    unknown = {n: k for n, k in mined.most_common() if k >= min_count and not normalise_name(n, cat)}
+    # Named units of the centre's city: which concrete departments occur, and are they listed?
+    unit_re = re.compile(r"^([A-Z]\d{1,2}[区县市]|[A-Z]市)")
+    occurring: Counter[tuple[str, str]] = Counter()
+    for case in cases:
+        for m in find_mentions(case.reply, cat):
+            if m.unit and cat.unit(m.unit) and m.kind != "jd":
+                occurring[(m.unit, m.kind)] += 1
+    missing = {
+        f"{u}/{k}": n for (u, k), n in occurring.most_common() if cat.find(k, u) is None
+    }
+    typer.echo(f"{len(mined)} distinct names mined from {len(cases)} replies")
+    typer.echo(f"not normalised (>= {min_count} mentions), candidates for aliases:")
+    for name, n in list(unknown.items())[:60]:
+        typer.echo(f"  {n:5d}  {name}")
+    typer.echo("A市 departments named in replies but missing from the catalogue:")
+    for key, n in missing.items():
+        typer.echo(f"  {n:5d}  {key}")
+    if out is not None:
+        out.write_text(
+            _json(
+                {
+                    "names": [
+                        {"name": n, "count": k, "kind": normalise_name(n, cat)}
+                        for n, k in mined.most_common()
+                        if k >= min_count
+                    ],
+                    "occurring": [
+                        {"unit": u, "kind": k, "count": n, "in_catalogue": bool(cat.find(k, u))}
+                        for (u, k), n in occurring.most_common()
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+    named = sum(1 for n in mined if unit_re.match(n))
+    typer.echo(
+        _json(
+            {
+                "replies": len(cases),
+                "distinct_names": len(mined),
+                "names_with_unit": named,
+                "unnormalised_frequent": len(unknown),
+                "occurring_city_departments": len(occurring),
+                "missing_from_catalogue": len(missing),
+            }
+        )
+    )
+
+
+@app.command("route-eval")
+def route_eval(
+    replies: RepliesOption = None,
+    catalogue: CatalogueOption = None,
+    split: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Splits to report, any of {SPLITS}; default: test, dev and all."),
+    ] = None,
+    classifier: Annotated[
+        bool, typer.Option(help="Also route with the understand classifier's categories.")
+    ] = True,
+) -> None:
+    """Compare each appeal's lead department with the department its official reply names.
+
+    Population: appeals placed in the centre's city with a department named in the reply.
+    Rules were tuned on the ``dev`` half only; ``test`` is the held-out figure. Prints
+    per-split accuracy, then one JSON summary as the last line of stdout.
+    """
+    router = Router(_catalogue(catalogue))
+    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    splits = split or ["test", "dev", "all"]
+    for s in splits:
+        if s not in SPLITS:
+            raise typer.BadParameter(f"unknown split {s!r}; choose from {SPLITS}")
+    classifications, note = (None, "disabled (--no-classifier)")
+    if classifier:
+        classifications, note = classify_cases(cases)
+    by_id = dict(zip((c.id for c in cases), classifications or [], strict=False))
+    summary: dict[str, object] = {"classifier": note}
+    for s in splits:
+        chosen = select(cases, s)
+        report = evaluate(
+            chosen,
+            router,
+            [by_id[c.id] for c in chosen] if classifications else None,
+            progress=lambda it, s=s: tqdm(it, desc=f"routing {s}", leave=False),
+            split=s,
+        )
+        report.classifier_note = note
+        result = report.summary()
+        kw = result["keywords_and_district"]
+        line = (
+            f"{s:>4}: scored {kw['scored']} of {report.cases} "
+            f"(other city/no place {report.out_of_area}, no department in reply "
+            f"{report.no_reference}) | kind {kw['kind_accuracy']} | unit {kw['unit_accuracy']}"
+            f" | dispatch target {kw['dispatch_target_accuracy']}"
+        )
+        if report.with_classifier is not None:
+            wc = report.with_classifier.summary()
+            line += f" | with classifier: kind {wc['kind_accuracy']} unit {wc['unit_accuracy']}"
+        typer.echo(line)
+        summary[s] = result
+    typer.echo(_json(summary))

@@ -1,0 +1,37 @@
+"""Intake limits and behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config.env import int_setting, setting
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Validation limits, WeChat session window and the contact-reference secret."""
+
+    max_content_chars: int = field(
+        default_factory=lambda: int_setting("MAX_CONTENT_CHARS", 20_000, "Longer appeal text is dead-lettered (OVERSIZED)")
+    )
+    max_future_skew_s: int = field(
+        default_factory=lambda: int_setting(
+            "MAX_FUTURE_SKEW_S", 600, "A timestamp further than this in the future is dead-lettered"
+        )
+    )
+    wechat_window_s: int = field(
+        default_factory=lambda: int_setting(
+            "WECHAT_WINDOW_S", 600, "Consecutive WeChat messages of one user within this gap form one appeal"
+        )
+    )
+    wechat_idle_flush_s: int = field(
+        default_factory=lambda: int_setting(
+            "WECHAT_IDLE_FLUSH_S", 600, "Close a WeChat session after this long without a new message (wall clock)"
+        )
+    )
+    contact_secret: str = field(
+        default_factory=lambda: setting(
+            "CONTACT_SECRET", "change-me", "HMAC key for opaque contact references; set a real secret in production"
+        )
+    )
+    timezone: str = field(default_factory=lambda: setting("TIMEZONE", "Asia/Shanghai", "Local time zone of the centre"))

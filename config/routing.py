@@ -1,0 +1,31 @@
+"""Settings of the routing step (派单): where the dispatch catalogue lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import float_setting, setting
+
+#: The catalogue shipped with the package; deployments point HOTLINE_ROUTING_CATALOGUE at their own.
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "routing" / "data" / "catalogue.toml"
+
+CATALOGUE_PATH = Path(
+    setting(
+        "ROUTING_CATALOGUE",
+        str(DEFAULT_CATALOGUE),
+        "Dispatch catalogue (派单目录, TOML): departments, kinds and routing rules",
+    )
+)
+
+#: Below this classifier confidence the category is ignored and routing relies on keywords
+#: and district only: a wrong category would push the appeal to the wrong department.
+MIN_CATEGORY_CONFIDENCE = float_setting(
+    "ROUTING_MIN_CATEGORY_CONFIDENCE",
+    0.5,
+    "Classifier confidence below which routing ignores the predicted category",
+)
+
+#: Prefix of the per-department assignment topics: ``assign.<department code>``.
+TOPIC_PREFIX = setting(
+    "ROUTING_TOPIC_PREFIX", "assign.", "Prefix of per-department assignment topics"
+)

@@ -1,0 +1,37 @@
+"""The faust worker: app id, broker, topic names and partitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config.env import int_setting, setting
+from config.stack import StackSettings
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Worker settings; ``topic_prefix`` lets tests and benchmarks run in isolation."""
+
+    app_id: str = field(default_factory=lambda: setting("APP_ID", "hotline12345", "faust app id (consumer group, changelog names)"))
+    broker: str = field(
+        default_factory=lambda: setting(
+            "KAFKA_BOOTSTRAP", StackSettings().kafka_bootstrap, "Kafka bootstrap servers (host:port[,host:port])"
+        )
+    )
+    redis_url: str = field(
+        default_factory=lambda: setting(
+            "REDIS_URL",
+            f"redis://{StackSettings().redis_host}:{StackSettings().redis_port}/0",
+            "Redis URL for SLA clocks and the contact store",
+        )
+    )
+    topic_prefix: str = field(default_factory=lambda: setting("TOPIC_PREFIX", "", "Prefix for every topic name"))
+    partitions: int = field(
+        default_factory=lambda: int_setting("PARTITIONS", 4, "Partitions of the topics the worker creates")
+    )
+    web_port: int = field(default_factory=lambda: int_setting("WEB_PORT", 6066, "faust web port (0 disables it)"))
+    batch_size: int = field(default_factory=lambda: int_setting("BATCH_SIZE", 500, "Max records an agent handles per batch"))
+
+    def topic(self, name: str) -> str:
+        """Full topic name for ``name``."""
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,1 @@
+"""The restricted contact store: real contact details, reachable only by contact reference."""

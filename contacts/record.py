@@ -1,0 +1,25 @@
+"""What the restricted contact store keeps for one citizen reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Contact:
+    """Real contact details behind an opaque ``ref``; never published to a topic."""
+
+    ref: str
+    channel: str
+    identity: str  # caller number, mailbox user id or WeChat openid
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    # personal numbers found (and masked) in the appeal text, per appeal id
+    found_in_text: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, str]:
+        """Flat string fields for a Redis hash (empty values left out)."""
+        values = {"channel": self.channel, "identity": self.identity, "name": self.name,
+                  "phone": self.phone, "email": self.email}  # fmt: skip
+        return {k: v for k, v in values.items() if v}

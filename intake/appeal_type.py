@@ -1,0 +1,28 @@
+"""Infer the appeal type (诉求类型) where a channel does not record it."""
+
+from __future__ import annotations
+
+from models.appeal import APPEAL_TYPES
+
+# checked in order: a report (举报) or complaint is more specific than a question
+_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("举报", ("举报", "检举", "揭发")),
+    ("投诉", ("投诉", "不满", "强烈要求", "严重影响", "扰民")),
+    ("建议", ("建议", "希望能", "提议", "意见")),
+    ("咨询", ("咨询", "请问", "询问", "是否", "能否", "可不可以", "如何", "怎么", "吗？", "吗?")),
+)
+
+
+def infer_appeal_type(title: str, content: str) -> str:
+    """Pick 举报/投诉/建议/咨询 from cue words in the title first, then the text; else 求助."""
+    for text in (title, content[:300]):
+        for kind, cues in _CUES:
+            if any(cue in text for cue in cues):
+                return kind
+    return "求助"
+
+
+def normalise_appeal_type(value: str) -> str | None:
+    """Accept a recorded type (咨询/求助/投诉/举报/建议, optionally with 类); None if unknown."""
+    value = value.strip().removesuffix("类")
+    return value if value in APPEAL_TYPES else None

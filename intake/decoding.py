@@ -1,0 +1,49 @@
+"""Bytes to text: UTF-8 first, legacy GB18030/GBK where an old system sent it."""
+
+from __future__ import annotations
+
+import re
+
+from intake.errors import ErrorCode, IntakeError
+
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)[\"']")
+_LEGACY = {"gbk", "gb2312", "gb18030", "cp936"}
+
+
+def _looks_like_text(text: str) -> bool:
+    """GB18030 decodes many random byte strings; real text is mostly common characters."""
+    if not text:
+        return True
+    ok = sum(
+        1
+        for ch in text
+        if ch.isascii() or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+    )
+    return ok / len(text) >= 0.95
+
+
+def decode(data: bytes) -> str:
+    """Decode a raw record, honouring an XML declaration's encoding.
+
+    Raises :class:`IntakeError` (``UNDECODABLE``) when the bytes are neither valid UTF-8
+    nor plausible GB18030 text.
+    """
+    declared = _XML_ENCODING.match(data)
+    if declared and declared.group(1).decode().lower() in _LEGACY:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise IntakeError(ErrorCode.UNDECODABLE, f"declared {declared.group(1).decode()} but {exc.reason}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and _looks_like_text(text):
+            return text
+        raise IntakeError(
+            ErrorCode.UNDECODABLE,
+            f"not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) and not GB18030/GBK text",
+        ) from None

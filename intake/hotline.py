@@ -1,0 +1,45 @@
+"""12345 phone-hotline work orders (工单), JSON published by the call-centre system."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from config.intake import IntakeSettings
+from intake.appeal_type import normalise_appeal_type
+from intake.decoding import decode
+from intake.errors import ErrorCode, IntakeError
+from intake.fields import build
+from intake.normalise import AppealDraft, Normalised, finish
+from intake.timestamps import check_not_future, parse_local
+from models.appeal import APPEAL_TYPES, RawRef
+from models.raw import HotlineWorkOrder
+
+
+def parse(data: bytes) -> HotlineWorkOrder:
+    """Decode and validate one work order."""
+    try:
+        obj = orjson.loads(decode(data))
+    except orjson.JSONDecodeError as exc:
+        raise IntakeError(ErrorCode.BAD_JSON, f"work order is not JSON: {exc}") from None
+    return build(HotlineWorkOrder, obj, "work order")
+
+
+def normalise(order: HotlineWorkOrder, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
+    """Turn a work order into an appeal; the caller number goes to the contact store only."""
+    tz = ZoneInfo(settings.timezone)
+    start = check_not_future(parse_local(order.call_start, tz, "call_start"), now, settings.max_future_skew_s, "call_start")
+    end = parse_local(order.call_end, tz, "call_end")
+    if end < start:
+        raise IntakeError(ErrorCode.BAD_VALUE, f"call_end {order.call_end} is before call_start {order.call_start}")
+    kind = normalise_appeal_type(order.appeal_type)
+    if kind is None:
+        raise IntakeError(ErrorCode.BAD_VALUE, f"appeal_type {order.appeal_type!r} is not one of {'/'.join(APPEAL_TYPES)}")
+    draft = AppealDraft(
+        channel="hotline", source_id=order.ticket_no, received_at=start, appeal_type=kind,
+        title=order.title, content=order.content, identity=order.caller_number,
+        address=order.address, name=order.caller_name, phone=order.caller_number,
+    )  # fmt: skip
+    return finish(draft, raw, now, settings)

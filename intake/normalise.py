@@ -1,0 +1,79 @@
+"""Shared last step of every channel: mask, check and assemble the ``Appeal``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from config.intake import IntakeSettings
+from contacts.record import Contact
+from intake import pii
+from intake.errors import ErrorCode, IntakeError
+from intake.identity import appeal_id, contact_ref
+from models.appeal import Appeal, RawRef
+from routing.district import extract_district
+
+
+@dataclass
+class Normalised:
+    """An appeal safe to publish, and the contact details that must stay in the store."""
+
+    appeal: Appeal
+    contact: Contact
+
+
+@dataclass
+class AppealDraft:
+    """Channel-specific values, unmasked, ready for the shared checks."""
+
+    channel: str
+    source_id: str
+    received_at: datetime
+    appeal_type: str
+    title: str
+    content: str
+    identity: str
+    address: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    attachments: list[str] | None = None
+    contact_ref: str | None = None  # already known (WeChat sessions are keyed by it)
+
+
+def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
+    """Validate size and emptiness, mask personal data and build the appeal."""
+    content = draft.content.strip()
+    title = draft.title.strip()
+    if not content and not title:
+        raise IntakeError(ErrorCode.EMPTY_CONTENT, "the appeal has no title and no content")
+    if len(content) > settings.max_content_chars:
+        raise IntakeError(
+            ErrorCode.OVERSIZED, f"content has {len(content)} characters, limit {settings.max_content_chars}"
+        )
+    masked_title, masked_content = pii.mask(title), pii.mask(content)
+    masked_address = pii.mask(draft.address) if draft.address else None
+    aid = appeal_id(draft.channel, draft.source_id)
+    ref = draft.contact_ref or contact_ref(settings.contact_secret, draft.channel, draft.identity)
+    found = masked_title.found + masked_content.found + (masked_address.found if masked_address else [])
+    district = extract_district(draft.address, title, content)
+    appeal = Appeal(
+        appeal_id=aid,
+        channel=draft.channel,
+        source_id=draft.source_id,
+        received_at=draft.received_at,
+        appeal_type=draft.appeal_type,
+        title=masked_title.text or masked_content.text[:30],
+        content=masked_content.text or masked_title.text,
+        raw=raw,
+        ingested_at=now,
+        address=masked_address.text if masked_address else None,
+        district=district.name if district else None,
+        contact_ref=ref,
+        attachments=draft.attachments,
+    )
+    contact = Contact(
+        ref=ref, channel=draft.channel, identity=draft.identity, name=draft.name,
+        phone=draft.phone, email=draft.email, found_in_text={aid: found},
+    )  # fmt: skip
+    return Normalised(appeal, contact)

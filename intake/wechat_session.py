@@ -1,0 +1,59 @@
+"""Join consecutive WeChat messages of one user into one appeal (pure logic).
+
+A citizen typically sends several short messages ("你好", "我要投诉…", a location, a
+photo). Messages of one user whose ``CreateTime`` gaps stay within the window form one
+session; a larger gap, or no message for the idle period (wall clock), closes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from config.intake import IntakeSettings
+from intake.appeal_type import infer_appeal_type
+from intake.normalise import AppealDraft, Normalised, finish
+from models.wechat import WeChatPiece, WeChatSession
+
+
+def add_piece(
+    session: WeChatSession | None, piece: WeChatPiece, wall_now: float, window_s: int
+) -> tuple[WeChatSession, WeChatSession | None]:
+    """Add ``piece``; return (open session, session closed by this piece or None).
+
+    A piece whose ``msg_id`` is already in the session is a WeChat retry and changes nothing.
+    """
+    if session is not None and any(p.msg_id == piece.msg_id for p in session.pieces):
+        return session, None
+    if session is None:
+        return WeChatSession(contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now), None
+    last = max(p.create_time for p in session.pieces)
+    if piece.create_time - last > window_s:
+        fresh = WeChatSession(contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now)
+        return fresh, session
+    pieces = sorted([*session.pieces, piece], key=lambda p: (p.create_time, p.msg_id))
+    return WeChatSession(contact_ref=session.contact_ref, pieces=pieces, last_seen_wall=wall_now), None
+
+
+def is_idle(session: WeChatSession, wall_now: float, idle_s: int) -> bool:
+    """Whether no piece arrived for ``idle_s`` seconds of wall-clock time."""
+    return wall_now - session.last_seen_wall >= idle_s
+
+
+def close(session: WeChatSession, now: datetime, settings: IntakeSettings) -> Normalised:
+    """Build the appeal of a closed session (raises IntakeError, e.g. only pictures)."""
+    first = session.pieces[0]
+    texts = [p.text for p in session.pieces if p.text]
+    content = "\n".join(texts)
+    labels = [p.label for p in session.pieces if p.label]
+    media = [p.media_id for p in session.pieces if p.media_id]
+    title = texts[0][:30] if texts else ""
+    draft = AppealDraft(
+        channel="wechat", source_id=first.msg_id,
+        received_at=datetime.fromtimestamp(first.create_time, ZoneInfo(settings.timezone)),
+        appeal_type=infer_appeal_type(title, content), title=title, content=content,
+        identity=session.contact_ref, address=labels[-1] if labels else None,
+        attachments=media or None, contact_ref=session.contact_ref,
+    )  # fmt: skip
+    # the sender's openid went to the contact store when each piece arrived
+    return finish(draft, first.raw, now, settings)

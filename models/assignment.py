@@ -1,0 +1,61 @@
+"""The assignment event: one appeal handed to one lead department (派单).
+
+Each routing of an appeal is a *hop*: hop 1 is the first dispatch, a department sending
+the appeal back (退单) and the centre re-routing it makes hop 2, and so on. The stream puts
+every assignment on the lead department's topic ``assign.<lead_code>``.
+
+Records here avoid ``from __future__ import annotations``: faust reads the annotations
+at class creation to coerce nested records and datetimes.
+"""
+
+from datetime import datetime
+
+import faust
+
+SCHEMA_VERSION = 1
+
+
+def assignment_id_for(appeal_id: str, hop: int) -> str:
+    """Deterministic id, so re-processing the same appeal and hop gives the same event."""
+    return f"{appeal_id}#{hop}"
+
+
+class AssistingDepartment(faust.Record, serializer="json", include_metadata=False):
+    """A department that assists (协办) the lead department."""
+
+    code: str
+    name: str
+
+
+class Assignment(
+    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
+):
+    """Who leads an appeal, who assists, and which catalogue rule decided it.
+
+    ``confidence`` is the routing confidence (0 for fallback decisions, which the centre's
+    dispatchers should review); ``category_confidence`` is the classifier's, if any.
+    ``assigned_at`` must be timezone-aware (Asia/Shanghai in production).
+    """
+
+    appeal_id: str
+    assignment_id: str
+    hop: int
+    lead_code: str
+    lead_name: str
+    rule_id: str
+    rule_explanation: str
+    confidence: float
+    fallback: bool
+    assigned_at: datetime
+    category: str | None = None
+    subcategory: str | None = None
+    category_confidence: float | None = None
+    assisting: list[AssistingDepartment] | None = None
+    district: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.hop < 1:
+            raise ValueError(f"hop must be >= 1, got {self.hop}")
+        if self.assigned_at.tzinfo is None or self.assigned_at.utcoffset() is None:
+            raise ValueError("assigned_at must be timezone-aware")

@@ -1,0 +1,186 @@
+"""Find and normalise department names in free text, chiefly the official replies (答复意见).
+
+Replies name departments in many ways: ``A2区住建局``, ``市住房和城乡建设局``,
+``县城管执法大队``, ``泉塘街道办事处``, or only ``我局``. Two tools live here:
+
+* :func:`find_mentions` recognises the names the catalogue knows (every kind's aliases),
+  with the administrative level the prefix gives (``A7县`` / ``市`` / ``区`` / ``西地省``);
+* :func:`mine_names` is the open-ended miner behind ``catalogue-build``: every token that
+  looks like a department name (ends in 局/委/办/中心/大队/街道办事处/公司 …), so a curator can
+  spot names the catalogue does not know yet.
+
+:func:`principal_department` defines which mention counts as *the* handling department of
+a reply for the routing evaluation; its docstring is the definition.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from routing.catalogue import GOVERNMENT_KIND, STREET_KIND, Catalogue
+
+#: What may stand right before a department name and tells its level. Longest first:
+#: ``A8县市`` occurs because the masking kept the county's later upgrade to a city.
+_PREFIX = re.compile(r"(西地省|[A-Z]\d{1,2}[区县市]市?|[A-Z]市|省|市|区|县)$")
+#: Document titles are quoted, not handled: 《A市住房公积金管理办法》.
+_QUOTED = re.compile(r"《[^《》]{0,80}》")
+#: A reply that ends with a signature: department name, optional spaces, then the date.
+_SIGNATURE_TAIL = re.compile(r"\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*$")
+#: How far from the end of the reply a mention may start and still be the signature.
+_SIGNATURE_WINDOW = 40
+#: Words around a name that show the department acting on the appeal (经A2区住建局调查,
+#: 转A7县教育局办理, 城管局执法队员…), as opposed to being cited or merely mentioned.
+_CUE_BEFORE = re.compile(r"(?:经|由|(?<![根依])据|转|转交|交|委托|请|联系|向)$")
+_CUE_AFTER = re.compile(
+    r"(?:调查|核实|了解|核查|接到|收到|高度重视|执法|工作人员|立即|派|组织|负责|回复|答复|"
+    r"现场|已|将|会同|联合|及时|迅速|多次|对此)"
+)
+#: Open-ended miner: a prefix, then 1–14 CJK characters ending in an organisation suffix.
+_ORG_NAME = re.compile(
+    r"((?:西地省|[A-Z]\d{0,2}[市区县]|[市区县])?"
+    r"[\u4e00-\u9fa5]{1,14}?"
+    r"(?:街道办事处|镇人民政府|乡人民政府|人民政府|委员会|办公室|管理局|分局|局|委|厅|中心|"
+    r"支队|大队|中队|派出所|公司|集团))"
+)
+#: Leading words the miner's lazy match drags in; stripped before counting.
+_MINED_NOISE = re.compile(r"^(?:经|由|向|到|请|与|和|及|对|将|已|转|交|的|在|据|根据|联系|咨询)+")
+#: Self references (我局, 本中心, 该公司 …) name no department.
+_SELF = re.compile(r"(?:我|本|该|贵|你|您|此|其)[\u4e00-\u9fa5]{0,2}$")
+
+
+@dataclass(frozen=True)
+class DepartmentMention:
+    """A department name recognised in a text.
+
+    ``level`` is ``"district"`` / ``"city"`` / ``"province"`` / ``"street"`` when the text
+    says so, else ``None``. ``unit`` is the named unit (``A7县``, ``A市``, ``B市``) when
+    the prefix names one; a bare ``市`` / ``区`` / ``县`` prefix gives only the level.
+    """
+
+    text: str
+    kind: str
+    level: str | None
+    unit: str | None
+    #: Span of ``text`` (prefix included) in the searched text.
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=8)
+def _alias_pattern(catalogue: Catalogue) -> tuple[re.Pattern[str], dict[str, str]]:
+    alias_kind: dict[str, str] = {}
+    for kind in catalogue.kinds.values():
+        for alias in kind.aliases:
+            alias_kind.setdefault(alias, kind.key)
+    # Longest alias first so 城乡建设行政执法大队 wins over 城乡建设局-like prefixes.
+    ordered = sorted(alias_kind, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))), alias_kind
+
+
+def find_mentions(text: str, catalogue: Catalogue) -> list[DepartmentMention]:
+    """Every catalogue-known department name in ``text``, in order of appearance.
+
+    Names inside 《…》 (titles of documents being cited) are skipped.
+    """
+    if not text:
+        return []
+    pattern, alias_kind = _alias_pattern(catalogue)
+    blanked = _QUOTED.sub(lambda m: "＿" * len(m.group()), text)
+    mentions = []
+    for m in pattern.finditer(blanked):
+        kind = alias_kind[m.group()]
+        before = blanked[max(0, m.start() - 8) : m.start()]
+        level, unit = None, None
+        if prefix := _PREFIX.search(before):
+            p = prefix.group(1)
+            if p in ("西地省", "省"):
+                level = "province"
+            elif p in ("市", "区", "县"):
+                level = "city" if p == "市" else "district"
+            elif re.fullmatch(r"[A-Z]市", p):
+                level, unit = "city", p
+            else:
+                level, unit = "district", p[:-1] if p.endswith("市市") or p[-2:] == "县市" else p
+        if kind == STREET_KIND:
+            level = "street"
+        mentions.append(
+            DepartmentMention(
+                text=(prefix.group(1) if prefix else "") + m.group(),
+                kind=kind,
+                level=level,
+                unit=unit,
+                start=m.start() - (len(prefix.group(1)) if prefix else 0),
+                end=m.end(),
+            )
+        )
+    return mentions
+
+
+def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention | None:
+    """The department a reply shows as handling the appeal, or ``None`` if it names none.
+
+    Definition used by the routing evaluation:
+
+    Mentions that never handle a local appeal are skipped everywhere: province-level
+    bodies (``西地省教育厅`` sets policy), the city government (``A市人民政府`` issues the
+    documents replies cite) and the 12345 centre or 政务中心 (they forward, not handle).
+
+    1. a reply that ends with a department's signature (``…A7县城市管理和行政执法局
+       2013年9月5日``) was written by that department: it is the principal;
+    2. otherwise the first department named with a handling cue around it (``经…调查``,
+       ``转…办理``, ``…执法人员``, ``…已``), else simply the first one named; names
+       inside 《…》 (cited documents) never count;
+    3. replies naming no department (``我局``, ``我们``) give ``None`` and are left out of
+       the evaluation rather than guessed.
+    """
+    mentions = [m for m in find_mentions(reply, catalogue) if _can_handle(m, catalogue)]
+    if not mentions:
+        return None
+    tail = len(_SIGNATURE_TAIL.sub("", reply))
+    signed = [m for m in mentions if m.start >= tail - _SIGNATURE_WINDOW]
+    if signed and tail - signed[-1].end <= 2:
+        return signed[-1]
+    for m in mentions:
+        if _CUE_BEFORE.search(reply[max(0, m.start - 4) : m.start]) or _CUE_AFTER.match(
+            reply, m.end
+        ):
+            return m
+    return mentions[0]
+
+
+def _can_handle(mention: DepartmentMention, catalogue: Catalogue) -> bool:
+    if mention.level == "province" or mention.kind == catalogue.centre_department.kind:
+        return False
+    return not (mention.kind == GOVERNMENT_KIND and mention.level == "city")
+
+
+def normalise_name(name: str, catalogue: Catalogue) -> str | None:
+    """The kind key (``zjj`` …) a single department name stands for, or ``None``.
+
+    ``A2区住建局`` and ``A2区住房和城乡建设局`` both give ``zjj``: the longest alias
+    found at the end of the name decides.
+    """
+    _, alias_kind = _alias_pattern(catalogue)
+    for alias in sorted(alias_kind, key=len, reverse=True):
+        if name.endswith(alias):
+            return alias_kind[alias]
+    return None
+
+
+def mine_names(texts: Iterable[str]) -> Counter[str]:
+    """Count every token that looks like a department name in ``texts`` (open-ended).
+
+    Self references (我局, 该公司) are dropped and leading function words (经, 由, 根据 …)
+    stripped, so the counts can be read as "how often replies name this department".
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for m in _ORG_NAME.finditer(_QUOTED.sub(" ", text or "")):
+            name = _MINED_NOISE.sub("", m.group(1))
+            if len(name) >= 3 and not _SELF.search(name):
+                counts[name] += 1
+    return counts

@@ -1,0 +1,287 @@
+"""Routing decisions (派单): which department leads an appeal, who assists, and why.
+
+Pure logic over the dispatch catalogue: no Kafka, no Redis, no model. Every decision names
+the rule that fired and explains it in words staff read, so a wrong dispatch can be traced
+to a catalogue line and fixed there.
+
+How a decision is made:
+
+1. The district comes from the caller or, if missing, from the title and content.
+2. Every rule is scored: +3 per keyword in the title, +1 per keyword only in the content,
+   +2 when the (confident enough) category is one of the rule's categories, +2 more for a
+   matching subcategory. The best score wins; ties go to the rule listed first.
+3. The rule's lead kind is resolved in the appeal's district (``level = "district"``) or
+   the city (``level = "city"``); a district without that kind falls back to the city's.
+4. No rule scoring → the district government (属地兜底), or the 12345 centre itself when
+   the district is unknown (人工派单); appeals about another city go to the centre for
+   transfer (转办). These decisions are marked ``fallback``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config.routing import MIN_CATEGORY_CONFIDENCE
+from routing.catalogue import (
+    FALLBACK_RULE_ID,
+    GOVERNMENT_KIND,
+    STREET_KIND,
+    Catalogue,
+    Department,
+    Rule,
+    load_catalogue,
+)
+from routing.district import District, extract_district
+
+#: Rule id of decisions for appeals about a city the centre does not serve.
+OUT_OF_AREA_RULE_ID = "out-of-area"
+TITLE_WEIGHT = 3
+CONTENT_WEIGHT = 1
+CATEGORY_WEIGHT = 2
+SUBCATEGORY_WEIGHT = 2
+#: Only the start of long contents is searched for keywords: the problem is stated first,
+#: long tails quote laws and earlier correspondence that mention every department's words.
+CONTENT_CHARS = 600
+#: At most this many content-only keywords count per rule: a long story brushes against
+#: many rules' vocabulary, the title and the first hits say what the appeal is about.
+MAX_CONTENT_HITS = 3
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where one appeal goes and why.
+
+    ``confidence`` is a heuristic in [0, 1] from the winning score and its margin over the
+    runner-up (not a calibrated probability); 0 for fallback decisions.
+    """
+
+    lead: Department
+    assisting: tuple[Department, ...]
+    district: District | None
+    rule_id: str
+    rule_name: str
+    explanation: str
+    confidence: float
+    fallback: bool
+    matched_keywords: tuple[str, ...] = field(default=())
+
+    @property
+    def lead_code(self) -> str:
+        """Code of the lead department (its topic is ``assign.<code>``)."""
+        return self.lead.code
+
+    @property
+    def lead_name(self) -> str:
+        """Chinese name of the lead department."""
+        return self.lead.name
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready form for CLIs and logs."""
+        return {
+            "lead": {"code": self.lead.code, "name": self.lead.name},
+            "assisting": [{"code": d.code, "name": d.name} for d in self.assisting],
+            "district": self.district.name if self.district else None,
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "explanation": self.explanation,
+            "confidence": round(self.confidence, 3),
+            "fallback": self.fallback,
+            "matched_keywords": list(self.matched_keywords),
+        }
+
+
+@dataclass(frozen=True)
+class _Score:
+    rule: Rule
+    score: int
+    keywords: tuple[str, ...]
+
+
+class Router:
+    """Routes appeals with one catalogue; build once, call :meth:`route` per appeal."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def route(
+        self,
+        title: str,
+        content: str,
+        category: str | None = None,
+        subcategory: str | None = None,
+        district: District | str | None = None,
+        *,
+        category_confidence: float | None = None,
+    ) -> RoutingDecision:
+        """Decide lead and assisting departments for one appeal; never raises on bad text.
+
+        ``district`` may be a :class:`District`, a district string as the intake stores it
+        (``"A市A3区"``) or ``None`` (then found in title and content). A category whose
+        ``category_confidence`` is below ``HOTLINE_ROUTING_MIN_CATEGORY_CONFIDENCE`` is
+        ignored: keywords and district decide alone.
+        """
+        title, content = title or "", content or ""
+        place = self._district(title, content, district)
+        if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
+            category, subcategory = None, None
+
+        if place is not None and self.catalogue.unit(place.city) is None:
+            return self._out_of_area(place)
+
+        scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
+        if not scores:
+            return self._fallback(place, title + content)
+        best = scores[0]
+        runner_up = scores[1].score if len(scores) > 1 else 0
+        lead = self._resolve(best.rule.lead, best.rule.level, place)
+        if lead is None:
+            return self._fallback(place, title + content)
+        return RoutingDecision(
+            lead=lead,
+            assisting=self._assisting(best.rule, lead, place, title + content),
+            district=place,
+            rule_id=best.rule.id,
+            rule_name=best.rule.name,
+            explanation=best.rule.explanation,
+            confidence=best.score / (best.score + runner_up + 1),
+            fallback=False,
+            matched_keywords=best.keywords,
+        )
+
+    def _district(self, title: str, content: str, given: District | str | None) -> District | None:
+        if isinstance(given, District):
+            return given
+        if isinstance(given, str) and given:
+            return extract_district(given) or extract_district(title, content)
+        return extract_district(title, content)
+
+    def _scores(
+        self, title: str, content: str, category: str | None, subcategory: str | None
+    ) -> list[_Score]:
+        scores = []
+        for rule in self.catalogue.rules:
+            score, hits, content_hits = 0, [], 0
+            # Longest keywords first, and a keyword inside one already matched is not
+            # counted again: 乱收费 in a title is one piece of evidence, not 乱收费 + 收费.
+            for word in sorted(rule.keywords, key=len, reverse=True):
+                if any(word in longer for longer in hits):
+                    continue
+                if word in title:
+                    score += TITLE_WEIGHT
+                    hits.append(word)
+                elif word in content and content_hits < MAX_CONTENT_HITS:
+                    score += CONTENT_WEIGHT
+                    content_hits += 1
+                    hits.append(word)
+            if category and category in rule.categories:
+                score += CATEGORY_WEIGHT
+            if subcategory and subcategory in rule.subcategories:
+                score += SUBCATEGORY_WEIGHT
+            if score:
+                scores.append(_Score(rule, score, tuple(hits)))
+        # sorted() is stable: equal scores keep catalogue order, the documented tie-break.
+        return sorted(scores, key=lambda s: -s.score)
+
+    def _resolve(self, kind: str, level: str, place: District | None) -> Department | None:
+        city = self.catalogue.city
+        if level == "district" and place is not None and place.district:
+            found = self.catalogue.find(kind, place.district)
+            if found is not None:
+                return found
+        return self.catalogue.find(kind, city)
+
+    def _assisting(
+        self, rule: Rule, lead: Department, place: District | None, text: str
+    ) -> tuple[Department, ...]:
+        found: list[Department] = []
+        for kind in rule.assist:
+            if kind == STREET_KIND:
+                dept = self._street(place, text)
+            else:
+                dept = self._resolve(kind, "district", place)
+            if dept is not None and dept != lead and dept not in found:
+                found.append(dept)
+        return tuple(found)
+
+    def _street(self, place: District | None, text: str) -> Department | None:
+        """The street or town of the appeal's district the text names, if any."""
+        if place is None or not place.district:
+            return None
+        for street in self.catalogue.streets(place.district):
+            # 泉塘街道 is also written 泉塘街道办事处 or plain 泉塘; the full place name is
+            # required so a village called 泉塘 is not taken for the street.
+            if street.place and street.place in text:
+                return street
+        return None
+
+    def _fallback(self, place: District | None, text: str) -> RoutingDecision:
+        gov = None
+        if place is not None and place.district:
+            gov = self.catalogue.find(GOVERNMENT_KIND, place.district)
+        if gov is not None:
+            street = self._street(place, text)
+            return RoutingDecision(
+                lead=gov,
+                assisting=(street,) if street else (),
+                district=place,
+                rule_id=FALLBACK_RULE_ID,
+                rule_name="属地兜底",
+                explanation=f"无派单规则覆盖，按属地由{gov.name}办理或转所属街道、部门",
+                confidence=0.0,
+                fallback=True,
+            )
+        centre = self.catalogue.centre_department
+        return RoutingDecision(
+            lead=centre,
+            assisting=(),
+            district=place,
+            rule_id=FALLBACK_RULE_ID,
+            rule_name="人工派单",
+            explanation=f"无派单规则覆盖且区县不明，由{centre.name}人工派单",
+            confidence=0.0,
+            fallback=True,
+        )
+
+    def _out_of_area(self, place: District) -> RoutingDecision:
+        centre = self.catalogue.centre_department
+        return RoutingDecision(
+            lead=centre,
+            assisting=(),
+            district=place,
+            rule_id=OUT_OF_AREA_RULE_ID,
+            rule_name="外市转办",
+            explanation=f"诉求涉及{place.name}，不属本市辖区，由{centre.name}转办{place.city}",
+            confidence=0.0,
+            fallback=True,
+        )
+
+
+_default_router: Router | None = None
+
+
+def default_router() -> Router:
+    """The router over the configured catalogue (loaded and validated once)."""
+    global _default_router
+    if _default_router is None:
+        _default_router = Router(load_catalogue())
+    return _default_router
+
+
+def route(
+    title: str,
+    content: str,
+    category: str | None = None,
+    subcategory: str | None = None,
+    district: District | str | None = None,
+    *,
+    category_confidence: float | None = None,
+) -> RoutingDecision:
+    """Route one appeal with the configured catalogue; see :meth:`Router.route`."""
+    return default_router().route(
+        title,
+        content,
+        category,
+        subcategory,
+        district,
+        category_confidence=category_confidence,
+    )

@@ -1,0 +1,1 @@
+"""Sample traffic for demos, tests and benchmarks, derived from the shared real appeals."""

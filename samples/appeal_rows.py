@@ -1,0 +1,38 @@
+"""Read the shared appeals CSV files (UTF-8, header row) as plain rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.data import DATA_DIR
+
+
+@dataclass(frozen=True)
+class AppealRow:
+    """One real appeal: id, subject (may be empty), detail, time text (may be empty)."""
+
+    id: str
+    subject: str
+    detail: str
+    time: str
+    user: str = ""
+    label: str = ""
+
+
+def read_rows(path: Path | None = None, limit: int | None = None) -> Iterator[AppealRow]:
+    """Rows of ``appeals_labelled.csv`` (or any CSV with subject/detail columns)."""
+    path = path or DATA_DIR / "appeals_labelled.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: set HOTLINE_DATA_DIR to the folder with the shared data")
+    with open(path, encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if limit is not None and i >= limit:
+                return
+            yield AppealRow(
+                id=row.get("id") or str(i), subject=(row.get("subject") or "").strip(),
+                detail=(row.get("detail") or "").strip(), time=(row.get("time") or "").strip(),
+                user=(row.get("user") or "").strip(), label=(row.get("label") or "").strip(),
+            )  # fmt: skip

@@ -1,0 +1,44 @@
+"""Which sample records to replay on which raw topics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from samples.appeal_rows import AppealRow
+from samples.derive import hotline_record, mailbox_record, wechat_messages
+
+CHANNELS = ("mailbox", "hotline", "wechat")
+
+
+def records_for(
+    rows: list[AppealRow], channels: tuple[str, ...], topic_of: dict[str, str]
+) -> Iterator[tuple[str, bytes | None, bytes]]:
+    """Raw records for each row on each chosen channel, keyed as the channel would key them."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    for row in rows:
+        if "mailbox" in channels:
+            yield topic_of["mailbox"], f"MB{row.id}".encode(), mailbox_record(row, now)
+        if "hotline" in channels:
+            yield topic_of["hotline"], f"HL{row.id}".encode(), hotline_record(row, now)
+        if "wechat" in channels:
+            for message in wechat_messages(row, now):
+                yield topic_of["wechat"], f"wx{row.id}".encode(), message
+
+
+def count_records(rows: list[AppealRow], channels: tuple[str, ...]) -> int:
+    """How many raw records :func:`records_for` yields (for the progress bar)."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    per_row = ("mailbox" in channels) + ("hotline" in channels)
+    wechat = sum(len(wechat_messages(r, now)) for r in rows) if "wechat" in channels else 0
+    return per_row * len(rows) + wechat
+
+
+#: Malformed records the demo adds so the dead-letter path is visible.
+BAD_SAMPLES: tuple[tuple[str, bytes], ...] = (
+    ("mailbox", b"{not json"),
+    ("hotline", '{"ticket_no": "GD1", "title": "缺少字段"}'.encode()),
+    ("wechat", b"<xml><MsgType>text</MsgType><Content>unclosed"),
+    ("mailbox", b"\xff\xfe\x00binary\x81\x82"),
+)

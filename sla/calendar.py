@@ -1,0 +1,153 @@
+"""Which days are working days (工作日): China's official calendar plus local announcements.
+
+Working days are Monday to Friday, minus statutory holidays (法定节假日), plus the weekend
+make-up working days (调休上班) the State Council announces each year. That data comes
+from the ``chinese_calendar`` package, which is updated once the yearly announcement is
+out (usually in November for the next year). A city can announce more (a typhoon day off,
+a local make-up day): those go in the overrides file (``sla/data/calendar_overrides.toml``),
+which wins over the package. The overrides file can also declare a whole year the package
+does not know yet (``known_years``) so deadlines can run into it before the package update.
+
+Asking about a day outside every known year raises :class:`CalendarRangeError`: guessing
+would silently produce wrong deadlines around the Spring Festival.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import chinese_calendar
+from chinese_calendar import constants as _cc_constants
+
+
+class CalendarRangeError(ValueError):
+    """A date falls outside the years the working-day calendar knows."""
+
+
+def package_years() -> tuple[int, int]:
+    """First and last year the installed ``chinese_calendar`` has holiday data for."""
+    years = {d.year for d in _cc_constants.holidays} | {d.year for d in _cc_constants.workdays}
+    return min(years), max(years)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Local announcements: explicit working days / days off, and extra known years."""
+
+    days: Mapping[date, bool] = field(default_factory=dict)
+    notes: Mapping[date, str] = field(default_factory=dict)
+    #: Years the file describes completely (weekdays are working days unless listed).
+    known_years: frozenset[int] = frozenset()
+
+
+def load_overrides(path: Path | str | None) -> Overrides:
+    """Read an overrides TOML file; a missing path or file means no overrides.
+
+    Format::
+
+        known_years = [2027]          # optional
+        [[day]]
+        date = 2026-07-20
+        workday = false
+        note = "台风停工 (市政府通告 2026-18号)"
+    """
+    if path is None:
+        return Overrides()
+    p = Path(path)
+    if not p.exists():
+        return Overrides()
+    with p.open("rb") as fh:
+        data = tomllib.load(fh)
+    problems: list[str] = []
+    days: dict[date, bool] = {}
+    notes: dict[date, str] = {}
+    for i, entry in enumerate(data.get("day", [])):
+        d, wd = entry.get("date"), entry.get("workday")
+        if not isinstance(d, date) or not isinstance(wd, bool):
+            problems.append(f"day[{i}]: needs a TOML date `date` and a boolean `workday`")
+            continue
+        if d in days and days[d] != wd:
+            problems.append(f"day[{i}]: {d} declared both working day and day off")
+        days[d] = wd
+        if entry.get("note"):
+            notes[d] = str(entry["note"])
+    years = data.get("known_years", [])
+    if not all(isinstance(y, int) for y in years):
+        problems.append("known_years must be a list of integers")
+        years = []
+    if problems:
+        raise ValueError(f"{p}: " + "; ".join(problems))
+    return Overrides(days=days, notes=notes, known_years=frozenset(years))
+
+
+class WorkdayCalendar:
+    """Decides whether a date is a working day; raises outside the known years."""
+
+    def __init__(self, overrides: Overrides | None = None) -> None:
+        self.overrides = overrides or Overrides()
+        first, last = package_years()
+        self._package_years = range(first, last + 1)
+        known = set(self._package_years) | set(self.overrides.known_years)
+        # Years must be contiguous: a gap would make "N working days after T" jump a year
+        # whose holidays nobody checked.
+        self.first_year = min(known)
+        self.last_year = max(known)
+        missing = set(range(self.first_year, self.last_year + 1)) - known
+        if missing:
+            raise ValueError(f"calendar years must be contiguous; missing {sorted(missing)}")
+
+    @property
+    def first_day(self) -> date:
+        """First day the calendar knows."""
+        return date(self.first_year, 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        """Last day the calendar knows."""
+        return date(self.last_year, 12, 31)
+
+    def check(self, d: date) -> None:
+        """Raise :class:`CalendarRangeError` if ``d`` is outside the known years."""
+        if not self.first_year <= d.year <= self.last_year:
+            raise CalendarRangeError(
+                f"{d.isoformat()} is outside the working-day calendar "
+                f"({self.first_year}–{self.last_year}); update chinese-calendar or declare "
+                f"the year in the calendar overrides file"
+            )
+
+    def is_workday(self, d: date) -> bool:
+        """True if ``d`` is a working day (overrides first, then the official calendar)."""
+        self.check(d)
+        if d in self.overrides.days:
+            return self.overrides.days[d]
+        if d.year in self._package_years:
+            return chinese_calendar.is_workday(d)
+        return d.weekday() < 5
+
+    def describe(self, d: date) -> str:
+        """Why ``d`` is or is not a working day, for operators (e.g. ``holiday: National Day``)."""
+        self.check(d)
+        if d in self.overrides.days:
+            kind = "working day" if self.overrides.days[d] else "day off"
+            return f"{kind} (local override: {self.overrides.notes.get(d, 'no note')})"
+        if d.year in self._package_years:
+            is_holiday, name = chinese_calendar.get_holiday_detail(d)
+            weekend = d.weekday() >= 5
+            if is_holiday:
+                return f"holiday: {name}" if name else "weekend"
+            if weekend:
+                return f"make-up working day (调休) for {name}" if name else "make-up working day"
+            return "working day"
+        return "working day" if d.weekday() < 5 else "weekend"
+
+    def workdays(self, start: date, end: date) -> Iterator[date]:
+        """Working days from ``start`` to ``end`` inclusive."""
+        d = start
+        while d <= end:
+            if self.is_workday(d):
+                yield d
+            d += timedelta(days=1)

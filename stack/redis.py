@@ -1,0 +1,72 @@
+"""Redis from Debian's ``redis-server`` package, on loopback, AOF into the state folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from config.stack import StackSettings
+from stack.process import StackError, port_open, read_pid, spawn, stop_pid, wait_until
+
+
+def install() -> str:
+    """Install Debian's ``redis-server`` if it is missing; return its path."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if not apt:
+        raise StackError("redis-server not found and apt-get is unavailable: install Redis 7+ yourself")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in ([*sudo, apt, "update", "-qq"], [*sudo, apt, "install", "-y", "-qq", "redis-server"]):
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(cmd)} failed:\n{result.stderr[-2000:]}")
+    found = shutil.which("redis-server")
+    if not found:
+        raise StackError("redis-server still missing after apt-get install")
+    return found
+
+
+def pid_file(s: StackSettings):
+    return s.redis_dir / "redis.pid"
+
+
+def healthy(s: StackSettings) -> bool:
+    """Redis answers PING."""
+    if not port_open(s.redis_host, s.redis_port):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis(host=s.redis_host, port=s.redis_port, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def start(s: StackSettings, timeout: float = 20.0) -> str:
+    """Start redis-server with AOF persistence unless it already answers."""
+    if healthy(s):
+        return f"Redis already running on {s.redis_host}:{s.redis_port}"
+    if port_open(s.redis_host, s.redis_port):
+        raise StackError(f"port {s.redis_port} is taken by something that is not Redis")
+    server = install()
+    s.redis_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        server, "--bind", s.redis_host, "--port", str(s.redis_port), "--dir", str(s.redis_dir),
+        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+        "--protected-mode", "yes", "--daemonize", "no",
+    ]  # fmt: skip
+    log = s.redis_dir / "redis.log"
+    spawn(cmd, log, pid_file(s))
+    wait_until(lambda: healthy(s) or read_pid(pid_file(s)) is None, timeout, "Redis", log)
+    if read_pid(pid_file(s)) is None:
+        raise StackError(f"redis-server exited at start; see {log}")
+    return f"Redis started on {s.redis_host}:{s.redis_port} (AOF in {s.redis_dir})"
+
+
+def stop(s: StackSettings) -> str:
+    """Stop the Redis started by :func:`start` (it flushes the AOF on SIGTERM)."""
+    return "Redis stopped" if stop_pid(pid_file(s)) else "Redis was not running"

@@ -1,0 +1,82 @@
+"""WeChat intake: XML messages → masked pieces per sender → one appeal per session."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from datetime import datetime
+
+import orjson
+
+from intake import wechat, wechat_session
+from intake.errors import ErrorCode, IntakeError
+from models.appeal import RawRef
+from models.dead_letter import DeadLetter
+from models.wechat import WeChatPiece, WeChatSession
+from streams import topics
+from streams.app import app
+from streams.contact_store import contact_store
+from streams.dead_letters import send_dead_letter
+from streams.intake_step import TZ, convert_or_dead_letter, intake_settings
+from streams.tables.wechat_sessions import wechat_sessions
+
+log = logging.getLogger(__name__)
+FLUSH = "flush"  # msg_type of the control piece the idle timer sends
+
+
+@app.agent(topics.raw_wechat)
+async def wechat_intake(stream):
+    """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
+    async for event in stream.events():
+        result = await convert_or_dead_letter(
+            event, "wechat", lambda data, ref, now: wechat.to_piece(wechat.parse(data), ref, now, intake_settings)
+        )
+        if result is not None:
+            piece, contact = result
+            await contact_store().save(contact)
+            await topics.wechat_pieces.send(key=piece.contact_ref, value=piece)
+
+
+async def _close(session: WeChatSession) -> None:
+    try:
+        normalised = wechat_session.close(session, datetime.now(TZ), intake_settings)
+    except IntakeError as exc:
+        await _dead_letter_session(session, exc.code, exc.reason)
+        return
+    await topics.normalised.send(key=normalised.appeal.appeal_id, value=normalised.appeal)
+
+
+async def _dead_letter_session(session: WeChatSession, code: ErrorCode, reason: str) -> None:
+    first: RawRef = session.pieces[0].raw
+    payload = orjson.dumps(session.asdict(), default=lambda o: o.asdict())
+    await send_dead_letter(
+        DeadLetter(
+            error_code=str(code), reason=f"WeChat session of {len(session.pieces)} messages: {reason}",
+            source_topic=first.topic, source_partition=first.partition, source_offset=first.offset,
+            payload_b64=base64.b64encode(payload).decode(), failed_at=datetime.now(TZ),
+            channel="wechat", stage="wechat-session",
+        )
+    )  # fmt: skip
+
+
+@app.agent(topics.wechat_pieces)
+async def wechat_sessions_agent(stream):
+    """Join one sender's consecutive pieces; close a session on a long gap or when idle."""
+    async for piece in stream:
+        current = wechat_sessions.get(piece.contact_ref)
+        now = time.time()
+        if piece.msg_type == FLUSH:
+            if current is not None and wechat_session.is_idle(current, now, intake_settings.wechat_idle_flush_s):
+                del wechat_sessions[piece.contact_ref]
+                await _close(current)
+            continue
+        session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
+        wechat_sessions[piece.contact_ref] = session
+        if closed is not None:
+            await _close(closed)
+
+
+def flush_request(contact_ref: str) -> WeChatPiece:
+    """The control piece asking the session agent to close an idle session."""
+    return WeChatPiece(contact_ref=contact_ref, msg_id="", create_time=0, msg_type=FLUSH, raw=RawRef("", 0, 0))

@@ -1,0 +1,33 @@
+"""The one faust app of the worker. Agents, tables and timers register on it when imported."""
+
+from __future__ import annotations
+
+import faust
+
+from config.streams import StreamSettings
+
+settings = StreamSettings()
+
+app = faust.App(
+    settings.topic_prefix + settings.app_id,
+    broker=f"kafka://{settings.broker}",
+    store="memory://",  # tables are rebuilt from their changelog topics on start
+    topic_partitions=settings.partitions,
+    topic_replication_factor=1,
+    web_enabled=settings.web_port > 0,
+    web_port=settings.web_port or 6066,
+    web_host="127.0.0.1",
+    autodiscover=False,
+    producer_linger_ms=5,
+    stream_buffer_maxsize=settings.batch_size * 4,
+    # at-least-once: offsets are committed after processing; handlers dedupe by id
+    processing_guarantee="at_least_once",
+)
+
+
+def load_all() -> faust.App:
+    """Import every agent, table and timer module so they register on ``app``."""
+    import streams.agents  # noqa: F401
+    import streams.timers  # noqa: F401
+
+    return app

@@ -1,0 +1,43 @@
+"""Publishing a raw record that failed, with its reason, to the dead-letter topic."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from faust.types import EventT
+
+from intake.errors import ErrorCode
+from models.dead_letter import DeadLetter
+from streams import topics
+
+log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _b64(data: bytes | str | None) -> str | None:
+    if data is None:
+        return None
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.b64encode(raw).decode("ascii")
+
+
+async def dead_letter(event: EventT, code: ErrorCode | str, reason: str, channel: str | None) -> None:
+    """Send the event's original bytes and where they came from to ``intake.deadletter``."""
+    msg = event.message
+    payload = event.value if isinstance(event.value, bytes | str) else msg.value
+    record = DeadLetter(
+        error_code=str(code), reason=reason, source_topic=msg.topic, source_partition=msg.partition,
+        source_offset=msg.offset, payload_b64=_b64(payload) or "", failed_at=datetime.now(SHANGHAI),
+        channel=channel, key_b64=_b64(msg.key),
+    )  # fmt: skip
+    await send_dead_letter(record)
+
+
+async def send_dead_letter(record: DeadLetter) -> None:
+    """Publish a prepared dead letter, keyed by its source position."""
+    key = f"{record.source_topic}/{record.source_partition}/{record.source_offset}"
+    log.warning("dead-letter %s %s: %s", key, record.error_code, record.reason)
+    await topics.dead_letters.send(key=key, value=record)

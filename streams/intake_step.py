@@ -1,0 +1,45 @@
+"""One raw record through intake: convert, or dead-letter with the reason; never stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from faust.types import EventT
+
+from config.intake import IntakeSettings
+from intake.errors import ErrorCode, IntakeError
+from models.appeal import RawRef
+from streams.dead_letters import dead_letter
+
+log = logging.getLogger(__name__)
+intake_settings = IntakeSettings()
+TZ = ZoneInfo(intake_settings.timezone)
+T = TypeVar("T")
+
+
+async def convert_or_dead_letter(
+    event: EventT, channel: str, convert: Callable[[bytes, RawRef, datetime], T]
+) -> T | None:
+    """Run ``convert`` on the event's bytes; on failure publish a dead letter and return None.
+
+    Unexpected exceptions are dead-lettered as ``INTERNAL`` (with the traceback logged)
+    so one bad record cannot stop the partition.
+    """
+    msg = event.message
+    ref = RawRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
+    data = event.value
+    try:
+        if not data:
+            raise IntakeError(ErrorCode.EMPTY_CONTENT, "the record has no value (empty or tombstone)")
+        return convert(data, ref, datetime.now(TZ))
+    except IntakeError as exc:
+        await dead_letter(event, exc.code, exc.reason, channel)
+    except Exception as exc:  # a bug of ours: keep the record for replay after the fix
+        log.exception("intake failed on %s", ref.as_text())
+        await dead_letter(event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", channel)
+    return None
+

@@ -1,0 +1,1 @@
+"""faust tables (changelog-backed state), one module each."""

@@ -1,0 +1,36 @@
+"""Ask for idle WeChat sessions to be closed.
+
+Tables may only change inside the agent that owns the partition, so the timer sends a
+flush request through the pieces topic instead of closing sessions itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from streams import topics
+from streams.agents.intake_wechat import flush_request
+from streams.app import app
+from streams.intake_step import intake_settings
+from streams.tables.wechat_sessions import wechat_sessions
+
+log = logging.getLogger(__name__)
+_requested: dict[str, float] = {}
+
+
+@app.timer(interval=max(1.0, min(30.0, intake_settings.wechat_idle_flush_s / 4)))
+async def request_idle_flushes() -> None:
+    """Send one flush request per idle session (again only after another idle period)."""
+    now = time.time()
+    for stale in [ref for ref, at in _requested.items() if now - at > 10 * idle_s]:
+        del _requested[stale]
+    idle_s = intake_settings.wechat_idle_flush_s
+    for contact_ref, session in list(wechat_sessions.items()):
+        if session is None or now - session.last_seen_wall < idle_s:
+            continue
+        if now - _requested.get(contact_ref, 0.0) < idle_s:
+            continue
+        _requested[contact_ref] = now
+        log.debug("asking to close idle WeChat session %s", contact_ref)
+        await topics.wechat_pieces.send(key=contact_ref, value=flush_request(contact_ref))

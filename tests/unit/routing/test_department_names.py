@@ -1,0 +1,83 @@
+"""Department names in replies: recognition, normalisation and the principal department."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.catalogue import load_catalogue
+from routing.department_names import (
+    find_mentions,
+    mine_names,
+    normalise_name,
+    principal_department,
+)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("A2区住建局", "zjj"),
+        ("A2区住房和城乡建设局", "zjj"),
+        ("市住建委", "zjj"),
+        ("A7县城乡建设行政执法大队", "cgj"),
+        ("A7县城市管理和行政执法局", "cgj"),
+        ("县人社局", "rsj"),
+        ("A市卫计委", "wjw"),
+        ("A4区工商分局", "scj"),
+        ("泉塘街道办事处", "jd"),
+        ("A5区交警大队", "jj"),
+        ("某某科技有限公司", None),
+    ],
+)
+def test_aliases_normalise_to_one_kind(cat, name: str, kind: str | None) -> None:
+    assert normalise_name(name, cat) == kind
+
+
+def test_mentions_carry_level_and_unit(cat) -> None:
+    # Province departments (…厅) are no kind's alias; the province government is, as "province".
+    text = "经A7县教育局调查，市住建局、区城管局与西地省人民政府已处理。"
+    found = [(m.text, m.kind, m.level, m.unit) for m in find_mentions(text, cat)]
+    assert found == [
+        ("A7县教育局", "jyj", "district", "A7县"),
+        ("市住建局", "zjj", "city", None),
+        ("区城管局", "cgj", "district", None),
+        ("西地省人民政府", "zf", "province", None),
+    ]
+
+
+def test_masked_county_city_prefix_is_the_county(cat) -> None:
+    (m,) = find_mentions("A8县市住房和城乡建设局已处理", cat)
+    assert (m.kind, m.level, m.unit) == ("zjj", "district", "A8县")
+
+
+def test_names_in_cited_documents_are_skipped(cat) -> None:
+    assert find_mentions("根据《A市教育局关于招生的通知》执行", cat) == []
+
+
+def test_signature_is_the_principal(cat) -> None:
+    reply = "您好！经查，已联系市交警支队协助。感谢支持。A7县城市管理和行政执法局 2013年9月5日"
+    p = principal_department(reply, cat)
+    assert (p.kind, p.unit) == ("cgj", "A7县")
+
+
+def test_handling_cue_beats_an_earlier_passing_mention(cat) -> None:
+    reply = "学校根据A市教育局的安排放假。经A4区城管执法大队调查，摊点已取缔。"
+    p = principal_department(reply, cat)
+    assert p.text == "A4区城管执法大队"
+
+
+def test_policy_bodies_never_count_and_self_references_give_none(cat) -> None:
+    assert principal_department("依据A市人民政府文件，我局已处理。", cat) is None
+    assert principal_department("西地省教育厅规定如下，我局将落实。", cat) is None
+    p = principal_department("依据A市人民政府文件，由A3区人民政府组织处理。", cat)
+    assert (p.kind, p.unit) == ("zf", "A3区")
+
+
+def test_miner_counts_names_and_drops_self_references() -> None:
+    counts = mine_names(["感谢您对我局的支持，经A2区住建局调查，目前我局已转市人社局。", "A2区住建局"])
+    assert counts == {"A2区住建局": 2, "市人社局": 1}

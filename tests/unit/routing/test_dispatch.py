@@ -1,0 +1,90 @@
+"""Routing decisions: rules, district resolution, assisting departments and fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.catalogue import load_catalogue
+from routing.dispatch import OUT_OF_AREA_RULE_ID, Router, route
+from routing.district import District
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router(load_catalogue())
+
+
+def test_property_dispute_goes_to_district_housing_bureau_with_the_street(router) -> None:
+    d = router.route("A7县泉塘街道某小区物业乱收费", "物业公司乱收停车费，业委会不管")
+    assert (d.lead.code, d.lead.name) == ("a7.zjj", "A7县住房和城乡建设局")
+    assert [a.code for a in d.assisting] == ["a7.jd12"]
+    assert d.assisting[0].name == "A7县泉塘街道办事处"
+    assert d.rule_id == "property-management"
+    assert "住建" in d.explanation
+    assert not d.fallback and 0 < d.confidence < 1
+    assert "物业" in d.matched_keywords
+
+
+def test_title_outweighs_incidental_content_words(router) -> None:
+    d = router.route("投诉A3区某小学违规补课收费", "学校寒假组织补课，家长反映附近道路拥堵")
+    assert d.lead.code == "a3.jyj"
+    assert d.rule_id == "education"
+
+
+def test_city_level_rule_ignores_district(router) -> None:
+    d = router.route("咨询A5区购房提取公积金", "想提取住房公积金付首付")
+    assert d.lead.code == "a.gjj"
+
+
+def test_unknown_district_routes_to_city_department(router) -> None:
+    d = router.route("工资被拖欠三个月", "老板拖欠工资不给")
+    assert d.lead.code == "a.rsj"
+    assert d.district is None
+
+
+def test_given_district_wins_over_text(router) -> None:
+    d = router.route("学校乱收费", "A1区某学校", district=District("A市", "A6区"))
+    assert d.lead.code == "a6.jyj"
+    d = router.route("学校乱收费", "A1区某学校", district="A市A9市")
+    assert d.lead.code == "a9.jyj"
+
+
+def test_category_breaks_a_keyword_tie_and_low_confidence_category_is_ignored(router) -> None:
+    text = ("A3区某地", "这里的情况请领导关注")
+    assert router.route(*text).rule_id == "fallback"
+    assert router.route(*text, category="环境保护").lead.code == "a3.hbj"
+    low = router.route(*text, category="环境保护", category_confidence=0.1)
+    assert low.rule_id == "fallback"
+
+
+def test_nothing_matches_district_known_gives_district_government(router) -> None:
+    d = router.route("A3区某地的问题", "请领导关注")
+    assert d.lead.code == "a3.zf"
+    assert d.rule_id == "fallback" and d.fallback and d.confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "category"),
+    [("", "", None), ("   ", "", "不存在的类别"), ("？？？", "！！", None)],
+)
+def test_bad_input_still_gets_the_centre(router, title, content, category) -> None:
+    d = router.route(title, content, category, "不存在")
+    assert d.lead.code == "a.zwfw"
+    assert d.rule_id == "fallback" and d.fallback
+
+
+def test_none_text_does_not_crash(router) -> None:
+    assert router.route(None, None).lead.code == "a.zwfw"  # type: ignore[arg-type]
+
+
+def test_other_city_is_handed_back_for_transfer(router) -> None:
+    d = router.route("K市某小区物业问题", "K2区物业乱收费")
+    assert d.lead.code == "a.zwfw"
+    assert d.rule_id == OUT_OF_AREA_RULE_ID and d.fallback
+    assert "K市" in d.explanation
+
+
+def test_module_level_route_uses_the_shipped_catalogue() -> None:
+    d = route("A4区夜宵摊油烟噪音扰民", "", None, None, None)
+    assert d.lead.code == "a4.cgj"
+    assert d.as_dict()["lead"] == {"code": "a4.cgj", "name": d.lead.name}
