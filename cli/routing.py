@@ -105,7 +105,9 @@ def catalogue_build(
     cat = _catalogue(catalogue)
     cases = load_replies(replies or DATA_DIR / "replies.csv")
     mined = mine_names(tqdm((c.reply for c in cases), total=len(cases), desc="mining"))
-    unknown = {n: k for n, k in mined.most_common() if k >= min_count and not normalise_name(n, cat)}
+    unknown = {
+        n: k for n, k in mined.most_common() if k >= min_count and not normalise_name(n, cat)
+    }
     # Named units of the centre's city: which concrete departments occur, and are they listed?
     unit_re = re.compile(r"^([A-Z]\d{1,2}[区县市]|[A-Z]市)")
     occurring: Counter[tuple[str, str]] = Counter()
@@ -113,9 +115,7 @@ def catalogue_build(
         for m in find_mentions(case.reply, cat):
             if m.unit and cat.unit(m.unit) and m.kind != "jd":
                 occurring[(m.unit, m.kind)] += 1
-    missing = {
-        f"{u}/{k}": n for (u, k), n in occurring.most_common() if cat.find(k, u) is None
-    }
+    missing = {f"{u}/{k}": n for (u, k), n in occurring.most_common() if cat.find(k, u) is None}
     typer.echo(f"{len(mined)} distinct names mined from {len(cases)} replies")
     typer.echo(f"not normalised (>= {min_count} mentions), candidates for aliases:")
     for name, n in list(unknown.items())[:60]:

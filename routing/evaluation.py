@@ -95,9 +95,7 @@ def select(cases: Sequence[ReplyCase], split: str) -> list[ReplyCase]:
     return [c for c in cases if split == "all" or split_of(c.id) == split]
 
 
-def reference_for(
-    reply: str, place: District | None, catalogue: Catalogue
-) -> Reference | None:
+def reference_for(reply: str, place: District | None, catalogue: Catalogue) -> Reference | None:
     """The reply's principal department with its unit resolved against the appeal's place.
 
     A bare ``区``/``县`` prefix or a street means the appeal's district; a bare ``市`` means

@@ -23,9 +23,9 @@ _requested: dict[str, float] = {}
 async def request_idle_flushes() -> None:
     """Send one flush request per idle session (again only after another idle period)."""
     now = time.time()
+    idle_s = intake_settings.wechat_idle_flush_s
     for stale in [ref for ref, at in _requested.items() if now - at > 10 * idle_s]:
         del _requested[stale]
-    idle_s = intake_settings.wechat_idle_flush_s
     for contact_ref, session in list(wechat_sessions.items()):
         if session is None or now - session.last_seen_wall < idle_s:
             continue

@@ -46,9 +46,7 @@ def test_assignment_requires_aware_time_and_positive_hop() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         assignment_from_decision(decision, appeal_id="x", assigned_at=datetime(2024, 5, 1))
     with pytest.raises(ValueError, match="hop"):
-        assignment_from_decision(
-            decision, appeal_id="x", assigned_at=datetime.now(SHANGHAI), hop=0
-        )
+        assignment_from_decision(decision, appeal_id="x", assigned_at=datetime.now(SHANGHAI), hop=0)
 
 
 def test_split_is_stable_and_roughly_half() -> None:

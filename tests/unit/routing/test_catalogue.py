@@ -57,13 +57,17 @@ def test_streets_are_found_by_district(raw: dict) -> None:
 def test_validation_lists_every_problem_at_once(raw: dict) -> None:
     bad = copy.deepcopy(raw)
     bad["departments"].append(dict(bad["departments"][0]))  # duplicate code
-    bad["departments"].append(
-        {"code": "A9.Bad", "name": "x", "kind": "nope", "serves": ["Z9区"]}
-    )
+    bad["departments"].append({"code": "A9.Bad", "name": "x", "kind": "nope", "serves": ["Z9区"]})
     bad["rules"].append({"id": "fallback", "name": "x", "lead": "zjj", "explanation": "x"})
     bad["rules"].append(
-        {"id": "r2", "name": "x", "lead": "ghost", "level": "town", "explanation": "x",
-         "keywords": ["a"]}
+        {
+            "id": "r2",
+            "name": "x",
+            "lead": "ghost",
+            "level": "town",
+            "explanation": "x",
+            "keywords": ["a"],
+        }
     )
     bad["centre"] = "a.none"
     with pytest.raises(CatalogueError) as err:

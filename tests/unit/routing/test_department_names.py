@@ -79,5 +79,7 @@ def test_policy_bodies_never_count_and_self_references_give_none(cat) -> None:
 
 
 def test_miner_counts_names_and_drops_self_references() -> None:
-    counts = mine_names(["感谢您对我局的支持，经A2区住建局调查，目前我局已转市人社局。", "A2区住建局"])
+    counts = mine_names(
+        ["感谢您对我局的支持，经A2区住建局调查，目前我局已转市人社局。", "A2区住建局"]
+    )
     assert counts == {"A2区住建局": 2, "市人社局": 1}
