@@ -87,6 +87,14 @@ class SlaSettings:
             "Seconds a claimed alert may stay unacknowledged before another scan redelivers it",
         )
     )
+    dept_buckets: int = field(
+        default_factory=lambda: int_setting(
+            "SLA_DEPT_BUCKETS",
+            64,
+            "Hashes per department index; keep open cases per department / buckets under 128 "
+            "so each stays a compact listpack (changing it needs a rebuild)",
+        )
+    )
     closed_ttl: int = field(
         default_factory=lambda: int_setting(
             "SLA_CLOSED_TTL",

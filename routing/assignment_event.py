@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.assignment import AssistingDepartment, Assignment, assignment_id_for
+from models.assignment import Assignment, AssistingDepartment, assignment_id_for
 from routing.dispatch import RoutingDecision
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from routing.catalogue import GOVERNMENT_KIND, STREET_KIND, Catalogue
 from routing.department_names import DepartmentMention, principal_department
-from routing.dispatch import RoutingDecision, Router
+from routing.dispatch import Router, RoutingDecision
 from routing.district import District, extract_district
 
 SPLITS = ("dev", "test", "all")

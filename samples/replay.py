@@ -27,14 +27,6 @@ def records_for(
                 yield topic_of["wechat"], f"wx{row.id}".encode(), message
 
 
-def count_records(rows: list[AppealRow], channels: tuple[str, ...]) -> int:
-    """How many raw records :func:`records_for` yields (for the progress bar)."""
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    per_row = ("mailbox" in channels) + ("hotline" in channels)
-    wechat = sum(len(wechat_messages(r, now)) for r in rows) if "wechat" in channels else 0
-    return per_row * len(rows) + wechat
-
-
 #: Malformed records the demo adds so the dead-letter path is visible.
 BAD_SAMPLES: tuple[tuple[str, bytes], ...] = (
     ("mailbox", b"{not json"),

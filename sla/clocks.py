@@ -145,12 +145,12 @@ class Clock:
         """
         if not self.running:
             return (0,) * len(fractions)
-        out = []
-        for f in fractions:
-            target = math.ceil(f * self.limit)
-            left = target - self.used
-            out.append(tb.advance(self.mode, self.since, left) if left > 0 else self.since)
-        return tuple(out)
+        lefts = [math.ceil(f * self.limit) - self.used for f in fractions]
+        if self.mode is ClockMode.WALL:
+            return tuple(self.since + x if x > 0 else self.since for x in lefts)
+        # one position lookup for the four instants: this runs for every record applied
+        pos = tb.wt.position(self.since)
+        return tuple(tb.wt.instant(pos + x) if x > 0 else self.since for x in lefts)
 
 
 @dataclass(slots=True)
@@ -173,11 +173,11 @@ class CaseState:
     ext_used: int = 0
     ext_requested: int = 0  # working days asked for and not yet approved; 0 = none
     last_at: int = 0  # occurred_at of the last applied record
-    paused_at: int = 0
-    closed_at: int = 0
     recent: tuple[int, ...] = ()  # digests of the last applied record ids (dedupe)
     version: int = 0  # applied records; compare-and-set guard in Redis
     fired: int = 0  # threshold bits already claimed (owned by the alert scanner)
+    #: thresholds computed by the engine for this state (a cache, not state)
+    times: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
     def copy(self) -> CaseState:
         """An independent copy (clocks included)."""
@@ -185,6 +185,7 @@ class CaseState:
             self,
             case_clock=replace(self.case_clock),
             hop_clock=replace(self.hop_clock) if self.hop_clock else None,
+            times=None,
         )
 
     @property

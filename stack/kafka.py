@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from config.stack import StackSettings
-from stack.process import StackError, port_open, read_pid, spawn, stop_pid, wait_until
+from stack.process import StackError, port_open, spawn, stop_pid, wait_until
 
 TEMPLATES = Path(__file__).with_name("templates")
 LOG4J_VERSION = "2.25.4"
@@ -112,9 +112,9 @@ def start(s: StackSettings, timeout: float = 90.0) -> str:
         f"-Dkafka.logs.dir={logs}", f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
         "-cp", _classpath(s), "kafka.Kafka", str(config),
     ]  # fmt: skip
-    spawn(cmd, logs / "stdout.log", pid_file(s))
-    wait_until(lambda: healthy(s) or read_pid(pid_file(s)) is None, timeout, "Kafka", log_file(s))
-    if read_pid(pid_file(s)) is None:
+    proc = spawn(cmd, logs / "stdout.log", pid_file(s))
+    wait_until(lambda: proc.poll() is not None or healthy(s), timeout, "Kafka", log_file(s))
+    if proc.poll() is not None:
         raise StackError(f"Kafka exited at start; see {logs}/stdout.log and {log_file(s)}")
     return f"Kafka {s.kafka_version} started on {s.kafka_bootstrap} (KRaft, data in {s.kafka_dir / 'data'})"
 

@@ -39,8 +39,14 @@ def read_pid(pid_file: Path) -> int | None:
     return pid
 
 
-def spawn(cmd: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None) -> int:
-    """Start ``cmd`` detached from this process group, logging to ``log_file``."""
+def spawn(
+    cmd: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start ``cmd`` detached from this process group, logging to ``log_file``.
+
+    Callers poll the returned handle while waiting for health, so a process that
+    exits at start is noticed at once (a zombie still answers ``kill -0``).
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -52,7 +58,7 @@ def spawn(cmd: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | 
             start_new_session=True,  # survives the CLI that started it, like a daemon
         )
     pid_file.write_text(str(proc.pid))
-    return proc.pid
+    return proc
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, log_file: Path | None = None) -> None:

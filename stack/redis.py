@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from config.stack import StackSettings
-from stack.process import StackError, port_open, read_pid, spawn, stop_pid, wait_until
+from stack.process import StackError, port_open, spawn, stop_pid, wait_until
 
 
 def install() -> str:
@@ -60,9 +60,9 @@ def start(s: StackSettings, timeout: float = 20.0) -> str:
         "--protected-mode", "yes", "--daemonize", "no",
     ]  # fmt: skip
     log = s.redis_dir / "redis.log"
-    spawn(cmd, log, pid_file(s))
-    wait_until(lambda: healthy(s) or read_pid(pid_file(s)) is None, timeout, "Redis", log)
-    if read_pid(pid_file(s)) is None:
+    proc = spawn(cmd, log, pid_file(s))
+    wait_until(lambda: proc.poll() is not None or healthy(s), timeout, "Redis", log)
+    if proc.poll() is not None:
         raise StackError(f"redis-server exited at start; see {log}")
     return f"Redis started on {s.redis_host}:{s.redis_port} (AOF in {s.redis_dir})"
 

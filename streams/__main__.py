@@ -1,15 +1,24 @@
 """``python -m streams worker -l info`` runs the faust worker with every agent loaded.
 
-The web server follows ``HOTLINE_WEB_PORT`` (0 turns it off) unless web options are given.
+Before the worker starts, every topic it reads or writes is created with the configured
+partitions. The web server follows ``HOTLINE_WEB_PORT`` (0 turns it off) unless web
+options are given.
 """
 
 import sys
 
+from stack.topic_admin import ensure_topics_sync
 from streams.app import load_all, settings
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if argv[:1] == ["worker"] and not any(a.startswith(("--with", "--web", "-p")) for a in argv):
-        argv += ["--without-web"] if settings.web_port == 0 else ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
+    app = load_all()
+    if argv[:1] == ["worker"]:
+        from streams.topics import ALL
+
+        ensure_topics_sync(settings.broker, [t.get_topic_name() for t in ALL], settings.partitions)
+        if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
+            web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
+            argv += ["--without-web"] if settings.web_port == 0 else web
     sys.argv = [sys.argv[0], *argv]
-    load_all().main()
+    app.main()

@@ -75,9 +75,3 @@ dead_letters = _topic("intake.deadletter")
 
 ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, normalised, received, dead_letters)
 
-
-@app.task
-async def declare_topics() -> None:
-    """Create every topic with the configured partitions at start, not on first send."""
-    for topic in ALL:
-        await topic.maybe_declare()

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The seven first-level categories (一级标签) the classifier predicts, in a fixed order.
-CATEGORIES = ("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生")
+CATEGORIES = (
+    "城乡建设",
+    "环境保护",
+    "交通运输",
+    "教育文体",
+    "劳动和社会保障",
+    "商贸旅游",
+    "卫生计生",
+)
 
 REQUIRED_COLUMNS = ("subject", "detail", "label")
 

@@ -7,11 +7,11 @@ boundary lets the model "recognise" instead of generalise and inflates the score
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-import re
-
 import numpy as np
+from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -39,8 +39,6 @@ def near_duplicate_groups(
         r, c = np.nonzero(sims >= threshold)
         rows.append(r + start)
         cols.append(c)
-    from scipy.sparse import coo_matrix
-
     r = np.concatenate(rows)
     c = np.concatenate(cols)
     graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))

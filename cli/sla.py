@@ -1,0 +1,263 @@
+"""``hotline sla …``: working-day calendar questions and SLA monitoring for operators.
+
+Times given without a time zone are read as local time of the SLA calendar
+(``$HOTLINE_SLA_TIMEZONE``, Asia/Shanghai), as operators type them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time as _time
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+
+from config.sla import DEFAULTS
+from sla.calendar import CalendarRangeError
+from sla.working_time import WorkingTime, working_time_for
+
+app = typer.Typer(
+    help="SLA time limits (时限): working-day calendar, deadlines, overdue and near-due cases.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+RedisOption = Annotated[
+    str | None,
+    typer.Option("--redis-url", help="Redis URL (default: the project's Redis, database 0)."),
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Evaluate at this time instead of now (ISO, e.g. 2026-02-24T10:00)."),
+]
+
+
+def _wt() -> WorkingTime:
+    return working_time_for(DEFAULTS)
+
+
+def _parse_dt(text: str, wt: WorkingTime) -> datetime:
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date-time: {text!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=wt.tz)
+
+
+def _hours(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    return f"{sign}{s // 3600}:{s % 3600 // 60:02d}" + (f":{s % 60:02d}" if s % 60 else "")
+
+
+def _fail(msg: str) -> None:
+    typer.echo(msg, err=True)
+    raise typer.Exit(2)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command("deadline")
+def deadline(
+    start: Annotated[str, typer.Argument(help="Start instant, ISO (e.g. 2025-01-27T16:00).")],
+    days: Annotated[float | None, typer.Option("--days", help="Working days to add.")] = None,
+    hours: Annotated[float | None, typer.Option("--hours", help="Working hours to add.")] = None,
+    wall: Annotated[
+        bool, typer.Option("--wall", help="Count wall-clock time instead of working time.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Deadline N working days (N × working-day length) or N working hours after START."""
+    if (days is None) == (hours is None):
+        _fail("give exactly one of --days or --hours")
+    wt = _wt()
+    t0 = _parse_dt(start, wt)
+    try:
+        if wall:
+            due = t0 + timedelta(days=days or 0, hours=hours or 0)
+        else:
+            due = wt.after(t0, days=days or 0, hours=hours or 0)
+    except CalendarRangeError as e:
+        _fail(str(e))
+    amount = f"{days:g} working days" if days is not None else f"{hours:g} working hours"
+    if wall:
+        amount = amount.replace("working ", "")
+    if as_json:
+        _echo_json({"start": t0.isoformat(), "amount": amount, "deadline": due.isoformat()})
+    else:
+        typer.echo(f"{due.isoformat()}  ({amount} after {t0.isoformat()})")
+
+
+@app.command("is-workday")
+def is_workday(
+    day: Annotated[str, typer.Argument(help="Date, ISO (e.g. 2026-02-14).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Whether DAY is a working day, and why (holiday, 调休 make-up day, local override)."""
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date: {day!r}") from None
+    cal = _wt().calendar
+    try:
+        workday, why = cal.is_workday(d), cal.describe(d)
+    except CalendarRangeError as e:
+        _fail(str(e))
+    if as_json:
+        _echo_json({"date": d.isoformat(), "workday": workday, "why": why})
+    else:
+        typer.echo(f"{d.isoformat()} {d:%a}: {'working day' if workday else 'day off'} ({why})")
+
+
+@app.command("between")
+def between(
+    t1: Annotated[str, typer.Argument(help="From, ISO date-time.")],
+    t2: Annotated[str, typer.Argument(help="To, ISO date-time.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Working time elapsed between T1 and T2 (negative if T2 is earlier)."""
+    wt = _wt()
+    a, b = _parse_dt(t1, wt), _parse_dt(t2, wt)
+    try:
+        secs = int(wt.between(a, b).total_seconds())
+    except CalendarRangeError as e:
+        _fail(str(e))
+    if as_json:
+        _echo_json(
+            {
+                "from": a.isoformat(),
+                "to": b.isoformat(),
+                "working_seconds": secs,
+                "working_hours": round(secs / 3600, 4),
+                "working_days": round(secs / wt.day_seconds, 4),
+                "wall_seconds": int((b - a).total_seconds()),
+            }
+        )
+    else:
+        typer.echo(
+            f"{_hours(secs)} working time ({secs / wt.day_seconds:.2f} working days of "
+            f"{wt.day_seconds / 3600:g} h)"
+        )
+
+
+@app.command("policies")
+def policies(as_json: JsonOption = False) -> None:
+    """List the time-limit policies and the rules that choose them."""
+    from sla.policies import load_policies
+
+    book = load_policies(DEFAULTS.policy_file)
+    rows = [
+        {
+            "key": p.key,
+            "name": p.name,
+            "case": str(p.case),
+            "sign_for": str(p.sign_for),
+            "handling": str(p.handling),
+            "return_window": str(p.return_window),
+            "extensions": f"{p.max_extensions} × ≤{p.max_extension_days}wd",
+        }
+        for p in book.policies.values()
+    ]
+    if as_json:
+        _echo_json({"default": book.default, "policies": rows})
+        return
+    for r in rows:
+        typer.echo("  ".join(f"{k}={v}" for k, v in r.items()))
+    typer.echo(f"default={book.default}")
+
+
+def _now(text: str | None) -> int:
+    return int(_parse_dt(text, _wt()).timestamp()) if text else int(_time.time())
+
+
+def _redis_url(url: str | None) -> str:
+    if url:
+        return url
+    from config.stack import StackSettings
+
+    s = StackSettings()
+    return f"redis://{s.redis_host}:{s.redis_port}/0"
+
+
+async def _with_store(url: str | None, fn: Any) -> Any:
+    from sla.redis_store import SlaStore
+
+    store = SlaStore.from_url(_redis_url(url))
+    try:
+        return await fn(store)
+    finally:
+        await store.aclose()
+
+
+def _fmt_view(view: Any, wt: WorkingTime) -> list[str]:
+    lines = [
+        f"{view.appeal_id}  {view.level}  policy={view.policy} status={view.status} "
+        f"phase={view.phase} department={view.department or '-'} district={view.district or '-'}"
+        f" category={view.category or '-'}"
+    ]
+    for c in view.clocks:
+        due = wt.to_datetime(c.due_at).isoformat() if c.due_at else "paused"
+        lines.append(
+            f"  {c.kind:<9} {c.clock_id:<4} {c.level:<9} remaining {_hours(c.remaining)} "
+            f"{c.mode} of {_hours(c.limit)}  due {due}"
+        )
+    return lines
+
+
+@app.command("remaining")
+def remaining_cmd(
+    appeal_id: Annotated[str, typer.Argument(help="Appeal id.")],
+    now: NowOption = None,
+    redis_url: RedisOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remaining time of each clock of a case (working or wall time, per its policy)."""
+    from sla.queries import remaining
+
+    at = _now(now)
+    view = asyncio.run(_with_store(redis_url, lambda st: remaining(st, appeal_id, at)))
+    if view is None:
+        _fail(f"unknown case {appeal_id!r}")
+    if as_json:
+        _echo_json(view.as_dict())
+    else:
+        typer.echo("\n".join(_fmt_view(view, _wt())))
+
+
+@app.command("overdue")
+def overdue_cmd(
+    department: Annotated[str | None, typer.Option(help="Department code.")] = None,
+    district: Annotated[str | None, typer.Option(help="District, e.g. A市A3区.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category path, exactly as stored.")] = None,
+    near: Annotated[
+        bool, typer.Option("--near", help="Include near-due cases (≥ warn80, yellow card).")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Print at most this many cases.")] = 50,
+    now: NowOption = None,
+    redis_url: RedisOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Overdue (and with --near, near-due) open cases, worst first."""
+    from sla.queries import late_cases
+
+    at = _now(now)
+    views = asyncio.run(
+        _with_store(
+            redis_url,
+            lambda st: late_cases(
+                st, at, department=department, district=district, category=category,
+                include_near=near,
+            ),
+        )
+    )
+    if as_json:
+        _echo_json({"count": len(views), "cases": [v.as_dict() for v in views[:limit]]})
+        return
+    typer.echo(f"{len(views)} case(s)")
+    wt = _wt()
+    for v in views[:limit]:
+        typer.echo("\n".join(_fmt_view(v, wt)))

@@ -1,0 +1,47 @@
+"""Settings of the "understand" step: classifier artifact, review threshold, corrections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.data import ARTIFACTS_DIR, DATA_DIR
+from config.env import float_setting, int_setting, setting
+
+MODEL_DIR = Path(
+    setting(
+        "UNDERSTAND_MODEL_DIR",
+        str(ARTIFACTS_DIR / "understand"),
+        "Folder where `hotline train` writes versioned classifier artifacts (and CURRENT)",
+    )
+)
+MODEL_PATH = setting(
+    "UNDERSTAND_MODEL_PATH",
+    "",
+    "Classifier artifact to load; empty = the version named in <UNDERSTAND_MODEL_DIR>/CURRENT",
+)
+TRAIN_DATA = Path(
+    setting(
+        "UNDERSTAND_TRAIN_DATA",
+        str(DATA_DIR / "appeals_labelled.csv"),
+        "Labelled appeals (CSV: subject, detail, label) that `hotline train` learns from",
+    )
+)
+CORRECTIONS_PATH = Path(
+    setting(
+        "UNDERSTAND_CORRECTIONS_PATH",
+        str(ARTIFACTS_DIR / "understand" / "corrections.csv"),
+        "Reviewers' corrections (CSV: subject, detail, label, ...); appended on each review "
+        "decision and added to the training data by `hotline train` when present",
+    )
+)
+REVIEW_THRESHOLD = float_setting(
+    "UNDERSTAND_REVIEW_THRESHOLD",
+    0.6,
+    "Calibrated confidence below which a classified appeal goes to human review "
+    "(at 0.6 ~85% of appeals pass automatically at ~95% accuracy; see `hotline evaluate`)",
+)
+MAX_CHARS = int_setting(
+    "UNDERSTAND_MAX_CHARS",
+    1000,
+    "Appeal text beyond this many characters is ignored by the classifier (head kept)",
+)

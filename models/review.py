@@ -1,0 +1,44 @@
+"""Human review of classifications: requests to reviewers and their decisions.
+
+Records here avoid ``from __future__ import annotations``: faust reads the annotations
+at class creation to coerce nested records and datetimes.
+"""
+
+from datetime import datetime
+
+import faust
+
+SCHEMA_VERSION = 1
+
+
+class ReviewRequest(
+    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
+):
+    """An appeal whose classification a person must confirm or correct."""
+
+    appeal_id: str
+    title: str
+    content: str
+    suggested_category: str
+    confidence: float
+    reason: str  # low_confidence / no_chinese_text / emergency
+    requested_at: datetime
+    suggested_subcategory: str | None = None
+    alternatives: list[str] | None = None  # other likely categories, best first
+    schema_version: int = SCHEMA_VERSION
+
+
+class ReviewDecision(
+    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
+):
+    """A reviewer's final category for an appeal; also a training example for the model."""
+
+    appeal_id: str
+    decision_id: str
+    reviewer: str
+    category: str
+    decided_at: datetime
+    subcategory: str | None = None
+    department_code: str | None = None
+    note: str | None = None
+    schema_version: int = SCHEMA_VERSION

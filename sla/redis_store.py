@@ -1,0 +1,610 @@
+"""The SLA state in Redis (redis-py asyncio): case hashes, the due zset, department indexes.
+
+Key layout and memory per case: ``sla/REDIS_LAYOUT.md``. In short, under the prefix:
+
+* ``c:<appeal_id>`` hash: ``k`` policy code, ``d`` department, ``di`` district code,
+  ``ca`` category code, ``t`` packed thresholds (read by Lua), ``b`` packed clocks,
+  ``v`` version, ``f`` fired bits.
+* ``due`` zset: appeal id → earliest threshold not yet claimed.
+* ``o:<department>:<bucket>`` hashes: open cases of the department.
+* ``L``, ``L:di:<code>``, ``L:ca:<code>`` sets: cases that reached warn80.
+* ``inflight`` zset (alert id → lease time) and ``alerts`` hash (alert id → payload).
+* ``n``, ``n:r``, ``n:seq``: interned names (policy, district, category) ↔ small codes.
+
+Writes are computed in Python by :class:`~sla.events.SlaEngine` and stored by a Lua
+script that checks, per case, the version the new state was computed from
+(compare-and-set), so a concurrent writer or a replayed record can never interleave
+half-updates; on a conflict the case's records are recomputed from the fresh state.
+Duplicate records are recognised by the ring of recent record ids inside the state, so
+a redelivered record is a no-op. Reads and writes each take one Lua call per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from config.sla import DEFAULTS, SlaSettings
+from models.sla_alert import SlaAlert
+from sla.clocks import CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
+from sla.events import (
+    AssignmentIn,
+    CaseEventLike,
+    Outcome,
+    SlaEngine,
+)
+from sla.policies import ClockMode
+
+_LUA = Path(__file__).resolve().parent / "lua"
+
+#: ``t`` field, read by Lua: round, hop, phase, 8 threshold instants (37 bytes; see
+#: ``sla/lua/common.lua``).
+T_FMT = struct.Struct(">HHB8I")
+#: ``b`` field, Python's alone: status, flags, opened_at, hop_assigned_at, case clock
+#: (limit, used, since), hop clock (limit, used, since), ext_used, ext_requested,
+#: last_at, number of recent ids; then up to 4 five-byte id digests (≤ 61 bytes).
+#: Every value stays ≤ 64 bytes (hash-max-listpack-value) so case hashes stay listpacks.
+B_FMT = struct.Struct(">BBIIIIIIIIBBIB")
+_F_CASE_WORKING, _F_HOP, _F_HOP_WORKING = 1, 2, 4
+_RETRIES = 8
+#: Interned name spaces: policy key, district, category.
+_NS_POLICY, _NS_DISTRICT, _NS_CATEGORY = "k:", "di:", "ca:"
+
+
+class ConcurrencyError(RuntimeError):
+    """A case kept changing under us (another writer on the same case)."""
+
+
+def pack_state(state: CaseState, times: tuple[int, ...]) -> tuple[bytes, bytes]:
+    """The ``t`` (thresholds, for Lua) and ``b`` (the rest) fields of a state."""
+    hop = state.hop_clock
+    flags = (_F_CASE_WORKING if state.case_clock.mode is ClockMode.WORKING else 0) | (
+        (_F_HOP | (_F_HOP_WORKING if hop.mode is ClockMode.WORKING else 0)) if hop else 0
+    )
+    c = state.case_clock
+    return (
+        T_FMT.pack(state.round, state.hop, int(state.phase), *times),
+        B_FMT.pack(
+            int(state.status),
+            flags,
+            state.opened_at,
+            state.hop_assigned_at,
+            c.limit,
+            c.used,
+            c.since,
+            hop.limit if hop else 0,
+            hop.used if hop else 0,
+            hop.since if hop else 0,
+            state.ext_used,
+            state.ext_requested,
+            state.last_at,
+            len(state.recent),
+        )
+        + b"".join(d.to_bytes(5, "big") for d in state.recent),
+    )
+
+
+def unpack_state(
+    appeal_id: str,
+    policy: str,
+    department: str,
+    district: str,
+    category: str,
+    t: bytes,
+    b: bytes,
+    version: int,
+    fired: int,
+) -> tuple[CaseState, tuple[int, ...]]:
+    """State and stored threshold instants from the decoded fields of a case hash."""
+    rnd, hop_no, phase, *times = T_FMT.unpack(t)
+    (
+        status,
+        flags,
+        opened_at,
+        hop_at,
+        cl,
+        cu,
+        cs,
+        hl,
+        hu,
+        hs,
+        ext_used,
+        ext_req,
+        last_at,
+        n,
+    ) = B_FMT.unpack_from(b)
+    off = B_FMT.size
+    recent = tuple(int.from_bytes(b[off + 5 * i : off + 5 * i + 5], "big") for i in range(n))
+    mode = ClockMode.WORKING if flags & _F_CASE_WORKING else ClockMode.WALL
+    hop_clock = None
+    if flags & _F_HOP:
+        hmode = ClockMode.WORKING if flags & _F_HOP_WORKING else ClockMode.WALL
+        hop_clock = Clock(hmode, hl, hu, hs)
+    state = CaseState(
+        appeal_id=appeal_id,
+        policy=policy,
+        department=department,
+        district=district,
+        category=category,
+        opened_at=opened_at,
+        case_clock=Clock(mode, cl, cu, cs),
+        status=CaseStatus(status),
+        round=rnd,
+        hop=hop_no,
+        hop_assigned_at=hop_at,
+        phase=HopPhase(phase),
+        hop_clock=hop_clock,
+        ext_used=ext_used,
+        ext_requested=ext_req,
+        last_at=last_at,
+        recent=recent,
+        version=version,
+        fired=fired,
+    )
+    return state, tuple(times)
+
+
+def _script(name: str) -> str:
+    return (_LUA / "common.lua").read_text() + "\n" + (_LUA / name).read_text()
+
+
+def dept_bucket(appeal_id: str, buckets: int) -> int:
+    """Which of a department's index hashes holds the case (stable across processes)."""
+    return zlib.crc32(appeal_id.encode()) % buckets
+
+
+class SlaStore:
+    """Async adapter between :class:`SlaEngine` and Redis. One instance per process.
+
+    Stop every worker before a :meth:`wipe` or a rebuild: workers cache the interned
+    codes of names, which a wipe resets.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        engine: SlaEngine | None = None,
+        settings: SlaSettings | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        if client.get_encoder().decode_responses:
+            raise ValueError("SlaStore needs a Redis client with decode_responses=False")
+        self.r = client
+        self.settings = settings or DEFAULTS
+        self.engine = engine or SlaEngine.from_settings(self.settings)
+        self.prefix = self.settings.redis_prefix if prefix is None else prefix
+        self.buckets = self.settings.dept_buckets
+        self._read = client.register_script(_script("read.lua"))
+        self._apply = client.register_script(_script("apply.lua"))
+        self._claim = client.register_script(_script("claim.lua"))
+        self._redeliver = client.register_script(_script("redeliver.lua"))
+        self._intern = client.register_script(_script("intern.lua"))
+        self._codes: dict[str, int] = {"": 0}  # namespaced name → code
+        self._names: dict[int, str] = {0: ""}  # code → namespaced name
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> SlaStore:
+        """A store on a new client for ``url`` (``redis://host:port/db``)."""
+        return cls(aioredis.Redis.from_url(url, decode_responses=False), **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the Redis connection pool."""
+        await self.r.aclose()
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def case_key(self, appeal_id: str) -> str:
+        """Key of a case hash."""
+        return f"{self.prefix}c:{appeal_id}"
+
+    @property
+    def due_key(self) -> str:
+        """Key of the due zset."""
+        return self.prefix + "due"
+
+    @property
+    def inflight_key(self) -> str:
+        """Key of the zset of claimed, unacknowledged alerts."""
+        return self.prefix + "inflight"
+
+    @property
+    def alerts_key(self) -> str:
+        """Key of the hash of unacknowledged alert payloads."""
+        return self.prefix + "alerts"
+
+    def dept_keys(self, department: str) -> list[str]:
+        """Keys of a department's index hashes (open case ids)."""
+        return [f"{self.prefix}o:{department}:{b}" for b in range(self.buckets)]
+
+    def _late_key(self, kind: str = "", code: int = 0) -> str:
+        return f"{self.prefix}L" + (f":{kind}:{code}" if kind else "")
+
+    # -- interned names -------------------------------------------------------------------
+
+    async def codes(self, names: Iterable[str]) -> dict[str, int]:
+        """Codes of namespaced names (``ca:…``), creating missing ones atomically."""
+        names = list(dict.fromkeys(names))
+        missing = [n for n in names if n not in self._codes]
+        if missing:
+            keys = [self.prefix + "n", self.prefix + "n:r", self.prefix + "n:seq"]
+            got = await self._intern(keys=keys, args=missing)
+            for n, c in zip(missing, got, strict=True):
+                self._codes[n] = int(c)
+                self._names[int(c)] = n
+        return {n: self._codes[n] for n in names}
+
+    async def names(self, codes: Iterable[int]) -> dict[int, str]:
+        """Namespaced names of codes (unknown codes map to ``""``)."""
+        codes = list(dict.fromkeys(int(c) for c in codes))
+        missing = [c for c in codes if c not in self._names]
+        if missing:
+            got = await self.r.hmget(self.prefix + "n:r", missing)
+            for c, n in zip(missing, got, strict=True):
+                if n is not None:
+                    self._names[c] = n.decode()
+                    self._codes[n.decode()] = c
+        return {c: self._names.get(c, "") for c in codes}
+
+    async def code_of(self, namespace: str, name: str) -> int | None:
+        """Existing code of a name, without creating one (queries)."""
+        key = namespace + name
+        if key not in self._codes:
+            c = await self.r.hget(self.prefix + "n", key)
+            if c is None:
+                return None
+            self._codes[key] = int(c)
+            self._names[int(c)] = key
+        return self._codes[key]
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def _read_many(self, appeal_ids: Sequence[str]) -> dict[str, CaseState | None]:
+        if not appeal_ids:
+            return {}
+        flat = await self._read(args=[self.prefix, *appeal_ids])
+        rows = [flat[i : i + 8] for i in range(0, len(flat), 8)]
+        codes = {int(x) for row in rows if row[4] is not None for x in (row[0], row[2], row[3])}
+        names = await self.names(codes)
+        out: dict[str, CaseState | None] = {}
+        for aid, (k, d, di, ca, t, b, v, f) in zip(appeal_ids, rows, strict=True):
+            if t is None or b is None:
+                out[aid] = None
+                continue
+            out[aid] = unpack_state(
+                aid,
+                names[int(k)].removeprefix(_NS_POLICY),
+                d.decode(),
+                names[int(di)].removeprefix(_NS_DISTRICT),
+                names[int(ca)].removeprefix(_NS_CATEGORY),
+                t,
+                b,
+                int(v),
+                int(f or 0),
+            )[0]
+        return out
+
+    async def load(self, appeal_id: str) -> CaseState | None:
+        """The stored state of a case, or ``None``."""
+        return (await self._read_many([appeal_id]))[appeal_id]
+
+    async def load_many(self, appeal_ids: Sequence[str]) -> dict[str, CaseState]:
+        """Stored states of several cases (missing ones left out), one round trip."""
+        got = await self._read_many(list(appeal_ids))
+        return {aid: s for aid, s in got.items() if s is not None}
+
+    async def department_cases(self, department: str) -> list[str]:
+        """Open case ids of a department."""
+        async with self.r.pipeline(transaction=False) as p:
+            for key in self.dept_keys(department):
+                p.hkeys(key)
+            rows = await p.execute()
+        return sorted(m.decode() for row in rows for m in row)
+
+    async def late_candidates(
+        self, district: str | None = None, category: str | None = None
+    ) -> list[str]:
+        """Cases that reached warn80 (all, or of one district or category)."""
+        if district or category:
+            ns, name = (_NS_DISTRICT, district) if district else (_NS_CATEGORY, category)
+            code = await self.code_of(ns, name or "")
+            if code is None:
+                return []
+            key = self._late_key(ns[:-1], code)
+        else:
+            key = self._late_key()
+        return sorted(m.decode() for m in await self.r.smembers(key))
+
+    # -- writing --------------------------------------------------------------------------
+
+    async def apply_assignment(
+        self,
+        *,
+        appeal_id: str,
+        assignment_id: str,
+        hop: int,
+        department: str,
+        assigned_at: datetime,
+        policy: str | None = None,
+        appeal_type: str | None = None,
+        category: str | None = None,
+        urgency: str | None = None,
+        district: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Outcome:
+        """Apply one assignment hop (starts the case, or the next department's clocks)."""
+        rec = AssignmentIn(
+            appeal_id=appeal_id,
+            assignment_id=assignment_id,
+            hop=hop,
+            department=department,
+            assigned_at=assigned_at,
+            policy=policy,
+            appeal_type=appeal_type,
+            category=category,
+            urgency=urgency,
+            district=district,
+            tags=tuple(tags),
+        )
+        return (await self.apply_batch([rec]))[0]
+
+    async def apply_event(self, event: CaseEventLike) -> Outcome:
+        """Apply one case event; the outcome says applied, duplicate or rejected (why)."""
+        return (await self.apply_batch([event]))[0]
+
+    async def apply_batch(self, records: Sequence[AssignmentIn | CaseEventLike]) -> list[Outcome]:
+        """Apply records in order with two round trips (read all, write all).
+
+        Records of one case are applied in their order on the in-memory state and the
+        case is written once; a version conflict (another writer) recomputes that case's
+        records from the fresh state.
+        """
+        outcomes: list[Outcome | None] = [None] * len(records)
+        todo = list(range(len(records)))
+        conflicts: set[str] = set()
+        for _ in range(_RETRIES):
+            ids = list(dict.fromkeys(records[i].appeal_id for i in todo))
+            orig = await self._read_many(ids)
+            cur = dict(orig)
+            for i in todo:
+                aid = records[i].appeal_id
+                out, new = self.engine.apply_record(cur[aid], records[i])
+                outcomes[i] = out
+                if out.applied:
+                    cur[aid] = new
+            changed = [aid for aid in ids if cur[aid] is not orig[aid]]
+            if not changed:
+                break
+            results = await self._write_many([(orig[a], cur[a]) for a in changed])  # type: ignore[misc]
+            conflicts = {aid for aid, ok in zip(changed, results, strict=True) if not ok}
+            if not conflicts:
+                break
+            todo = [i for i in todo if records[i].appeal_id in conflicts]
+        else:
+            raise ConcurrencyError(f"cases kept changing while applying: {sorted(conflicts)}")
+        return outcomes  # type: ignore[return-value]
+
+    async def _write_many(self, pairs: list[tuple[CaseState | None, CaseState]]) -> list[int]:
+        """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict."""
+        wanted = set()
+        for _, new in pairs:
+            wanted.update(
+                (_NS_POLICY + new.policy, _NS_DISTRICT + new.district, _NS_CATEGORY + new.category)
+            )
+        codes = await self.codes(n for n in wanted if not n.endswith(":"))
+        codes.update({_NS_DISTRICT: 0, _NS_CATEGORY: 0})
+        args: list[Any] = [self.prefix, self.settings.closed_ttl]
+        for old, new in pairs:
+            times = new.times or self.engine.thresholds(new)
+            args += [
+                new.appeal_id,
+                dept_bucket(new.appeal_id, self.buckets),
+                old.version if old else 0,
+                new.version,
+                reset_mask(old, new),
+                old.department if old and old.status != CaseStatus.CLOSED else "",
+                new.department,
+                1 if new.status == CaseStatus.CLOSED else 0,
+                codes[_NS_POLICY + new.policy],
+                new.department,
+                codes[_NS_DISTRICT + new.district],
+                codes[_NS_CATEGORY + new.category],
+                *pack_state(new, times),
+            ]
+        return [int(x) for x in await self._apply(keys=[self.due_key], args=args)]
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    async def claim_due(self, now: int, limit: int | None = None) -> tuple[int, list[SlaAlert]]:
+        """Claim every threshold due at ``now`` on up to ``limit`` cases.
+
+        Returns (cases examined, alerts claimed). Each threshold of each clock is claimed
+        once, whoever calls (Lua is atomic); claimed alerts stay in flight until
+        :meth:`ack`, and :meth:`redeliver` hands them out again after the lease.
+        """
+        res = await self._claim(
+            keys=[self.due_key, self.inflight_key, self.alerts_key],
+            args=[self.prefix, int(now), limit or self.settings.scan_batch],
+        )
+        return int(res[0]), await self._alerts(res[1:])
+
+    async def redeliver(
+        self, now: int, lease: int | None = None, limit: int | None = None
+    ) -> list[SlaAlert]:
+        """Alerts claimed over ``lease`` seconds ago and not acknowledged, leased anew."""
+        res = await self._redeliver(
+            keys=[self.inflight_key, self.alerts_key],
+            args=[
+                int(now),
+                self.settings.alert_lease if lease is None else lease,
+                limit or self.settings.scan_batch,
+            ],
+        )
+        return await self._alerts(res)
+
+    async def ack(self, alert_ids: Iterable[str]) -> None:
+        """Forget published alerts (remove from in-flight and the payload hash)."""
+        ids = list(alert_ids)
+        if not ids:
+            return
+        async with self.r.pipeline(transaction=True) as p:
+            p.zrem(self.inflight_key, *ids)
+            p.hdel(self.alerts_key, *ids)
+            await p.execute()
+
+    async def _alerts(self, payloads: Sequence[bytes]) -> list[SlaAlert]:
+        rows = [json.loads(p) for p in payloads]
+        names = await self.names(c for d in rows for c in (d["di"], d["ca"]))
+        tz = self.engine.wt.tz
+        out = []
+        for d in rows:
+            d["district"] = names[d.pop("di")].removeprefix(_NS_DISTRICT)
+            d["category"] = names[d.pop("ca")].removeprefix(_NS_CATEGORY)
+            for k in ("threshold_at", "due_at", "raised_at"):
+                d[k] = datetime.fromtimestamp(int(d[k]), tz)
+            out.append(SlaAlert(**d))
+        return out
+
+    # -- bulk state (rebuild, dump) ---------------------------------------------------------
+
+    async def write_states(
+        self, states: Iterable[CaseState], late: set[str], chunk: int = 2000
+    ) -> int:
+        """Store final states directly (rebuild): hashes, due zset, department/late sets.
+
+        Produces exactly what live processing leaves behind for the same states and
+        fired bits; assumes the prefix was wiped first.
+        """
+        states = list(states)
+        names = set()
+        for s in states:
+            names.update((_NS_POLICY + s.policy, _NS_DISTRICT + s.district, _NS_CATEGORY + s.category))
+        codes = await self.codes(n for n in names if not n.endswith(":"))
+        codes.update({_NS_DISTRICT: 0, _NS_CATEGORY: 0})
+        p = self.r.pipeline(transaction=False)
+        for n, s in enumerate(states, 1):
+            times = self.engine.thresholds(s)
+            key = self.case_key(s.appeal_id)
+            di, ca = codes[_NS_DISTRICT + s.district], codes[_NS_CATEGORY + s.category]
+            t, b = pack_state(s, times)
+            p.hset(
+                key,
+                mapping={
+                    "k": codes[_NS_POLICY + s.policy],
+                    "d": s.department,
+                    "di": di,
+                    "ca": ca,
+                    "t": t,
+                    "b": b,
+                    "v": s.version,
+                    "f": s.fired,
+                },
+            )
+            if s.status == CaseStatus.CLOSED:
+                if self.settings.closed_ttl > 0:
+                    p.expire(key, self.settings.closed_ttl)
+            else:
+                nd = next_due(times, s.fired)
+                if nd is not None:
+                    p.zadd(self.due_key, {s.appeal_id: nd})
+                if s.department:
+                    bucket = dept_bucket(s.appeal_id, self.buckets)
+                    p.hset(f"{self.prefix}o:{s.department}:{bucket}", s.appeal_id, 1)
+                if s.appeal_id in late:
+                    p.sadd(self._late_key(), s.appeal_id)
+                    if di:
+                        p.sadd(self._late_key("di", di), s.appeal_id)
+                    if ca:
+                        p.sadd(self._late_key("ca", ca), s.appeal_id)
+            if n % chunk == 0:
+                await p.execute()
+        await p.execute()
+        return len(states)
+
+    async def keys(self) -> list[bytes]:
+        """Every key under the prefix (SCAN; for tests, dumps and wipes)."""
+        pattern = _glob_escape(self.prefix) + "*"
+        return [k async for k in self.r.scan_iter(match=pattern, count=5000)]
+
+    async def wipe(self) -> int:
+        """Delete every key under the prefix; returns how many."""
+        keys = await self.keys()
+        for i in range(0, len(keys), 1000):
+            await self.r.unlink(*keys[i : i + 1000])
+        self._codes = {"": 0}
+        self._names = {0: ""}
+        return len(keys)
+
+    async def dump(self, include_alerts: bool = False) -> dict[str, Any]:
+        """Canonical, comparable snapshot of the SLA state under the prefix.
+
+        Cases are decoded (plus their stored thresholds, fired bits and whether a TTL is
+        set); interned codes are replaced by names (codes depend on arrival order);
+        index hashes and sets become sorted lists per department / district / category.
+        The alert queue (in flight, payloads) is left out unless asked: it is publishing
+        bookkeeping rather than clock state.
+        """
+        out: dict[str, Any] = {"cases": {}, "due": {}, "departments": {}, "late": {}}
+        plen = len(self.prefix)
+        all_keys = sorted(k.decode() for k in await self.keys())
+        case_ids = [k[plen + 2 :] for k in all_keys if k[plen:].startswith("c:")]
+        states = await self._read_many(case_ids)
+        for aid in case_ids:
+            st = states[aid]
+            if st is None:
+                continue
+            raw = await self.r.hget(self.case_key(aid), "t")
+            times = T_FMT.unpack_from(raw)[3:]
+            ttl = await self.r.ttl(self.case_key(aid))
+            out["cases"][aid] = {"state": _plain(st), "times": list(times), "expires": ttl > 0}
+        for key in all_keys:
+            rest = key[plen:]
+            if rest == "due":
+                rows = await self.r.zrange(key, 0, -1, withscores=True)
+                out["due"] = {m.decode(): int(s) for m, s in rows}
+            elif rest.startswith("o:"):
+                dept = rest[2:].rsplit(":", 1)[0]
+                members = out["departments"].setdefault(dept, [])
+                members.extend(m.decode() for m in await self.r.hkeys(key))
+                members.sort()
+            elif rest == "L" or rest.startswith("L:"):
+                parts = rest.split(":")
+                label = "all"
+                if len(parts) == 3:
+                    label = (await self.names([int(parts[2])]))[int(parts[2])]
+                out["late"][label] = sorted(m.decode() for m in await self.r.smembers(key))
+            elif include_alerts and rest == "inflight":
+                rows = await self.r.zrange(key, 0, -1, withscores=True)
+                out["inflight"] = {m.decode(): int(s) for m, s in rows}
+            elif include_alerts and rest == "alerts":
+                out["alerts"] = {
+                    k.decode(): v.decode() for k, v in (await self.r.hgetall(key)).items()
+                }
+        return out
+
+
+def _plain(state: CaseState) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for name in state.__slots__:  # type: ignore[attr-defined]
+        v = getattr(state, name)
+        if isinstance(v, Clock):
+            v = {"mode": v.mode.value, "limit": v.limit, "used": v.used, "since": v.since}
+        elif name == "times":
+            continue  # a cache, not state
+        elif isinstance(v, tuple):
+            v = list(v)
+        elif hasattr(v, "value"):
+            v = v.value
+        d[name] = v
+    return d
+
+
+def _glob_escape(s: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in s)
+

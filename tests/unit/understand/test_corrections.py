@@ -1,0 +1,61 @@
+import csv
+from datetime import UTC, datetime
+
+import pytest
+
+from models.review import ReviewDecision
+from understand.corrections import COLUMNS, append_correction
+from understand.dataset import LabelledAppeal, read_labelled
+from understand.training import merge_corrections
+
+
+def _decision(category="环境保护", decision_id="d1"):
+    return ReviewDecision(
+        appeal_id="a1",
+        decision_id=decision_id,
+        reviewer="张三",
+        category=category,
+        decided_at=datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+        subcategory="环境污染",
+        note="噪音,不是城建",
+    )
+
+
+def test_appends_header_once_and_rows_readable_as_training_data(tmp_path):
+    path = tmp_path / "sub" / "corrections.csv"
+    append_correction(_decision(), "楼下KTV噪音", "每晚唱到凌晨,吵得睡不着", path)
+    append_correction(_decision("城乡建设", "d2"), "小区停水", "已经停水三天", path)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [r["decision_id"] for r in rows] == ["d1", "d2"]
+    labelled = read_labelled(path)
+    assert [r.label for r in labelled] == ["环境保护", "城乡建设"]
+    assert labelled[0].subject == "楼下KTV噪音"
+
+
+def test_text_with_commas_quotes_and_newlines_survives(tmp_path):
+    path = tmp_path / "c.csv"
+    detail = '他说:"不管",\n然后就走了,,,'
+    append_correction(_decision(), "标题", detail, path)
+    assert read_labelled(path)[0].detail == detail
+
+
+def test_unknown_category_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown category"):
+        append_correction(_decision("民政"), "t", "c", tmp_path / "c.csv")
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_correction_replaces_training_row_with_same_text():
+    rows = [LabelledAppeal("a", "x", "城乡建设"), LabelledAppeal("b", "y", "交通运输")]
+    fixes = [LabelledAppeal("a", "x", "环境保护", "corrections")]
+    merged = merge_corrections(rows, fixes)
+    assert sorted((r.subject, r.label) for r in merged) == [("a", "环境保护"), ("b", "交通运输")]
+
+
+def test_read_labelled_rejects_unknown_label(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("subject,detail,label\nt,d,不存在\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.csv:2"):
+        read_labelled(path)

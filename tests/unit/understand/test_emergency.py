@@ -1,0 +1,48 @@
+import pytest
+
+from understand.emergency import detect_emergency
+from understand.text_normalise import normalise
+
+EMERGENCIES = [
+    ("我家楼下着火了,火很大,快来人", "119", "火灾"),
+    ("厨房里闻到很浓的煤气味,燃气管道漏气", "119", "燃气泄漏"),
+    ("有人被困在电梯里出不来", "119", "人员被困"),
+    ("河边有小孩落水了", "120", "溺水"),
+    ("路口发生车祸,一人倒地流血不止", "122", "交通事故有人受伤"),
+    ("我的邻居说他要跳楼,现在站在天台上", "110", "自杀或轻生"),
+    ("楼下有人持刀砍人", "110", "暴力侵害"),
+    ("老人突然晕倒了,叫不醒", "120", "急病或中毒"),
+    ("樓下著火了!", "119", "火灾"),  # traditional characters, after normalisation
+]
+
+NOT_EMERGENCIES = [
+    "小区消防通道被占用,消防车进不来",
+    "工地施工存在严重安全隐患,请相关部门检查",
+    "电动车在楼道充电,一旦发生火灾后果不堪设想",
+    "这条路经常发生交通事故,建议安装红绿灯",
+    "去年小区发生过火灾,至今没有整改",
+    "商场跳楼价甩卖,涉嫌虚假宣传",
+    "工厂废气让居民呼吸困难,要求环保部门处理",
+    "拖欠的工资是我们一家的救命钱",
+]
+
+
+@pytest.mark.parametrize("text,service,reason", EMERGENCIES)
+def test_emergencies_are_detected_with_service(text, service, reason):
+    match = detect_emergency(normalise(text))
+    assert match is not None
+    assert (match.service, match.reason) == (service, reason)
+    assert match.evidence
+
+
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_hazards_and_past_events_are_not_emergencies(text):
+    assert detect_emergency(normalise(text)) is None
+
+
+def test_false_positive_rate_on_real_appeals_is_low(labelled):
+    # The labelled mailbox appeals are complaints, not emergency calls.
+    from understand.text_normalise import prepare_text
+
+    hits = sum(detect_emergency(prepare_text(r.subject, r.detail)[1]) is not None for r in labelled)
+    assert hits / len(labelled) < 0.01
