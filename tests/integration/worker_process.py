@@ -1,0 +1,120 @@
+"""A real faust worker in a subprocess, on its own topic prefix, for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from config.stack import PROJECT_ROOT
+
+
+class WorkerProcess:
+    """Starts ``python -m streams worker`` with a unique prefix and app id; stops it cleanly."""
+
+    def __init__(self, bootstrap: str, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None):
+        self.bootstrap = bootstrap
+        self.prefix = f"it{uuid.uuid4().hex[:8]}."
+        self.log = log_dir / f"worker-{self.prefix}log"
+        self.env = {
+            **os.environ,
+            "HOTLINE_TOPIC_PREFIX": self.prefix,
+            "HOTLINE_KAFKA_BOOTSTRAP": bootstrap,
+            "HOTLINE_REDIS_URL": redis_url,
+            "HOTLINE_WEB_PORT": "0",
+            "HOTLINE_WECHAT_IDLE_FLUSH_S": "2",
+            "HOTLINE_WECHAT_WINDOW_S": "600",
+            **(extra_env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+
+    def topic(self, name: str) -> str:
+        return self.prefix + name
+
+    def start(self, timeout: float = 90) -> None:
+        self._log_file = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams", "worker", "-l", "info"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}: {self.log.read_text()[-3000:]}")
+            if "[^Worker]: Ready" in self.log.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"worker not ready after {timeout}s: {self.log.read_text()[-3000:]}")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log_file.close()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def delete_topics(self) -> None:
+        """Remove every topic of this prefix (the worker's changelogs included)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            mine = [t for t in await admin.list_topics() if t.startswith(self.prefix)]
+            if mine:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+
+
+async def publish(bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:
+    """Publish raw values in order and wait for the acknowledgements."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def read_all(bootstrap: str, topic: str, idle_ms: int = 1500) -> list:
+    """Every record of ``topic`` from the beginning until ``idle_ms`` pass without one."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    out = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=idle_ms)
+            if not batch:
+                return out
+            for records in batch.values():
+                out.extend(records)
+    finally:
+        await consumer.stop()
+
+
+async def wait_for(bootstrap: str, topic: str, predicate, timeout: float = 40.0) -> list:
+    """Re-read ``topic`` until ``predicate(records)`` holds; return the records."""
+    deadline = time.monotonic() + timeout
+    records: list = []
+    while time.monotonic() < deadline:
+        records = await read_all(bootstrap, topic, idle_ms=800)
+        if predicate(records):
+            return records
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out waiting on {topic}; {len(records)} records seen")
