@@ -153,7 +153,7 @@ async def main(args: argparse.Namespace) -> None:
         due_bytes = await client.memory_usage(store.due_key, samples=0)
         dept_bytes = 0
         for d in DEPARTMENTS:
-            for key in store.dept_keys(d):
+            for key in store.dept_keys(await store.code_of("d:", d)):
                 dept_bytes += await client.memory_usage(key) or 0
         enc = (await client.object("encoding", store.case_key(sample))).decode()
         print(f"memory: {per_case:.0f} bytes per open case (used_memory +{(mem1 - mem0) / 1e6:.1f} MB)")
@@ -185,6 +185,8 @@ async def main(args: argparse.Namespace) -> None:
                 ]
                 s = await apply_all(store, evs, args.batch, f"{kind} run {run + 1}")
                 rates.append(n_up / s)
+        updated = await client.memory_usage(store.case_key(appeal_id("a", 0)))
+        print(f"case hash after 4 records (recent-id ring full): {updated} B")
         print(
             f"clock updates: median {statistics.median(rates):,.0f}/s "
             f"(accept/pause/resume × {args.runs} runs of {n_up:,}; min {min(rates):,.0f}, max {max(rates):,.0f})"

@@ -12,29 +12,34 @@ from config.stack import StackSettings
 
 app = typer.Typer()
 
-WATCHED = ("intake.normalised", "appeals.received", "intake.deadletter")
 
+def _counters() -> dict[str, int]:
+    """Intake outcome totals per channel, from the worker's Redis counters."""
+    import redis
 
-async def _totals(topic_names: list[str]) -> dict[str, int]:
-    from stack.topic_stats import total_records
     from streams.app import settings
 
-    full = {settings.topic(t): t for t in topic_names}
-    totals = await total_records(settings.broker, list(full))
-    return {full[k]: v for k, v in totals.items()}
+    raw = redis.Redis.from_url(settings.redis_url).hgetall(
+        f"{settings.redis_prefix}intake:counters"
+    )
+    return {k.decode(): int(v) for k, v in raw.items()}
 
 
 def _wait_until_settled(quiet_s: float, timeout_s: float) -> dict[str, int]:
-    """Poll output topics until nothing changed for ``quiet_s`` seconds."""
+    """Poll the counters until nothing changed for ``quiet_s`` seconds."""
     last, changed_at, started = None, time.monotonic(), time.monotonic()
     while time.monotonic() - started < timeout_s:
-        now = asyncio.run(_totals(list(WATCHED)))
+        now = _counters()
         if now != last:
             last, changed_at = now, time.monotonic()
         elif time.monotonic() - changed_at >= quiet_s:
             break
-        time.sleep(1)
+        time.sleep(0.5)
     return last or {}
+
+
+def _total(counts: dict[str, int], outcome: str) -> int:
+    return sum(v for k, v in counts.items() if k.endswith("." + outcome))
 
 
 @app.command()
@@ -52,21 +57,36 @@ def demo(
     # the demo closes WeChat sessions after 5 idle seconds instead of 10 minutes
     env = {"HOTLINE_WECHAT_IDLE_FLUSH_S": os.environ.get("HOTLINE_WECHAT_IDLE_FLUSH_S", "5")}
     typer.echo(worker.start(s, env=env))
-    before = asyncio.run(_totals(list(WATCHED)))
+    before = _counters()
     published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None))
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])
     after = _wait_until_settled(quiet_s=max(6.0, idle + 4.0), timeout_s=180)
-    delta = {t: after.get(t, 0) - before.get(t, 0) for t in WATCHED}
-    dups = delta["intake.normalised"] - delta["appeals.received"]
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     typer.echo("")
     typer.secho("What happened", bold=True)
-    typer.echo(f"  published      {published['records']} raw records ({limit} real appeals × 3 channels + malformed samples)")
+    typer.echo(
+        f"  published      {published['records']} raw records ({limit} real appeals × 3 channels + malformed samples)"
+    )
     for channel in ("mailbox", "hotline", "wechat"):
         typer.echo(f"    raw.{channel:8} {published.get(_topic(f'raw.{channel}'), 0)}")
-    typer.echo(f"  normalised     {delta['intake.normalised']} appeals (WeChat messages joined per sender session)")
-    typer.echo(f"  new appeals    {delta['appeals.received']} on appeals.received")
-    typer.echo(f"  duplicates     {dups} suppressed (same appeal id seen before: replaying twice yields one appeal)")
-    typer.echo(f"  dead-lettered  {delta['intake.deadletter']} on intake.deadletter (with error code and reason)")
+    for outcome, label, note in (
+        ("normalised", "normalised", "appeals (WeChat messages joined per sender session)"),
+        ("published", "new appeals", "on appeals.received"),
+        (
+            "duplicate",
+            "duplicates",
+            "suppressed (appeal id seen before: replaying twice yields one appeal)",
+        ),
+        (
+            "dead_lettered",
+            "dead-lettered",
+            "on intake.deadletter, each with an error code and reason",
+        ),
+    ):
+        per_channel = ", ".join(
+            f"{c} {delta.get(f'{c}.{outcome}', 0)}" for c in ("mailbox", "hotline", "wechat")
+        )
+        typer.echo(f"  {label:14} {_total(delta, outcome):5} {note}  [{per_channel}]")
     typer.echo("")
     typer.secho("Where to look", bold=True)
     typer.echo("  hotline tail appeals.received      normalised, masked appeals")

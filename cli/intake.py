@@ -18,26 +18,34 @@ SCHEMA_FILE = PROJECT_ROOT / "docs" / "asyncapi.json"
 
 
 @app.command()
-def worker(loglevel: str = typer.Option("info", "--loglevel", "-l", help="crit/error/warn/info/debug")) -> None:
+def worker(
+    loglevel: str = typer.Option("info", "--loglevel", "-l", help="crit/error/warn/info/debug"),
+) -> None:
     """Run the faust worker in the foreground (all agents, tables and timers)."""
     os.execv(sys.executable, [sys.executable, "-m", "streams", "worker", "-l", loglevel])
 
 
 @app.command()
 def replay(
-    channels: str = typer.Option("mailbox,hotline,wechat", help="Comma-separated: mailbox, hotline, wechat"),
+    channels: str = typer.Option(
+        "mailbox,hotline,wechat", help="Comma-separated: mailbox, hotline, wechat"
+    ),
     limit: int = typer.Option(200, min=1, help="How many real appeals to replay"),
     offset: int = typer.Option(0, min=0, help="Skip this many rows first"),
     rate: float = typer.Option(0.0, min=0.0, help="Records per second (0 = as fast as possible)"),
     bad: bool = typer.Option(False, help="Also publish a few malformed records (dead-letter demo)"),
-    data: Path = typer.Option(None, help="CSV with subject/detail/time columns (default: shared appeals_labelled.csv)"),
+    data: Path = typer.Option(
+        None, help="CSV with subject/detail/time columns (default: shared appeals_labelled.csv)"
+    ),
 ) -> None:
     """Publish real appeals from the shared data as raw channel records."""
     counts = asyncio.run(_replay(channels, limit, offset, rate, bad, data))
     typer.echo(orjson.dumps(counts).decode())
 
 
-async def _replay(channels: str, limit: int, offset: int, rate: float, bad: bool, data: Path | None) -> dict[str, int]:
+async def _replay(
+    channels: str, limit: int, offset: int, rate: float, bad: bool, data: Path | None
+) -> dict[str, int]:
     from samples.appeal_rows import read_rows
     from samples.publisher import publish
     from samples.replay import BAD_SAMPLES, CHANNELS, records_for
@@ -46,7 +54,9 @@ async def _replay(channels: str, limit: int, offset: int, rate: float, bad: bool
     chosen = tuple(c.strip() for c in channels.split(",") if c.strip())
     unknown = set(chosen) - set(CHANNELS)
     if unknown:
-        raise typer.BadParameter(f"unknown channel(s) {', '.join(sorted(unknown))}; choose from {', '.join(CHANNELS)}")
+        raise typer.BadParameter(
+            f"unknown channel(s) {', '.join(sorted(unknown))}; choose from {', '.join(CHANNELS)}"
+        )
     rows = list(read_rows(data, limit=offset + limit))[offset:]
     topic_of = {c: settings.topic(f"raw.{c}") for c in CHANNELS}
     records = list(records_for(rows, chosen, topic_of))
@@ -75,13 +85,18 @@ async def _tail(topic: str, limit: int, timeout: float) -> None:
     from streams.app import settings
 
     consumer = AIOKafkaConsumer(
-        settings.topic(topic), bootstrap_servers=settings.broker, auto_offset_reset="earliest", enable_auto_commit=False
+        settings.topic(topic),
+        bootstrap_servers=settings.broker,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     shown = 0
     try:
         while shown < limit:
-            batch = await consumer.getmany(timeout_ms=int(timeout * 1000), max_records=limit - shown)
+            batch = await consumer.getmany(
+                timeout_ms=int(timeout * 1000), max_records=limit - shown
+            )
             if not batch:
                 break
             for records in batch.values():
@@ -107,18 +122,26 @@ def topics() -> None:
 
     for name, spec in SPECS.items():
         flag = " [restricted]" if spec.restricted else ""
-        typer.echo(f"{settings.topic(name):28} key={spec.key:35} {spec.payload.__name__:16}{flag}  {spec.description}")
+        typer.echo(
+            f"{settings.topic(name):28} key={spec.key:35} {spec.payload.__name__:16}{flag}  {spec.description}"
+        )
 
 
 @app.command()
-def schema(check: bool = typer.Option(False, help="Exit 1 if docs/asyncapi.json is stale instead of writing it")) -> None:
+def schema(
+    check: bool = typer.Option(
+        False, help="Exit 1 if docs/asyncapi.json is stale instead of writing it"
+    ),
+) -> None:
     """Write (or check) the AsyncAPI 3 description of every topic and payload."""
     from streams.asyncapi import render
 
     fresh = render()
     if check:
         if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_bytes() != fresh:
-            typer.secho(f"{SCHEMA_FILE} is stale: run `hotline schema`", fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"{SCHEMA_FILE} is stale: run `hotline schema`", fg=typer.colors.RED, err=True
+            )
             raise typer.Exit(1)
         typer.echo(f"{SCHEMA_FILE} is up to date")
         return

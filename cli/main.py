@@ -19,7 +19,11 @@ def _mount_optional() -> None:
     """Mount command groups of packages that may not be installed in a trimmed build."""
     from cli import routing
 
-    app.add_typer(routing.app, name="routing", help="Dispatch catalogue, routing of one appeal, routing evaluation.")
+    app.add_typer(
+        routing.app,
+        name="routing",
+        help="Dispatch catalogue, routing of one appeal, routing evaluation.",
+    )
 
 
 @app.command("config")
@@ -35,7 +39,9 @@ def show_config() -> None:
 
     StackSettings(), StreamSettings(), IntakeSettings()
     for name, doc in sorted(REGISTRY.items()):
-        typer.echo(f"{name}={os.environ.get(name, doc.default)}\n    {doc.doc} (default: {doc.default})")
+        typer.echo(
+            f"{name}={os.environ.get(name, doc.default)}\n    {doc.doc} (default: {doc.default})"
+        )
 
 
 _mount_optional()

@@ -12,6 +12,7 @@ import typer
 from tqdm import tqdm
 
 from config.data import DATA_DIR
+from config.routing import KIND_MODEL_PATH
 from routing.catalogue import CatalogueError, load_catalogue
 from routing.department_names import find_mentions, mine_names, normalise_name
 from routing.dispatch import Router
@@ -22,6 +23,8 @@ from routing.evaluation import (
     load_replies,
     select,
 )
+from routing.kind_model import load_kind_model
+from routing.training import DEFAULT_C, cross_validate, train_kind_model, training_examples
 
 app = typer.Typer(
     help="Routing (派单): dispatch catalogue, routing decisions and their evaluation.",
@@ -61,7 +64,7 @@ def route_command(
     catalogue: CatalogueOption = None,
 ) -> None:
     """Route one appeal and print the decision as JSON (for operators checking a rule)."""
-    router = Router(_catalogue(catalogue))
+    router = Router(_catalogue(catalogue), load_kind_model())
     decision = router.route(title, content, category, subcategory, district)
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
 
@@ -166,14 +169,24 @@ def route_eval(
     classifier: Annotated[
         bool, typer.Option(help="Also route with the understand classifier's categories.")
     ] = True,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Kind model JSON (default: $HOTLINE_ROUTING_KIND_MODEL, if present)."),
+    ] = None,
 ) -> None:
     """Compare each appeal's lead department with the department its official reply names.
 
-    Population: appeals placed in the centre's city with a department named in the reply.
-    Rules were tuned on the ``dev`` half only; ``test`` is the held-out figure. Prints
-    per-split accuracy, then one JSON summary as the last line of stdout.
+    Population: appeals whose reply names the handling department. Headline: appeals
+    placed in the centre's city (kind, unit, dispatch target); other cities / no place:
+    kind only. Rules were tuned and the kind model trained on the ``dev`` half only;
+    ``test`` is the held-out figure. Prints per-split accuracy for the keyword rules alone
+    and for rules + kind model, then one JSON summary as the last line of stdout.
     """
-    router = Router(_catalogue(catalogue))
+    cat = _catalogue(catalogue)
+    kind_model = load_kind_model(model) if model is not None else load_kind_model()
+    routers = {"rules": Router(cat)}
+    if kind_model is not None:
+        routers["rules+model"] = Router(cat, kind_model)
     cases = load_replies(replies or DATA_DIR / "replies.csv")
     splits = split or ["test", "dev", "all"]
     for s in splits:
@@ -183,28 +196,83 @@ def route_eval(
     if classifier:
         classifications, note = classify_cases(cases)
     by_id = dict(zip((c.id for c in cases), classifications or [], strict=False))
-    summary: dict[str, object] = {"classifier": note}
+    summary: dict[str, object] = {
+        "classifier": note,
+        "kind_model": kind_model.meta if kind_model is not None else "absent: rules only",
+    }
     for s in splits:
         chosen = select(cases, s)
-        report = evaluate(
-            chosen,
-            router,
-            [by_id[c.id] for c in chosen] if classifications else None,
-            progress=lambda it, s=s: tqdm(it, desc=f"routing {s}", leave=False),
-            split=s,
-        )
-        report.classifier_note = note
-        result = report.summary()
-        kw = result["keywords_and_district"]
-        line = (
-            f"{s:>4}: scored {kw['scored']} of {report.cases} "
-            f"(other city/no place {report.out_of_area}, no department in reply "
-            f"{report.no_reference}) | kind {kw['kind_accuracy']} | unit {kw['unit_accuracy']}"
-            f" | dispatch target {kw['dispatch_target_accuracy']}"
-        )
-        if report.with_classifier is not None:
-            wc = report.with_classifier.summary()
-            line += f" | with classifier: kind {wc['kind_accuracy']} unit {wc['unit_accuracy']}"
-        typer.echo(line)
-        summary[s] = result
+        summary[s] = {}
+        for name, router in routers.items():
+            report = evaluate(
+                chosen,
+                router,
+                [by_id[c.id] for c in chosen] if classifications else None,
+                progress=lambda it, s=s: tqdm(it, desc=f"routing {s}", leave=False),
+                split=s,
+            )
+            report.classifier_note = note
+            result = report.summary()
+            kw = result["keywords_and_district"]
+            line = (
+                f"{s:>4} {name:>11}: in-city scored {kw['scored']} | kind "
+                f"{kw['kind_accuracy']} | unit {kw['unit_accuracy']} | dispatch target "
+                f"{kw['dispatch_target_accuracy']} || other places {report.other_places.scored}"
+                f" kind {result['other_places']['kind_accuracy']} || all places "
+                f"{result['all_places']['scored']} kind {result['all_places']['kind_accuracy']}"
+                f" (of {report.cases}; no department in reply {report.no_reference})"
+            )
+            if report.with_classifier is not None:
+                wc = report.with_classifier.summary()
+                line += (
+                    f" | with classifier: in-city kind {wc['kind_accuracy']} unit "
+                    f"{wc['unit_accuracy']}, all places "
+                    f"{result['all_places_with_classifier']['kind_accuracy']}"
+                )
+            typer.echo(line)
+            summary[s][name] = result
     typer.echo(_json(summary))
+
+
+@app.command("train")
+def train(
+    replies: RepliesOption = None,
+    catalogue: CatalogueOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Artifact path (default: $HOTLINE_ROUTING_KIND_MODEL).")
+    ] = None,
+    c: Annotated[float, typer.Option(help="Inverse regularisation of the model.")] = DEFAULT_C,
+) -> None:
+    """Train the department-kind model on the ``dev`` half of replies.csv (never ``test``).
+
+    Prints the artifact's path, size and training summary as JSON.
+    """
+    cat = _catalogue(catalogue)
+    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    path = out or KIND_MODEL_PATH
+    model = train_kind_model(cases, cat, path, c=c)
+    load_kind_model.cache_clear()
+    typer.echo(
+        _json(
+            {
+                "path": str(path),
+                "bytes": path.stat().st_size,
+                "kinds": list(model.kinds),
+                **model.meta,
+            }
+        )
+    )
+
+
+@app.command("cv")
+def cross_validate_command(
+    replies: RepliesOption = None,
+    catalogue: CatalogueOption = None,
+    folds: Annotated[int, typer.Option(help="Number of folds.")] = 5,
+    c: Annotated[list[float] | None, typer.Option(help="Values of C to compare.")] = None,
+) -> None:
+    """Cross-validate rules alone vs rules + kind model within the ``dev`` half (JSON)."""
+    cat = _catalogue(catalogue)
+    examples = training_examples(load_replies(replies or DATA_DIR / "replies.csv"), cat, "dev")
+    results = [cross_validate(examples, cat, folds, value) for value in (c or [DEFAULT_C])]
+    typer.echo(_json(results))

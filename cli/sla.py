@@ -30,7 +30,9 @@ RedisOption = Annotated[
 ]
 NowOption = Annotated[
     str | None,
-    typer.Option("--now", help="Evaluate at this time instead of now (ISO, e.g. 2026-02-24T10:00)."),
+    typer.Option(
+        "--now", help="Evaluate at this time instead of now (ISO, e.g. 2026-02-24T10:00)."
+    ),
 ]
 
 
@@ -249,7 +251,11 @@ def overdue_cmd(
         _with_store(
             redis_url,
             lambda st: late_cases(
-                st, at, department=department, district=district, category=category,
+                st,
+                at,
+                department=department,
+                district=district,
+                category=category,
                 include_near=near,
             ),
         )

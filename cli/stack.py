@@ -8,7 +8,10 @@ from config.stack import StackSettings
 from stack import kafka, redis, worker
 from stack.process import StackError
 
-app = typer.Typer(help="Local Apache Kafka (KRaft) and Redis on loopback, managed by the project.", no_args_is_help=True)
+app = typer.Typer(
+    help="Local Apache Kafka (KRaft) and Redis on loopback, managed by the project.",
+    no_args_is_help=True,
+)
 
 
 def _run(step, *args) -> None:

@@ -12,7 +12,9 @@ class IntakeSettings:
     """Validation limits, WeChat session window and the contact-reference secret."""
 
     max_content_chars: int = field(
-        default_factory=lambda: int_setting("MAX_CONTENT_CHARS", 20_000, "Longer appeal text is dead-lettered (OVERSIZED)")
+        default_factory=lambda: int_setting(
+            "MAX_CONTENT_CHARS", 20_000, "Longer appeal text is dead-lettered (OVERSIZED)"
+        )
     )
     max_future_skew_s: int = field(
         default_factory=lambda: int_setting(
@@ -21,17 +23,27 @@ class IntakeSettings:
     )
     wechat_window_s: int = field(
         default_factory=lambda: int_setting(
-            "WECHAT_WINDOW_S", 600, "Consecutive WeChat messages of one user within this gap form one appeal"
+            "WECHAT_WINDOW_S",
+            600,
+            "Consecutive WeChat messages of one user within this gap form one appeal",
         )
     )
     wechat_idle_flush_s: int = field(
         default_factory=lambda: int_setting(
-            "WECHAT_IDLE_FLUSH_S", 600, "Close a WeChat session after this long without a new message (wall clock)"
+            "WECHAT_IDLE_FLUSH_S",
+            600,
+            "Close a WeChat session after this long without a new message (wall clock)",
         )
     )
     contact_secret: str = field(
         default_factory=lambda: setting(
-            "CONTACT_SECRET", "change-me", "HMAC key for opaque contact references; set a real secret in production"
+            "CONTACT_SECRET",
+            "change-me",
+            "HMAC key for opaque contact references; set a real secret in production",
         )
     )
-    timezone: str = field(default_factory=lambda: setting("TIMEZONE", "Asia/Shanghai", "Local time zone of the centre"))
+    timezone: str = field(
+        default_factory=lambda: setting(
+            "TIMEZONE", "Asia/Shanghai", "Local time zone of the centre"
+        )
+    )

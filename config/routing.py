@@ -29,3 +29,19 @@ MIN_CATEGORY_CONFIDENCE = float_setting(
 TOPIC_PREFIX = setting(
     "ROUTING_TOPIC_PREFIX", "assign.", "Prefix of per-department assignment topics"
 )
+
+#: Trained text → department-kind model (JSON); routing uses keyword rules alone without it.
+KIND_MODEL_PATH = Path(
+    setting(
+        "ROUTING_KIND_MODEL",
+        str(Path(__file__).resolve().parent.parent / "routing" / "data" / "kind_model.json"),
+        "Department-kind model trained on reply-derived references (hotline routing train)",
+    )
+)
+
+#: Below this model probability the keyword rule (when one fires) decides the kind.
+MIN_KIND_PROBABILITY = float_setting(
+    "ROUTING_MIN_KIND_PROBABILITY",
+    0.0,
+    "Kind-model probability below which a firing keyword rule overrides the model",
+)

@@ -16,19 +16,33 @@ class StackSettings:
 
     state_dir: Path = field(
         default_factory=lambda: Path(
-            setting("STATE_DIR", str(PROJECT_ROOT / ".state"), "Folder for Kafka/Redis data, logs and pid files")
+            setting(
+                "STATE_DIR",
+                str(PROJECT_ROOT / ".state"),
+                "Folder for Kafka/Redis data, logs and pid files",
+            )
         )
     )
     kafka_version: str = field(
-        default_factory=lambda: setting("KAFKA_VERSION", "4.3.1", "Apache Kafka version fetched from Maven Central")
+        default_factory=lambda: setting(
+            "KAFKA_VERSION", "4.3.1", "Apache Kafka version fetched from Maven Central"
+        )
     )
-    kafka_host: str = field(default_factory=lambda: setting("KAFKA_HOST", "127.0.0.1", "Kafka listen address"))
-    kafka_port: int = field(default_factory=lambda: int_setting("KAFKA_PORT", 19092, "Kafka client port"))
+    kafka_host: str = field(
+        default_factory=lambda: setting("KAFKA_HOST", "127.0.0.1", "Kafka listen address")
+    )
+    kafka_port: int = field(
+        default_factory=lambda: int_setting("KAFKA_PORT", 19092, "Kafka client port")
+    )
     kafka_controller_port: int = field(
         default_factory=lambda: int_setting("KAFKA_CONTROLLER_PORT", 19093, "KRaft controller port")
     )
-    kafka_heap: str = field(default_factory=lambda: setting("KAFKA_HEAP", "768m", "Kafka JVM max heap (-Xmx)"))
-    redis_host: str = field(default_factory=lambda: setting("REDIS_HOST", "127.0.0.1", "Redis listen address"))
+    kafka_heap: str = field(
+        default_factory=lambda: setting("KAFKA_HEAP", "768m", "Kafka JVM max heap (-Xmx)")
+    )
+    redis_host: str = field(
+        default_factory=lambda: setting("REDIS_HOST", "127.0.0.1", "Redis listen address")
+    )
     redis_port: int = field(default_factory=lambda: int_setting("REDIS_PORT", 16379, "Redis port"))
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.env import int_setting, setting
+from config.env import float_setting, int_setting, setting
 from config.stack import StackSettings
 
 
@@ -12,10 +12,16 @@ from config.stack import StackSettings
 class StreamSettings:
     """Worker settings; ``topic_prefix`` lets tests and benchmarks run in isolation."""
 
-    app_id: str = field(default_factory=lambda: setting("APP_ID", "hotline12345", "faust app id (consumer group, changelog names)"))
+    app_id: str = field(
+        default_factory=lambda: setting(
+            "APP_ID", "hotline12345", "faust app id (consumer group, changelog names)"
+        )
+    )
     broker: str = field(
         default_factory=lambda: setting(
-            "KAFKA_BOOTSTRAP", StackSettings().kafka_bootstrap, "Kafka bootstrap servers (host:port[,host:port])"
+            "KAFKA_BOOTSTRAP",
+            StackSettings().kafka_bootstrap,
+            "Kafka bootstrap servers (host:port[,host:port])",
         )
     )
     redis_url: str = field(
@@ -25,12 +31,37 @@ class StreamSettings:
             "Redis URL for SLA clocks and the contact store",
         )
     )
-    topic_prefix: str = field(default_factory=lambda: setting("TOPIC_PREFIX", "", "Prefix for every topic name"))
-    partitions: int = field(
-        default_factory=lambda: int_setting("PARTITIONS", 4, "Partitions of the topics the worker creates")
+    topic_prefix: str = field(
+        default_factory=lambda: setting("TOPIC_PREFIX", "", "Prefix for every topic name")
     )
-    web_port: int = field(default_factory=lambda: int_setting("WEB_PORT", 6066, "faust web port (0 disables it)"))
-    batch_size: int = field(default_factory=lambda: int_setting("BATCH_SIZE", 500, "Max records an agent handles per batch"))
+    partitions: int = field(
+        default_factory=lambda: int_setting(
+            "PARTITIONS", 4, "Partitions of the topics the worker creates"
+        )
+    )
+    web_port: int = field(
+        default_factory=lambda: int_setting("WEB_PORT", 6066, "faust web port (0 disables it)")
+    )
+    seen_ttl_s: int = field(
+        default_factory=lambda: int_setting(
+            "SEEN_TTL_S", 90 * 86400, "How long an appeal id is remembered for de-duplication (seconds)"
+        )
+    )
+    batch_window_s: float = field(
+        default_factory=lambda: float_setting(
+            "BATCH_WINDOW_S", 0.02, "Longest wait to fill a batch (adds at most this latency)"
+        )
+    )
+    batch_size: int = field(
+        default_factory=lambda: int_setting(
+            "BATCH_SIZE", 500, "Max records an agent handles per batch"
+        )
+    )
+
+    @property
+    def redis_prefix(self) -> str:
+        """Redis keys carry the topic prefix too, so isolated runs never share state."""
+        return self.topic_prefix
 
     def topic(self, name: str) -> str:
         """Full topic name for ``name``."""

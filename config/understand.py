@@ -37,8 +37,8 @@ CORRECTIONS_PATH = Path(
 REVIEW_THRESHOLD = float_setting(
     "UNDERSTAND_REVIEW_THRESHOLD",
     0.6,
-    "Calibrated confidence below which a classified appeal goes to human review "
-    "(at 0.6 ~85% of appeals pass automatically at ~95% accuracy; see `hotline evaluate`)",
+    "Calibrated confidence below which a classified appeal goes to human review (cross-validated: "
+    "at 0.6, 88% of appeals pass automatically at 94% accuracy; those below are 61% right)",
 )
 MAX_CHARS = int_setting(
     "UNDERSTAND_MAX_CHARS",

@@ -17,7 +17,10 @@ def _looks_like_text(text: str) -> bool:
     ok = sum(
         1
         for ch in text
-        if ch.isascii() or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+        if ch.isascii()
+        or "\u4e00" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
     )
     return ok / len(text) >= 0.95
 
@@ -33,7 +36,9 @@ def decode(data: bytes) -> str:
         try:
             return data.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise IntakeError(ErrorCode.UNDECODABLE, f"declared {declared.group(1).decode()} but {exc.reason}") from None
+            raise IntakeError(
+                ErrorCode.UNDECODABLE, f"declared {declared.group(1).decode()} but {exc.reason}"
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as utf8_error:

@@ -32,7 +32,9 @@ def build(record: type[R], obj: Any, what: str) -> R:
     of the wrong type is an error.
     """
     if not isinstance(obj, dict):
-        raise IntakeError(ErrorCode.WRONG_TYPE, f"{what} must be a JSON object, got {type(obj).__name__}")
+        raise IntakeError(
+            ErrorCode.WRONG_TYPE, f"{what} must be a JSON object, got {type(obj).__name__}"
+        )
     values: dict[str, Any] = {}
     for name, annotation in record._options.fields.items():
         kind, optional = _base_type(annotation)
@@ -41,7 +43,9 @@ def build(record: type[R], obj: Any, what: str) -> R:
             if name in record._options.defaults or optional:
                 values[name] = None
                 continue
-            raise IntakeError(ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is missing")
+            raise IntakeError(
+                ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is missing"
+            )
         values[name] = _coerce(value, kind, f"{what}.{name}")
     return record(**values)
 
@@ -62,4 +66,7 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
                 pass
     else:  # pragma: no cover - models.raw uses only str/int/float
         return value
-    raise IntakeError(ErrorCode.WRONG_TYPE, f"{where} must be {kind.__name__}, got {type(value).__name__} {value!r:.40}")
+    raise IntakeError(
+        ErrorCode.WRONG_TYPE,
+        f"{where} must be {kind.__name__}, got {type(value).__name__} {value!r:.40}",
+    )

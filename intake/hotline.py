@@ -27,16 +27,29 @@ def parse(data: bytes) -> HotlineWorkOrder:
     return build(HotlineWorkOrder, obj, "work order")
 
 
-def normalise(order: HotlineWorkOrder, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
+def normalise(
+    order: HotlineWorkOrder, raw: RawRef, now: datetime, settings: IntakeSettings
+) -> Normalised:
     """Turn a work order into an appeal; the caller number goes to the contact store only."""
     tz = ZoneInfo(settings.timezone)
-    start = check_not_future(parse_local(order.call_start, tz, "call_start"), now, settings.max_future_skew_s, "call_start")
+    start = check_not_future(
+        parse_local(order.call_start, tz, "call_start"),
+        now,
+        settings.max_future_skew_s,
+        "call_start",
+    )
     end = parse_local(order.call_end, tz, "call_end")
     if end < start:
-        raise IntakeError(ErrorCode.BAD_VALUE, f"call_end {order.call_end} is before call_start {order.call_start}")
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"call_end {order.call_end} is before call_start {order.call_start}",
+        )
     kind = normalise_appeal_type(order.appeal_type)
     if kind is None:
-        raise IntakeError(ErrorCode.BAD_VALUE, f"appeal_type {order.appeal_type!r} is not one of {'/'.join(APPEAL_TYPES)}")
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"appeal_type {order.appeal_type!r} is not one of {'/'.join(APPEAL_TYPES)}",
+        )
     draft = AppealDraft(
         channel="hotline", source_id=order.ticket_no, received_at=start, appeal_type=kind,
         title=order.title, content=order.content, identity=order.caller_number,

@@ -27,10 +27,14 @@ def parse(data: bytes) -> MailboxMessage:
     return build(MailboxMessage, obj, "mailbox message")
 
 
-def normalise(msg: MailboxMessage, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
+def normalise(
+    msg: MailboxMessage, raw: RawRef, now: datetime, settings: IntakeSettings
+) -> Normalised:
     """Turn a mailbox message into an appeal; phone and e-mail go to the contact store only."""
     tz = ZoneInfo(settings.timezone)
-    received = check_not_future(parse_local(msg.time, tz, "time"), now, settings.max_future_skew_s, "time")
+    received = check_not_future(
+        parse_local(msg.time, tz, "time"), now, settings.max_future_skew_s, "time"
+    )
     draft = AppealDraft(
         channel="mailbox", source_id=msg.message_id, received_at=received,
         appeal_type=infer_appeal_type(msg.subject, msg.detail), title=msg.subject,

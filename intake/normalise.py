@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from config.intake import IntakeSettings
-from contacts.record import Contact
+from intake.contact import Contact
 from intake import pii
 from intake.errors import ErrorCode, IntakeError
 from intake.identity import appeal_id, contact_ref
@@ -49,13 +49,16 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
         raise IntakeError(ErrorCode.EMPTY_CONTENT, "the appeal has no title and no content")
     if len(content) > settings.max_content_chars:
         raise IntakeError(
-            ErrorCode.OVERSIZED, f"content has {len(content)} characters, limit {settings.max_content_chars}"
+            ErrorCode.OVERSIZED,
+            f"content has {len(content)} characters, limit {settings.max_content_chars}",
         )
     masked_title, masked_content = pii.mask(title), pii.mask(content)
     masked_address = pii.mask(draft.address) if draft.address else None
     aid = appeal_id(draft.channel, draft.source_id)
     ref = draft.contact_ref or contact_ref(settings.contact_secret, draft.channel, draft.identity)
-    found = masked_title.found + masked_content.found + (masked_address.found if masked_address else [])
+    found = (
+        masked_title.found + masked_content.found + (masked_address.found if masked_address else [])
+    )
     district = extract_district(draft.address, title, content)
     appeal = Appeal(
         appeal_id=aid,

@@ -18,11 +18,17 @@ _FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ", "0123456789@
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
-_CARD = re.compile(r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![0-9A-Za-z])")
+_CARD = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![0-9A-Za-z])"
+)
 _MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])")
-_LANDLINE = re.compile(r"(?<![0-9A-Za-z])(?:\(0\d{2,3}\)|0\d{2,3})[ -]?[2-9]\d{6,7}(?:-\d{1,5})?(?![0-9A-Za-z])")
+_LANDLINE = re.compile(
+    r"(?<![0-9A-Za-z])(?:\(0\d{2,3}\)|0\d{2,3})[ -]?[2-9]\d{6,7}(?:-\d{1,5})?(?![0-9A-Za-z])"
+)
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
-_LOCAL = re.compile(r"(?<=电话|座机|手机|号码|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])")
+_LOCAL = re.compile(
+    r"(?<=电话|座机|手机|号码|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])"
+)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -95,19 +101,35 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("id_card", _ID15, valid_id15, lambda v: _keep_ends(v, 3, 3)),
     ("bank_card", _CARD, luhn_ok, lambda v: _keep_ends(v, 4, 4)),
     ("mobile", _MOBILE, None, _mask_mobile),
-    ("landline", _LANDLINE, None, lambda v: _keep_ends(v, 3 if v.lstrip("(").startswith(("01", "02")) else 4, 4)),
+    (
+        "landline",
+        _LANDLINE,
+        None,
+        lambda v: _keep_ends(v, 3 if v.lstrip("(").startswith(("01", "02")) else 4, 4),
+    ),
     ("landline", _LOCAL, None, lambda v: _keep_ends(v, 0, 4)),
 )
+
+
+_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ]")
+_LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
 
 
 def mask(text: str | None) -> Masked:
     """Mask every personal number and e-mail address in ``text``."""
     if not text:
         return Masked(text or "")
+    # matching runs on an ASCII-folded probe of the same length; most texts need no fold
+    probe = text.translate(_FOLD) if _FULLWIDTH.search(text) else text
+    has_email = "@" in probe
+    if not has_email and not _LONG_DIGITS.search(probe):
+        return Masked(text)  # nothing that could be a personal number: the common fast path
     original = list(text)
-    probe = text.translate(_FOLD)
     found: list[tuple[str, str]] = []
     for kind, pattern, valid, masker in _RULES:
+        if kind == "email" and not has_email:
+            continue
+        changed = False
         for m in pattern.finditer(probe):
             group = 1 if pattern.groups else 0
             start, end = m.span(group)
@@ -118,9 +140,10 @@ def mask(text: str | None) -> Masked:
             found.append((kind, raw))
             # mask the original characters (full-width digits stay full-width)
             original[start:end] = list(masker(raw))  # type: ignore[operator]
-        # later rules must not re-match masked spans: refresh the probe
-        probe = "".join(original).translate(_FOLD)
-    return Masked("".join(original), found)
+            changed = True
+        if changed:  # later rules must not re-match masked spans
+            probe = "".join(original).translate(_FOLD)
+    return Masked("".join(original) if found else text, found)
 
 
 def mask_value(kind: str, value: str) -> str:

@@ -25,7 +25,9 @@ def parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:
             except ValueError:
                 continue
         else:
-            raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{field}: unrecognised time {value!r:.40}") from None
+            raise IntakeError(
+                ErrorCode.BAD_TIMESTAMP, f"{field}: unrecognised time {value!r:.40}"
+            ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(tz)
@@ -36,13 +38,18 @@ def from_unix(seconds: int, tz: ZoneInfo, field: str) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, tz)
     except (OverflowError, OSError, ValueError):
-        raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{field}: {seconds} is not a valid Unix time") from None
+        raise IntakeError(
+            ErrorCode.BAD_TIMESTAMP, f"{field}: {seconds} is not a valid Unix time"
+        ) from None
 
 
 def check_not_future(when: datetime, now: datetime, skew_s: int, field: str) -> datetime:
     """Reject times further than ``skew_s`` in the future (clock bugs, typos) or before 2000."""
     if when > now + timedelta(seconds=skew_s):
-        raise IntakeError(ErrorCode.FUTURE_TIMESTAMP, f"{field} {when.isoformat()} is after now ({now.isoformat()})")
+        raise IntakeError(
+            ErrorCode.FUTURE_TIMESTAMP,
+            f"{field} {when.isoformat()} is after now ({now.isoformat()})",
+        )
     if when < EARLIEST:
         raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{field} {when.isoformat()} is before 2000")
     return when

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from config.intake import IntakeSettings
-from contacts.record import Contact
+from intake.contact import Contact
 from intake import pii
 from intake.decoding import decode
 from intake.errors import ErrorCode, IntakeError
@@ -37,13 +37,20 @@ def parse(data: bytes) -> WeChatMessage:
     try:
         root = ET.fromstring(text)  # expat refuses external entities and entity bombs
     except ET.ParseError as exc:
-        raise IntakeError(ErrorCode.BAD_XML, f"WeChat message is not well-formed XML: {exc}") from None
+        raise IntakeError(
+            ErrorCode.BAD_XML, f"WeChat message is not well-formed XML: {exc}"
+        ) from None
     if root.tag != "xml":
         raise IntakeError(ErrorCode.BAD_XML, f"root element is <{root.tag}>, WeChat sends <xml>")
-    obj = {_ELEMENTS[child.tag]: (child.text or "").strip() for child in root if child.tag in _ELEMENTS}
+    obj = {
+        _ELEMENTS[child.tag]: (child.text or "").strip() for child in root if child.tag in _ELEMENTS
+    }
     msg = build(WeChatMessage, obj, "WeChat message")
     if msg.msg_type not in MSG_TYPES:
-        raise IntakeError(ErrorCode.UNKNOWN_MSG_TYPE, f"MsgType {msg.msg_type!r} is not one of {', '.join(MSG_TYPES)}")
+        raise IntakeError(
+            ErrorCode.UNKNOWN_MSG_TYPE,
+            f"MsgType {msg.msg_type!r} is not one of {', '.join(MSG_TYPES)}",
+        )
     return msg
 
 
@@ -53,12 +60,25 @@ def to_piece(
     """Check one message, mask its text and split off the sender's contact details."""
     sent = from_unix(msg.create_time, ZoneInfo(settings.timezone), "CreateTime")
     check_not_future(sent, now, settings.max_future_skew_s, "CreateTime")
-    text = msg.content if msg.msg_type == "text" else msg.recognition if msg.msg_type == "voice" else None
+    text = (
+        msg.content
+        if msg.msg_type == "text"
+        else msg.recognition
+        if msg.msg_type == "voice"
+        else None
+    )
     if msg.msg_type in ("text", "voice") and not (text or "").strip():
-        what = "text message has no Content" if msg.msg_type == "text" else "voice message has no Recognition text"
+        what = (
+            "text message has no Content"
+            if msg.msg_type == "text"
+            else "voice message has no Recognition text"
+        )
         raise IntakeError(ErrorCode.EMPTY_CONTENT, what)
     if len(text or "") > settings.max_content_chars:
-        raise IntakeError(ErrorCode.OVERSIZED, f"message has {len(text or '')} characters, limit {settings.max_content_chars}")
+        raise IntakeError(
+            ErrorCode.OVERSIZED,
+            f"message has {len(text or '')} characters, limit {settings.max_content_chars}",
+        )
     masked = pii.mask(text)
     label = pii.mask(msg.label).text if msg.label else None
     ref = contact_ref(settings.contact_secret, "wechat", msg.from_user)
@@ -67,5 +87,10 @@ def to_piece(
         raw=raw, text=masked.text or None, label=label, latitude=msg.location_x,
         longitude=msg.location_y, media_id=msg.media_id,
     )  # fmt: skip
-    contact = Contact(ref=ref, channel="wechat", identity=msg.from_user, found_in_text={f"wx-msg:{msg.msg_id}": masked.found})
+    contact = Contact(
+        ref=ref,
+        channel="wechat",
+        identity=msg.from_user,
+        found_in_text={f"wx-msg:{msg.msg_id}": masked.found},
+    )
     return piece, contact

@@ -26,13 +26,19 @@ def add_piece(
     if session is not None and any(p.msg_id == piece.msg_id for p in session.pieces):
         return session, None
     if session is None:
-        return WeChatSession(contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now), None
+        return WeChatSession(
+            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
+        ), None
     last = max(p.create_time for p in session.pieces)
     if piece.create_time - last > window_s:
-        fresh = WeChatSession(contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now)
+        fresh = WeChatSession(
+            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
+        )
         return fresh, session
     pieces = sorted([*session.pieces, piece], key=lambda p: (p.create_time, p.msg_id))
-    return WeChatSession(contact_ref=session.contact_ref, pieces=pieces, last_seen_wall=wall_now), None
+    return WeChatSession(
+        contact_ref=session.contact_ref, pieces=pieces, last_seen_wall=wall_now
+    ), None
 
 
 def is_idle(session: WeChatSession, wall_now: float, idle_s: int) -> bool:

@@ -28,9 +28,7 @@ class RawRef(faust.Record, serializer="json", include_metadata=False):
         return f"{self.topic}/{self.partition}/{self.offset}"
 
 
-class Appeal(
-    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
-):
+class Appeal(faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False):
     """One citizen appeal from any channel, with personal data already masked.
 
     ``appeal_id`` is derived from ``channel`` and ``source_id`` so that a re-sent raw

@@ -15,13 +15,25 @@ How a decision is made:
 4. No rule scoring → the district government (属地兜底), or the 12345 centre itself when
    the district is unknown (人工派单); appeals about another city go to the centre for
    transfer (转办). These decisions are marked ``fallback``.
+
+With a trained kind model (:mod:`routing.kind_model`, loaded by :func:`default_router`)
+step 2's verdict becomes one of the model's features and the model picks the lead *kind*:
+
+* model agrees with the best rule → the rule's decision (level, assisting), explanation
+  extended with ``model: kind X (p=…) agrees``;
+* model disagrees (and its probability ≥ ``HOTLINE_ROUTING_MIN_KIND_PROBABILITY``, or no
+  rule fired) → rule id ``model``: the department of that kind in the appeal's district
+  (the city's when the district has none or is unknown); kind ``zf`` (属地) → the district
+  government with the street or town the text names as assisting;
+* without the model file everything above still works on the rules alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from config.routing import MIN_CATEGORY_CONFIDENCE
+from config.routing import MIN_CATEGORY_CONFIDENCE, MIN_KIND_PROBABILITY
 from routing.catalogue import (
     FALLBACK_RULE_ID,
     GOVERNMENT_KIND,
@@ -31,10 +43,21 @@ from routing.catalogue import (
     Rule,
     load_catalogue,
 )
+from routing.department_names import find_mentions
 from routing.district import District, extract_district
+from routing.kind_model import CONTENT_CHARS as KIND_CONTENT_CHARS
+from routing.kind_model import (
+    LOCAL_KIND,
+    NO_RULE,
+    KindModel,
+    KindPrediction,
+    load_kind_model,
+)
 
 #: Rule id of decisions for appeals about a city the centre does not serve.
 OUT_OF_AREA_RULE_ID = "out-of-area"
+#: Rule id of decisions whose lead kind the trained kind model chose against the rules.
+MODEL_RULE_ID = "model"
 TITLE_WEIGHT = 3
 CONTENT_WEIGHT = 1
 CATEGORY_WEIGHT = 2
@@ -97,11 +120,21 @@ class _Score:
     keywords: tuple[str, ...]
 
 
+#: One appeal for :meth:`Router.route_batch`: ``(title, content)`` optionally followed by
+#: ``category, subcategory, district, category_confidence`` in :meth:`Router.route` order.
+RouteItem = tuple
+
+
+def _local(kind: str) -> str:
+    return LOCAL_KIND if kind == STREET_KIND else kind
+
+
 class Router:
     """Routes appeals with one catalogue; build once, call :meth:`route` per appeal."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, kind_model: KindModel | None = None) -> None:
         self.catalogue = catalogue
+        self.kind_model = kind_model
 
     def route(
         self,
@@ -118,27 +151,161 @@ class Router:
         ``district`` may be a :class:`District`, a district string as the intake stores it
         (``"A市A3区"``) or ``None`` (then found in title and content). A category whose
         ``category_confidence`` is below ``HOTLINE_ROUTING_MIN_CATEGORY_CONFIDENCE`` is
-        ignored: keywords and district decide alone.
+        ignored: keywords, district (and the kind model, if loaded) decide alone.
         """
+        return self._route(title, content, category, subcategory, district, category_confidence)
+
+    def route_batch(self, items: Iterable[RouteItem]) -> list[RoutingDecision]:
+        """Route many appeals; same decisions as :meth:`route`, the model runs batched.
+
+        Each item is ``(title, content)`` optionally followed by ``category, subcategory,
+        district, category_confidence``.
+        """
+        rows = [tuple(item) + (None,) * (6 - len(item)) for item in items]
+        if self.kind_model is None or not rows:
+            return [self._route(*row) for row in rows]
+        prepared = [self._prepare(*row) for row in rows]
+        wanted = [i for i, p in enumerate(prepared) if p[0] is None]
+        preds = self.kind_model.predict_batch(
+            [
+                (
+                    rows[i][0] or "",
+                    rows[i][1] or "",
+                    self._tags(rows[i][0] or "", rows[i][1] or "", p[2][0] if p[2] else None),
+                )
+                for i in wanted
+                for p in (prepared[i],)
+            ]
+        )
+        by_row = dict(zip(wanted, preds, strict=True))
+        out = []
+        for i, (done, place, scores, text) in enumerate(prepared):
+            out.append(done if done is not None else self._decide(place, scores, text, by_row[i]))
+        return out
+
+    def lead_kind(
+        self,
+        title: str,
+        content: str,
+        category: str | None = None,
+        subcategory: str | None = None,
+        *,
+        category_confidence: float | None = None,
+    ) -> tuple[str, str]:
+        """``(kind, rule_id)`` the router would choose wherever the appeal is (city-independent).
+
+        Used to score appeals about other cities, whose replies name their own departments
+        of the same kinds; ``zf`` stands for the district government and its streets (属地).
+        """
+        title, content = title or "", content or ""
+        if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
+            category, subcategory = None, None
+        scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
+        best = scores[0] if scores else None
+        pred = self._predict(title, content, best)
+        kind, rule = self._choose(best, pred)
+        if rule is not None and kind == _local(rule.lead):
+            return kind, rule.id
+        return kind, MODEL_RULE_ID if pred is not None and kind == pred.kind else FALLBACK_RULE_ID
+
+    def _route(
+        self,
+        title: str,
+        content: str,
+        category: str | None,
+        subcategory: str | None,
+        district: District | str | None,
+        category_confidence: float | None,
+    ) -> RoutingDecision:
+        done, place, scores, text = self._prepare(
+            title, content, category, subcategory, district, category_confidence
+        )
+        if done is not None:
+            return done
+        best = scores[0] if scores else None
+        pred = self._predict(title or "", content or "", best)
+        return self._decide(place, scores, text, pred)
+
+    def _prepare(
+        self,
+        title: str | None,
+        content: str | None,
+        category: str | None,
+        subcategory: str | None,
+        district: District | str | None,
+        category_confidence: float | None,
+    ) -> tuple[RoutingDecision | None, District | None, list[_Score], str]:
         title, content = title or "", content or ""
         place = self._district(title, content, district)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
-
         if place is not None and self.catalogue.unit(place.city) is None:
-            return self._out_of_area(place)
-
+            return self._out_of_area(place), place, [], ""
         scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
-        if not scores:
-            return self._fallback(place, title + content)
-        best = scores[0]
+        return None, place, scores, title + content
+
+    def _predict(self, title: str, content: str, best: _Score | None) -> KindPrediction | None:
+        if self.kind_model is None:
+            return None
+        return self.kind_model.predict(title, content, self._tags(title, content, best))
+
+    def kind_tags(self, title: str, content: str) -> list[str]:
+        """The kind model's tag features of one appeal (rules only, no category)."""
+        title, content = title or "", content or ""
+        scores = self._scores(title, content[:CONTENT_CHARS], None, None)
+        return self._tags(title, content, scores[0] if scores else None)
+
+    def _tags(self, title: str, content: str, best: _Score | None) -> list[str]:
+        """Rule verdict and the kinds of department the appeal itself names."""
+        tags = [f"rule:{best.rule.lead}" if best else NO_RULE]
+        tags += [f"t:{m.kind}" for m in find_mentions(title, self.catalogue)]
+        head = content[:KIND_CONTENT_CHARS]
+        tags += [f"c:{m.kind}" for m in find_mentions(head, self.catalogue)]
+        return tags
+
+    @staticmethod
+    def _choose(best: _Score | None, pred: KindPrediction | None) -> tuple[str, Rule | None]:
+        """The lead kind and the rule behind it (``None``: the model's own choice)."""
+        if pred is None:
+            return (_local(best.rule.lead), best.rule) if best else (LOCAL_KIND, None)
+        if best is not None and (
+            _local(best.rule.lead) == pred.kind or pred.probability < MIN_KIND_PROBABILITY
+        ):
+            return _local(best.rule.lead), best.rule
+        return pred.kind, None
+
+    def _decide(
+        self,
+        place: District | None,
+        scores: list[_Score],
+        text: str,
+        pred: KindPrediction | None,
+    ) -> RoutingDecision:
+        best = scores[0] if scores else None
+        kind, rule = self._choose(best, pred)
+        if rule is not None and best is not None:
+            decision = self._rule_decision(best, scores, place, text)
+            if decision is not None and pred is not None:
+                return _replace(
+                    decision,
+                    explanation=f"{decision.explanation}；{pred.explain()} agrees",
+                )
+            if decision is not None:
+                return decision
+        if pred is None:
+            return self._fallback(place, text)
+        return self._model_decision(pred, best, place, text)
+
+    def _rule_decision(
+        self, best: _Score, scores: list[_Score], place: District | None, text: str
+    ) -> RoutingDecision | None:
         runner_up = scores[1].score if len(scores) > 1 else 0
         lead = self._resolve(best.rule.lead, best.rule.level, place)
         if lead is None:
-            return self._fallback(place, title + content)
+            return None
         return RoutingDecision(
             lead=lead,
-            assisting=self._assisting(best.rule, lead, place, title + content),
+            assisting=self._assisting(best.rule, lead, place, text),
             district=place,
             rule_id=best.rule.id,
             rule_name=best.rule.name,
@@ -146,6 +313,43 @@ class Router:
             confidence=best.score / (best.score + runner_up + 1),
             fallback=False,
             matched_keywords=best.keywords,
+        )
+
+    def _model_decision(
+        self, pred: KindPrediction, best: _Score | None, place: District | None, text: str
+    ) -> RoutingDecision:
+        overruled = (
+            f"；规则 {best.rule.id} 建议 {best.rule.lead}，模型未采用" if best is not None else ""
+        )
+        if pred.kind == LOCAL_KIND:
+            decision = self._fallback(place, text)
+            if decision.lead.kind != GOVERNMENT_KIND:
+                return decision  # district unknown: the centre dispatches by hand
+            return _replace(
+                decision,
+                rule_id=MODEL_RULE_ID,
+                rule_name="模型派单（属地）",
+                explanation=f"{pred.explain()}：属地事项由{decision.lead.name}办理或转所属街道"
+                + overruled,
+                confidence=pred.probability,
+                fallback=False,
+            )
+        lead = self._resolve(pred.kind, "district", place)
+        if lead is None:
+            return self._fallback(place, text)
+        street = self._street(place, text)
+        kind = self.catalogue.kinds.get(pred.kind)
+        return RoutingDecision(
+            lead=lead,
+            assisting=(street,) if street else (),
+            district=place,
+            rule_id=MODEL_RULE_ID,
+            rule_name=f"模型派单（{kind.name if kind else pred.kind}）",
+            explanation=f"{pred.explain()}：{kind.responsibilities if kind else ''}由{lead.name}主办"
+            + overruled,
+            confidence=pred.probability,
+            fallback=False,
+            matched_keywords=best.keywords if best is not None else (),
         )
 
     def _district(self, title: str, content: str, given: District | str | None) -> District | None:
@@ -256,14 +460,19 @@ class Router:
         )
 
 
+def _replace(decision: RoutingDecision, **changes: object) -> RoutingDecision:
+    return replace(decision, **changes)  # type: ignore[arg-type]
+
+
 _default_router: Router | None = None
 
 
 def default_router() -> Router:
-    """The router over the configured catalogue (loaded and validated once)."""
+    """The router over the configured catalogue and kind model (loaded once; no model file:
+    rules only)."""
     global _default_router
     if _default_router is None:
-        _default_router = Router(load_catalogue())
+        _default_router = Router(load_catalogue(), load_kind_model())
     return _default_router
 
 
@@ -276,7 +485,7 @@ def route(
     *,
     category_confidence: float | None = None,
 ) -> RoutingDecision:
-    """Route one appeal with the configured catalogue; see :meth:`Router.route`."""
+    """Route one appeal with the configured catalogue and model; see :meth:`Router.route`."""
     return default_router().route(
         title,
         content,
@@ -285,3 +494,8 @@ def route(
         district,
         category_confidence=category_confidence,
     )
+
+
+def route_batch(items: Iterable[RouteItem]) -> list[RoutingDecision]:
+    """Route many appeals with the default router; see :meth:`Router.route_batch`."""
+    return default_router().route_batch(items)

@@ -26,7 +26,9 @@ def read_rows(path: Path | None = None, limit: int | None = None) -> Iterator[Ap
     """Rows of ``appeals_labelled.csv`` (or any CSV with subject/detail columns)."""
     path = path or DATA_DIR / "appeals_labelled.csv"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: set HOTLINE_DATA_DIR to the folder with the shared data")
+        raise FileNotFoundError(
+            f"{path} not found: set HOTLINE_DATA_DIR to the folder with the shared data"
+        )
     with open(path, encoding="utf-8", newline="") as f:
         for i, row in enumerate(csv.DictReader(f)):
             if limit is not None and i >= limit:

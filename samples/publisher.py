@@ -22,7 +22,9 @@ async def publish(
 
     Waits for every acknowledgement before returning the number of records sent.
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=262144)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=262144
+    )
     await producer.start()
     sent = 0
     started = time.monotonic()

@@ -22,7 +22,7 @@ new hop, phase or round clears the bits of the clock it replaces.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 from sla.policies import ClockMode
@@ -162,7 +162,6 @@ class CaseState:
     department: str  # current department code; "" while unassigned after a return
     district: str
     category: str
-    opened_at: int
     case_clock: Clock
     status: CaseStatus = CaseStatus.OPEN
     round: int = 1  # 1, then +1 per reopen (重办): the case clock restarts
@@ -181,11 +180,27 @@ class CaseState:
 
     def copy(self) -> CaseState:
         """An independent copy (clocks included)."""
-        return replace(
-            self,
-            case_clock=replace(self.case_clock),
-            hop_clock=replace(self.hop_clock) if self.hop_clock else None,
-            times=None,
+        # Hand-written rather than dataclasses.replace: this runs for every record.
+        c, h = self.case_clock, self.hop_clock
+        return CaseState(
+            self.appeal_id,
+            self.policy,
+            self.department,
+            self.district,
+            self.category,
+            Clock(c.mode, c.limit, c.used, c.since),
+            self.status,
+            self.round,
+            self.hop,
+            self.hop_assigned_at,
+            self.phase,
+            Clock(h.mode, h.limit, h.used, h.since) if h else None,
+            self.ext_used,
+            self.ext_requested,
+            self.last_at,
+            self.recent,
+            self.version,
+            self.fired,
         )
 
     @property
@@ -208,12 +223,23 @@ class CaseState:
             out.append((self.hop_kind, self.hop_clock))
         return out
 
-    def thresholds(self, fractions: tuple[float, ...], tb: Timebase) -> tuple[int, ...]:
-        """Eight threshold instants: case clock slots 0–3, hop clock slots 4–7 (0 = none)."""
+    def thresholds(
+        self, fractions: tuple[float, ...], tb: Timebase, before: CaseState | None = None
+    ) -> tuple[int, ...]:
+        """Eight threshold instants: case clock slots 0–3, hop clock slots 4–7 (0 = none).
+
+        ``before`` is the previous state with its thresholds: those of a clock that did
+        not change are reused rather than recomputed.
+        """
         if self.status == CaseStatus.CLOSED:
             return (0,) * 8
+        prev = before.times if before is not None and before.status != CaseStatus.CLOSED else None
+        if prev and before.case_clock == self.case_clock:  # type: ignore[union-attr]
+            case = prev[:4]
+        else:
+            case = self.case_clock.threshold_times(fractions, tb)
         hop = self.hop_clock.threshold_times(fractions, tb) if self.hop_clock else (0,) * 4
-        return self.case_clock.threshold_times(fractions, tb) + hop
+        return case + hop
 
 
 def reset_mask(old: CaseState | None, new: CaseState) -> int:

@@ -234,9 +234,9 @@ class SlaEngine:
         s.phase = HopPhase.SIGN_FOR
         s.hop_clock = self._new_clock(pol.sign_for, at, s.status == CaseStatus.PAUSED)
 
-    def thresholds(self, state: CaseState) -> tuple[int, ...]:
+    def thresholds(self, state: CaseState, before: CaseState | None = None) -> tuple[int, ...]:
         """The eight threshold instants of a state (see :mod:`sla.clocks`)."""
-        return state.thresholds(self.fractions, self.tb)
+        return state.thresholds(self.fractions, self.tb, before)
 
     @staticmethod
     def _finish(s: CaseState, rid: str, at: int) -> None:
@@ -276,7 +276,6 @@ class SlaEngine:
                 department=a.department,
                 district=a.district or "",
                 category=a.category or "",
-                opened_at=at,
                 case_clock=self._new_clock(pol.case, at, False),
             )
             self._start_hop(s, pol, a.hop, a.department, at)
@@ -299,7 +298,7 @@ class SlaEngine:
             return rejected(Reason.OUT_OF_ORDER), state
         s = state.copy()
         self._start_hop(s, self.book.get(s.policy), a.hop, a.department, at)
-        self._check(s)
+        self._check(s, state)
         self._finish(s, rid, at)
         return APPLIED, s
 
@@ -340,15 +339,15 @@ class SlaEngine:
         outcome = handler(s, ev, at)
         if not outcome.applied:
             return outcome, state
-        self._check(s)
+        self._check(s, state)
         self._finish(s, rid, at)
         return outcome, s
 
-    def _check(self, s: CaseState) -> None:
+    def _check(self, s: CaseState, before: CaseState | None = None) -> None:
         # Computing thresholds raises CalendarRangeError when a deadline would fall past
         # the calendar: better to reject now than to store a clock that cannot be scanned.
         # Kept on the state: the store writes them without computing them again.
-        s.times = self.thresholds(s)
+        s.times = self.thresholds(s, before)
 
     def _dept_mismatch(self, s: CaseState, ev: CaseEventLike) -> Outcome | None:
         if ev.department and ev.department != s.department:

@@ -2,9 +2,8 @@
 
 Key layout and memory per case: ``sla/REDIS_LAYOUT.md``. In short, under the prefix:
 
-* ``c:<appeal_id>`` hash: ``k`` policy code, ``d`` department, ``di`` district code,
-  ``ca`` category code, ``t`` packed thresholds (read by Lua), ``b`` packed clocks,
-  ``v`` version, ``f`` fired bits.
+* ``c:<appeal_id>`` hash: ``d`` department, ``t`` packed thresholds and district/category
+  codes (read by Lua), ``b`` packed clocks and policy code, ``v`` version, ``f`` fired bits.
 * ``due`` zset: appeal id → earliest threshold not yet claimed.
 * ``o:<department>:<bucket>`` hashes: open cases of the department.
 * ``L``, ``L:di:<code>``, ``L:ca:<code>`` sets: cases that reached warn80.
@@ -25,6 +24,7 @@ import json
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,80 +34,93 @@ import redis.asyncio as aioredis
 from config.sla import DEFAULTS, SlaSettings
 from models.sla_alert import SlaAlert
 from sla.clocks import CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
-from sla.events import (
-    AssignmentIn,
-    CaseEventLike,
-    Outcome,
-    SlaEngine,
-)
+from sla.events import RING, AssignmentIn, CaseEventLike, Outcome, SlaEngine
 from sla.policies import ClockMode
 
 _LUA = Path(__file__).resolve().parent / "lua"
-
-#: ``t`` field, read by Lua: round, hop, phase, 8 threshold instants (37 bytes; see
-#: ``sla/lua/common.lua``).
-T_FMT = struct.Struct(">HHB8I")
-#: ``b`` field, Python's alone: status, flags, opened_at, hop_assigned_at, case clock
-#: (limit, used, since), hop clock (limit, used, since), ext_used, ext_requested,
-#: last_at, number of recent ids; then up to 4 five-byte id digests (≤ 61 bytes).
-#: Every value stays ≤ 64 bytes (hash-max-listpack-value) so case hashes stay listpacks.
-B_FMT = struct.Struct(">BBIIIIIIIIBBIB")
 _F_CASE_WORKING, _F_HOP, _F_HOP_WORKING = 1, 2, 4
+
+#: ``t`` field, shared with Lua (48 bytes; see ``sla/lua/common.lua``): round, hop,
+#: phase, fired bits, version, department / district / category codes, 8 thresholds.
+T_FMT = struct.Struct(">HHBBIHHH8I")
+#: ``b`` field, Python's alone: status, flags, policy code, hop_assigned_at, case clock
+#: (limit, used, since), hop clock (limit, used, since), ext_used, ext_requested,
+#: last_at, number of recent ids; then up to 4 five-byte id digests.
+B_FMT = struct.Struct(">BBHIIIIIIIBBIB")
+#: Redis keeps a hash as a compact listpack while every value is ≤ 64 bytes
+#: (hash-max-listpack-value); ``b`` is at most 39 + 20 = 59, ``t`` 48. With two fields
+#: the listpack stays ≤ 128 bytes, one jemalloc size class (see REDIS_LAYOUT.md).
+B_MAX = B_FMT.size + 5 * RING
+_MAX_CODE = 0xFFFF
 _RETRIES = 8
-#: Interned name spaces: policy key, district, category.
-_NS_POLICY, _NS_DISTRICT, _NS_CATEGORY = "k:", "di:", "ca:"
+#: Interned name spaces: policy key, department, district, category.
+_NS_POLICY, _NS_DEPT, _NS_DISTRICT, _NS_CATEGORY = "k:", "d:", "di:", "ca:"
+_HEAD = struct.Struct(">BB")
+#: bucket, expected version, fired bits to clear, old department code, closed
+_CAS = struct.Struct(">HIBHB")
 
 
 class ConcurrencyError(RuntimeError):
     """A case kept changing under us (another writer on the same case)."""
 
 
-def pack_state(state: CaseState, times: tuple[int, ...]) -> tuple[bytes, bytes]:
-    """The ``t`` (thresholds, for Lua) and ``b`` (the rest) fields of a state."""
+@dataclass(frozen=True)
+class Codes:
+    """Interned codes of a state's names (0 = none)."""
+
+    policy: int
+    department: int
+    district: int
+    category: int
+
+
+def pack_state(state: CaseState, times: tuple[int, ...], codes: Codes) -> tuple[bytes, bytes]:
+    """The ``t`` (shared with Lua; fired bits 0, Lua keeps its own) and ``b`` fields."""
     hop = state.hop_clock
     flags = (_F_CASE_WORKING if state.case_clock.mode is ClockMode.WORKING else 0) | (
         (_F_HOP | (_F_HOP_WORKING if hop.mode is ClockMode.WORKING else 0)) if hop else 0
     )
     c = state.case_clock
-    return (
-        T_FMT.pack(state.round, state.hop, int(state.phase), *times),
-        B_FMT.pack(
-            int(state.status),
-            flags,
-            state.opened_at,
-            state.hop_assigned_at,
-            c.limit,
-            c.used,
-            c.since,
-            hop.limit if hop else 0,
-            hop.used if hop else 0,
-            hop.since if hop else 0,
-            state.ext_used,
-            state.ext_requested,
-            state.last_at,
-            len(state.recent),
-        )
-        + b"".join(d.to_bytes(5, "big") for d in state.recent),
+    t = T_FMT.pack(
+        state.round,
+        state.hop,
+        int(state.phase),
+        state.fired,
+        state.version,
+        codes.department,
+        codes.district,
+        codes.category,
+        *times,
     )
+    b = B_FMT.pack(
+        int(state.status),
+        flags,
+        codes.policy,
+        state.hop_assigned_at,
+        c.limit,
+        c.used,
+        c.since,
+        hop.limit if hop else 0,
+        hop.used if hop else 0,
+        hop.since if hop else 0,
+        state.ext_used,
+        state.ext_requested,
+        state.last_at,
+        len(state.recent),
+    ) + b"".join(d.to_bytes(5, "big") for d in state.recent)
+    return t, b
 
 
-def unpack_state(
-    appeal_id: str,
-    policy: str,
-    department: str,
-    district: str,
-    category: str,
-    t: bytes,
-    b: bytes,
-    version: int,
-    fired: int,
-) -> tuple[CaseState, tuple[int, ...]]:
-    """State and stored threshold instants from the decoded fields of a case hash."""
-    rnd, hop_no, phase, *times = T_FMT.unpack(t)
+def unpack_state(appeal_id: str, t: bytes, b: bytes) -> tuple[CaseState, tuple[int, ...], Codes]:
+    """State (names left empty), threshold instants and name codes from a case hash.
+
+    :class:`SlaStore` turns the codes back into names.
+    """
+    rnd, hop_no, phase, fired, version, dept, di, ca, *times = T_FMT.unpack(t)
     (
         status,
         flags,
-        opened_at,
+        policy,
         hop_at,
         cl,
         cu,
@@ -129,11 +142,10 @@ def unpack_state(
         hop_clock = Clock(hmode, hl, hu, hs)
     state = CaseState(
         appeal_id=appeal_id,
-        policy=policy,
-        department=department,
-        district=district,
-        category=category,
-        opened_at=opened_at,
+        policy="",
+        department="",
+        district="",
+        category="",
         case_clock=Clock(mode, cl, cu, cs),
         status=CaseStatus(status),
         round=rnd,
@@ -148,7 +160,7 @@ def unpack_state(
         version=version,
         fired=fired,
     )
-    return state, tuple(times)
+    return state, tuple(times), Codes(policy, dept, di, ca)
 
 
 def _script(name: str) -> str:
@@ -219,9 +231,9 @@ class SlaStore:
         """Key of the hash of unacknowledged alert payloads."""
         return self.prefix + "alerts"
 
-    def dept_keys(self, department: str) -> list[str]:
-        """Keys of a department's index hashes (open case ids)."""
-        return [f"{self.prefix}o:{department}:{b}" for b in range(self.buckets)]
+    def dept_keys(self, code: int) -> list[str]:
+        """Keys of the index hashes (open case ids) of the department with this code."""
+        return [f"{self.prefix}o:{code}:{b}" for b in range(self.buckets)]
 
     def _late_key(self, kind: str = "", code: int = 0) -> str:
         return f"{self.prefix}L" + (f":{kind}:{code}" if kind else "")
@@ -235,6 +247,8 @@ class SlaStore:
         if missing:
             keys = [self.prefix + "n", self.prefix + "n:r", self.prefix + "n:seq"]
             got = await self._intern(keys=keys, args=missing)
+            if max(got) > _MAX_CODE:
+                raise OverflowError("more than 65535 interned names: codes are u16 in `t`")
             for n, c in zip(missing, got, strict=True):
                 self._codes[n] = int(c)
                 self._names[int(c)] = n
@@ -268,26 +282,32 @@ class SlaStore:
     async def _read_many(self, appeal_ids: Sequence[str]) -> dict[str, CaseState | None]:
         if not appeal_ids:
             return {}
-        flat = await self._read(args=[self.prefix, *appeal_ids])
-        rows = [flat[i : i + 8] for i in range(0, len(flat), 8)]
-        codes = {int(x) for row in rows if row[4] is not None for x in (row[0], row[2], row[3])}
-        names = await self.names(codes)
+        blob = await self._read(args=[self.prefix, "\n".join(appeal_ids)])
+        raw: list[tuple[CaseState, Codes] | None] = []
+        pos = 0
+        for aid in appeal_ids:
+            lt, lb = _HEAD.unpack_from(blob, pos)
+            pos += _HEAD.size
+            if not lt:
+                raw.append(None)
+                continue
+            state, times, codes = unpack_state(aid, blob[pos : pos + lt], blob[pos + lt : pos + lt + lb])
+            state.times = times  # lets the engine skip recomputing unchanged clocks
+            pos += lt + lb
+            raw.append((state, codes))
+        wanted = {c for r in raw if r for c in (r[1].policy, r[1].department, r[1].district, r[1].category)}
+        names = await self.names(wanted)
         out: dict[str, CaseState | None] = {}
-        for aid, (k, d, di, ca, t, b, v, f) in zip(appeal_ids, rows, strict=True):
-            if t is None or b is None:
+        for aid, r in zip(appeal_ids, raw, strict=True):
+            if r is None:
                 out[aid] = None
                 continue
-            out[aid] = unpack_state(
-                aid,
-                names[int(k)].removeprefix(_NS_POLICY),
-                d.decode(),
-                names[int(di)].removeprefix(_NS_DISTRICT),
-                names[int(ca)].removeprefix(_NS_CATEGORY),
-                t,
-                b,
-                int(v),
-                int(f or 0),
-            )[0]
+            state, c = r
+            state.policy = names[c.policy].removeprefix(_NS_POLICY)
+            state.department = names[c.department].removeprefix(_NS_DEPT)
+            state.district = names[c.district].removeprefix(_NS_DISTRICT)
+            state.category = names[c.category].removeprefix(_NS_CATEGORY)
+            out[aid] = state
         return out
 
     async def load(self, appeal_id: str) -> CaseState | None:
@@ -301,8 +321,11 @@ class SlaStore:
 
     async def department_cases(self, department: str) -> list[str]:
         """Open case ids of a department."""
+        code = await self.code_of(_NS_DEPT, department)
+        if code is None:
+            return []
         async with self.r.pipeline(transaction=False) as p:
-            for key in self.dept_keys(department):
+            for key in self.dept_keys(code):
                 p.hkeys(key)
             rows = await p.execute()
         return sorted(m.decode() for row in rows for m in row)
@@ -390,34 +413,57 @@ class SlaStore:
             raise ConcurrencyError(f"cases kept changing while applying: {sorted(conflicts)}")
         return outcomes  # type: ignore[return-value]
 
-    async def _write_many(self, pairs: list[tuple[CaseState | None, CaseState]]) -> list[int]:
-        """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict."""
+    async def _codes_for(self, states: Iterable[CaseState]) -> dict[str, int]:
         wanted = set()
-        for _, new in pairs:
+        for st in states:
             wanted.update(
-                (_NS_POLICY + new.policy, _NS_DISTRICT + new.district, _NS_CATEGORY + new.category)
+                (
+                    _NS_POLICY + st.policy,
+                    _NS_DEPT + st.department,
+                    _NS_DISTRICT + st.district,
+                    _NS_CATEGORY + st.category,
+                )
             )
         codes = await self.codes(n for n in wanted if not n.endswith(":"))
-        codes.update({_NS_DISTRICT: 0, _NS_CATEGORY: 0})
-        args: list[Any] = [self.prefix, self.settings.closed_ttl]
+        codes.update({_NS_DEPT: 0, _NS_DISTRICT: 0, _NS_CATEGORY: 0})
+        return codes
+
+    @staticmethod
+    def _codes_of(st: CaseState, codes: dict[str, int]) -> Codes:
+        return Codes(
+            codes[_NS_POLICY + st.policy],
+            codes[_NS_DEPT + st.department],
+            codes[_NS_DISTRICT + st.district],
+            codes[_NS_CATEGORY + st.category],
+        )
+
+    async def _write_many(self, pairs: list[tuple[CaseState | None, CaseState]]) -> list[int]:
+        """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict."""
+        codes = await self._codes_for(st for pair in pairs for st in pair if st is not None)
+        parts = []
         for old, new in pairs:
-            times = new.times or self.engine.thresholds(new)
-            args += [
-                new.appeal_id,
-                dept_bucket(new.appeal_id, self.buckets),
-                old.version if old else 0,
-                new.version,
-                reset_mask(old, new),
-                old.department if old and old.status != CaseStatus.CLOSED else "",
-                new.department,
-                1 if new.status == CaseStatus.CLOSED else 0,
-                codes[_NS_POLICY + new.policy],
-                new.department,
-                codes[_NS_DISTRICT + new.district],
-                codes[_NS_CATEGORY + new.category],
-                *pack_state(new, times),
+            t, b = pack_state(new, new.times or self.engine.thresholds(new), self._codes_of(new, codes))
+            aid = new.appeal_id.encode()
+            old_dept = old.department if old and old.status != CaseStatus.CLOSED else ""
+            parts += [
+                bytes((len(aid),)),
+                aid,
+                _CAS.pack(
+                    dept_bucket(new.appeal_id, self.buckets),
+                    old.version if old else 0,
+                    reset_mask(old, new),
+                    codes[_NS_DEPT + old_dept],
+                    1 if new.status == CaseStatus.CLOSED else 0,
+                ),
+                bytes((len(t),)),
+                t,
+                bytes((len(b),)),
+                b,
             ]
-        return [int(x) for x in await self._apply(keys=[self.due_key], args=args)]
+        res = await self._apply(
+            keys=[self.due_key], args=[self.prefix, self.settings.closed_ttl, b"".join(parts)]
+        )
+        return [int(x) for x in res]
 
     # -- alerts ---------------------------------------------------------------------------
 
@@ -432,7 +478,7 @@ class SlaStore:
             keys=[self.due_key, self.inflight_key, self.alerts_key],
             args=[self.prefix, int(now), limit or self.settings.scan_batch],
         )
-        return int(res[0]), await self._alerts(res[1:])
+        return int(res[0]), await self._alerts(res[1])
 
     async def redeliver(
         self, now: int, lease: int | None = None, limit: int | None = None
@@ -458,12 +504,13 @@ class SlaStore:
             p.hdel(self.alerts_key, *ids)
             await p.execute()
 
-    async def _alerts(self, payloads: Sequence[bytes]) -> list[SlaAlert]:
-        rows = [json.loads(p) for p in payloads]
-        names = await self.names(c for d in rows for c in (d["di"], d["ca"]))
+    async def _alerts(self, joined: bytes) -> list[SlaAlert]:
+        rows = [json.loads(p) for p in joined.split(b"\n")] if joined else []
+        names = await self.names(c for d in rows for c in (d["d"], d["di"], d["ca"]))
         tz = self.engine.wt.tz
         out = []
         for d in rows:
+            d["department"] = names[d.pop("d")].removeprefix(_NS_DEPT)
             d["district"] = names[d.pop("di")].removeprefix(_NS_DISTRICT)
             d["category"] = names[d.pop("ca")].removeprefix(_NS_CATEGORY)
             for k in ("threshold_at", "due_at", "raised_at"):
@@ -482,46 +529,30 @@ class SlaStore:
         fired bits; assumes the prefix was wiped first.
         """
         states = list(states)
-        names = set()
-        for s in states:
-            names.update((_NS_POLICY + s.policy, _NS_DISTRICT + s.district, _NS_CATEGORY + s.category))
-        codes = await self.codes(n for n in names if not n.endswith(":"))
-        codes.update({_NS_DISTRICT: 0, _NS_CATEGORY: 0})
+        codes = await self._codes_for(states)
         p = self.r.pipeline(transaction=False)
-        for n, s in enumerate(states, 1):
-            times = self.engine.thresholds(s)
-            key = self.case_key(s.appeal_id)
-            di, ca = codes[_NS_DISTRICT + s.district], codes[_NS_CATEGORY + s.category]
-            t, b = pack_state(s, times)
-            p.hset(
-                key,
-                mapping={
-                    "k": codes[_NS_POLICY + s.policy],
-                    "d": s.department,
-                    "di": di,
-                    "ca": ca,
-                    "t": t,
-                    "b": b,
-                    "v": s.version,
-                    "f": s.fired,
-                },
-            )
-            if s.status == CaseStatus.CLOSED:
+        for n, st in enumerate(states, 1):
+            times = self.engine.thresholds(st)
+            c = self._codes_of(st, codes)
+            key = self.case_key(st.appeal_id)
+            t, b = pack_state(st, times, c)
+            p.hset(key, mapping={"t": t, "b": b})
+            if st.status == CaseStatus.CLOSED:
                 if self.settings.closed_ttl > 0:
                     p.expire(key, self.settings.closed_ttl)
             else:
-                nd = next_due(times, s.fired)
+                nd = next_due(times, st.fired)
                 if nd is not None:
-                    p.zadd(self.due_key, {s.appeal_id: nd})
-                if s.department:
-                    bucket = dept_bucket(s.appeal_id, self.buckets)
-                    p.hset(f"{self.prefix}o:{s.department}:{bucket}", s.appeal_id, 1)
-                if s.appeal_id in late:
-                    p.sadd(self._late_key(), s.appeal_id)
-                    if di:
-                        p.sadd(self._late_key("di", di), s.appeal_id)
-                    if ca:
-                        p.sadd(self._late_key("ca", ca), s.appeal_id)
+                    p.zadd(self.due_key, {st.appeal_id: nd})
+                if c.department:
+                    bucket = dept_bucket(st.appeal_id, self.buckets)
+                    p.hset(f"{self.prefix}o:{c.department}:{bucket}", st.appeal_id, 1)
+                if st.appeal_id in late:
+                    p.sadd(self._late_key(), st.appeal_id)
+                    if c.district:
+                        p.sadd(self._late_key("di", c.district), st.appeal_id)
+                    if c.category:
+                        p.sadd(self._late_key("ca", c.category), st.appeal_id)
             if n % chunk == 0:
                 await p.execute()
         await p.execute()
@@ -560,7 +591,7 @@ class SlaStore:
             if st is None:
                 continue
             raw = await self.r.hget(self.case_key(aid), "t")
-            times = T_FMT.unpack_from(raw)[3:]
+            times = T_FMT.unpack(raw)[8:]
             ttl = await self.r.ttl(self.case_key(aid))
             out["cases"][aid] = {"state": _plain(st), "times": list(times), "expires": ttl > 0}
         for key in all_keys:
@@ -569,7 +600,8 @@ class SlaStore:
                 rows = await self.r.zrange(key, 0, -1, withscores=True)
                 out["due"] = {m.decode(): int(s) for m, s in rows}
             elif rest.startswith("o:"):
-                dept = rest[2:].rsplit(":", 1)[0]
+                code = int(rest[2:].rsplit(":", 1)[0])
+                dept = (await self.names([code]))[code].removeprefix(_NS_DEPT)
                 members = out["departments"].setdefault(dept, [])
                 members.extend(m.decode() for m in await self.r.hkeys(key))
                 members.sort()

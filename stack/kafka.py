@@ -24,7 +24,9 @@ LOG4J_VERSION = "2.25.4"
 def _java() -> str:
     java = shutil.which("java")
     if not java:
-        raise StackError("java not found: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)")
+        raise StackError(
+            "java not found: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)"
+        )
     return java
 
 
@@ -48,7 +50,9 @@ def fetch(s: StackSettings, quiet: bool = True) -> Path:
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise StackError(f"Maven could not resolve Kafka {s.kafka_version}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        raise StackError(
+            f"Maven could not resolve Kafka {s.kafka_version}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
+        )
     tmp.rename(libs)  # only a complete download becomes the cache
     return libs
 
@@ -59,8 +63,15 @@ def _classpath(s: StackSettings) -> str:
 
 def _config(s: StackSettings) -> Path:
     data = s.kafka_dir / "data"
-    text = (TEMPLATES / "server.properties").read_text().format(
-        host=s.kafka_host, port=s.kafka_port, controller_port=s.kafka_controller_port, data_dir=data
+    text = (
+        (TEMPLATES / "server.properties")
+        .read_text()
+        .format(
+            host=s.kafka_host,
+            port=s.kafka_port,
+            controller_port=s.kafka_controller_port,
+            data_dir=data,
+        )
     )
     path = s.kafka_dir / "server.properties"
     path.write_text(text)
@@ -73,7 +84,17 @@ def _format_storage(s: StackSettings, config: Path) -> None:
         return
     # a KRaft cluster id is 16 random bytes, base64url without padding
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-    cmd = [_java(), "-cp", _classpath(s), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)]
+    cmd = [
+        _java(),
+        "-cp",
+        _classpath(s),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(config),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 async def _ready(bootstrap: str) -> bool:
@@ -16,10 +17,8 @@ async def _ready(bootstrap: str) -> bool:
     except Exception:  # any failure just means "not ready yet"
         return False
     finally:
-        try:
+        with contextlib.suppress(Exception):
             await admin.close()
-        except Exception:
-            pass
 
 
 def broker_ready(bootstrap: str) -> bool:

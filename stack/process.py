@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -61,7 +62,9 @@ def spawn(
     return proc
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str, log_file: Path | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, log_file: Path | None = None
+) -> None:
     """Poll ``check`` until it holds or raise :class:`StackError` with the log's tail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -83,11 +86,8 @@ def stop_pid(pid_file: Path, timeout: float = 30.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and read_pid(pid_file) is not None:
-        try:
-            # reap it if it is our child, otherwise just poll
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.2)
     if read_pid(pid_file) is not None:
         os.kill(pid, signal.SIGKILL)

@@ -17,10 +17,15 @@ def install() -> str:
         return found
     apt = shutil.which("apt-get")
     if not apt:
-        raise StackError("redis-server not found and apt-get is unavailable: install Redis 7+ yourself")
+        raise StackError(
+            "redis-server not found and apt-get is unavailable: install Redis 7+ yourself"
+        )
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in ([*sudo, apt, "update", "-qq"], [*sudo, apt, "install", "-y", "-qq", "redis-server"]):
+    for cmd in (
+        [*sudo, apt, "update", "-qq"],
+        [*sudo, apt, "install", "-y", "-qq", "redis-server"],
+    ):
         result = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if result.returncode != 0:
             raise StackError(f"{' '.join(cmd)} failed:\n{result.stderr[-2000:]}")

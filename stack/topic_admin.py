@@ -7,12 +7,15 @@ next metadata refresh (minutes): records published meanwhile would wait unseen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int, replication: int = 1) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, names: list[str], partitions: int, replication: int = 1
+) -> list[str]:
     """Create the missing topics among ``names``; return the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -20,10 +23,8 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int, repli
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                 await admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
-            except TopicAlreadyExistsError:
-                pass  # another worker won the race
         return missing
     finally:
         await admin.close()

@@ -31,7 +31,9 @@ def start(s: StackSettings, env: dict[str, str] | None = None, timeout: float = 
     def ready() -> bool:
         if proc.poll() is not None:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            raise StackError(f"the worker exited at start (code {proc.returncode}); see {log}\n{tail}")
+            raise StackError(
+                f"the worker exited at start (code {proc.returncode}); see {log}\n{tail}"
+            )
         return "[^Worker]: Ready" in log.read_text(errors="replace")
 
     wait_until(ready, timeout, "the faust worker", log)
@@ -40,4 +42,8 @@ def start(s: StackSettings, env: dict[str, str] | None = None, timeout: float = 
 
 def stop(s: StackSettings) -> str:
     """Stop the background worker (it commits offsets and leaves the group on SIGTERM)."""
-    return "worker stopped" if stop_pid(worker_dir(s) / "worker.pid", timeout=30) else "worker was not running"
+    return (
+        "worker stopped"
+        if stop_pid(worker_dir(s) / "worker.pid", timeout=30)
+        else "worker was not running"
+    )

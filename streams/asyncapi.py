@@ -65,10 +65,13 @@ def build() -> dict[str, Any]:
         channel_id = name.replace(".", "_")
         channels[channel_id] = {
             "address": name,
-            "description": spec.description + (" Restricted: carries personal data." if spec.restricted else ""),
+            "description": spec.description
+            + (" Restricted: carries personal data." if spec.restricted else ""),
             "messages": {
                 spec.payload.__name__: {
-                    "contentType": "application/xml" if spec.wire_format == "xml" else "application/json",
+                    "contentType": "application/xml"
+                    if spec.wire_format == "xml"
+                    else "application/json",
                     "payload": {"$ref": f"#/components/schemas/{spec.payload.__name__}"},
                     "bindings": {"kafka": {"key": {"type": "string", "description": spec.key}}},
                 }

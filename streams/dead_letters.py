@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from faust.types import EventT
 from intake.errors import ErrorCode
 from models.dead_letter import DeadLetter
 from streams import topics
+from streams.stores import intake_counters
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,7 +26,9 @@ def _b64(data: bytes | str | None) -> str | None:
     return base64.b64encode(raw).decode("ascii")
 
 
-async def dead_letter(event: EventT, code: ErrorCode | str, reason: str, channel: str | None) -> None:
+async def dead_letter(
+    event: EventT, code: ErrorCode | str, reason: str, channel: str | None
+) -> None:
     """Send the event's original bytes and where they came from to ``intake.deadletter``."""
     msg = event.message
     payload = event.value if isinstance(event.value, bytes | str) else msg.value
@@ -41,3 +45,4 @@ async def send_dead_letter(record: DeadLetter) -> None:
     key = f"{record.source_topic}/{record.source_partition}/{record.source_offset}"
     log.warning("dead-letter %s %s: %s", key, record.error_code, record.reason)
     await topics.dead_letters.send(key=key, value=record)
+    await intake_counters().add(Counter({f"{record.channel or 'unknown'}.dead_lettered": 1}))

@@ -34,7 +34,9 @@ async def convert_or_dead_letter(
     data = event.value
     try:
         if not data:
-            raise IntakeError(ErrorCode.EMPTY_CONTENT, "the record has no value (empty or tombstone)")
+            raise IntakeError(
+                ErrorCode.EMPTY_CONTENT, "the record has no value (empty or tombstone)"
+            )
         return convert(data, ref, datetime.now(TZ))
     except IntakeError as exc:
         await dead_letter(event, exc.code, exc.reason, channel)
@@ -42,4 +44,3 @@ async def convert_or_dead_letter(
         log.exception("intake failed on %s", ref.as_text())
         await dead_letter(event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", channel)
     return None
-

@@ -40,8 +40,6 @@ SPECS: dict[str, TopicSpec] = {
                   "WeChat official-account push messages in WeChat's XML", True, "xml"),
         TopicSpec("intake.wechat.pieces", "contact_ref", WeChatPiece,
                   "Internal: validated, masked WeChat messages, partitioned by sender"),
-        TopicSpec("intake.normalised", "appeal_id", Appeal,
-                  "Internal: normalised appeals before de-duplication, partitioned by appeal id"),
         TopicSpec("appeals.received", "appeal_id", Appeal,
                   "Normalised, masked, de-duplicated appeals from every channel"),
         TopicSpec("intake.deadletter", "source topic/partition/offset", DeadLetter,
@@ -55,7 +53,11 @@ def _topic(name: str, **kwargs) -> faust.TopicT:
     kwargs.setdefault("value_type", spec.payload)
     kwargs.setdefault("key_type", str)
     return app.topic(
-        settings.topic(name), key_serializer="raw", partitions=settings.partitions, internal=True, **kwargs
+        settings.topic(name),
+        key_serializer="raw",
+        partitions=settings.partitions,
+        internal=True,
+        **kwargs,
     )
 
 
@@ -68,10 +70,8 @@ raw_hotline = _raw_topic("raw.hotline")
 raw_mailbox = _raw_topic("raw.mailbox")
 raw_wechat = _raw_topic("raw.wechat")
 wechat_pieces = _topic("intake.wechat.pieces")
-normalised = _topic("intake.normalised")
 received = _topic("appeals.received")
 dead_letters = _topic("intake.deadletter")
 
 
-ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, normalised, received, dead_letters)
-
+ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters)

@@ -60,7 +60,9 @@ def classify_batch(
     """Classify ``(title, content)`` pairs with the current model (loaded once per process)."""
     global _default_classifier
     if _default_classifier is None:
-        _default_classifier = load_classifier()  # noqa: F821 - resolved by __getattr__
+        from understand.artifact import load_classifier as load
+
+        _default_classifier = load()
     return _default_classifier.classify_batch(items, threshold)
 
 

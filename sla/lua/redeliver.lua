@@ -1,7 +1,8 @@
 -- Re-lease alerts claimed more than ARGV[2] seconds ago and never acknowledged (the
 -- worker died between claim and publish, or publishing failed).
 -- KEYS[1] in-flight zset, KEYS[2] alert payload hash
--- ARGV[1] now, ARGV[2] lease seconds, ARGV[3] max alerts. Returns payload JSONs.
+-- ARGV[1] now, ARGV[2] lease seconds, ARGV[3] max alerts.
+-- Returns the payload JSONs joined by "\n".
 local now = tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]),
   'LIMIT', 0, tonumber(ARGV[3]))
@@ -15,4 +16,4 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', KEYS[1], id)
   end
 end
-return out
+return table.concat(out, '\n')

@@ -1,3 +1,3 @@
 """Stream agents, one module per concern."""
 
-from streams.agents import dedupe, intake_direct, intake_wechat  # noqa: F401
+from streams.agents import intake_direct, intake_wechat  # noqa: F401

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-import logging
-
 from intake import hotline, mailbox
-from intake.normalise import Normalised
 from streams import topics
-from streams.app import app
-from streams.contact_store import contact_store
+from streams.app import app, settings
 from streams.intake_step import convert_or_dead_letter, intake_settings
+from streams.publish_appeals import publish_appeals
 
-log = logging.getLogger(__name__)
+
+def _hotline(data, ref, now):
+    return hotline.normalise(hotline.parse(data), ref, now, intake_settings)
 
 
-async def _publish(result: Normalised) -> None:
-    # contact details first: an appeal must never point at a reference the store lacks
-    await contact_store().save(result.contact)
-    await topics.normalised.send(key=result.appeal.appeal_id, value=result.appeal)
+def _mailbox(data, ref, now):
+    return mailbox.normalise(mailbox.parse(data), ref, now, intake_settings)
+
+
+async def _run(stream, channel: str, convert) -> None:
+    # batches: one Redis round trip for contacts and one for de-duplication per batch
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        results = [
+            r
+            for e in events
+            if (r := await convert_or_dead_letter(e, channel, convert)) is not None
+        ]
+        await publish_appeals([r.appeal for r in results], [r.contact for r in results])
 
 
 @app.agent(topics.raw_hotline)
 async def hotline_intake(stream):
-    """12345 hotline work orders → normalised appeals (or dead letters)."""
-    async for event in stream.events():
-        result = await convert_or_dead_letter(
-            event, "hotline", lambda data, ref, now: hotline.normalise(hotline.parse(data), ref, now, intake_settings)
-        )
-        if result is not None:
-            await _publish(result)
+    """12345 hotline work orders → appeals.received (or dead letters)."""
+    await _run(stream, "hotline", _hotline)
 
 
 @app.agent(topics.raw_mailbox)
 async def mailbox_intake(stream):
-    """Mayor's-mailbox messages → normalised appeals (or dead letters)."""
-    async for event in stream.events():
-        result = await convert_or_dead_letter(
-            event, "mailbox", lambda data, ref, now: mailbox.normalise(mailbox.parse(data), ref, now, intake_settings)
-        )
-        if result is not None:
-            await _publish(result)
+    """Mayor's-mailbox messages → appeals.received (or dead letters)."""
+    await _run(stream, "mailbox", _mailbox)

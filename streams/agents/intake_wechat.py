@@ -15,26 +15,33 @@ from models.appeal import RawRef
 from models.dead_letter import DeadLetter
 from models.wechat import WeChatPiece, WeChatSession
 from streams import topics
-from streams.app import app
-from streams.contact_store import contact_store
+from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_or_dead_letter, intake_settings
+from streams.publish_appeals import publish_appeals
+from streams.stores import contact_store
 from streams.tables.wechat_sessions import wechat_sessions
 
 log = logging.getLogger(__name__)
 FLUSH = "flush"  # msg_type of the control piece the idle timer sends
 
 
+def _to_piece(data, ref, now):
+    return wechat.to_piece(wechat.parse(data), ref, now, intake_settings)
+
+
 @app.agent(topics.raw_wechat)
 async def wechat_intake(stream):
     """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
-    async for event in stream.events():
-        result = await convert_or_dead_letter(
-            event, "wechat", lambda data, ref, now: wechat.to_piece(wechat.parse(data), ref, now, intake_settings)
-        )
-        if result is not None:
-            piece, contact = result
-            await contact_store().save(contact)
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        results = [
+            r
+            for e in events
+            if (r := await convert_or_dead_letter(e, "wechat", _to_piece)) is not None
+        ]
+        if results:
+            await contact_store().save_many([contact for _, contact in results])
+        for piece, _ in results:
             await topics.wechat_pieces.send(key=piece.contact_ref, value=piece)
 
 
@@ -44,7 +51,8 @@ async def _close(session: WeChatSession) -> None:
     except IntakeError as exc:
         await _dead_letter_session(session, exc.code, exc.reason)
         return
-    await topics.normalised.send(key=normalised.appeal.appeal_id, value=normalised.appeal)
+    # the sender's openid reached the contact store with each piece
+    await publish_appeals([normalised.appeal], [])
 
 
 async def _dead_letter_session(session: WeChatSession, code: ErrorCode, reason: str) -> None:
@@ -67,11 +75,15 @@ async def wechat_sessions_agent(stream):
         current = wechat_sessions.get(piece.contact_ref)
         now = time.time()
         if piece.msg_type == FLUSH:
-            if current is not None and wechat_session.is_idle(current, now, intake_settings.wechat_idle_flush_s):
+            if current is not None and wechat_session.is_idle(
+                current, now, intake_settings.wechat_idle_flush_s
+            ):
                 del wechat_sessions[piece.contact_ref]
                 await _close(current)
             continue
-        session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
+        session, closed = wechat_session.add_piece(
+            current, piece, now, intake_settings.wechat_window_s
+        )
         wechat_sessions[piece.contact_ref] = session
         if closed is not None:
             await _close(closed)
@@ -79,4 +91,6 @@ async def wechat_sessions_agent(stream):
 
 def flush_request(contact_ref: str) -> WeChatPiece:
     """The control piece asking the session agent to close an idle session."""
-    return WeChatPiece(contact_ref=contact_ref, msg_id="", create_time=0, msg_type=FLUSH, raw=RawRef("", 0, 0))
+    return WeChatPiece(
+        contact_ref=contact_ref, msg_id="", create_time=0, msg_type=FLUSH, raw=RawRef("", 0, 0)
+    )

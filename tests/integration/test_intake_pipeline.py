@@ -49,9 +49,16 @@ def _appeals(records) -> dict[str, Appeal]:
 
 async def test_mailbox_record_becomes_a_masked_appeal(worker, redis_url):
     aid = appeal_id("mailbox", "MB-it-1")
-    raw = _mailbox("MB-it-1", "楼下KTV每晚噪音扰民，请处理。联系我13812345678。", phone="13812345678", email="li@example.com")
+    raw = _mailbox(
+        "MB-it-1",
+        "楼下KTV每晚噪音扰民，请处理。联系我13812345678。",
+        phone="13812345678",
+        email="li@example.com",
+    )
     await publish(worker.bootstrap, worker.topic("raw.mailbox"), [raw])
-    records = await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs))
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
     appeal = _appeals(records)[aid]
     assert appeal.channel == "mailbox" and appeal.source_id == "MB-it-1"
     assert appeal.received_at == datetime(2019, 4, 25, 9, 32, 9, tzinfo=TZ)
@@ -61,14 +68,20 @@ async def test_mailbox_record_becomes_a_masked_appeal(worker, redis_url):
     assert "138****5678" in appeal.content and "13812345678" not in appeal.content
     assert appeal.raw.topic == worker.topic("raw.mailbox") and appeal.raw.offset >= 0
     assert appeal.contact_ref and appeal.contact_ref.startswith("C-")
-    stored = redis.Redis.from_url(redis_url).hgetall(f"contact:{appeal.contact_ref}")
+    stored = redis.Redis.from_url(redis_url).hgetall(f"{worker.prefix}contact:{appeal.contact_ref}")
     assert stored[b"phone"] == b"13812345678" and stored[b"email"] == b"li@example.com"
 
 
 async def test_hotline_work_order_becomes_an_appeal(worker):
     aid = appeal_id("hotline", "GD-it-1")
-    await publish(worker.bootstrap, worker.topic("raw.hotline"), [_hotline("GD-it-1", "暖气片冰凉，家里只有14度。")])
-    records = await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs))
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.hotline"),
+        [_hotline("GD-it-1", "暖气片冰凉，家里只有14度。")],
+    )
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
     appeal = _appeals(records)[aid]
     assert (appeal.channel, appeal.appeal_type, appeal.title) == ("hotline", "投诉", "小区供暖不热")
     assert appeal.received_at == datetime(2024, 3, 5, 10, 15, tzinfo=TZ)
@@ -81,13 +94,37 @@ async def test_wechat_messages_of_one_user_form_one_appeal(worker):
     openid = "oWX-it-user-1"
     messages = [
         _wechat(openid, 9001, base, "text", Content="你好，我要反映A2区的问题"),
-        _wechat(openid, 9002, base + 30, "voice", Recognition="雨花路上的路灯坏了一个多月。", MediaId="m1"),
-        _wechat(openid, 9003, base + 60, "location", Location_X="28.1", Location_Y="112.9", Label="A市A2区雨花路"),
-        _wechat(openid, 9002, base + 30, "voice", Recognition="雨花路上的路灯坏了一个多月。", MediaId="m1"),  # retry
+        _wechat(
+            openid,
+            9002,
+            base + 30,
+            "voice",
+            Recognition="雨花路上的路灯坏了一个多月。",
+            MediaId="m1",
+        ),
+        _wechat(
+            openid,
+            9003,
+            base + 60,
+            "location",
+            Location_X="28.1",
+            Location_Y="112.9",
+            Label="A市A2区雨花路",
+        ),
+        _wechat(
+            openid,
+            9002,
+            base + 30,
+            "voice",
+            Recognition="雨花路上的路灯坏了一个多月。",
+            MediaId="m1",
+        ),  # retry
     ]
     await publish(worker.bootstrap, worker.topic("raw.wechat"), messages, key=openid.encode())
     aid = appeal_id("wechat", "9001")
-    records = await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs))
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
     appeal = _appeals(records)[aid]
     assert appeal.content == "你好，我要反映A2区的问题\n雨花路上的路灯坏了一个多月。"
     assert appeal.address == "A市A2区雨花路" and appeal.district == "A市A2区"
@@ -107,38 +144,74 @@ async def test_wechat_gap_beyond_window_splits_appeals(worker):
     await publish(worker.bootstrap, worker.topic("raw.wechat"), messages, key=openid.encode())
     first, second = appeal_id("wechat", "9101"), appeal_id("wechat", "9102")
     records = await wait_for(
-        worker.bootstrap, worker.topic("appeals.received"), lambda rs: {first, second} <= set(_appeals(rs))
+        worker.bootstrap,
+        worker.topic("appeals.received"),
+        lambda rs: {first, second} <= set(_appeals(rs)),
     )
     assert _appeals(records)[first].content == "公交站台的广告牌松动了"
     assert _appeals(records)[second].content == "另外，小区门口的垃圾没人清运"
 
 
 async def test_same_raw_record_twice_yields_one_appeal(worker):
-    aid = appeal_id("mailbox", "MB-it-dup")
+    aid, marker = appeal_id("mailbox", "MB-it-dup"), appeal_id("mailbox", "MB-it-dup-marker")
     raw = _mailbox("MB-it-dup", "同一封信被信箱系统重发了两次。")
-    await publish(worker.bootstrap, worker.topic("raw.mailbox"), [raw, raw])
-    # both copies are normalised, only one is published downstream
-    await wait_for(
-        worker.bootstrap, worker.topic("intake.normalised"),
-        lambda rs: sum(r.key.decode() == aid for r in rs) == 2,
-    )  # fmt: skip
-    received = await read_all(worker.bootstrap, worker.topic("appeals.received"))
+    # one key keeps the three records in order on one partition: once the marker is out,
+    # both copies have been handled
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.mailbox"),
+        [raw, raw, _mailbox("MB-it-dup-marker", "标记")],
+        key=b"k",
+    )
+    received = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: marker in _appeals(rs)
+    )
     assert sum(r.key.decode() == aid for r in received) == 1
+    assert "duplicate appeal " + aid in worker.log_text()
 
 
 BAD_INPUTS = [
     ("raw.mailbox", b"{not json", "BAD_JSON"),
     ("raw.mailbox", b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\x80\x81", "UNDECODABLE"),
-    ("raw.mailbox", orjson.dumps({"message_id": "x", "user": "u", "time": "2019/4/25 9:32:09", "detail": "有内容"}), "MISSING_FIELD"),
-    ("raw.mailbox", orjson.dumps({"message_id": "x", "user": "u", "subject": ["不是文本"], "time": "2019/4/25 9:32:09",
-                                  "detail": "有内容"}), "WRONG_TYPE"),  # fmt: skip
+    (
+        "raw.mailbox",
+        orjson.dumps(
+            {"message_id": "x", "user": "u", "time": "2019/4/25 9:32:09", "detail": "有内容"}
+        ),
+        "MISSING_FIELD",
+    ),
+    (
+        "raw.mailbox",
+        orjson.dumps(
+            {
+                "message_id": "x",
+                "user": "u",
+                "subject": ["不是文本"],
+                "time": "2019/4/25 9:32:09",
+                "detail": "有内容",
+            }
+        ),
+        "WRONG_TYPE",
+    ),  # fmt: skip
     ("raw.mailbox", _mailbox("MB-empty", "   ", subject=""), "EMPTY_CONTENT"),
     ("raw.mailbox", _mailbox("MB-big", "长" * 20_001), "OVERSIZED"),
-    ("raw.hotline", _hotline("GD-future", "来电时间在未来", call_start="2999-01-01T09:00:00", call_end="2999-01-01T09:05:00"),
-     "FUTURE_TIMESTAMP"),  # fmt: skip
+    (
+        "raw.hotline",
+        _hotline(
+            "GD-future",
+            "来电时间在未来",
+            call_start="2999-01-01T09:00:00",
+            call_end="2999-01-01T09:05:00",
+        ),
+        "FUTURE_TIMESTAMP",
+    ),  # fmt: skip
     ("raw.hotline", _hotline("GD-type", "类型不对", appeal_type="闲聊"), "BAD_VALUE"),
     ("raw.wechat", b"<xml><ToUserName>gh</ToUserName><MsgType>text", "BAD_XML"),
-    ("raw.wechat", _wechat("oWX-it-bad", 9201, int(time.time()), "video", MediaId="v1"), "UNKNOWN_MSG_TYPE"),
+    (
+        "raw.wechat",
+        _wechat("oWX-it-bad", 9201, int(time.time()), "video", MediaId="v1"),
+        "UNKNOWN_MSG_TYPE",
+    ),
 ]
 
 
@@ -147,14 +220,26 @@ async def test_each_bad_input_class_is_dead_lettered_and_the_next_record_still_p
     for topic, payload, _ in BAD_INPUTS:
         per_topic.setdefault(topic, []).append(payload)
     good = {
-        "raw.mailbox": (_mailbox("MB-after-bad", "坏记录之后的正常来信"), appeal_id("mailbox", "MB-after-bad")),
-        "raw.hotline": (_hotline("GD-after-bad", "坏工单之后的正常工单"), appeal_id("hotline", "GD-after-bad")),
-        "raw.wechat": (_wechat("oWX-it-good", 9301, int(time.time()) - 5, "text", Content="坏消息之后的正常消息"),
-                       appeal_id("wechat", "9301")),  # fmt: skip
+        "raw.mailbox": (
+            _mailbox("MB-after-bad", "坏记录之后的正常来信"),
+            appeal_id("mailbox", "MB-after-bad"),
+        ),
+        "raw.hotline": (
+            _hotline("GD-after-bad", "坏工单之后的正常工单"),
+            appeal_id("hotline", "GD-after-bad"),
+        ),
+        "raw.wechat": (
+            _wechat(
+                "oWX-it-good", 9301, int(time.time()) - 5, "text", Content="坏消息之后的正常消息"
+            ),
+            appeal_id("wechat", "9301"),
+        ),  # fmt: skip
     }
     for topic, payloads in per_topic.items():
         # one partition key per topic so the good record really comes after the bad ones
-        await publish(worker.bootstrap, worker.topic(topic), [*payloads, good[topic][0]], key=b"same-key")
+        await publish(
+            worker.bootstrap, worker.topic(topic), [*payloads, good[topic][0]], key=b"same-key"
+        )
     expected_codes = sorted(code for _, _, code in BAD_INPUTS)
     dead = await wait_for(
         worker.bootstrap, worker.topic("intake.deadletter"),
@@ -181,7 +266,9 @@ async def test_legacy_gbk_bytes_are_decoded_not_rejected(worker):
     aid = appeal_id("mailbox", "MB-gbk")
     raw = _mailbox("MB-gbk", "旧系统用GBK编码发来的信：路灯不亮。").decode().encode("gbk")
     await publish(worker.bootstrap, worker.topic("raw.mailbox"), [raw])
-    records = await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs))
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
     assert _appeals(records)[aid].content == "旧系统用GBK编码发来的信：路灯不亮。"
 
 
@@ -193,11 +280,29 @@ async def test_no_downstream_topic_carries_injected_personal_numbers(worker):
     text = (f"我的手机{secrets['mobile']}，身份证{secrets['id18']}，银行卡{secrets['card']}，"
             f"邮箱{secrets['email']}，座机{secrets['landline']}。")  # fmt: skip
     base = int(time.time()) - 60
-    await publish(worker.bootstrap, worker.topic("raw.mailbox"), [_mailbox("MB-pii", text, phone=secrets["mobile"])])
-    await publish(worker.bootstrap, worker.topic("raw.hotline"), [_hotline("GD-pii", text, caller=secrets["caller"])])
-    await publish(worker.bootstrap, worker.topic("raw.wechat"), [_wechat("oWX-it-pii", 9401, base, "text", Content=text)])
-    ids = {appeal_id("mailbox", "MB-pii"), appeal_id("hotline", "GD-pii"), appeal_id("wechat", "9401")}
-    await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: ids <= set(_appeals(rs)))
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.mailbox"),
+        [_mailbox("MB-pii", text, phone=secrets["mobile"])],
+    )
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.hotline"),
+        [_hotline("GD-pii", text, caller=secrets["caller"])],
+    )
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.wechat"),
+        [_wechat("oWX-it-pii", 9401, base, "text", Content=text)],
+    )
+    ids = {
+        appeal_id("mailbox", "MB-pii"),
+        appeal_id("hotline", "GD-pii"),
+        appeal_id("wechat", "9401"),
+    }
+    await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: ids <= set(_appeals(rs))
+    )
 
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -205,16 +310,25 @@ async def test_no_downstream_topic_carries_injected_personal_numbers(worker):
     await admin.start()
     topics = [t for t in await admin.list_topics() if t.startswith(worker.prefix)]
     await admin.close()
-    restricted = {worker.topic(n) for n in ("raw.mailbox", "raw.hotline", "raw.wechat", "intake.deadletter")}
+    restricted = {
+        worker.topic(n) for n in ("raw.mailbox", "raw.hotline", "raw.wechat", "intake.deadletter")
+    }
     downstream = sorted(set(topics) - restricted)
-    assert worker.topic("appeals.received") in downstream and any("changelog" in t for t in downstream)
+    assert worker.topic("appeals.received") in downstream and any(
+        "changelog" in t for t in downstream
+    )
     for topic in downstream:
-        blob = b"".join((r.key or b"") + (r.value or b"") for r in await read_all(worker.bootstrap, topic, idle_ms=800))
+        blob = b"".join(
+            (r.key or b"") + (r.value or b"")
+            for r in await read_all(worker.bootstrap, topic, idle_ms=800)
+        )
         for kind, value in secrets.items():
             assert value.encode() not in blob, f"{kind} leaked into {topic}"
 
 
-@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat not installed (CI installs Debian's kcat)")
+@pytest.mark.skipif(
+    shutil.which("kcat") is None, reason="kcat not installed (CI installs Debian's kcat)"
+)
 async def test_record_published_with_kcat_is_processed(worker):
     aid = appeal_id("mailbox", "MB-kcat-1")
     line = _mailbox("MB-kcat-1", "用kcat发布的一条来信：人行道井盖缺失。")
@@ -222,5 +336,7 @@ async def test_record_published_with_kcat_is_processed(worker):
         ["kcat", "-P", "-b", worker.bootstrap, "-t", worker.topic("raw.mailbox"), "-k", "MB-kcat-1"],
         input=line + b"\n", check=True, timeout=30,
     )  # fmt: skip
-    records = await wait_for(worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs))
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
     assert _appeals(records)[aid].content == "用kcat发布的一条来信：人行道井盖缺失。"

@@ -119,7 +119,12 @@ async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore) -> N
     assert [a.alert_id for a in escalate] == ["A1/s1/escalate"]
     # overdue cases show up by department, district and category
     now = at(2025, 3, 4, 10)
-    for kw in ({"department": "zjj"}, {"district": "A市A3区"}, {"category": "城乡建设/物业管理/物业服务"}, {}):
+    for kw in (
+        {"department": "zjj"},
+        {"district": "A市A3区"},
+        {"category": "城乡建设/物业管理/物业服务"},
+        {},
+    ):
         views = await late_cases(store, now, **kw)
         assert [v.appeal_id for v in views] == ["A1"], kw
         assert views[0].level == "escalated"
@@ -143,7 +148,9 @@ async def test_return_and_reassign_move_the_hop_clock(store: SlaStore) -> None:
     assert case.due_at == at(2025, 3, 7, 17, 30)
     assert case.consumed == 3 * 3600
     # the centre reassigns directly (改派): hop 3 for gxj
-    out = await store.apply_event(ev("reassign", at(2025, 3, 3, 14), dept=None, target_department="gxj"))
+    out = await store.apply_event(
+        ev("reassign", at(2025, 3, 3, 14), dept=None, target_department="gxj")
+    )
     assert out.applied
     assert await store.department_cases("sjj") == []
     assert await store.department_cases("gxj") == ["A1"]
@@ -213,7 +220,9 @@ async def test_bad_input_outcomes_leave_state_alone(store: SlaStore) -> None:
 
 
 async def test_concurrent_writers_on_one_case(store: SlaStore, redis_url: str) -> None:
-    other = SlaStore.from_url(redis_url, engine=store.engine, settings=SETTINGS, prefix=store.prefix)
+    other = SlaStore.from_url(
+        redis_url, engine=store.engine, settings=SETTINGS, prefix=store.prefix
+    )
     try:
         await assign(store, at(2025, 3, 3, 9))
         t = at(2025, 3, 3, 10)
@@ -239,11 +248,11 @@ async def test_two_concurrent_scanners_never_duplicate(store: SlaStore, redis_ur
         published.append(alert.alert_id)
         await asyncio.sleep(0)
 
-    other = SlaStore.from_url(redis_url, engine=store.engine, settings=SETTINGS, prefix=store.prefix)
+    other = SlaStore.from_url(
+        redis_url, engine=store.engine, settings=SETTINGS, prefix=store.prefix
+    )
     try:
-        scanners = [
-            AlertScanner(st, publish, batch=100) for st in (store, other, store, other)
-        ]
+        scanners = [AlertScanner(st, publish, batch=100) for st in (store, other, store, other)]
         now = at(2025, 3, 3, 17)  # the four sign-for thresholds of every case are due
         await asyncio.gather(*(s.tick(now) for s in scanners))
         assert len(published) == len(set(published)) == 4 * 3000
@@ -300,13 +309,17 @@ def _workload(n_cases: int, seed: int) -> list:
             kw["category"] = "城乡建设/城市建设和市政管理/自来水供应"
         elif r < 0.3:
             kw["tags"] = ("complex",)
-        recs = [assignment(t, aid=aid, dept=dept, district=rng.choice(["A市A1区", "A市A3区"]), **kw)]
+        recs = [
+            assignment(t, aid=aid, dept=dept, district=rng.choice(["A市A1区", "A市A3区"]), **kw)
+        ]
         hop = 1
 
         def step(hours: float) -> int:
             return int(t + hours * 3600)
 
-        script = rng.choice(["sign", "return", "reassign", "pause", "extend", "close", "reopen", "bad"])
+        script = rng.choice(
+            ["sign", "return", "reassign", "pause", "extend", "close", "reopen", "bad"]
+        )
         if script == "return":
             recs.append(ev("return", step(0.5), aid=aid, dept=dept))
             hop += 1
@@ -357,6 +370,8 @@ async def test_wipe_and_rebuild_gives_identical_state(store: SlaStore) -> None:
     await scan_due(store, as_of)
     assert kinds["applied"] > 1000 and kinds["rejected"] > 50 and kinds["duplicate"] > 20
     live = await store.dump()
+    for aid in live["cases"]:  # full recent-id rings included: still compact listpacks
+        assert await store.r.object("encoding", store.case_key(aid)) == b"listpack"
     assert len(live["cases"]) == 300 and live["due"] and live["departments"]
     assert live["late"]["all"] and any(k.startswith("di:") for k in live["late"])
     # … then Redis is lost and everything is rebuilt from the streams

@@ -19,7 +19,9 @@ from config.stack import PROJECT_ROOT
 class WorkerProcess:
     """Starts ``python -m streams worker`` with a unique prefix and app id; stops it cleanly."""
 
-    def __init__(self, bootstrap: str, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self, bootstrap: str, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    ):
         self.bootstrap = bootstrap
         self.prefix = f"it{uuid.uuid4().hex[:8]}."
         self.log = log_dir / f"worker-{self.prefix}log"
@@ -39,7 +41,7 @@ class WorkerProcess:
         return self.prefix + name
 
     def start(self, timeout: float = 90) -> None:
-        self._log_file = open(self.log, "wb")
+        self._log_file = open(self.log, "wb")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "worker", "-l", "info"],
             cwd=PROJECT_ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
@@ -47,7 +49,9 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}: {self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"worker exited with {self.proc.returncode}: {self.log.read_text()[-3000:]}"
+                )
             if "[^Worker]: Ready" in self.log.read_text(errors="replace"):
                 return
             time.sleep(0.3)
@@ -81,7 +85,9 @@ class WorkerProcess:
             await admin.close()
 
 
-async def publish(bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:
+async def publish(
+    bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None
+) -> None:
     """Publish raw values in order and wait for the acknowledgements."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
@@ -94,7 +100,9 @@ async def publish(bootstrap: str, topic: str, values: list[bytes], key: bytes | 
 
 async def read_all(bootstrap: str, topic: str, idle_ms: int = 1500) -> list:
     """Every record of ``topic`` from the beginning until ``idle_ms`` pass without one."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     out = []
     try:

@@ -7,7 +7,10 @@ def _match(category, text):
 
 
 def test_property_management_complaint():
-    assert _match("城乡建设", "小区物业公司不作为,物业费却年年涨") == ("住房保障与房地产", "物业服务")
+    assert _match("城乡建设", "小区物业公司不作为,物业费却年年涨") == (
+        "住房保障与房地产",
+        "物业服务",
+    )
 
 
 def test_noise_complaint():
@@ -31,7 +34,13 @@ def test_unknown_category_returns_none():
 
 def test_index_covers_the_seven_categories_without_other():
     index = keyword_index()
-    assert {"城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"} <= set(
-        index
-    )
+    assert {
+        "城乡建设",
+        "环境保护",
+        "交通运输",
+        "教育文体",
+        "劳动和社会保障",
+        "商贸旅游",
+        "卫生计生",
+    } <= set(index)
     assert all(level3 != "其他" for subs in index.values() for _, level3 in subs)

@@ -1,1 +1,0 @@
-"""The restricted contact store: real contact details, reachable only by contact reference."""

@@ -1,0 +1,313 @@
+"""A small supervised model: appeal text → kind of lead department (住建, 城管, 属地 …).
+
+Trained on the reply-derived references of the ``dev`` half of replies.csv only (see
+:mod:`routing.evaluation`); the ``test`` half is never seen. Features, all explainable:
+
+* character 1–3-grams of the title and of the first :data:`CONTENT_CHARS` characters of
+  the content (sublinear TF-IDF, each block L2-normalised);
+* tags (indicators) computed by the router: the keyword rules' verdict (``rule:zjj``, or
+  ``rule:fallback``), so the model learns when to trust the rules, and the kinds of
+  department the appeal itself names (``t:jd`` in the title, ``c:fgw`` in the content:
+  "举报A市发改委…", "江背镇政府…").
+
+Labels merge the district government (``zf``) and its streets and towns (``jd``) into one
+class, ``zf`` (属地): the evaluation counts them as one dispatch target, and which of the
+two replies is not predictable from the appeal.
+
+Inference needs only numpy and the JSON artifact (``routing/data/kind_model.json``,
+pruned weights of a one-vs-rest logistic regression); training needs scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from config.routing import KIND_MODEL_PATH
+
+#: Only the start of the content is used: the problem is stated first.
+CONTENT_CHARS = 300
+NGRAMS = (1, 3)
+#: Label used for the district government and its streets/towns (属地).
+LOCAL_KIND = "zf"
+#: Tag for "no keyword rule fired".
+NO_RULE = "rule:fallback"
+#: Weights smaller than this are dropped from the artifact (keeps it well under 2 MB).
+PRUNE = 0.05
+FORMAT_VERSION = 1
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@dataclass(frozen=True)
+class KindPrediction:
+    """The model's kind with its (one-vs-rest, normalised) probability and the runner-up."""
+
+    kind: str
+    probability: float
+    runner_up: str | None
+    runner_up_probability: float
+
+    def explain(self) -> str:
+        """Short explanation for decisions: ``model: kind zjj (p=0.83)``."""
+        return f"model: kind {self.kind} (p={self.probability:.2f})"
+
+
+def _ngrams(text: str, lo: int = NGRAMS[0], hi: int = NGRAMS[1]) -> Counter[str]:
+    """Character n-grams as scikit-learn's ``analyzer="char"`` makes them."""
+    text = _WHITE_SPACES.sub(" ", text)
+    grams: Counter[str] = Counter()
+    n = len(text)
+    for size in range(lo, hi + 1):
+        for i in range(n - size + 1):
+            grams[text[i : i + size]] += 1
+    return grams
+
+
+class KindModel:
+    """Loaded model: vocabulary, idf and weights as numpy arrays; thread-safe, read-only."""
+
+    def __init__(
+        self,
+        kinds: Sequence[str],
+        title_vocab: dict[str, int],
+        content_vocab: dict[str, int],
+        rule_values: Sequence[str],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        meta: dict[str, object] | None = None,
+    ) -> None:
+        self.kinds = tuple(kinds)
+        self.title_vocab = title_vocab
+        self.content_vocab = content_vocab
+        self.rule_index = {v: i for i, v in enumerate(rule_values)}
+        self.rule_values = tuple(rule_values)
+        self.n_title = len(title_vocab)
+        self.n_text = self.n_title + len(content_vocab)
+        self.idf = idf.astype(np.float32)
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = dict(meta or {})
+
+    # -- features -------------------------------------------------------------------------
+    def _block(
+        self, text: str, vocab: dict[str, int], offset: int
+    ) -> tuple[list[int], list[float]]:
+        idx, vals = [], []
+        for gram, count in _ngrams(text).items():
+            j = vocab.get(gram)
+            if j is not None:
+                j += offset
+                idx.append(j)
+                vals.append((1.0 + math.log(count)) * float(self.idf[j]))
+        norm = math.sqrt(sum(v * v for v in vals))
+        if norm:
+            vals = [v / norm for v in vals]
+        return idx, vals
+
+    def features(
+        self, title: str, content: str, tags: Sequence[str] = ()
+    ) -> tuple[list[int], list[float]]:
+        """Sparse feature vector (column indices, values) of one appeal."""
+        ti, tv = self._block(title or "", self.title_vocab, 0)
+        ci, cv = self._block((content or "")[:CONTENT_CHARS], self.content_vocab, self.n_title)
+        idx, vals = ti + ci, tv + cv
+        for tag in set(tags):
+            r = self.rule_index.get(tag)
+            if r is not None:
+                idx.append(self.n_text + r)
+                vals.append(1.0)
+        return idx, vals
+
+    # -- prediction -----------------------------------------------------------------------
+    def _probabilities(self, scores: np.ndarray) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-scores))
+        return p / p.sum(axis=-1, keepdims=True)
+
+    def predict(self, title: str, content: str, tags: Sequence[str] = ()) -> KindPrediction:
+        """Kind of one appeal; ``tags`` as computed by the router (see module docstring)."""
+        idx, vals = self.features(title, content, tags)
+        scores = self.bias.copy()
+        if idx:
+            scores += np.asarray(vals, dtype=np.float32) @ self.weights[idx]
+        return self._prediction(self._probabilities(scores))
+
+    def predict_batch(
+        self, items: Sequence[tuple[str, str, Sequence[str]]]
+    ) -> list[KindPrediction]:
+        """Kinds of many appeals ``(title, content, tags)`` with one sparse product."""
+        if not items:
+            return []
+        from scipy.sparse import csr_matrix
+
+        indptr, indices, data = [0], [], []
+        for title, content, tags in items:
+            idx, vals = self.features(title, content, tags)
+            indices.extend(idx)
+            data.extend(vals)
+            indptr.append(len(indices))
+        x = csr_matrix(
+            (np.asarray(data, dtype=np.float32), indices, indptr),
+            shape=(len(items), self.weights.shape[0]),
+        )
+        probs = self._probabilities(np.asarray(x @ self.weights) + self.bias)
+        return [self._prediction(row) for row in probs]
+
+    def _prediction(self, probs: np.ndarray) -> KindPrediction:
+        order = np.argsort(-probs)
+        best, second = int(order[0]), int(order[1]) if len(order) > 1 else None
+        return KindPrediction(
+            kind=self.kinds[best],
+            probability=float(probs[best]),
+            runner_up=self.kinds[second] if second is not None else None,
+            runner_up_probability=float(probs[second]) if second is not None else 0.0,
+        )
+
+    # -- persistence ----------------------------------------------------------------------
+    def to_json(self) -> dict[str, object]:
+        """JSON form: per feature its idf and non-zero class weights (pruned)."""
+
+        def rows(vocab: dict[str, int], offset: int) -> dict[str, list[object]]:
+            out: dict[str, list[object]] = {}
+            for gram, j in vocab.items():
+                w = self.weights[j + offset]
+                nz = [[int(k), round(float(w[k]), 3)] for k in np.flatnonzero(w)]
+                out[gram] = [round(float(self.idf[j + offset]), 4), nz]
+            return out
+
+        rule_rows = {
+            v: [
+                [int(k), round(float(self.weights[self.n_text + i][k]), 3)]
+                for k in np.flatnonzero(self.weights[self.n_text + i])
+            ]
+            for i, v in enumerate(self.rule_values)
+        }
+        return {
+            "format": FORMAT_VERSION,
+            "kinds": list(self.kinds),
+            "bias": [round(float(b), 4) for b in self.bias],
+            "content_chars": CONTENT_CHARS,
+            "ngrams": list(NGRAMS),
+            "meta": self.meta,
+            "rules": rule_rows,
+            "title": rows(self.title_vocab, 0),
+            "content": rows(self.content_vocab, self.n_title),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> KindModel:
+        """Inverse of :meth:`to_json`."""
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"kind model format {data.get('format')!r} != {FORMAT_VERSION}")
+        kinds = data["kinds"]
+        title_vocab = {g: i for i, g in enumerate(data["title"])}
+        content_vocab = {g: i for i, g in enumerate(data["content"])}
+        rule_values = list(data["rules"])
+        n = len(title_vocab) + len(content_vocab) + len(rule_values)
+        weights = np.zeros((n, len(kinds)), dtype=np.float32)
+        idf = np.ones(n, dtype=np.float32)
+        row = 0
+        for block in ("title", "content"):
+            for value, nz in data[block].values():
+                idf[row] = value
+                for k, w in nz:
+                    weights[row, k] = w
+                row += 1
+        for v in rule_values:
+            for k, w in data["rules"][v]:
+                weights[row, k] = w
+            row += 1
+        return cls(
+            kinds,
+            title_vocab,
+            content_vocab,
+            rule_values,
+            idf,
+            weights,
+            np.asarray(data["bias"], dtype=np.float32),
+            data.get("meta"),
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the JSON artifact (compact, UTF-8)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")),
+            encoding="utf-8",
+        )
+
+
+@lru_cache(maxsize=4)
+def load_kind_model(path: Path | str | None = None) -> KindModel | None:
+    """The trained model (default ``$HOTLINE_ROUTING_KIND_MODEL``), or ``None`` if absent.
+
+    Routing works without it (keyword rules only); a corrupt file raises.
+    """
+    path = Path(path) if path is not None else KIND_MODEL_PATH
+    if not path.is_file():
+        return None
+    return KindModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def fit_kind_model(
+    titles: Sequence[str],
+    contents: Sequence[str],
+    tags: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    *,
+    c: float = 10.0,
+    min_df: int = 2,
+    prune: float = PRUNE,
+    meta: dict[str, object] | None = None,
+) -> KindModel:
+    """Fit the model (scikit-learn needed): TF-IDF blocks + tag indicators → OvR LogReg."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    def vectoriser() -> TfidfVectorizer:
+        return TfidfVectorizer(
+            analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, min_df=min_df, lowercase=False
+        )
+
+    vt, vc = vectoriser(), vectoriser()
+    xt = vt.fit_transform([t or "" for t in titles])
+    xc = vc.fit_transform([(c_ or "")[:CONTENT_CHARS] for c_ in contents])
+    rule_values = sorted({t for row in tags for t in row} | {NO_RULE})
+    ri = {v: i for i, v in enumerate(rule_values)}
+    cells = [(i, ri[t]) for i, row in enumerate(tags) for t in set(row)]
+    xr = csr_matrix(
+        (np.ones(len(cells)), ([r for r, _ in cells], [k for _, k in cells])),
+        shape=(len(tags), len(rule_values)),
+    )
+    x = hstack([xt, xc, xr]).tocsr()
+    clf = OneVsRestClassifier(LogisticRegression(C=c, solver="liblinear", max_iter=1000))
+    clf.fit(x, list(labels))
+    coef = np.column_stack([e.coef_[0] for e in clf.estimators_])  # features × classes
+    bias = np.array([e.intercept_[0] for e in clf.estimators_])
+    if coef.shape[1] == 1:  # two classes: one estimator for the second class
+        coef, bias = np.hstack([-coef, coef]), np.array([-bias[0], bias[0]])
+    coef[np.abs(coef) < prune] = 0.0
+    t_vocab = {g: i for i, g in enumerate(vt.get_feature_names_out())}
+    c_vocab = {g: i for i, g in enumerate(vc.get_feature_names_out())}
+    idf = np.concatenate([vt.idf_, vc.idf_, np.ones(len(rule_values))])
+    # Every n-gram is kept even if its weights were pruned: it still counts in the norm.
+    return KindModel(
+        kinds=[str(k) for k in clf.classes_],
+        title_vocab=t_vocab,
+        content_vocab=c_vocab,
+        rule_values=rule_values,
+        idf=idf,
+        weights=coef,
+        bias=np.asarray(bias),
+        meta=meta,
+    )

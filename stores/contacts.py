@@ -1,0 +1,38 @@
+"""Contact store in Redis: one hash per contact reference, under its own key prefix.
+
+Only the contact service should read it; deployments may point it at a separate Redis
+(``HOTLINE_CONTACT_REDIS_URL``). Nothing read from here is ever published to a topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+import redis.asyncio as aioredis
+
+from intake.contact import Contact
+
+
+class ContactStore:
+    """Writes and reads :class:`Contact` records by reference."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str = "contact:") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def save_many(self, contacts: Iterable[Contact]) -> None:
+        """Upsert contacts in one round trip, with the numbers found in each appeal's text."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for contact in contacts:
+                key = self.prefix + contact.ref
+                pipe.hset(key, mapping=contact.fields())
+                for appeal_id, found in contact.found_in_text.items():
+                    if found:
+                        pipe.hset(key, f"text:{appeal_id}", orjson.dumps(found))
+            await pipe.execute()
+
+    async def load(self, ref: str) -> dict[str, str]:
+        """All stored fields of a reference (empty dict if unknown)."""
+        raw = await self.client.hgetall(self.prefix + ref)
+        return {k.decode(): v.decode() for k, v in raw.items()}

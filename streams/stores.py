@@ -1,0 +1,32 @@
+"""The worker's Redis-backed stores (one connection pool per process)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis.asyncio as aioredis
+
+from stores.appeals_seen import SeenAppeals
+from stores.contacts import ContactStore
+from stores.intake_counters import IntakeCounters
+from streams.app import settings
+
+
+@cache
+def redis_client() -> aioredis.Redis:
+    """The process-wide asyncio Redis client (created lazily inside the worker's loop)."""
+    return aioredis.Redis.from_url(settings.redis_url)
+
+
+def contact_store() -> ContactStore:
+    return ContactStore(redis_client(), prefix=f"{settings.redis_prefix}contact:")
+
+
+def seen_appeals() -> SeenAppeals:
+    return SeenAppeals(
+        redis_client(), prefix=f"{settings.redis_prefix}seen:", ttl_s=settings.seen_ttl_s
+    )
+
+
+def intake_counters() -> IntakeCounters:
+    return IntakeCounters(redis_client(), key=f"{settings.redis_prefix}intake:counters")

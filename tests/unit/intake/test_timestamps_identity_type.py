@@ -1,0 +1,154 @@
+"""Timestamps, appeal ids, contact references and appeal types."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from intake.appeal_type import infer_appeal_type, normalise_appeal_type
+from intake.errors import ErrorCode, IntakeError
+from intake.identity import appeal_id, contact_ref
+from intake.timestamps import check_not_future, from_unix, parse_local
+from tests.unit.intake._support import NOW, TZ
+
+EXPECTED = datetime(2019, 4, 25, 9, 32, 9, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019/4/25 9:32:09",
+        "2019/04/25 09:32:09",
+        " 2019/4/25 9:32:09 ",
+        "2019-04-25 09:32:09",
+        "2019-04-25T09:32:09",
+        "2019-04-25T09:32:09+08:00",
+        "2019-04-25T01:32:09+00:00",
+        "2019-04-25T01:32:09Z",
+    ],
+)
+def test_parse_local_reads_naive_times_as_shanghai_and_converts_offsets(text: str) -> None:
+    parsed = parse_local(text, TZ, "time")
+    assert parsed == EXPECTED
+    assert parsed.tzinfo is TZ
+    assert parsed.utcoffset() == timedelta(hours=8)
+    assert parsed.isoformat() == "2019-04-25T09:32:09+08:00"
+
+
+def test_parse_local_without_seconds() -> None:
+    assert parse_local("2019/4/25 9:32", TZ, "time") == EXPECTED.replace(second=0)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2019年4月25日", "25/4/2019 9:32:09", "2019/13/1 0:00:00"])
+def test_parse_local_rejects_unrecognised_times(text: str) -> None:
+    with pytest.raises(IntakeError) as err:
+        parse_local(text, TZ, "call_start")
+    assert err.value.code is ErrorCode.BAD_TIMESTAMP
+    assert "call_start" in err.value.reason
+
+
+def test_from_unix_gives_shanghai_time() -> None:
+    seconds = int(datetime(2019, 4, 25, 1, 32, 9, tzinfo=UTC).timestamp())
+    when = from_unix(seconds, TZ, "CreateTime")
+    assert when == EXPECTED
+    assert when.isoformat() == "2019-04-25T09:32:09+08:00"
+
+
+@pytest.mark.parametrize("seconds", [10**20, -(10**20)])
+def test_from_unix_rejects_impossible_values(seconds: int) -> None:
+    with pytest.raises(IntakeError) as err:
+        from_unix(seconds, TZ, "CreateTime")
+    assert err.value.code is ErrorCode.BAD_TIMESTAMP
+
+
+@pytest.mark.parametrize("ahead_s", [-86400, 0, 599, 600])
+def test_times_within_the_skew_are_accepted(ahead_s: int) -> None:
+    when = NOW + timedelta(seconds=ahead_s)
+    assert check_not_future(when, NOW, 600, "time") == when
+
+
+@pytest.mark.parametrize("ahead_s", [601, 86400, 365 * 86400])
+def test_times_beyond_the_skew_are_future_timestamps(ahead_s: int) -> None:
+    with pytest.raises(IntakeError) as err:
+        check_not_future(NOW + timedelta(seconds=ahead_s), NOW, 600, "time")
+    assert err.value.code is ErrorCode.FUTURE_TIMESTAMP
+
+
+def test_times_before_2000_are_bad_timestamps() -> None:
+    with pytest.raises(IntakeError) as err:
+        check_not_future(datetime(1999, 12, 31, 23, 0, tzinfo=TZ), NOW, 600, "time")
+    assert err.value.code is ErrorCode.BAD_TIMESTAMP
+
+
+# --- identity ---------------------------------------------------------------------------
+
+
+def test_appeal_id_is_stable_for_the_same_channel_and_source_id() -> None:
+    assert appeal_id("hotline", "GD1") == appeal_id("hotline", "GD1")
+
+
+@pytest.mark.parametrize(("channel", "prefix"), [("hotline", "HL"), ("mailbox", "MB"), ("wechat", "WX")])
+def test_appeal_id_shape(channel: str, prefix: str) -> None:
+    assert re.fullmatch(rf"{prefix}-[0-9a-f]{{16}}", appeal_id(channel, "12345"))
+
+
+def test_appeal_id_differs_across_channels_and_source_ids() -> None:
+    ids = {appeal_id(c, s) for c in ("hotline", "mailbox", "wechat") for s in ("1", "2", "GD1")}
+    assert len(ids) == 9
+    # the hash part differs too, not only the channel prefix
+    assert len({i.split("-")[1] for i in ids}) == 9
+
+
+def test_contact_ref_is_stable_opaque_and_keyed() -> None:
+    ref = contact_ref("s1", "hotline", "13812345678")
+    assert ref == contact_ref("s1", "hotline", "13812345678")
+    assert re.fullmatch(r"C-[0-9a-f]{20}", ref)
+    assert "13812345678" not in ref
+    assert ref != contact_ref("s2", "hotline", "13812345678")
+    assert ref != contact_ref("s1", "mailbox", "13812345678")
+    assert ref != contact_ref("s1", "hotline", "13812345679")
+
+
+# --- appeal types -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("投诉", "投诉"),
+        ("投诉类", "投诉"),
+        (" 咨询 ", "咨询"),
+        ("求助类", "求助"),
+        ("举报", "举报"),
+        ("建议", "建议"),
+        ("表扬", None),
+        ("complaint", None),
+        ("", None),
+        ("类", None),
+    ],
+)
+def test_normalise_appeal_type(value: str, expected: str | None) -> None:
+    assert normalise_appeal_type(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "expected"),
+    [
+        ("举报某餐馆使用地沟油", "", "举报"),
+        ("投诉物业乱收费", "", "投诉"),
+        ("关于K市域轨道交通规划的建议", "", "建议"),
+        ("请问A市乘坐地铁是否可以使用爱心卡？", "", "咨询"),
+        ("路灯不亮", "已经三个月了", "求助"),
+        ("路灯不亮", "晚上施工扰民，强烈要求处理", "投诉"),
+        ("咨询落户政策", "邻居举报我违建", "咨询"),  # the title decides first
+        ("检举与投诉", "", "举报"),  # a report is more specific than a complaint
+    ],
+)
+def test_infer_appeal_type(title: str, content: str, expected: str) -> None:
+    assert infer_appeal_type(title, content) == expected
+
+
+def test_infer_appeal_type_only_reads_the_start_of_long_content() -> None:
+    assert infer_appeal_type("路灯", "很" * 300 + "投诉") == "求助"
