@@ -80,7 +80,7 @@ def demo(
         (
             "dead_lettered",
             "dead-lettered",
-            "on intake.deadletter, each with an error code and reason",
+            "on deadletter, each with an error code and reason",
         ),
     ):
         per_channel = ", ".join(
@@ -90,7 +90,7 @@ def demo(
     typer.echo("")
     typer.secho("Where to look", bold=True)
     typer.echo("  hotline tail appeals.received      normalised, masked appeals")
-    typer.echo("  hotline tail intake.deadletter     rejected records with reasons")
+    typer.echo("  hotline tail deadletter            rejected records with reasons")
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
     typer.echo("  hotline stack down                 stop worker, Kafka and Redis")

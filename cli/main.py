@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
-from cli import demo, intake, stack
+from cli import demo, intake, routing, sla, stack, understand
+from config.stack import PROJECT_ROOT
 
 app = typer.Typer(
     help="12345 citizen-appeal stream: intake, classification, routing and SLA tracking on Kafka.",
@@ -12,36 +15,37 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack.app, name="stack")
-app.registered_commands += intake.app.registered_commands + demo.app.registered_commands
-
-
-def _mount_optional() -> None:
-    """Mount command groups of packages that may not be installed in a trimmed build."""
-    from cli import routing
-
-    app.add_typer(
-        routing.app,
-        name="routing",
-        help="Dispatch catalogue, routing of one appeal, routing evaluation.",
-    )
+app.add_typer(
+    routing.app,
+    name="routing",
+    help="Dispatch catalogue, routing of one appeal, routing evaluation.",
+)
+app.add_typer(
+    sla.app, name="sla", help="Working-day calendar, deadlines and SLA monitoring queries."
+)
+# top-level commands: worker, replay, tail, topics, schema, demo, train, evaluate
+for group in (intake.app, demo.app, understand.app):
+    app.registered_commands += group.registered_commands
 
 
 @app.command("config")
-def show_config() -> None:
+def show_config(
+    markdown: bool = typer.Option(False, help="Print the README's configuration table instead"),
+) -> None:
     """List every HOTLINE_* environment variable, its current value and default."""
-    import os
+    from config.catalogue import all_settings
 
-    import config.data  # noqa: F401  (importing registers the settings)
-    from config.env import REGISTRY
-    from config.intake import IntakeSettings
-    from config.stack import StackSettings
-    from config.streams import StreamSettings
-
-    StackSettings(), StreamSettings(), IntakeSettings()
-    for name, doc in sorted(REGISTRY.items()):
-        typer.echo(
-            f"{name}={os.environ.get(name, doc.default)}\n    {doc.doc} (default: {doc.default})"
-        )
-
-
-_mount_optional()
+    settings = all_settings()
+    if markdown:
+        typer.echo("| variable | default | meaning |\n|---|---|---|")
+    for name, doc in sorted(settings.items()):
+        if markdown:
+            default = doc.default.replace(str(PROJECT_ROOT), ".").replace(
+                str(PROJECT_ROOT.parent), ".."
+            )
+            default = default.replace("|", "\\|")
+            typer.echo(f"| `{name}` | `{default}` | {doc.doc} |")
+        else:
+            typer.echo(
+                f"{name}={os.environ.get(name, doc.default)}\n    {doc.doc} (default: {doc.default})"
+            )

@@ -28,6 +28,10 @@ RedisOption = Annotated[
     str | None,
     typer.Option("--redis-url", help="Redis URL (default: the project's Redis, database 0)."),
 ]
+PrefixOption = Annotated[
+    str | None,
+    typer.Option("--prefix", help="Redis key prefix (default: $HOTLINE_SLA_REDIS_PREFIX)."),
+]
 NowOption = Annotated[
     str | None,
     typer.Option(
@@ -185,10 +189,10 @@ def _redis_url(url: str | None) -> str:
     return f"redis://{s.redis_host}:{s.redis_port}/0"
 
 
-async def _with_store(url: str | None, fn: Any) -> Any:
+async def _with_store(url: str | None, prefix: str | None, fn: Any) -> Any:
     from sla.redis_store import SlaStore
 
-    store = SlaStore.from_url(_redis_url(url))
+    store = SlaStore.from_url(_redis_url(url), prefix=prefix)
     try:
         return await fn(store)
     finally:
@@ -215,13 +219,14 @@ def remaining_cmd(
     appeal_id: Annotated[str, typer.Argument(help="Appeal id.")],
     now: NowOption = None,
     redis_url: RedisOption = None,
+    prefix: PrefixOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Remaining time of each clock of a case (working or wall time, per its policy)."""
     from sla.queries import remaining
 
     at = _now(now)
-    view = asyncio.run(_with_store(redis_url, lambda st: remaining(st, appeal_id, at)))
+    view = asyncio.run(_with_store(redis_url, prefix, lambda st: remaining(st, appeal_id, at)))
     if view is None:
         _fail(f"unknown case {appeal_id!r}")
     if as_json:
@@ -241,6 +246,7 @@ def overdue_cmd(
     limit: Annotated[int, typer.Option(help="Print at most this many cases.")] = 50,
     now: NowOption = None,
     redis_url: RedisOption = None,
+    prefix: PrefixOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Overdue (and with --near, near-due) open cases, worst first."""
@@ -250,6 +256,7 @@ def overdue_cmd(
     views = asyncio.run(
         _with_store(
             redis_url,
+            prefix,
             lambda st: late_cases(
                 st,
                 at,

@@ -10,18 +10,21 @@ _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)[\"']
 _LEGACY = {"gbk", "gb2312", "gb18030", "cp936"}
 
 
+_TEXT_RANGES = (
+    (0x2000, 0x206F),  # general punctuation: “ ” … —
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x3400, 0x4DBF),  # CJK extension A (rare name characters)
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xFF00, 0xFFEF),  # full-width forms
+    (0x20000, 0x2A6DF),  # CJK extension B
+)
+
+
 def _looks_like_text(text: str) -> bool:
     """GB18030 decodes many random byte strings; real text is mostly common characters."""
     if not text:
         return True
-    ok = sum(
-        1
-        for ch in text
-        if ch.isascii()
-        or "\u4e00" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-    )
+    ok = sum(1 for ch in text if ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _TEXT_RANGES))
     return ok / len(text) >= 0.95
 
 

@@ -24,12 +24,17 @@ def _base_type(annotation: Any) -> tuple[type, bool]:
     return annotation, False
 
 
+#: Free-text fields may be blank here: the shared check reports EMPTY_CONTENT for them.
+TEXT_FIELDS = frozenset({"title", "content", "subject", "detail"})
+
+
 def build(record: type[R], obj: Any, what: str) -> R:
     """Validate ``obj`` (a dict) against ``record``'s fields and construct it.
 
     Numbers are accepted where text is expected (ids often arrive as numbers) and
     numeric strings where numbers are expected (XML carries only text); anything else
-    of the wrong type is an error.
+    of the wrong type is an error. A blank required id or time counts as missing (blank
+    ids would all map to one appeal).
     """
     if not isinstance(obj, dict):
         raise IntakeError(
@@ -46,6 +51,8 @@ def build(record: type[R], obj: Any, what: str) -> R:
             raise IntakeError(
                 ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is missing"
             )
+        if isinstance(value, str) and not value.strip() and name not in TEXT_FIELDS:
+            raise IntakeError(ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is blank")
         values[name] = _coerce(value, kind, f"{what}.{name}")
     return record(**values)
 

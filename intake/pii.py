@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-_FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ", "0123456789@.Xx")
+# full-width forms a Chinese keyboard types; folding keeps positions (one char for one char)
+_FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ（）－　", "0123456789@.Xx()- ")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -27,7 +28,7 @@ _LANDLINE = re.compile(
 )
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
 _LOCAL = re.compile(
-    r"(?<=电话|座机|手机|号码|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])"
+    r"(?<=电话|座机|手机|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])"
 )
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -84,8 +85,8 @@ def _keep_ends(value: str, head: int, tail: int) -> str:
 
 
 def _mask_email(value: str) -> str:
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}"
+    at = next(i for i, ch in enumerate(value) if ch in "@＠")  # the original may be full-width
+    return f"{value[:1]}***{value[at:]}"
 
 
 def _mask_mobile(value: str) -> str:
@@ -111,7 +112,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
 )
 
 
-_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ]")
+_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－　]")
 _LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
 
 
@@ -130,7 +131,8 @@ def mask(text: str | None) -> Masked:
         if kind == "email" and not has_email:
             continue
         changed = False
-        for m in pattern.finditer(probe):
+        # right to left, so a mask of another length never shifts a match still to apply
+        for m in reversed(list(pattern.finditer(probe))):
             group = 1 if pattern.groups else 0
             start, end = m.span(group)
             value = probe[start:end]
@@ -143,6 +145,7 @@ def mask(text: str | None) -> Masked:
             changed = True
         if changed:  # later rules must not re-match masked spans
             probe = "".join(original).translate(_FOLD)
+    found.reverse()  # report in reading order within each kind
     return Masked("".join(original) if found else text, found)
 
 

@@ -45,13 +45,15 @@ def parse(data: bytes) -> WeChatMessage:
     obj = {
         _ELEMENTS[child.tag]: (child.text or "").strip() for child in root if child.tag in _ELEMENTS
     }
-    msg = build(WeChatMessage, obj, "WeChat message")
-    if msg.msg_type not in MSG_TYPES:
+    # the type decides which fields must be there (event pushes have no MsgId)
+    msg_type = obj.get("msg_type", "")
+    if not msg_type:
+        raise IntakeError(ErrorCode.MISSING_FIELD, "WeChat message: required element MsgType is missing")
+    if msg_type not in MSG_TYPES:
         raise IntakeError(
-            ErrorCode.UNKNOWN_MSG_TYPE,
-            f"MsgType {msg.msg_type!r} is not one of {', '.join(MSG_TYPES)}",
+            ErrorCode.UNKNOWN_MSG_TYPE, f"MsgType {msg_type!r} is not one of {', '.join(MSG_TYPES)}"
         )
-    return msg
+    return build(WeChatMessage, obj, "WeChat message")
 
 
 def to_piece(

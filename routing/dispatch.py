@@ -135,6 +135,10 @@ class Router:
     def __init__(self, catalogue: Catalogue, kind_model: KindModel | None = None) -> None:
         self.catalogue = catalogue
         self.kind_model = kind_model
+        self._ordered_keywords = [
+            (rule, tuple(sorted(rule.keywords, key=len, reverse=True))) for rule in catalogue.rules
+        ]
+        self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
 
     def route(
         self,
@@ -362,18 +366,23 @@ class Router:
     def _scores(
         self, title: str, content: str, category: str | None, subcategory: str | None
     ) -> list[_Score]:
+        # Each distinct keyword is searched once per text, then rules read the result.
+        in_title = {w for w in self._keywords if w in title}
+        in_content = {w for w in self._keywords if w in content}
         scores = []
-        for rule in self.catalogue.rules:
+        for rule, ordered in self._ordered_keywords:
             score, hits, content_hits = 0, [], 0
             # Longest keywords first, and a keyword inside one already matched is not
             # counted again: 乱收费 in a title is one piece of evidence, not 乱收费 + 收费.
-            for word in sorted(rule.keywords, key=len, reverse=True):
+            for word in ordered:
+                if word not in in_title and word not in in_content:
+                    continue
                 if any(word in longer for longer in hits):
                     continue
-                if word in title:
+                if word in in_title:
                     score += TITLE_WEIGHT
                     hits.append(word)
-                elif word in content and content_hits < MAX_CONTENT_HITS:
+                elif content_hits < MAX_CONTENT_HITS:
                     score += CONTENT_WEIGHT
                     content_hits += 1
                     hits.append(word)

@@ -21,7 +21,6 @@ pruned weights of a one-vs-rest logistic regression); training needs scikit-lear
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -58,6 +57,12 @@ class KindPrediction:
     def explain(self) -> str:
         """Short explanation for decisions: ``model: kind zjj (p=0.83)``."""
         return f"model: kind {self.kind} (p={self.probability:.2f})"
+
+
+@lru_cache(maxsize=4096)
+def _slices(size: int, length: int) -> tuple[slice, ...]:
+    """The slices of every ``size``-gram of a text of ``length`` characters."""
+    return tuple(slice(i, i + size) for i in range(length - size + 1))
 
 
 def _ngrams(text: str, lo: int = NGRAMS[0], hi: int = NGRAMS[1]) -> Counter[str]:
@@ -101,17 +106,21 @@ class KindModel:
     def _block(
         self, text: str, vocab: dict[str, int], offset: int
     ) -> tuple[list[int], list[float]]:
-        idx, vals = [], []
-        for gram, count in _ngrams(text).items():
-            j = vocab.get(gram)
-            if j is not None:
-                j += offset
-                idx.append(j)
-                vals.append((1.0 + math.log(count)) * float(self.idf[j]))
-        norm = math.sqrt(sum(v * v for v in vals))
-        if norm:
-            vals = [v / norm for v in vals]
-        return idx, vals
+        text = _WHITE_SPACES.sub(" ", text)
+        # map() over precomputed slices keeps the n-gram loop in C (~4x faster).
+        get, cut, n = vocab.get, text.__getitem__, len(text)
+        ids: list[int | None] = []
+        for size in range(NGRAMS[0], NGRAMS[1] + 1):
+            ids.extend(map(get, map(cut, _slices(size, n))))
+        counts = Counter(ids)
+        counts.pop(None, None)
+        if not counts:
+            return [], []
+        idx = [j + offset for j in counts]
+        tf = np.fromiter(counts.values(), np.float32, len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]
+        norm = float(np.sqrt(vals @ vals))
+        return idx, (vals / norm if norm else vals).tolist()
 
     def features(
         self, title: str, content: str, tags: Sequence[str] = ()

@@ -239,9 +239,9 @@ class SlaEngine:
         return state.thresholds(self.fractions, self.tb, before)
 
     @staticmethod
-    def _finish(s: CaseState, rid: str, at: int) -> None:
+    def _finish(s: CaseState, rid_digest: int, at: int) -> None:
         s.last_at = max(s.last_at, at)
-        s.recent = (s.recent + (digest(rid),))[-RING:]
+        s.recent = (s.recent + (rid_digest,))[-RING:]
         s.version += 1
 
     # -- assignments ----------------------------------------------------------------------
@@ -262,7 +262,7 @@ class SlaEngine:
             return rejected(Reason.INVALID, "assignment needs a department and hop >= 1"), state
         at = self._epoch(a.assigned_at)
         self.wt.position(at)  # range check before touching anything
-        rid = a.record_id
+        rid = digest(a.record_id)
         if state is None:
             if a.policy:
                 if a.policy not in self.book.policies:
@@ -282,7 +282,7 @@ class SlaEngine:
             self._check(s)
             self._finish(s, rid, at)
             return APPLIED, s
-        if digest(rid) in state.recent:
+        if rid in state.recent:
             return duplicate(Reason.SEEN_ID), state
         if state.status == CaseStatus.CLOSED:
             return rejected(Reason.CASE_CLOSED), state
@@ -324,8 +324,8 @@ class SlaEngine:
             return rejected(Reason.INVALID, "event without event_id"), state
         if state is None:
             return rejected(Reason.UNKNOWN_CASE), state
-        rid = "e:" + ev.event_id
-        if digest(rid) in state.recent:
+        rid = digest("e:" + ev.event_id)
+        if rid in state.recent:
             return duplicate(Reason.SEEN_ID), state
         at = self._epoch(ev.occurred_at)
         self.wt.position(at)

@@ -27,15 +27,15 @@ def _b64(data: bytes | str | None) -> str | None:
 
 
 async def dead_letter(
-    event: EventT, code: ErrorCode | str, reason: str, channel: str | None
+    event: EventT, code: ErrorCode | str, reason: str, channel: str | None, stage: str = "intake"
 ) -> None:
-    """Send the event's original bytes and where they came from to ``intake.deadletter``."""
+    """Send the event's original bytes and where they came from to the dead-letter topic."""
     msg = event.message
     payload = event.value if isinstance(event.value, bytes | str) else msg.value
     record = DeadLetter(
         error_code=str(code), reason=reason, source_topic=msg.topic, source_partition=msg.partition,
         source_offset=msg.offset, payload_b64=_b64(payload) or "", failed_at=datetime.now(SHANGHAI),
-        channel=channel, key_b64=_b64(msg.key),
+        channel=channel, key_b64=_b64(msg.key), stage=stage,
     )  # fmt: skip
     await send_dead_letter(record)
 

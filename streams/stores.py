@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from stores.appeals_seen import SeenAppeals
 from stores.contacts import ContactStore
 from stores.intake_counters import IntakeCounters
+from stores.pending_reviews import PendingReviews
 from streams.app import settings
 
 
@@ -30,3 +31,7 @@ def seen_appeals() -> SeenAppeals:
 
 def intake_counters() -> IntakeCounters:
     return IntakeCounters(redis_client(), key=f"{settings.redis_prefix}intake:counters")
+
+
+def pending_reviews() -> PendingReviews:
+    return PendingReviews(redis_client(), prefix=settings.redis_prefix)

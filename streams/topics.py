@@ -11,8 +11,12 @@ from dataclasses import dataclass
 import faust
 
 from models.appeal import Appeal
+from models.assignment import Assignment
+from models.classification import Classification
 from models.dead_letter import DeadLetter
+from models.emergency import EmergencyTransfer
 from models.raw import HotlineWorkOrder, MailboxMessage, WeChatMessage
+from models.review import ReviewDecision, ReviewRequest
 from models.wechat import WeChatPiece
 from streams.app import app, settings
 
@@ -42,8 +46,19 @@ SPECS: dict[str, TopicSpec] = {
                   "Internal: validated, masked WeChat messages, partitioned by sender"),
         TopicSpec("appeals.received", "appeal_id", Appeal,
                   "Normalised, masked, de-duplicated appeals from every channel"),
-        TopicSpec("intake.deadletter", "source topic/partition/offset", DeadLetter,
-                  "Raw records intake could not accept, with original bytes and the reason", True),
+        TopicSpec("deadletter", "source topic/partition/offset", DeadLetter,
+                  "Records that could not be accepted (raw intake, review decisions, case events): "
+                  "original bytes, where they came from, error code and reason", True),
+        TopicSpec("appeals.classified", "appeal_id", Classification,
+                  "Category, sub-category, calibrated confidence, alternatives and emergency flag"),
+        TopicSpec("appeals.emergency", "appeal_id", EmergencyTransfer,
+                  "Appeals to transfer to 110/119/120/122, published ahead of normal dispatch"),
+        TopicSpec("appeals.review", "appeal_id", ReviewRequest,
+                  "Low-confidence classifications waiting for a person (human review queue)"),
+        TopicSpec("appeals.review.decisions", "appeal_id", ReviewDecision,
+                  "Reviewers' decisions (category, optional department); resumes dispatch", True),
+        TopicSpec("assignments.all", "appeal_id", Assignment,
+                  "Every assignment (派单): lead and assisting departments, district, the rule that fired"),
     )
 }  # fmt: skip
 
@@ -61,6 +76,13 @@ def _topic(name: str, **kwargs) -> faust.TopicT:
     )
 
 
+def _topic_named(name: str, payload: type) -> faust.TopicT:
+    return app.topic(
+        settings.topic(name), key_type=str, key_serializer="raw", value_type=payload,
+        partitions=settings.partitions, internal=True,
+    )  # fmt: skip
+
+
 def _raw_topic(name: str) -> faust.TopicT:
     # raw channel topics are read as bytes, keys too: intake validates them itself
     return _topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
@@ -71,7 +93,29 @@ raw_mailbox = _raw_topic("raw.mailbox")
 raw_wechat = _raw_topic("raw.wechat")
 wechat_pieces = _topic("intake.wechat.pieces")
 received = _topic("appeals.received")
-dead_letters = _topic("intake.deadletter")
+dead_letters = _topic("deadletter")
+classified = _topic("appeals.classified")
+emergencies = _topic("appeals.emergency")
+reviews = _topic("appeals.review")
+# decisions come from reviewers' tools: read as bytes, validated by the agent
+review_decisions = _topic(
+    "appeals.review.decisions", key_type=bytes, value_type=bytes, value_serializer="raw"
+)
+assignments = _topic("assignments.all")
 
 
-ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters)
+ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters, classified, emergencies,
+       reviews, review_decisions, assignments)  # fmt: skip
+
+_department_topics: dict[str, faust.TopicT] = {}
+
+
+def department_topic(code: str) -> faust.TopicT:
+    """The assignment topic of one department (``assign.<code>``), created on first use."""
+    topic = _department_topics.get(code)
+    if topic is None:
+        from routing.catalogue import department_topic as topic_name
+
+        topic = _topic_named(topic_name(code), Assignment)
+        _department_topics[code] = topic
+    return topic

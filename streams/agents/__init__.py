@@ -1,3 +1,8 @@
 """Stream agents, one module per concern."""
 
-from streams.agents import intake_direct, intake_wechat  # noqa: F401
+from streams.agents import (  # noqa: F401
+    intake_direct,
+    intake_wechat,
+    review_decisions,
+    understand_route,
+)

@@ -242,7 +242,7 @@ async def test_each_bad_input_class_is_dead_lettered_and_the_next_record_still_p
         )
     expected_codes = sorted(code for _, _, code in BAD_INPUTS)
     dead = await wait_for(
-        worker.bootstrap, worker.topic("intake.deadletter"),
+        worker.bootstrap, worker.topic("deadletter"),
         lambda rs: sorted(DeadLetter.loads(r.value).error_code for r in rs) == expected_codes,
     )  # fmt: skip
     letters = [DeadLetter.loads(r.value) for r in dead]
@@ -311,7 +311,7 @@ async def test_no_downstream_topic_carries_injected_personal_numbers(worker):
     topics = [t for t in await admin.list_topics() if t.startswith(worker.prefix)]
     await admin.close()
     restricted = {
-        worker.topic(n) for n in ("raw.mailbox", "raw.hotline", "raw.wechat", "intake.deadletter")
+        worker.topic(n) for n in ("raw.mailbox", "raw.hotline", "raw.wechat", "deadletter")
     }
     downstream = sorted(set(topics) - restricted)
     assert worker.topic("appeals.received") in downstream and any(

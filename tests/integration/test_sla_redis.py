@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from typer.testing import CliRunner
+
+from cli.sla import app as sla_cli
 
 from config.sla import SlaSettings
 from models.case_event import CaseEvent
@@ -90,7 +94,7 @@ async def assign(store: SlaStore, t: int, aid: str = "A1", dept: str = "zjj", ho
     )
 
 
-async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore) -> None:
+async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore, redis_url: str) -> None:
     t0 = at(2025, 3, 3, 16)  # Monday 16:00; sign-for 2 working hours → Tue 09:30
     assert (await assign(store, t0)).applied
     assert await store.r.object("encoding", store.case_key("A1")) == b"listpack"

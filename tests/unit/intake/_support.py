@@ -78,11 +78,6 @@ def luhn(number: str) -> bool:
     return luhn_check_digit(number[:-1]) == number[-1]
 
 
-def wrong_digit(correct: str) -> str:
-    """A digit different from ``correct``."""
-    return "0" if correct != "0" else "1"
-
-
 # --- raw records ------------------------------------------------------------------------
 
 
@@ -154,4 +149,6 @@ def wx_xml(**fields: Any) -> bytes:
 
 def json_text(appeal_bytes: bytes) -> str:
     """The published appeal as readable text (whatever the serializer escapes)."""
-    return orjson.dumps(orjson.loads(appeal_bytes)).decode() + appeal_bytes.decode("utf-8", "replace")
+    return orjson.dumps(orjson.loads(appeal_bytes)).decode() + appeal_bytes.decode(
+        "utf-8", "replace"
+    )

@@ -38,12 +38,6 @@ def test_gb18030_four_byte_characters_are_decoded() -> None:
     assert decode(text.encode("gb18030")) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake/decoding.py _looks_like_text counts only ASCII, U+4E00-9FFF, "
-    "U+3000-303F and U+FF00-FFEF as text, so short legacy text with “” …… —— or a "
-    "CJK Extension A/B character (rare name characters) is rejected as UNDECODABLE",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -73,7 +73,7 @@ def test_wrong_type_for_text_is_wrong_type(value: Any) -> None:
     assert "work order.title" in err.value.reason
 
 
-@pytest.mark.parametrize("value", ["abc", "1.7e9", "", [1], True])
+@pytest.mark.parametrize("value", ["abc", "1.7e9", [1], True])
 def test_wrong_type_for_number_is_wrong_type(value: Any) -> None:
     assert _code(WeChatMessage, _wx(create_time=value)) is ErrorCode.WRONG_TYPE
 
@@ -86,7 +86,9 @@ def test_numbers_are_accepted_as_text(value: Any, expected: str) -> None:
 
 
 def test_numeric_strings_are_accepted_as_numbers() -> None:
-    msg = build(WeChatMessage, _wx(create_time=" 1700000000 ", location_x="28.19", location_y="112.97"), "m")
+    msg = build(
+        WeChatMessage, _wx(create_time=" 1700000000 ", location_x="28.19", location_y="112.97"), "m"
+    )
     assert msg.create_time == 1700000000 and isinstance(msg.create_time, int)
     assert msg.location_x == pytest.approx(28.19) and isinstance(msg.location_x, float)
     assert msg.location_y == pytest.approx(112.97)
@@ -113,3 +115,11 @@ def test_non_object_is_wrong_type(obj: Any) -> None:
 def test_error_message_starts_with_the_code() -> None:
     with pytest.raises(IntakeError, match=r"^MISSING_FIELD: "):
         build(MailboxMessage, {}, "mailbox message")
+
+
+@pytest.mark.parametrize("field", ["ticket_no", "appeal_type", "call_start"])
+def test_blank_required_id_or_time_is_missing(field: str) -> None:
+    # blank ids would all map to one appeal id; only free-text fields may be blank here
+    with pytest.raises(IntakeError) as err:
+        build(HotlineWorkOrder, hotline_obj(**{field: "  "}), "work order")
+    assert err.value.code is ErrorCode.MISSING_FIELD

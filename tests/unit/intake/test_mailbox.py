@@ -116,14 +116,23 @@ def test_oversized_detail() -> None:
     assert err.value.code is ErrorCode.OVERSIZED
 
 
-@pytest.mark.parametrize(("time", "code"), [("2025/1/2 9:00:00", ErrorCode.FUTURE_TIMESTAMP), ("1999/12/31 9:00:00", ErrorCode.BAD_TIMESTAMP), ("去年", ErrorCode.BAD_TIMESTAMP)])
+@pytest.mark.parametrize(
+    ("time", "code"),
+    [
+        ("2025/1/2 9:00:00", ErrorCode.FUTURE_TIMESTAMP),
+        ("1999/12/31 9:00:00", ErrorCode.BAD_TIMESTAMP),
+        ("去年", ErrorCode.BAD_TIMESTAMP),
+    ],
+)
 def test_bad_times(time: str, code: ErrorCode) -> None:
     assert _error(time=time).code is code
 
 
 def test_missing_detail_is_missing_field() -> None:
     with pytest.raises(IntakeError) as err:
-        mailbox.parse(b'{"message_id": "MB1", "user": "U1", "subject": "s", "time": "2019/4/25 9:32:09"}')
+        mailbox.parse(
+            b'{"message_id": "MB1", "user": "U1", "subject": "s", "time": "2019/4/25 9:32:09"}'
+        )
     assert err.value.code is ErrorCode.MISSING_FIELD
 
 

@@ -23,7 +23,9 @@ def assert_only_digits_starred(original: str, masked: str, expected_stars: int) 
     changed = [i for i, (a, b) in enumerate(zip(original, masked, strict=True)) if a != b]
     for i in changed:
         assert masked[i] == "*", f"position {i}: {original[i]!r} became {masked[i]!r}"
-        assert original[i].translate(_FOLD).isdigit(), f"non-digit {original[i]!r} at {i} was masked"
+        assert original[i].translate(_FOLD).isdigit(), (
+            f"non-digit {original[i]!r} at {i} was masked"
+        )
     assert len(changed) == expected_stars
 
 
@@ -54,7 +56,9 @@ def test_generated_numbers_match_published_examples() -> None:
         ("手机１３８１２３４５６７８谢谢", "手机１３８****５６７８谢谢"),
     ],
 )
-def test_mobile_numbers_are_masked_keeping_first_three_and_last_four(text: str, expected: str) -> None:
+def test_mobile_numbers_are_masked_keeping_first_three_and_last_four(
+    text: str, expected: str
+) -> None:
     m = pii.mask(text)
     assert m.text == expected
     assert [kind for kind, _ in m.found] == ["mobile"]
@@ -111,11 +115,6 @@ def test_landline_with_extension_hides_the_subscriber_number() -> None:
     assert m.text.startswith("请拨打0731-") and m.text.endswith("-123转人工")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake/pii.py _FOLD folds full-width digits but not full-width （ ） or －, "
-    "so landlines typed with a Chinese IME stay unmasked",
-)
 @pytest.mark.parametrize(
     "text",
     ["家里电话（0731）88889999", "座机０７３１－８８８８９９９９"],
@@ -322,11 +321,6 @@ def test_email_local_part_is_hidden(text: str, expected: str) -> None:
     assert m.found[0][0] == "email"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake/pii.py mask() reuses match spans after _mask_email shortened the "
-    "text, so every e-mail after the first is masked at shifted positions",
-)
 def test_every_email_occurrence_is_masked() -> None:
     text = "甲：zhangsan@163.com，乙：lisi@qq.com，电话13812345678"
     m = pii.mask(text)
@@ -334,11 +328,6 @@ def test_every_email_occurrence_is_masked() -> None:
     assert [v for k, v in m.found if k == "email"] == ["zhangsan@163.com", "lisi@qq.com"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: intake/pii.py _mask_email partitions the original (unfolded) text on '@', "
-    "so an address written with full-width ＠ loses its domain",
-)
 def test_full_width_at_sign_email_keeps_its_domain() -> None:
     m = pii.mask("邮箱ab＠qq．com")
     assert "ab＠" not in m.text

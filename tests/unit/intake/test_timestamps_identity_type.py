@@ -41,7 +41,9 @@ def test_parse_local_without_seconds() -> None:
     assert parse_local("2019/4/25 9:32", TZ, "time") == EXPECTED.replace(second=0)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2019年4月25日", "25/4/2019 9:32:09", "2019/13/1 0:00:00"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2019年4月25日", "25/4/2019 9:32:09", "2019/13/1 0:00:00"]
+)
 def test_parse_local_rejects_unrecognised_times(text: str) -> None:
     with pytest.raises(IntakeError) as err:
         parse_local(text, TZ, "call_start")
@@ -89,7 +91,9 @@ def test_appeal_id_is_stable_for_the_same_channel_and_source_id() -> None:
     assert appeal_id("hotline", "GD1") == appeal_id("hotline", "GD1")
 
 
-@pytest.mark.parametrize(("channel", "prefix"), [("hotline", "HL"), ("mailbox", "MB"), ("wechat", "WX")])
+@pytest.mark.parametrize(
+    ("channel", "prefix"), [("hotline", "HL"), ("mailbox", "MB"), ("wechat", "WX")]
+)
 def test_appeal_id_shape(channel: str, prefix: str) -> None:
     assert re.fullmatch(rf"{prefix}-[0-9a-f]{{16}}", appeal_id(channel, "12345"))
 

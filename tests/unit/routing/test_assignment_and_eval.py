@@ -24,7 +24,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 
 def test_assignment_round_trips_through_json() -> None:
-    decision = route("A7县泉塘街道小区物业问题", "物业不作为")
+    # Rules only: the shipped kind model may send street-level matters to the district.
+    decision = Router(load_catalogue()).route("A7县泉塘街道小区物业问题", "物业不作为")
     event = assignment_from_decision(
         decision,
         appeal_id="hotline-42",
@@ -72,15 +73,19 @@ def test_reference_units_resolve_against_the_appeal() -> None:
     assert reference_for("经市教育局调查。", District("A市", "A9市"), cat).unit is None
 
 
-def test_evaluate_scores_only_in_city_appeals_with_a_named_department() -> None:
+def test_evaluate_scores_in_city_fully_and_other_cities_by_kind() -> None:
     cases = [
         ReplyCase("1", "A4区夜宵摊油烟扰民", "", "经A4区城管执法大队调查，已整改。"),
         ReplyCase("2", "A4区夜宵摊油烟扰民", "", "经A4区教育局调查。"),
         ReplyCase("3", "A4区某事", "", "我局已处理。"),
         ReplyCase("4", "K市物业问题", "", "经K市住建局调查。"),
+        ReplyCase("5", "K市学校乱收费", "", "可联系K市教育局咨询。"),  # bare mention: no reference
     ]
     report = evaluate(cases, Router(load_catalogue()))
-    assert report.out_of_area == 1 and report.no_reference == 1
+    assert report.out_of_area == 1 and report.no_reference == 2
+    # K市's 住建局 is still a 住建 kind: the property rule's kind matches it.
+    assert (report.other_places.scored, report.other_places.kind_matches) == (1, 1)
+    assert report.summary()["all_places"] == {"scored": 3, "kind_accuracy": round(2 / 3, 4)}
     tally = report.keywords_only
     assert (tally.scored, tally.kind_matches, tally.unit_matches, tally.target_matches) == (
         2,

@@ -83,3 +83,27 @@ def test_miner_counts_names_and_drops_self_references() -> None:
         ["感谢您对我局的支持，经A2区住建局调查，目前我局已转市人社局。", "A2区住建局"]
     )
     assert counts == {"A2区住建局": 2, "市人社局": 1}
+
+
+def test_cited_authors_are_not_handlers(cat) -> None:
+    # A body named as the author of a document or rule did not handle the appeal.
+    assert principal_department("根据A7县人民政府长县政纪〔2015〕36号文件执行。", cat) is None
+    assert principal_department("A市物价局长价商【2014】92号文规定，储值卡面值…", cat) is None
+    assert principal_department("A4区人社局、A4区财政局联合发文规定工资标准。", cat) is None
+    p = principal_department("A8县市教育局联合发文后，经A8县市教育局调查处理。", cat)
+    assert p.kind == "jyj"
+
+
+def test_bare_mentions_give_no_reference_but_towns_speak_for_themselves(cat) -> None:
+    # A referral is not a handler: 可联系司法局 says nothing of who replied.
+    assert principal_department("法律援助可联系司法局，服务热线12348。", cat) is None
+    p = principal_department("经核实，我镇已组织村委会修复路面。2015年6月4日", cat)
+    assert p.kind == "jd" and p.level == "street"
+    p = principal_department("由黄花镇政府牵头，联合整治。", cat)
+    assert p.kind == "jd"
+
+
+def test_signature_may_carry_a_phone_number(cat) -> None:
+    reply = "特此回复！县医保中心电话  0000-00000000  2018年1月22日"
+    p = principal_department(reply, cat)
+    assert p.kind == "ybj"

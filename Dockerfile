@@ -1,0 +1,18 @@
+# The worker image for compose.yaml (the project's own scripts run everything without Docker).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY config config
+COPY models models
+COPY streams streams
+COPY intake intake
+COPY samples samples
+COPY stores stores
+COPY understand understand
+COPY routing routing
+COPY sla sla
+COPY stack stack
+COPY cli cli
+RUN pip install --no-cache-dir .
+ENV HOTLINE_WEB_PORT=6066
+CMD ["python", "-m", "streams", "worker", "-l", "info"]

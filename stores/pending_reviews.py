@@ -1,0 +1,44 @@
+"""Appeals waiting for a reviewer's decision, and which decisions were already applied."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from models.appeal import Appeal
+
+
+class PendingReviews:
+    """``<prefix>review:<appeal_id>`` holds the appeal; ``<prefix>review-done:<decision_id>`` marks a decision."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str, ttl_s: int = 90 * 86400) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+
+    async def put_many(self, appeals: list[Appeal]) -> None:
+        """Keep the appeals until someone decides (idempotent)."""
+        if not appeals:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for appeal in appeals:
+                pipe.set(f"{self.prefix}review:{appeal.appeal_id}", appeal.dumps(), ex=self.ttl_s)
+            await pipe.execute()
+
+    async def get(self, appeal_id: str) -> Appeal | None:
+        raw = await self.client.get(f"{self.prefix}review:{appeal_id}")
+        return Appeal.loads(raw) if raw else None
+
+    async def first_time(self, decision_id: str) -> bool:
+        """True the first time a decision id is seen (a redelivered decision is applied once)."""
+        return bool(
+            await self.client.set(
+                f"{self.prefix}review-done:{decision_id}", 1, nx=True, ex=self.ttl_s
+            )
+        )
+
+    async def forget_decision(self, decision_id: str) -> None:
+        """Undo :meth:`first_time` when applying the decision failed, so a retry can apply it."""
+        await self.client.delete(f"{self.prefix}review-done:{decision_id}")
+
+    async def resolve(self, appeal_id: str) -> None:
+        await self.client.delete(f"{self.prefix}review:{appeal_id}")

@@ -1,0 +1,243 @@
+"""Joining WeChat pieces of one user into sessions, and closing a session into an appeal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from intake import wechat
+from intake.errors import ErrorCode, IntakeError
+from intake.identity import appeal_id, contact_ref
+from intake.wechat_session import add_piece, close, is_idle
+from models.wechat import WeChatPiece, WeChatSession
+from tests.unit.intake._support import NOW, OPENID, RAW, SECRET, json_text, settings, wx_xml
+
+REF = contact_ref(SECRET, "wechat", OPENID)
+T0 = int((NOW - timedelta(hours=1)).timestamp())
+WINDOW = 600
+
+
+def piece(msg_id: str, at: int, text: str | None = None, **extra) -> WeChatPiece:
+    kind = extra.pop("msg_type", "text" if text else "image")
+    return WeChatPiece(
+        contact_ref=REF, msg_id=msg_id, create_time=at, msg_type=kind, raw=RAW, text=text, **extra
+    )
+
+
+def session_of(*pieces: WeChatPiece, wall: float = 1000.0) -> WeChatSession:
+    session = None
+    for i, p in enumerate(pieces):
+        session, closed = add_piece(session, p, wall + i, WINDOW)
+        assert closed is None
+    assert session is not None
+    return session
+
+
+# --- add_piece --------------------------------------------------------------------------
+
+
+def test_first_piece_opens_a_session() -> None:
+    p = piece("1", T0, "你好")
+    session, closed = add_piece(None, p, 1000.0, WINDOW)
+    assert closed is None
+    assert session.contact_ref == REF
+    assert [x.msg_id for x in session.pieces] == ["1"]
+    assert session.last_seen_wall == 1000.0
+
+
+def test_pieces_within_the_window_join_in_create_time_order() -> None:
+    session = session_of(
+        piece("3", T0 + 80, "第三"), piece("1", T0, "第一"), piece("2", T0 + 40, "第二")
+    )
+    assert [p.msg_id for p in session.pieces] == ["1", "2", "3"]
+    assert session.last_seen_wall == 1002.0
+
+
+@pytest.mark.parametrize("gap", [0, 1, WINDOW])
+def test_gap_up_to_the_window_joins(gap: int) -> None:
+    session, closed = add_piece(
+        session_of(piece("1", T0, "a")), piece("2", T0 + gap, "b"), 2000.0, WINDOW
+    )
+    assert closed is None
+    assert len(session.pieces) == 2
+
+
+def test_gap_is_measured_from_the_latest_piece() -> None:
+    session = session_of(piece("1", T0, "a"), piece("2", T0 + 500, "b"))
+    session, closed = add_piece(session, piece("3", T0 + 1000, "c"), 2000.0, WINDOW)
+    assert closed is None
+    assert len(session.pieces) == 3
+
+
+def test_gap_beyond_the_window_closes_the_session_and_opens_a_new_one() -> None:
+    old = session_of(piece("1", T0, "a"), piece("2", T0 + 30, "b"))
+    fresh, closed = add_piece(old, piece("3", T0 + 30 + WINDOW + 1, "c"), 5000.0, WINDOW)
+    assert closed is not None
+    assert [p.msg_id for p in closed.pieces] == ["1", "2"]
+    assert [p.msg_id for p in fresh.pieces] == ["3"]
+    assert fresh.last_seen_wall == 5000.0
+    assert fresh.contact_ref == REF
+
+
+def test_repeated_msg_id_is_a_retry_and_changes_nothing() -> None:
+    session = session_of(piece("1", T0, "a"), piece("2", T0 + 10, "b"))
+    again, closed = add_piece(session, piece("1", T0, "a"), 9999.0, WINDOW)
+    assert closed is None
+    assert [p.msg_id for p in again.pieces] == ["1", "2"]
+
+
+def test_retry_arriving_after_the_window_does_not_close_the_session() -> None:
+    session = session_of(piece("1", T0, "a"))
+    again, closed = add_piece(session, piece("1", T0 + 10 * WINDOW, "a"), 9999.0, WINDOW)
+    assert closed is None
+    assert len(again.pieces) == 1
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "idle"), [(0, False), (599.9, False), (600, True), (3600, True)]
+)
+def test_is_idle_after_the_idle_period(elapsed: float, idle: bool) -> None:
+    session = session_of(piece("1", T0, "a"), wall=1000.0)
+    assert is_idle(session, 1000.0 + elapsed, 600) is idle
+
+
+# --- close ------------------------------------------------------------------------------
+
+
+def test_close_joins_texts_in_order_into_one_appeal() -> None:
+    session = session_of(
+        piece("m2", T0 + 40, "A3区杜鹃路的路灯坏了三个月。"),
+        piece("m1", T0, "你好，我要反映问题"),
+        piece("m3", T0 + 80, "晚上出行很不安全，请尽快修复。"),
+    )
+    n = close(session, NOW, settings())
+    a = n.appeal
+    assert (
+        a.content
+        == "你好，我要反映问题\nA3区杜鹃路的路灯坏了三个月。\n晚上出行很不安全，请尽快修复。"
+    )
+    assert a.title == "你好，我要反映问题"
+    assert a.channel == "wechat"
+    assert a.source_id == "m1"
+    assert a.appeal_id == appeal_id("wechat", "m1")
+    assert a.received_at == NOW - timedelta(hours=1)
+    assert a.received_at.isoformat().endswith("+08:00")
+    assert a.contact_ref == REF
+    assert a.raw == RAW
+    assert a.ingested_at == NOW
+
+
+def test_title_is_the_first_text_cut_to_30_characters() -> None:
+    first = "我" * 40
+    a = close(session_of(piece("1", T0, first)), NOW, settings()).appeal
+    assert a.title == "我" * 30
+
+
+def test_location_label_becomes_the_address_and_the_district() -> None:
+    session = session_of(
+        piece("1", T0, "小区门口垃圾堆了一个星期没人清理"),
+        piece(
+            "2", T0 + 40, msg_type="location", label="A市A5区朝晖路", latitude=28.1, longitude=112.9
+        ),
+    )
+    a = close(session, NOW, settings()).appeal
+    assert a.address == "A市A5区朝晖路"
+    assert a.district == "A市A5区"
+    assert a.content == "小区门口垃圾堆了一个星期没人清理"
+
+
+def test_last_location_wins() -> None:
+    session = session_of(
+        piece("1", T0, "路灯坏了"),
+        piece("2", T0 + 10, msg_type="location", label="A市A3区"),
+        piece("3", T0 + 20, msg_type="location", label="A市A6区"),
+    )
+    assert close(session, NOW, settings()).appeal.address == "A市A6区"
+
+
+def test_images_become_attachments() -> None:
+    session = session_of(
+        piece("1", T0, "井盖丢了"),
+        piece("2", T0 + 5, media_id="media-a"),
+        piece("3", T0 + 6, media_id="media-b"),
+    )
+    assert close(session, NOW, settings()).appeal.attachments == ["media-a", "media-b"]
+
+
+def test_session_with_only_an_image_is_empty_content() -> None:
+    with pytest.raises(IntakeError) as err:
+        close(session_of(piece("1", T0, media_id="media-a")), NOW, settings())
+    assert err.value.code is ErrorCode.EMPTY_CONTENT
+
+
+def test_session_with_only_a_location_is_empty_content() -> None:
+    session = session_of(piece("1", T0, msg_type="location", label="A市A3区"))
+    with pytest.raises(IntakeError) as err:
+        close(session, NOW, settings())
+    assert err.value.code is ErrorCode.EMPTY_CONTENT
+
+
+def test_appeal_type_is_inferred_from_the_texts() -> None:
+    session = session_of(piece("1", T0, "你好"), piece("2", T0 + 5, "我要投诉楼下餐馆油烟"))
+    assert close(session, NOW, settings()).appeal.appeal_type == "投诉"
+
+
+def test_close_masks_text_that_was_not_masked_yet() -> None:
+    a = close(session_of(piece("1", T0, "请回电13812345678")), NOW, settings()).appeal
+    assert a.title == a.content == "请回电138****5678"
+
+
+def test_oversized_joined_content() -> None:
+    session = session_of(piece("1", T0, "长" * 60), piece("2", T0 + 5, "长" * 60))
+    with pytest.raises(IntakeError) as err:
+        close(session, NOW, settings(max_content_chars=100))
+    assert err.value.code is ErrorCode.OVERSIZED
+
+
+def test_from_xml_to_appeal_keeps_openid_and_numbers_out_of_the_appeal() -> None:
+    s = settings()
+    messages = [
+        wx_xml(CreateTime=T0 + 40, MsgId="2", Content="A3区某餐馆油烟扰民，电话13812345678"),
+        wx_xml(CreateTime=T0, MsgId="1", Content="你好，我要投诉"),
+        wx_xml(
+            CreateTime=T0 + 40, MsgId="2", Content="A3区某餐馆油烟扰民，电话13812345678"
+        ),  # retry
+        wx_xml(
+            CreateTime=T0 + 60,
+            MsgId="3",
+            MsgType="location",
+            Content=None,
+            Location_X=28.19,
+            Location_Y=112.97,
+            Label="A市A3区",
+        ),
+        wx_xml(
+            CreateTime=T0 + 70,
+            MsgId="4",
+            MsgType="voice",
+            Content=None,
+            MediaId="v1",
+            Recognition="已经持续半年了",
+        ),
+    ]
+    session = None
+    contacts = []
+    for i, data in enumerate(messages):
+        p, contact = wechat.to_piece(wechat.parse(data), RAW, NOW, s)
+        contacts.append(contact)
+        session, closed = add_piece(session, p, 1000.0 + i, s.wechat_window_s)
+        assert closed is None
+    assert session is not None and [p.msg_id for p in session.pieces] == ["1", "2", "3", "4"]
+    assert all(c.identity == OPENID for c in contacts)
+    n = close(session, NOW, s)
+    a = n.appeal
+    assert a.content == "你好，我要投诉\nA3区某餐馆油烟扰民，电话138****5678\n已经持续半年了"
+    assert a.address == "A市A3区"
+    assert a.district == "A市A3区"
+    assert a.appeal_type == "投诉"
+    assert a.attachments == ["v1"]
+    text = json_text(a.dumps())
+    assert OPENID not in text
+    assert "13812345678" not in text
+    assert a.contact_ref == contact_ref(s.contact_secret, "wechat", OPENID)

@@ -1,0 +1,89 @@
+"""The kind model: features as scikit-learn computes them, persistence, and its use in routing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from routing.catalogue import load_catalogue
+from routing.dispatch import MODEL_RULE_ID, Router
+from routing.kind_model import KindModel, fit_kind_model, load_kind_model
+
+# A toy corpus: schools → 教育 (jyj), streets and towns → 属地 (zf), and a water supplier.
+_DATA = [
+    ("学校乱收费", "孩子所在小学收取补课费", ["rule:jyj"], "jyj"),
+    ("幼儿园收费太高", "幼儿园学费上涨", ["rule:jyj"], "jyj"),
+    ("中学补课", "初中周末补课", ["rule:jyj"], "jyj"),
+    ("小学入学问题", "学位不够", ["rule:jyj"], "jyj"),
+    ("村里道路坑洼", "镇上村道多年未修", ["rule:jtj"], "zf"),
+    ("村组公路硬化", "我们组的路是泥巴路", ["rule:jtj"], "zf"),
+    ("社区门口垃圾", "社区里垃圾没人管", ["rule:cgj"], "zf"),
+    ("村委会不公开账目", "村干部不公开", ["rule:zf"], "zf"),
+    ("停水三天", "小区停水", ["rule:gs"], "gs"),
+    ("自来水浑浊", "自来水发黄", ["rule:gs"], "gs"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> KindModel:
+    titles, contents, tags, labels = zip(*_DATA, strict=True)
+    return fit_kind_model(titles, contents, tags, labels, c=10.0, min_df=1, prune=0.0)
+
+
+def test_learns_the_toy_kinds_with_probabilities(model) -> None:
+    p = model.predict("小学补课收费", "学校周末补课", ["rule:jyj"])
+    assert p.kind == "jyj" and 0.34 < p.probability <= 1.0
+    assert model.predict("村道没人修", "村里的路", ["rule:jtj"]).kind == "zf"
+    assert p.explain().startswith("model: kind jyj (p=0.")
+
+
+def test_features_equal_scikit_learn_tfidf(model) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    titles = [t for t, *_ in _DATA]
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False)
+    expected = vec.fit(titles).transform(["学校  乱收费乱收费"]).toarray()[0]
+    idx, vals = model._block("学校  乱收费乱收费", model.title_vocab, 0)
+    got = np.zeros(len(expected))
+    got[[vec.vocabulary_[g] for g, j in model.title_vocab.items() for i in idx if i == j]] = [
+        v for g, j in model.title_vocab.items() for i, v in zip(idx, vals, strict=True) if i == j
+    ]
+    assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_json_round_trip_and_batch_agree(model, tmp_path) -> None:
+    path = tmp_path / "m.json"
+    model.save(path)
+    back = KindModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    items = [(t, c, tags) for t, c, tags, _ in _DATA]
+    one = [model.predict(*item) for item in items]
+    assert [p.kind for p in back.predict_batch(items)] == [p.kind for p in one]
+    assert all(
+        abs(a.probability - b.probability) < 1e-3
+        for a, b in zip(one, back.predict_batch(items), strict=True)
+    )
+
+
+def test_missing_model_file_means_rules_only(tmp_path) -> None:
+    assert load_kind_model(tmp_path / "absent.json") is None
+
+
+def test_router_with_model_explains_which_side_decided(model) -> None:
+    cat = load_catalogue()
+    router = Router(cat, model)
+    # Rules say 交通 (公路), the model says 属地: district government leads, street assists.
+    d = router.route("A7县泉塘街道村组公路硬化", "我们组的路是泥巴路")
+    assert d.rule_id == MODEL_RULE_ID and d.lead.code == "a7.zf" and not d.fallback
+    assert d.explanation.startswith("model: kind zf (p=") and "transport" in d.explanation
+    assert [a.code for a in d.assisting] == ["a7.jd12"]
+    # Model and rule agree: the rule's decision stands, the model is cited.
+    d = router.route("A3区小学乱收费", "学校补课收费")
+    assert d.rule_id == "education" and d.lead.code == "a3.jyj"
+    assert "model: kind jyj" in d.explanation
+    # Batch routing gives the same decisions; other cities still go back to the centre.
+    items = [("A3区小学乱收费", "学校补课收费"), ("A7县停水三天", "小区停水"), ("K市停水", "")]
+    assert router.route_batch(items) == [router.route(*i) for i in items]
+    assert router.route_batch(items)[2].lead.code == "a.zwfw"
+    assert router.lead_kind("K市停水三天", "小区停水") == ("gs", "water-supply")

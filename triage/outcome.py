@@ -1,0 +1,107 @@
+"""Decide, for one appeal and its classification, which events to publish.
+
+Pure: the stream passes in the appeal, the classifier's result and a routing function,
+and publishes what comes back. Order of publication is the order of the fields:
+emergency transfer first (ahead of normal dispatch), then review or assignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.appeal import Appeal
+from models.assignment import Assignment
+from models.classification import Alternative, Classification, Emergency
+from models.emergency import EmergencyTransfer
+from models.review import ReviewDecision, ReviewRequest
+from routing.assignment_event import assignment_from_decision
+from routing.dispatch import RoutingDecision
+
+#: route(title, content, category, subcategory, district, category_confidence) -> decision
+RouteFn = Callable[..., RoutingDecision]
+
+
+@dataclass
+class Outcome:
+    """Events to publish for one appeal."""
+
+    classification: Classification
+    emergency: EmergencyTransfer | None = None
+    review: ReviewRequest | None = None
+    assignment: Assignment | None = None
+
+
+def classification_of(appeal: Appeal, result, model_version: str, now: datetime) -> Classification:
+    """The ``Classification`` record of a classifier result (``understand.ClassificationResult``)."""
+    emergency = None
+    if result.emergency is not None:
+        e = result.emergency
+        emergency = Emergency(reason=e.reason, service=e.service, evidence=e.evidence)
+    return Classification(
+        appeal_id=appeal.appeal_id, category=result.category, confidence=round(float(result.confidence), 4),
+        alternatives=[Alternative(category=c, probability=round(float(p), 4)) for c, p in result.alternatives],
+        needs_review=bool(result.needs_review), model_version=model_version, classified_at=now,
+        subcategory=result.subcategory, topic=result.topic, emergency=emergency, review_reason=result.review_reason,
+    )  # fmt: skip
+
+
+def decide(
+    appeal: Appeal, classification: Classification, route: RouteFn, now: datetime
+) -> Outcome:
+    """Emergency transfer if flagged; review when confidence is low; otherwise an assignment."""
+    outcome = Outcome(classification)
+    if classification.emergency is not None:
+        e = classification.emergency
+        outcome.emergency = EmergencyTransfer(
+            appeal_id=appeal.appeal_id, service=e.service, reason=e.reason, evidence=e.evidence,
+            title=appeal.title, content=appeal.content, flagged_at=now, district=appeal.district,
+            address=appeal.address,
+        )  # fmt: skip
+    if classification.needs_review:
+        outcome.review = ReviewRequest(
+            appeal_id=appeal.appeal_id, title=appeal.title, content=appeal.content,
+            suggested_category=classification.category, confidence=classification.confidence,
+            reason=classification.review_reason or "low_confidence", requested_at=now,
+            suggested_subcategory=classification.subcategory,
+            alternatives=[a.category for a in classification.alternatives],
+        )  # fmt: skip
+        return outcome
+    outcome.assignment = assign(appeal, classification.category, classification.subcategory,
+                                classification.confidence, route, now)  # fmt: skip
+    return outcome
+
+
+def assign(
+    appeal: Appeal, category: str | None, subcategory: str | None, confidence: float | None, route: RouteFn,
+    now: datetime, hop: int = 1,
+) -> Assignment:  # fmt: skip
+    """Route the appeal and build its assignment event."""
+    decision = route(appeal.title, appeal.content, category, subcategory, appeal.district,
+                     category_confidence=confidence)  # fmt: skip
+    return assignment_from_decision(
+        decision, appeal_id=appeal.appeal_id, assigned_at=now, hop=hop, category=category,
+        subcategory=subcategory, category_confidence=confidence,
+    )  # fmt: skip
+
+
+def after_review(
+    appeal: Appeal, decision: ReviewDecision, route: RouteFn, now: datetime, lead=None
+) -> Assignment:
+    """The assignment after a reviewer decided: their category, and their department if given.
+
+    ``lead`` is the catalogue ``Department`` named by ``decision.department_code`` (the
+    caller looks it up and dead-letters unknown codes).
+    """
+    assignment = assign(appeal, decision.category, decision.subcategory, 1.0, route, now)
+    if lead is not None:
+        assignment.lead_code, assignment.lead_name = lead.code, lead.name
+    assignment.rule_id = "review"
+    assignment.rule_explanation = f"人工复核：{decision.reviewer} 定为「{decision.category}」" + (
+        f"，主办 {assignment.lead_name}"
+        if lead is not None
+        else f"；按目录规则派单（{assignment.rule_explanation}）"
+    )
+    assignment.fallback = False
+    return assignment
