@@ -46,7 +46,11 @@ from sla.redis_store import SlaStore  # noqa: E402
 TZ = ZoneInfo("Asia/Shanghai")
 # Realistic value sizes: codes like the routing catalogue's, masked districts, full
 # three-level category paths from label_taxonomy.csv.
-DEPARTMENTS = [f"{k}{n:02d}" for k in ("zjj", "sjj", "gxj", "hbj", "jtj", "jd", "rsj", "wjw") for n in range(25)]
+DEPARTMENTS = [
+    f"{k}{n:02d}"
+    for k in ("zjj", "sjj", "gxj", "hbj", "jtj", "jd", "rsj", "wjw")
+    for n in range(25)
+]
 DISTRICTS = [f"A市A{n}区" for n in range(1, 10)] + [f"A市A{n}县" for n in range(10, 16)]
 CATEGORIES = [
     "城乡建设/城市建设和市政管理/园林绿化环卫",
@@ -169,7 +173,9 @@ async def main(args: argparse.Namespace) -> None:
             for key in store.dept_keys(await store.code_of("d:", d)):
                 dept_bytes += await client.memory_usage(key) or 0
         enc = (await client.object("encoding", store.case_key(sample))).decode()
-        print(f"memory: {per_case:.0f} bytes per open case (used_memory +{(mem1 - mem0) / 1e6:.1f} MB)")
+        print(
+            f"memory: {per_case:.0f} bytes per open case (used_memory +{(mem1 - mem0) / 1e6:.1f} MB)"
+        )
         print(
             f"  MEMORY USAGE: case hash {hash_bytes} B ({enc}), due zset {due_bytes / args.cases:.0f} B/case,"
             f" department indexes {dept_bytes / args.cases:.0f} B/case"
@@ -199,7 +205,9 @@ async def main(args: argparse.Namespace) -> None:
                     )
                     for i, aid in enumerate(ids)
                 ]
-                s = await apply_all(store, evs, args.batch, f"{kind} run {run + 1}", args.concurrency)
+                s = await apply_all(
+                    store, evs, args.batch, f"{kind} run {run + 1}", args.concurrency
+                )
                 rates.append(n_up / s)
         updated = await client.memory_usage(store.case_key(appeal_id("a", 0)))
         print(f"case hash after 4 records (recent-id ring full): {updated} B")
@@ -234,15 +242,21 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cases", type=int, default=1_000_000, help="open cases to load (default 1,000,000)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--cases", type=int, default=1_000_000, help="open cases to load (default 1,000,000)"
+    )
     p.add_argument("--updates", type=int, default=100_000, help="cases per clock-update run")
     p.add_argument("--due", type=int, default=10_000, help="simultaneously due thresholds to claim")
     p.add_argument("--runs", type=int, default=3, help="runs per measured rate (median reported)")
     p.add_argument("--batch", type=int, default=2000, help="records per pipelined batch")
     p.add_argument("--concurrency", type=int, default=2, help="batches in flight at once")
     p.add_argument("--claim-batch", type=int, default=1000, help="cases per Lua claim call")
-    p.add_argument("--port", type=int, default=0, help="port for the benchmark redis-server (default: free)")
+    p.add_argument(
+        "--port", type=int, default=0, help="port for the benchmark redis-server (default: free)"
+    )
     return p.parse_args(argv)
 
 

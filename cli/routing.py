@@ -229,6 +229,10 @@ def route_eval(
                     f"{wc['unit_accuracy']}, all places "
                     f"{result['all_places_with_classifier']['kind_accuracy']}"
                 )
+            if name != "rules" and s != "test":
+                # The model was fitted on dev: its dev/all figures are not a measure.
+                line += " [IN-SAMPLE: model trained on dev; use `routing cv` for dev]"
+                result["note"] = "in-sample: the kind model was trained on the dev half"
             typer.echo(line)
             summary[s][name] = result
     typer.echo(_json(summary))

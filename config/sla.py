@@ -68,7 +68,9 @@ class SlaSettings:
         )
     )
     redis_prefix: str = field(
-        default_factory=lambda: setting("SLA_REDIS_PREFIX", "sla:", "Prefix of every SLA key in Redis")
+        default_factory=lambda: setting(
+            "SLA_REDIS_PREFIX", "sla:", "Prefix of every SLA key in Redis"
+        )
     )
     timer_interval: float = field(
         default_factory=lambda: float_setting(

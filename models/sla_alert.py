@@ -16,9 +16,7 @@ THRESHOLDS = {"warn50": "预警", "warn80": "黄牌", "overdue": "红牌", "esca
 CLOCK_KINDS = {"case": "整体时限", "sign_for": "签收时限", "handling": "办理时限"}
 
 
-class SlaAlert(
-    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
-):
+class SlaAlert(faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False):
     """One threshold of one clock of one case, raised once.
 
     ``alert_id`` is ``<appeal_id>/<clock_id>/<threshold>`` (clock ids: ``c<round>`` for

@@ -175,7 +175,7 @@ class Router:
                 (
                     rows[i][0] or "",
                     rows[i][1] or "",
-                    self._tags(rows[i][0] or "", rows[i][1] or "", p[2][0] if p[2] else None),
+                    self._model_tags(rows[i][0] or "", rows[i][1] or "", p[2], rows[i][2:4]),
                 )
                 for i in wanted
                 for p in (prepared[i],)
@@ -206,7 +206,7 @@ class Router:
             category, subcategory = None, None
         scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
         best = scores[0] if scores else None
-        pred = self._predict(title, content, best)
+        pred = self._predict(title, content, scores, (category, subcategory))
         kind, rule = self._choose(best, pred)
         if rule is not None and kind == _local(rule.lead):
             return kind, rule.id
@@ -226,8 +226,9 @@ class Router:
         )
         if done is not None:
             return done
-        best = scores[0] if scores else None
-        pred = self._predict(title or "", content or "", best)
+        if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
+            category, subcategory = None, None
+        pred = self._predict(title or "", content or "", scores, (category, subcategory))
         return self._decide(place, scores, text, pred)
 
     def _prepare(
@@ -248,10 +249,27 @@ class Router:
         scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
         return None, place, scores, title + content
 
-    def _predict(self, title: str, content: str, best: _Score | None) -> KindPrediction | None:
+    def _predict(
+        self, title: str, content: str, scores: list[_Score], categories: tuple
+    ) -> KindPrediction | None:
         if self.kind_model is None:
             return None
-        return self.kind_model.predict(title, content, self._tags(title, content, best))
+        return self.kind_model.predict(
+            title, content, self._model_tags(title, content, scores, categories)
+        )
+
+    def _model_tags(
+        self, title: str, content: str, scores: list[_Score], categories: tuple
+    ) -> list[str]:
+        """Tags as in training: the rule verdict *without* the classifier's category.
+
+        The model was trained on category-free rule verdicts; feeding it verdicts shifted by
+        a category it never saw would skew it (train/serve mismatch), so with a category the
+        rules are scored a second time without it.
+        """
+        if any(categories):
+            return self.kind_tags(title, content)
+        return self._tags(title, content, scores[0] if scores else None)
 
     def kind_tags(self, title: str, content: str) -> list[str]:
         """The kind model's tag features of one appeal (rules only, no category)."""

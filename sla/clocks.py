@@ -283,9 +283,7 @@ class ScanResult:
     next_due: int | None = None
 
 
-def fire_due(
-    state: CaseState, times: tuple[int, ...], now: int, mark: bool = True
-) -> ScanResult:
+def fire_due(state: CaseState, times: tuple[int, ...], now: int, mark: bool = True) -> ScanResult:
     """Thresholds due at ``now`` and not yet fired; sets their bits in ``state.fired``.
 
     ``times`` are the stored threshold instants (:meth:`CaseState.thresholds`). This is

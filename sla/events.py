@@ -198,9 +198,7 @@ def record_time(rec: AssignmentIn | CaseEventLike) -> datetime:
 class SlaEngine:
     """Pure SLA logic: policies + working time + thresholds. Returns new states."""
 
-    def __init__(
-        self, wt: WorkingTime, book: PolicyBook, fractions: tuple[float, ...]
-    ) -> None:
+    def __init__(self, wt: WorkingTime, book: PolicyBook, fractions: tuple[float, ...]) -> None:
         self.wt = wt
         self.tb = Timebase(wt)
         self.book = book
@@ -246,9 +244,7 @@ class SlaEngine:
 
     # -- assignments ----------------------------------------------------------------------
 
-    def assign(
-        self, state: CaseState | None, a: AssignmentIn
-    ) -> tuple[Outcome, CaseState | None]:
+    def assign(self, state: CaseState | None, a: AssignmentIn) -> tuple[Outcome, CaseState | None]:
         """Apply an assignment hop; returns the outcome and the (new or unchanged) state."""
         try:
             return self._assign(state, a)
@@ -304,9 +300,7 @@ class SlaEngine:
 
     # -- case events ----------------------------------------------------------------------
 
-    def apply(
-        self, state: CaseState | None, ev: CaseEventLike
-    ) -> tuple[Outcome, CaseState | None]:
+    def apply(self, state: CaseState | None, ev: CaseEventLike) -> tuple[Outcome, CaseState | None]:
         """Apply a case event; returns the outcome and the (new or unchanged) state."""
         try:
             return self._apply(state, ev)
@@ -315,7 +309,9 @@ class SlaEngine:
         except (ValueError, TypeError, AttributeError) as e:
             return rejected(Reason.INVALID, str(e)), state
 
-    def _apply(self, state: CaseState | None, ev: CaseEventLike) -> tuple[Outcome, CaseState | None]:
+    def _apply(
+        self, state: CaseState | None, ev: CaseEventLike
+    ) -> tuple[Outcome, CaseState | None]:
         try:
             kind = EventKind(ev.kind)
         except ValueError:

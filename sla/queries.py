@@ -141,9 +141,7 @@ async def late_cases(
         for s in states.values():
             if s.status == CaseStatus.CLOSED:
                 continue
-            if (department and s.department != department) or (
-                district and s.district != district
-            ):
+            if (department and s.department != department) or (district and s.district != district):
                 continue
             if category and s.category != category:
                 continue

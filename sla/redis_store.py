@@ -291,11 +291,18 @@ class SlaStore:
             if not lt:
                 raw.append(None)
                 continue
-            state, times, codes = unpack_state(aid, blob[pos : pos + lt], blob[pos + lt : pos + lt + lb])
+            state, times, codes = unpack_state(
+                aid, blob[pos : pos + lt], blob[pos + lt : pos + lt + lb]
+            )
             state.times = times  # lets the engine skip recomputing unchanged clocks
             pos += lt + lb
             raw.append((state, codes))
-        wanted = {c for r in raw if r for c in (r[1].policy, r[1].department, r[1].district, r[1].category)}
+        wanted = {
+            c
+            for r in raw
+            if r
+            for c in (r[1].policy, r[1].department, r[1].district, r[1].category)
+        }
         names = await self.names(wanted)
         out: dict[str, CaseState | None] = {}
         for aid, r in zip(appeal_ids, raw, strict=True):
@@ -442,7 +449,9 @@ class SlaStore:
         codes = await self._codes_for(st for pair in pairs for st in pair if st is not None)
         parts = []
         for old, new in pairs:
-            t, b = pack_state(new, new.times or self.engine.thresholds(new), self._codes_of(new, codes))
+            t, b = pack_state(
+                new, new.times or self.engine.thresholds(new), self._codes_of(new, codes)
+            )
             aid = new.appeal_id.encode()
             old_dept = old.department if old and old.status != CaseStatus.CLOSED else ""
             parts += [
@@ -639,4 +648,3 @@ def _plain(state: CaseState) -> dict[str, Any]:
 
 def _glob_escape(s: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in s)
-

@@ -9,7 +9,7 @@ import asyncio
 import heapq
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,6 @@ import pytest_asyncio
 from typer.testing import CliRunner
 
 from cli.sla import app as sla_cli
-
 from config.sla import SlaSettings
 from models.case_event import CaseEvent
 from sla.alerts import AlertScanner, scan_due
@@ -132,6 +131,20 @@ async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore, redi
         views = await late_cases(store, now, **kw)
         assert [v.appeal_id for v in views] == ["A1"], kw
         assert views[0].level == "escalated"
+    assert await late_cases(store, now, department="sjj") == []
+    assert await late_cases(store, now, district="A市A9区") == []
+    # and through the operators' CLI (in a thread: the CLI starts its own event loop)
+    common = ["--redis-url", redis_url, "--prefix", store.prefix, "--now", "2025-03-04T10:00"]
+    common.append("--json")
+    invoke = CliRunner().invoke
+    res = await asyncio.to_thread(invoke, sla_cli, ["overdue", "--district", "A市A3区", *common])
+    assert res.exit_code == 0, res.output
+    assert [c["appeal_id"] for c in json.loads(res.stdout)["cases"]] == ["A1"]
+    res = await asyncio.to_thread(invoke, sla_cli, ["remaining", "A1", *common])
+    clocks = {c["kind"]: c for c in json.loads(res.stdout)["clocks"]}
+    assert clocks["sign_for"]["remaining"] == -1800
+    assert clocks["sign_for"]["level"] == "escalated"
+    assert clocks["case"]["level"] == "ok"
 
 
 async def test_return_and_reassign_move_the_hop_clock(store: SlaStore) -> None:
@@ -318,7 +331,7 @@ def _workload(n_cases: int, seed: int) -> list:
         ]
         hop = 1
 
-        def step(hours: float) -> int:
+        def step(hours: float, t: int = t) -> int:
             return int(t + hours * 3600)
 
         script = rng.choice(

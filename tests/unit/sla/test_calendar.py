@@ -33,8 +33,12 @@ def cal() -> WorkdayCalendar:
     return WorkdayCalendar()
 
 
-@pytest.mark.parametrize(("name", "off", "makeup"), PERIODS, ids=[p[1][0].isoformat() for p in PERIODS])
-def test_holiday_periods(cal: WorkdayCalendar, name: str, off: list[date], makeup: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "off", "makeup"), PERIODS, ids=[p[1][0].isoformat() for p in PERIODS]
+)
+def test_holiday_periods(
+    cal: WorkdayCalendar, name: str, off: list[date], makeup: list[str]
+) -> None:
     for d in off:
         assert not cal.is_workday(d), d
     for text in makeup:
@@ -93,9 +97,9 @@ def test_workdays_iterates_the_2025_spring_festival_week(cal: WorkdayCalendar) -
 def test_local_overrides_win(tmp_path) -> None:
     f = tmp_path / "o.toml"
     f.write_text(
-        'known_years = [2027]\n'
+        "known_years = [2027]\n"
         '[[day]]\ndate = 2025-07-21\nworkday = false\nnote = "台风停工"\n'
-        '[[day]]\ndate = 2027-01-01\nworkday = false\n'
+        "[[day]]\ndate = 2027-01-01\nworkday = false\n"
     )
     cal = WorkdayCalendar(load_overrides(f))
     assert not cal.is_workday(date(2025, 7, 21))

@@ -48,7 +48,9 @@ def test_between() -> None:
     assert run("between", "2025-01-24T17:00", "2025-02-05T09:30").stdout.startswith("15:00")
 
 
-@pytest.mark.parametrize("cmd", ["deadline", "is-workday", "between", "policies", "overdue", "remaining"])
+@pytest.mark.parametrize(
+    "cmd", ["deadline", "is-workday", "between", "policies", "overdue", "remaining"]
+)
 def test_help(cmd: str) -> None:
     r = run(cmd, "--help")
     assert r.exit_code == 0 and "Usage" in r.stdout

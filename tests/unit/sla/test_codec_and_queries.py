@@ -51,7 +51,13 @@ def test_dept_bucket_is_stable() -> None:
 def test_levels() -> None:
     fr = (0.5, 0.8, 1.0, 1.25)
     assert [level_of(c, 100, fr) for c in (0, 79, 80, 99, 100, 124, 125)] == [
-        "ok", "ok", "near_due", "near_due", "overdue", "overdue", "escalated",
+        "ok",
+        "ok",
+        "near_due",
+        "near_due",
+        "overdue",
+        "overdue",
+        "escalated",
     ]
 
 
@@ -59,7 +65,9 @@ def test_case_view_remaining(engine: SlaEngine) -> None:
     s = _state(engine, 1)  # accepted at 10:00 Monday
     view = case_view(s, engine, int(at(2025, 3, 7, 17).timestamp()))
     handling = next(c for c in view.clocks if c.kind == "handling")
-    assert handling.remaining == 3600  # due Monday 10:00, 1 working hour left
+    # due next Monday 10:00: Friday 17:00–17:30 and Monday 09:00–10:00 are left
+    assert handling.remaining == 5400
+    assert handling.due_at == int(at(2025, 3, 10, 10).timestamp())
     assert view.level == "near_due"
     view = case_view(s, engine, int(at(2025, 3, 10, 11).timestamp()))
     assert view.level == "overdue"

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import count
 
-import pytest
-
 from models.case_event import CaseEvent
 from sla.clocks import (
     CASE_MASK,
@@ -26,9 +24,7 @@ from .conftest import TZ, at
 _ids = count(1)
 
 
-def assign(
-    when: datetime, dept: str = "zjj", hop: int = 1, aid: str = "A1", **kw
-) -> AssignmentIn:
+def assign(when: datetime, dept: str = "zjj", hop: int = 1, aid: str = "A1", **kw) -> AssignmentIn:
     return AssignmentIn(
         appeal_id=aid,
         assignment_id=kw.pop("assignment_id", f"as{hop}-{dept}"),
@@ -245,7 +241,9 @@ def test_bad_input_outcomes(engine: SlaEngine) -> None:
     assert out.reason is Reason.NOT_CLOSED
     out, _ = engine.apply(s, ev("teleport", at(2025, 3, 3, 11)))
     assert out.reason is Reason.INVALID
-    naive = CaseEvent(event_id="n", appeal_id="A1", kind="reply", occurred_at=datetime(2025, 3, 3, 11))
+    naive = CaseEvent(
+        event_id="n", appeal_id="A1", kind="reply", occurred_at=datetime(2025, 3, 3, 11)
+    )
     out, _ = engine.apply(s, naive)
     assert out.reason is Reason.INVALID and "time zone" in out.detail
     out, _ = engine.apply(s, ev("reply", datetime(2031, 3, 3, 11, tzinfo=TZ)))

@@ -12,7 +12,13 @@ from .conftest import at
 def test_replay_fires_past_thresholds_once(engine: SlaEngine) -> None:
     recs = [
         AssignmentIn("A1", "as1", 1, "zjj", at(2025, 3, 3, 9), district="A3区"),
-        CaseEvent(event_id="e1", appeal_id="A1", kind="accept", occurred_at=at(2025, 3, 3, 12), department="zjj"),
+        CaseEvent(
+            event_id="e1",
+            appeal_id="A1",
+            kind="accept",
+            occurred_at=at(2025, 3, 3, 12),
+            department="zjj",
+        ),
     ]
     res = replay(engine, recs, as_of=int(at(2025, 3, 3, 12).timestamp()))
     s = res.states["A1"]
@@ -24,6 +30,13 @@ def test_replay_fires_past_thresholds_once(engine: SlaEngine) -> None:
 
 
 def test_merge_streams_orders_by_time() -> None:
-    a = [AssignmentIn("A1", "as1", 1, "zjj", at(2025, 3, 3, 9)), AssignmentIn("A2", "as2", 1, "zjj", at(2025, 3, 3, 11))]
+    a = [
+        AssignmentIn("A1", "as1", 1, "zjj", at(2025, 3, 3, 9)),
+        AssignmentIn("A2", "as2", 1, "zjj", at(2025, 3, 3, 11)),
+    ]
     e = [CaseEvent(event_id="e1", appeal_id="A1", kind="accept", occurred_at=at(2025, 3, 3, 10))]
-    assert [getattr(r, "assignment_id", None) or r.event_id for r in merge_streams(a, e)] == ["as1", "e1", "as2"]
+    assert [getattr(r, "assignment_id", None) or r.event_id for r in merge_streams(a, e)] == [
+        "as1",
+        "e1",
+        "as2",
+    ]

@@ -1,0 +1,123 @@
+"""Appeals through the real broker: classified, routed to department topics, reviewed, transferred."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+
+from intake.identity import appeal_id
+from models.assignment import Assignment
+from models.dead_letter import DeadLetter
+from models.emergency import EmergencyTransfer
+from models.review import ReviewRequest
+from tests.integration.worker_process import publish, wait_for
+
+pytestmark = pytest.mark.integration
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _mailbox(message_id: str, subject: str, detail: str) -> bytes:
+    return orjson.dumps({"message_id": message_id, "user": "U2001", "subject": subject,
+                         "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
+
+
+def _by_key(records, cls) -> dict:
+    return {r.key.decode(): cls.loads(r.value) for r in records}
+
+
+async def test_real_appeals_land_on_the_right_department_topics(worker):
+    cases = {
+        "MB-route-1": ("A3区社保卡补办进度太慢", "我在A市A3区人社局窗口补办社保卡，一个月了还没拿到，请问什么时候能办好？",
+                       "劳动和社会保障", "a3.rsj"),
+        "MB-route-2": ("A7县学校乱收费", "A7县某中学向学生收取补课费，每人每学期800元，教育局请查处。",
+                       "教育文体", "a7.jyj"),
+    }  # fmt: skip
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.mailbox"),
+        [_mailbox(k, t, d) for k, (t, d, _, _) in cases.items()],
+    )
+    ids = {appeal_id("mailbox", k): v for k, v in cases.items()}
+    records = await wait_for(
+        worker.bootstrap,
+        worker.topic("assignments.all"),
+        lambda rs: set(ids) <= set(_by_key(rs, Assignment)),
+    )
+    assignments = _by_key(records, Assignment)
+    for aid, (_, _, category, lead) in ids.items():
+        a = assignments[aid]
+        assert (a.category, a.lead_code) == (category, lead)
+        assert a.rule_id and a.rule_explanation and a.assignment_id == f"{aid}#1"
+        assert a.district and a.district.startswith("A市")
+        # the same event is on the lead department's own topic
+        own = await wait_for(
+            worker.bootstrap,
+            worker.topic(f"assign.{lead}"),
+            lambda rs, aid=aid: aid in _by_key(rs, Assignment),
+        )
+        assert _by_key(own, Assignment)[aid].lead_code == lead
+
+
+async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
+    aid = appeal_id("mailbox", "MB-review-1")
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.mailbox"),
+        [_mailbox("MB-review-1", "你好", "请问一下。")],
+    )
+    reviews = await wait_for(
+        worker.bootstrap,
+        worker.topic("appeals.review"),
+        lambda rs: aid in _by_key(rs, ReviewRequest),
+    )
+    request = _by_key(reviews, ReviewRequest)[aid]
+    assert request.confidence < 0.6 and request.reason
+    all_assignments = await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: True
+    )
+    assert aid not in _by_key(all_assignments, Assignment)  # not dispatched before the decision
+
+    decision = {"appeal_id": aid, "decision_id": "D-1", "reviewer": "张审核", "category": "城乡建设",
+                "department_code": "a3.zjj", "decided_at": datetime.now(TZ).isoformat()}  # fmt: skip
+    malformed = b'{"appeal_id": "%s", "category": "not a category"}' % aid.encode()
+    await publish(worker.bootstrap, worker.topic("appeals.review.decisions"), [malformed, orjson.dumps(decision)],
+                  key=aid.encode())  # fmt: skip
+    records = await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: aid in _by_key(rs, Assignment)
+    )
+    assignment = _by_key(records, Assignment)[aid]
+    assert (assignment.lead_code, assignment.category, assignment.rule_id) == (
+        "a3.zjj",
+        "城乡建设",
+        "review",
+    )
+    assert "张审核" in assignment.rule_explanation
+    dead = await wait_for(
+        worker.bootstrap, worker.topic("deadletter"),
+        lambda rs: any(DeadLetter.loads(r.value).stage == "review" for r in rs),
+    )  # fmt: skip
+    letter = next(d for d in (DeadLetter.loads(r.value) for r in dead) if d.stage == "review")
+    assert letter.error_code == "MISSING_FIELD" and letter.source_topic == worker.topic(
+        "appeals.review.decisions"
+    )
+
+
+async def test_emergency_is_transferred_ahead_of_dispatch(worker):
+    aid = appeal_id("mailbox", "MB-emergency-1")
+    text = "A2区小区楼道里有很浓的煤气味，怀疑燃气泄漏，有老人被困家中，快来人！"
+    await publish(
+        worker.bootstrap,
+        worker.topic("raw.mailbox"),
+        [_mailbox("MB-emergency-1", "燃气泄漏", text)],
+    )
+    records = await wait_for(
+        worker.bootstrap,
+        worker.topic("appeals.emergency"),
+        lambda rs: aid in _by_key(rs, EmergencyTransfer),
+    )
+    transfer = _by_key(records, EmergencyTransfer)[aid]
+    assert transfer.service == "119" and transfer.reason and transfer.evidence
+    assert transfer.district == "A市A2区"
