@@ -25,11 +25,28 @@ def _counters() -> dict[str, int]:
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
+DOWNSTREAM = ("appeals.classified", "appeals.emergency", "appeals.review", "assignments.all")
+
+
+def _topic_totals() -> dict[str, int]:
+    """Records so far on the topics after intake."""
+    from stack.topic_stats import total_records
+    from streams.app import settings
+
+    full = {settings.topic(t): t for t in DOWNSTREAM}
+    totals = asyncio.run(total_records(settings.broker, list(full)))
+    return {full[k]: v for k, v in totals.items()}
+
+
+def _snapshot() -> dict[str, int]:
+    return {**_counters(), **_topic_totals()}
+
+
 def _wait_until_settled(quiet_s: float, timeout_s: float) -> dict[str, int]:
-    """Poll the counters until nothing changed for ``quiet_s`` seconds."""
+    """Poll counters and topic totals until nothing changed for ``quiet_s`` seconds."""
     last, changed_at, started = None, time.monotonic(), time.monotonic()
     while time.monotonic() - started < timeout_s:
-        now = _counters()
+        now = _snapshot()
         if now != last:
             last, changed_at = now, time.monotonic()
         elif time.monotonic() - changed_at >= quiet_s:
@@ -57,7 +74,7 @@ def demo(
     # the demo closes WeChat sessions after 5 idle seconds instead of 10 minutes
     env = {"HOTLINE_WECHAT_IDLE_FLUSH_S": os.environ.get("HOTLINE_WECHAT_IDLE_FLUSH_S", "5")}
     typer.echo(worker.start(s, env=env))
-    before = _counters()
+    before = _snapshot()
     published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None))
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])
     after = _wait_until_settled(quiet_s=max(6.0, idle + 4.0), timeout_s=180)
@@ -87,10 +104,24 @@ def demo(
             f"{c} {delta.get(f'{c}.{outcome}', 0)}" for c in ("mailbox", "hotline", "wechat")
         )
         typer.echo(f"  {label:14} {_total(delta, outcome):5} {note}  [{per_channel}]")
+    typer.echo(
+        f"  classified     {delta.get('appeals.classified', 0):5} on appeals.classified (category, confidence)"
+    )
+    typer.echo(
+        f"  assigned       {delta.get('assignments.all', 0):5} on assignments.all and each lead department's assign.<code>"
+    )
+    typer.echo(
+        f"  to review      {delta.get('appeals.review', 0):5} on appeals.review (confidence below the threshold)"
+    )
+    typer.echo(
+        f"  emergencies    {delta.get('appeals.emergency', 0):5} on appeals.emergency (transfer to 110/119/120/122)"
+    )
     typer.echo("")
     typer.secho("Where to look", bold=True)
     typer.echo("  hotline tail appeals.received      normalised, masked appeals")
     typer.echo("  hotline tail deadletter            rejected records with reasons")
+    typer.echo("  hotline tail assignments.all       who leads each case, and the rule that fired")
+    typer.echo("  hotline tail appeals.review        the human-review queue")
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
     typer.echo("  hotline stack down                 stop worker, Kafka and Redis")

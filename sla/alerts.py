@@ -17,6 +17,15 @@ but before the ack therefore publishes an alert twice — with the same ``alert_
 to "ack before publish", which loses alerts on a crash: a missed red card is worse than
 a duplicate a consumer can ignore. Exactly-once end to end would need Kafka transactions
 spanning Redis, which the stack does not have.
+
+Wiring in the worker (one scanner per worker process; any number of workers)::
+
+    store = SlaStore.from_url(redis_url)
+    scanner = AlertScanner(store, publish=lambda a: sla_alerts_topic.send(key=a.appeal_id, value=a))
+
+    @app.timer(interval=SlaSettings().timer_interval)
+    async def raise_sla_alerts() -> None:
+        await scanner.tick()
 """
 
 from __future__ import annotations

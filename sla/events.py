@@ -165,11 +165,19 @@ class AssignmentIn:
     def from_record(cls, rec: Any) -> AssignmentIn:
         """Build from any record with the assignment's attribute names (duck-typed)."""
         tags = getattr(rec, "tags", None) or ()
+        department = next(
+            (
+                getattr(rec, name)
+                for name in ("department", "lead_department", "lead_department_code")
+                if getattr(rec, name, None)
+            ),
+            "",
+        )
         return cls(
             appeal_id=rec.appeal_id,
             assignment_id=rec.assignment_id,
             hop=int(rec.hop),
-            department=getattr(rec, "department", None) or rec.lead_department,
+            department=department,
             assigned_at=rec.assigned_at,
             policy=getattr(rec, "policy", None),
             appeal_type=getattr(rec, "appeal_type", None),

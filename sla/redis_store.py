@@ -34,7 +34,15 @@ import redis.asyncio as aioredis
 from config.sla import DEFAULTS, SlaSettings
 from models.sla_alert import SlaAlert
 from sla.clocks import CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
-from sla.events import RING, AssignmentIn, CaseEventLike, Outcome, SlaEngine
+from sla.events import (
+    RING,
+    AssignmentIn,
+    CaseEventLike,
+    Outcome,
+    Reason,
+    SlaEngine,
+    rejected,
+)
 from sla.policies import ClockMode
 
 _LUA = Path(__file__).resolve().parent / "lua"
@@ -396,9 +404,18 @@ class SlaStore:
         records from the fresh state.
         """
         outcomes: list[Outcome | None] = [None] * len(records)
-        todo = list(range(len(records)))
+        todo = []
+        for i, rec in enumerate(records):
+            # the Lua side frames ids by length byte and newline: refuse what cannot fit
+            aid = getattr(rec, "appeal_id", None)
+            if not isinstance(aid, str) or not aid or "\n" in aid or len(aid.encode()) > 200:
+                outcomes[i] = rejected(Reason.INVALID, f"unusable appeal_id {aid!r}")
+            else:
+                todo.append(i)
         conflicts: set[str] = set()
         for _ in range(_RETRIES):
+            if not todo:
+                break
             ids = list(dict.fromkeys(records[i].appeal_id for i in todo))
             orig = await self._read_many(ids)
             cur = dict(orig)

@@ -216,6 +216,8 @@ async def test_approved_extension_moves_the_deadline(store: SlaStore) -> None:
 async def test_bad_input_outcomes_leave_state_alone(store: SlaStore) -> None:
     out = await store.apply_event(ev("accept", at(2025, 3, 3, 9), aid="nope"))
     assert out.reason is Reason.UNKNOWN_CASE
+    out = await store.apply_event(ev("accept", at(2025, 3, 3, 9), aid="bad\nid"))
+    assert out.reason is Reason.INVALID
     assert not await store.r.exists(store.case_key("nope"))
     await assign(store, at(2025, 3, 3, 9))
     before = await store.r.hgetall(store.case_key("A1"))
