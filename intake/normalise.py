@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from config.intake import IntakeSettings
-from intake.contact import Contact
 from intake import pii
+from intake.contact import Contact
 from intake.errors import ErrorCode, IntakeError
 from intake.identity import appeal_id, contact_ref
 from models.appeal import Appeal, RawRef

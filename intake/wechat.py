@@ -10,8 +10,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from config.intake import IntakeSettings
-from intake.contact import Contact
 from intake import pii
+from intake.contact import Contact
 from intake.decoding import decode
 from intake.errors import ErrorCode, IntakeError
 from intake.fields import build

@@ -15,12 +15,17 @@ while pos <= #blob do
     struct.unpack('>Bc0HIBHBBc0Bc0', blob, pos)
   local ck = prefix .. 'c:' .. aid
   local cur_t = redis.call('HGET', ck, 't')
-  local cur = cur_t and parse_t(cur_t) or {version = 0, fired = 0}
-  if cur.version ~= expected then
+  local cur_fired, cur_version = 0, 0
+  if cur_t then
+    -- only the head of `t` is needed here: fired bits and version
+    local _r, _h, _p
+    _r, _h, _p, cur_fired, cur_version = struct.unpack('>HHBBI', cur_t)
+  end
+  if cur_version ~= expected then
     out[#out + 1] = 0
   else
     -- Fired bits belong to the scanner: keep them, except those of replaced clocks.
-    local fired = bit.band(cur.fired, bit.bnot(reset))
+    local fired = bit.band(cur_fired, bit.bnot(reset))
     t = with_fired(t, fired)
     redis.call('HSET', ck, 't', t, 'b', b)
     local new = parse_t(t)
