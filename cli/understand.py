@@ -58,12 +58,16 @@ def train(
         "artifact": str(path),
         "version": meta["version"],
         "train_seconds": meta["train_seconds"],
+        "artifact_mb": round(path.stat().st_size / 1e6, 2),
+        "n_features": meta.get("n_features"),
     }
     if meta.get("cv_metrics"):
         m = meta["cv_metrics"]
         typer.echo(f"cross-validated accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}")
         summary.update(_summary(m))
-    typer.echo(f"trained in {meta['train_seconds']:.1f} s")
+    typer.echo(
+        f"trained in {meta['train_seconds']:.1f} s, artifact {path.stat().st_size / 1e6:.1f} MB"
+    )
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 

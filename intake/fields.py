@@ -7,6 +7,7 @@ contract is written once.
 from __future__ import annotations
 
 import types
+from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 import faust
@@ -71,9 +72,31 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
                 return kind(value.strip())
             except ValueError:
                 pass
-    else:  # pragma: no cover - models.raw uses only str/int/float
+    elif kind is datetime:
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} is not ISO 8601") from None
+            if parsed.tzinfo is None:
+                raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} has no UTC offset")
+            return parsed
+    else:  # records parsed here use only str/int/float/datetime
         return value
     raise IntakeError(
         ErrorCode.WRONG_TYPE,
         f"{where} must be {kind.__name__}, got {type(value).__name__} {value!r:.40}",
     )
+
+
+def parse_json_record(data: bytes, record: type[R], what: str) -> R:
+    """Decode JSON bytes (UTF-8 or legacy GB18030) and :func:`build` ``record`` from them."""
+    import orjson
+
+    from intake.decoding import decode
+
+    try:
+        obj = orjson.loads(decode(data))
+    except orjson.JSONDecodeError as exc:
+        raise IntakeError(ErrorCode.BAD_JSON, f"{what} is not JSON: {exc}") from None
+    return build(record, obj, what)

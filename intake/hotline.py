@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from config.intake import IntakeSettings
 from intake.appeal_type import normalise_appeal_type
-from intake.decoding import decode
 from intake.errors import ErrorCode, IntakeError
-from intake.fields import build
+from intake.fields import parse_json_record
 from intake.normalise import AppealDraft, Normalised, finish
 from intake.timestamps import check_not_future, parse_local
 from models.appeal import APPEAL_TYPES, RawRef
@@ -20,11 +17,7 @@ from models.raw import HotlineWorkOrder
 
 def parse(data: bytes) -> HotlineWorkOrder:
     """Decode and validate one work order."""
-    try:
-        obj = orjson.loads(decode(data))
-    except orjson.JSONDecodeError as exc:
-        raise IntakeError(ErrorCode.BAD_JSON, f"work order is not JSON: {exc}") from None
-    return build(HotlineWorkOrder, obj, "work order")
+    return parse_json_record(data, HotlineWorkOrder, "work order")
 
 
 def normalise(

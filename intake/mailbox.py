@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from config.intake import IntakeSettings
 from intake.appeal_type import infer_appeal_type
-from intake.decoding import decode
-from intake.errors import ErrorCode, IntakeError
-from intake.fields import build
+from intake.fields import parse_json_record
 from intake.normalise import AppealDraft, Normalised, finish
 from intake.timestamps import check_not_future, parse_local
 from models.appeal import RawRef
@@ -20,11 +16,7 @@ from models.raw import MailboxMessage
 
 def parse(data: bytes) -> MailboxMessage:
     """Decode and validate one mailbox message."""
-    try:
-        obj = orjson.loads(decode(data))
-    except orjson.JSONDecodeError as exc:
-        raise IntakeError(ErrorCode.BAD_JSON, f"mailbox message is not JSON: {exc}") from None
-    return build(MailboxMessage, obj, "mailbox message")
+    return parse_json_record(data, MailboxMessage, "mailbox message")
 
 
 def normalise(

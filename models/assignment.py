@@ -52,6 +52,9 @@ class Assignment(
     category_confidence: float | None = None
     assisting: list[AssistingDepartment] | None = None
     district: str | None = None
+    topic: str | None = None  # 三级标签 from the taxonomy, when the text allows
+    appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议 (picks the SLA policy)
+    urgency: str | None = None  # "emergency" when flagged for 110/119/120/122
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

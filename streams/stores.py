@@ -6,6 +6,8 @@ from functools import cache
 
 import redis.asyncio as aioredis
 
+from config.sla import SlaSettings
+from sla.redis_store import SlaStore
 from stores.appeals_seen import SeenAppeals
 from stores.contacts import ContactStore
 from stores.intake_counters import IntakeCounters
@@ -35,3 +37,12 @@ def intake_counters() -> IntakeCounters:
 
 def pending_reviews() -> PendingReviews:
     return PendingReviews(redis_client(), prefix=settings.redis_prefix)
+
+
+@cache
+def sla_store() -> SlaStore:
+    """SLA clocks share the worker's Redis; keys carry the run's prefix too."""
+    sla = SlaSettings()
+    return SlaStore(
+        redis_client(), settings=sla, prefix=f"{settings.redis_prefix}{sla.redis_prefix}"
+    )

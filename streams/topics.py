@@ -12,11 +12,13 @@ import faust
 
 from models.appeal import Appeal
 from models.assignment import Assignment
+from models.case_event import CaseEvent
 from models.classification import Classification
 from models.dead_letter import DeadLetter
 from models.emergency import EmergencyTransfer
 from models.raw import HotlineWorkOrder, MailboxMessage, WeChatMessage
 from models.review import ReviewDecision, ReviewRequest
+from models.sla_alert import SlaAlert
 from models.wechat import WeChatPiece
 from streams.app import app, settings
 
@@ -57,6 +59,10 @@ SPECS: dict[str, TopicSpec] = {
                   "Low-confidence classifications waiting for a person (human review queue)"),
         TopicSpec("appeals.review.decisions", "appeal_id", ReviewDecision,
                   "Reviewers' decisions (category, optional department); resumes dispatch", True),
+        TopicSpec("cases.events", "appeal_id", CaseEvent,
+                  "Departments' and the centre's case events: accept, return, reassign, extend, pause, reply, close"),
+        TopicSpec("sla.alerts", "appeal_id", SlaAlert,
+                  "SLA warnings (50 %, 80 %), overdue (100 %) and escalation, once per threshold per clock"),
         TopicSpec("assignments.all", "appeal_id", Assignment,
                   "Every assignment (派单): lead and assisting departments, district, the rule that fired"),
     )
@@ -102,10 +108,13 @@ review_decisions = _topic(
     "appeals.review.decisions", key_type=bytes, value_type=bytes, value_serializer="raw"
 )
 assignments = _topic("assignments.all")
+# case events come from department systems: read as bytes, validated by the agent
+case_events = _topic("cases.events", key_type=bytes, value_type=bytes, value_serializer="raw")
+sla_alerts = _topic("sla.alerts")
 
 
 ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters, classified, emergencies,
-       reviews, review_decisions, assignments)  # fmt: skip
+       reviews, review_decisions, assignments, case_events, sla_alerts)  # fmt: skip
 
 _department_topics: dict[str, faust.TopicT] = {}
 

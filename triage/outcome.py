@@ -70,6 +70,9 @@ def decide(
         return outcome
     outcome.assignment = assign(appeal, classification.category, classification.subcategory,
                                 classification.confidence, route, now)  # fmt: skip
+    outcome.assignment.topic = classification.topic
+    if classification.emergency is not None:
+        outcome.assignment.urgency = "emergency"  # the SLA policy for safety cases: hours, not days
     return outcome
 
 
@@ -80,10 +83,12 @@ def assign(
     """Route the appeal and build its assignment event."""
     decision = route(appeal.title, appeal.content, category, subcategory, appeal.district,
                      category_confidence=confidence)  # fmt: skip
-    return assignment_from_decision(
+    assignment = assignment_from_decision(
         decision, appeal_id=appeal.appeal_id, assigned_at=now, hop=hop, category=category,
         subcategory=subcategory, category_confidence=confidence,
     )  # fmt: skip
+    assignment.appeal_type = appeal.appeal_type
+    return assignment
 
 
 def after_review(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from understand.classifier import AppealClassifier
 
 #: Bumped when the pickled structure changes incompatibly.
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 CURRENT = "CURRENT"
 
 

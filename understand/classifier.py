@@ -15,12 +15,18 @@ from typing import Any
 import numpy as np
 
 from understand.emergency import EmergencyMatch, detect_emergency
-from understand.features import AppealFeaturizer, PreparedAppeal, prepare
+from understand.features import (
+    CJK_ENOUGH,
+    DEFAULT_FEATURE_CHARS,
+    AppealFeaturizer,
+    PreparedAppeal,
+    prepare,
+)
 from understand.taxonomy import match_subcategory
 from understand.text_normalise import DEFAULT_MAX_CHARS
 
 #: Fewer Chinese characters than this and there is nothing to classify.
-MIN_CJK_CHARS = 2
+MIN_CJK_CHARS = CJK_ENOUGH
 TOP_K = 3
 
 
@@ -53,11 +59,13 @@ class AppealClassifier:
         estimator: Any,
         max_chars: int = DEFAULT_MAX_CHARS,
         meta: dict | None = None,
+        feature_chars: int = DEFAULT_FEATURE_CHARS,
     ):
         self.featurizer = featurizer
         self.estimator = estimator
         self.classes = [str(c) for c in estimator.classes_]
         self.max_chars = max_chars
+        self.feature_chars = feature_chars
         self.meta = dict(meta or {})
         self.fallback_category = self.meta.get("majority_class", self.classes[0])
 
@@ -81,11 +89,14 @@ class AppealClassifier:
 
             threshold = REVIEW_THRESHOLD
         proba = self.predict_proba(docs)
+        top = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
+        top_p = np.round(np.take_along_axis(proba, top, axis=1), 4).tolist()
+        classes = self.classes
         results = []
-        for doc, row in zip(docs, proba, strict=True):
-            order = np.argsort(-row)[:TOP_K]
-            alternatives = [(self.classes[i], round(float(row[i]), 4)) for i in order]
-            emergency = detect_emergency(doc.body)
+        for doc, order, probs in zip(docs, top.tolist(), top_p, strict=True):
+            alternatives = [(classes[i], p) for i, p in zip(order, probs, strict=True)]
+            text = doc.text or doc.body
+            emergency = detect_emergency(text)
             if doc.cjk_chars < MIN_CJK_CHARS:
                 results.append(
                     ClassificationResult(
@@ -100,7 +111,7 @@ class AppealClassifier:
                 )
                 continue
             category, confidence = alternatives[0]
-            level2, level3 = match_subcategory(category, doc.body, doc.tokens)
+            level2, level3 = match_subcategory(category, text, doc.tokens)
             low = confidence < threshold
             results.append(
                 ClassificationResult(
@@ -124,7 +135,7 @@ class AppealClassifier:
 
         ``threshold`` defaults to ``HOTLINE_UNDERSTAND_REVIEW_THRESHOLD``.
         """
-        docs = [prepare(title, content, self.max_chars) for title, content in items]
+        docs = [prepare(t, c, self.max_chars, self.feature_chars) for t, c in items]
         return self.classify_prepared(docs, threshold)
 
     def classify(

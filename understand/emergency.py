@@ -34,6 +34,7 @@ class _Rule:
     pattern: re.Pattern[str]
     requires: re.Pattern[str] | None
     window: int
+    needs: frozenset[str] | None = None  # a match contains one of these (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,73 @@ class _Lexicon:
     rules: tuple[_Rule, ...]
     exclude: re.Pattern[str]
     context: int
+    prefilter: re.Pattern[str] | None  # a text this does not match matches no rule
+
+
+def _rarest(s: str, freq) -> str:
+    return min(s, key=lambda ch: (freq.get(ch, 0), ch))
+
+
+def _cost(s: str, freq) -> float:
+    """Rough frequency of string ``s``: its rarest char's, less for each further char."""
+    return (freq.get(_rarest(s, freq), 0) + 1) * 0.05 ** (len(s) - 1)
+
+
+def _necessary(parsed, freq) -> set[str] | None:
+    """Strings one of which every match of the parsed regex contains, or None if unknown.
+
+    Handles what the lexicon uses: literals, groups, alternation, repeats, classes of
+    literals, lookarounds and ``.``. Of several valid sets, the one whose rarest
+    characters (by ``freq``) are rarest in total is returned.
+    """
+    from re import _constants as c
+
+    candidates: list[set[str]] = []
+    run = ""
+    for op, av in parsed:
+        if op is c.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
+        sub: set[str] | None = None
+        if op is c.SUBPATTERN:
+            sub = _necessary(av[3], freq)
+        elif op is c.BRANCH:
+            parts = [_necessary(p, freq) for p in av[1]]
+            sub = None if any(p is None for p in parts) else set().union(*parts)
+        elif op is c.IN:
+            if all(o is c.LITERAL for o, _ in av):
+                sub = {chr(v) for _, v in av}
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            sub = _necessary(av[2], freq)
+        if sub:
+            candidates.append(sub)
+    if run:
+        candidates.append({run})
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: sum(_cost(w, freq) for w in s))
+
+
+def _needed_literals(patterns: list[str]) -> frozenset[str] | None:
+    """Literal strings one of which every match of any of ``patterns`` contains."""
+    from re import _parser
+
+    from understand.segment import get_tokenizer
+
+    freq = get_tokenizer().FREQ
+    strings: set[str] = set()
+    for pattern in patterns:
+        parsed = _parser.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        needed = _necessary(parsed, freq)
+        if not needed:
+            return None
+        strings |= needed
+    return frozenset(strings)
 
 
 @lru_cache(maxsize=1)
@@ -55,10 +123,17 @@ def _lexicon() -> _Lexicon:
             pattern=re.compile("|".join(f"(?:{p})" for p in r["patterns"])),
             requires=re.compile("|".join(r["requires"])) if r.get("requires") else None,
             window=int(r.get("window", 40)),
+            needs=_needed_literals(r["patterns"]),
         )
         for r in raw["rule"]
     )
-    return _Lexicon(rules, re.compile("|".join(raw["exclude"])), int(raw["context"]))
+    # One alternation of every rule's literals, longest first: a plain alternation of
+    # literals scans ~15x faster than the rules themselves, and most appeals match none.
+    prefilter = None
+    if all(r.needs for r in rules):
+        literals = sorted(set().union(*(r.needs for r in rules)), key=lambda s: (-len(s), s))
+        prefilter = re.compile("|".join(map(re.escape, literals)))
+    return _Lexicon(rules, re.compile("|".join(raw["exclude"])), int(raw["context"]), prefilter)
 
 
 def _clause_around(text: str, start: int, end: int, width: int) -> str:
@@ -74,7 +149,11 @@ def _clause_around(text: str, start: int, end: int, width: int) -> str:
 def detect_emergency(text: str) -> EmergencyMatch | None:
     """The first emergency rule that ``text`` (normalised) matches, or ``None``."""
     lex = _lexicon()
+    if lex.prefilter is not None and lex.prefilter.search(text) is None:
+        return None
     for rule in lex.rules:
+        if rule.needs is not None and not any(s in text for s in rule.needs):
+            continue
         for m in rule.pattern.finditer(text):
             around = _clause_around(text, m.start(), m.end(), lex.context)
             if lex.exclude.search(around):

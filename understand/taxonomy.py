@@ -9,10 +9,12 @@ level-3 with the most (length-weighted) matched words wins, if it clearly wins.
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from importlib import resources
 
 #: Words too generic to point to one sub-category on their own.
@@ -77,6 +79,35 @@ def keyword_index() -> dict[str, dict[tuple[str, str], frozenset[str]]]:
     return {l1: {k: frozenset(v) for k, v in subs.items()} for l1, subs in index.items()}
 
 
+@dataclass(frozen=True)
+class _CategoryIndex:
+    """Inverted index of one first-level category's keywords."""
+
+    entries: dict[str, list[tuple[str, str]]]  # keyword -> (level2, level3) it counts for
+    words: frozenset[str]  # all keywords (matched as jieba tokens)
+    by_char: dict[str, tuple[str, ...]]  # 3+-char keywords by their first character
+    long_words: re.Pattern[str] | None  # alternation of the 3+-char keywords, longest first
+
+
+@cache
+def _category_index(category: str) -> _CategoryIndex | None:
+    subs = keyword_index().get(category)
+    if not subs:
+        return None
+    entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_char: dict[str, set[str]] = defaultdict(set)
+    for key, words in subs.items():
+        for w in words:
+            entries[w].append(key)
+            if len(w) >= 3:
+                by_char[w[0]].add(w)
+    long_words = sorted({w for ws in by_char.values() for w in ws}, key=lambda w: (-len(w), w))
+    pattern = re.compile("|".join(map(re.escape, long_words))) if long_words else None
+    return _CategoryIndex(
+        dict(entries), frozenset(entries), {c: tuple(ws) for c, ws in by_char.items()}, pattern
+    )
+
+
 def match_subcategory(
     category: str, text: str, tokens: Sequence[str] = ()
 ) -> tuple[str | None, str | None]:
@@ -86,18 +117,26 @@ def match_subcategory(
     a substring of it. Returns ``(level2, None)`` when the level-2 is clear but two level-3
     categories under it tie.
     """
-    subs = keyword_index().get(category)
-    if not subs:
+    index = _category_index(category)
+    if index is None:
         return None, None
-    token_set = set(tokens)
-    scores: list[tuple[int, str, str]] = []
-    for (level2, level3), words in subs.items():
-        score = sum(len(w) for w in words if w in token_set or (len(w) >= 3 and w in text))
-        if score:
-            scores.append((score, level2, level3))
-    if not scores:
+    matched = set(index.words.intersection(tokens))
+    if index.long_words is not None:
+        # Non-overlapping matches, then every keyword starting inside each match: this
+        # finds exactly the keywords that are substrings of the text, overlaps included.
+        by_char = index.by_char
+        for m in index.long_words.finditer(text):
+            for p in range(m.start(), m.end()):
+                for w in by_char.get(text[p], ()):
+                    if text.startswith(w, p):
+                        matched.add(w)
+    if not matched:
         return None, None
-    scores.sort(reverse=True)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for w in matched:
+        for key in index.entries[w]:
+            totals[key] += len(w)
+    scores = sorted(((n, l2, l3) for (l2, l3), n in totals.items()), reverse=True)
     best, level2, level3 = scores[0]
     if best < MIN_SCORE:
         return None, None

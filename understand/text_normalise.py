@@ -19,6 +19,7 @@ DEFAULT_MAX_CHARS = 1000
 MAX_SUBJECT_CHARS = 60
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_NON_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
 _SPACES = re.compile(r"\s+")
 # Excel's escaped carriage return, left in exported mailbox data.
 _EXCEL_CR = re.compile(r"_x000[dD]_")
@@ -33,8 +34,71 @@ def _t2s_table() -> dict[int, str]:
     return {ord(line[0]): line[1] for line in text.splitlines() if len(line) == 2}
 
 
+@lru_cache(maxsize=1)
+def _traditional() -> re.Pattern[str]:
+    """One character class of every traditional character in the table."""
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_t2s_table())) + "]")
+
+
+@lru_cache(maxsize=1)
+def _nfkc_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``(changed, context)``: runs of BMP chars that NFKC changes; chars that make NFKC
+    depend on their neighbours (combining marks, second halves of canonical compositions,
+    changed chars whose decomposition starts with one) or are outside the BMP."""
+    changed: list[str] = []
+    context = {chr(cp) for cp in range(0x1100, 0x1200)}  # conjoining Hangul jamo
+    for cp in range(0x20, 0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        c = chr(cp)
+        if unicodedata.combining(c):
+            context.add(c)
+        decomposition = unicodedata.decomposition(c).split()
+        if len(decomposition) == 2 and not decomposition[0].startswith("<"):
+            context.add(chr(int(decomposition[1], 16)))  # may compose with what precedes
+        if unicodedata.normalize("NFKC", c) != c:
+            changed.append(c)
+            first = unicodedata.normalize("NFKD", c)[:1]
+            if first and (unicodedata.combining(first) or first in context):
+                context.add(c)
+    cls = "".join(re.escape(c) for c in sorted(context))
+    return (
+        re.compile("[" + "".join(re.escape(c) for c in changed) + "]+"),
+        re.compile("[" + cls + "\U00010000-\U0010ffff]"),
+    )
+
+
+#: The full-width punctuation of nearly every appeal and its NFKC form.
+_COMMON_FULL_WIDTH = tuple((c, unicodedata.normalize("NFKC", c)) for c in "，？！：（）；")
+
+
+@lru_cache(maxsize=4096)
+def _nfkc_run(run: str) -> str:
+    return unicodedata.normalize("NFKC", run)
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster for typical appeals.
+
+    NFKC changes only a few chars of a Chinese text (mostly full-width punctuation); when
+    no char depends on its neighbours, normalising each run of changed chars on its own
+    gives the same string as normalising the whole text (checked on the shared data and
+    on random strings in the tests).
+    """
+    changed, context = _nfkc_patterns()
+    if context.search(text) is not None:
+        return unicodedata.normalize("NFKC", text)
+    for full, ascii_ in _COMMON_FULL_WIDTH:  # ~80% of the changed chars: no callback
+        if full in text:
+            text = text.replace(full, ascii_)
+    return changed.sub(lambda m: _nfkc_run(m.group()), text)
+
+
 def to_simplified(text: str) -> str:
     """Map traditional characters to simplified ones, character by character."""
+    # Most appeals have none: one character-class scan is ~10x cheaper than translate.
+    if _traditional().search(text) is None:
+        return text
     return text.translate(_t2s_table())
 
 
@@ -45,8 +109,9 @@ def normalise(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         return ""
     # Truncate before the expensive steps so a pasted 1 MB document costs nothing extra.
     text = text[: max_chars * 2]
-    text = _EXCEL_CR.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
+    if "_x000" in text:
+        text = _EXCEL_CR.sub(" ", text)
+    text = nfkc(text)
     text = to_simplified(text)
     text = _SPACES.sub(" ", text).strip()
     return text[:max_chars]
@@ -54,7 +119,7 @@ def normalise(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 
 def cjk_count(text: str) -> int:
     """How many Chinese characters ``text`` has: zero means nothing to classify."""
-    return len(_CJK.findall(text))
+    return len(_NON_CJK.sub("", text))
 
 
 def split_joined(joined: str, max_subject: int = 40) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 from understand.classifier import AppealClassifier
 from understand.dataset import LabelledAppeal, read_labelled, sha256_of
 from understand.features import AppealFeaturizer, PreparedAppeal, prepare
+from understand.linear import LinearCalibrated
 
 #: The training recipe. Chosen by grouped 5-fold CV on a different shuffle seed than the one
 #: `hotline evaluate` reports (see docs in the report); change it only with that protocol.
@@ -19,8 +20,12 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "subject_weight": 0.6,
     "word_weight": 1.2,
     "min_df": 2,
+    "bits": 20,
+    "sublinear_tf": False,
+    "taxonomy_weight": 0.0,
     "C": 0.5,
     "calibration_folds": 3,
+    "ensemble": False,
 }
 
 
@@ -34,6 +39,7 @@ def _estimator(params: dict[str, Any]):
         LinearSVC(C=params["C"], class_weight="balanced"),
         method="sigmoid",
         cv=params["calibration_folds"],
+        ensemble=params["ensemble"],
     )
 
 
@@ -47,9 +53,13 @@ def fit_model(
         subject_weight=params["subject_weight"],
         word_weight=params["word_weight"],
         min_df=params["min_df"],
+        bits=params["bits"],
+        sublinear_tf=params["sublinear_tf"],
+        taxonomy_weight=params["taxonomy_weight"],
     )
     features = featurizer.fit_transform(docs)
-    estimator = _estimator(params).fit(features, list(labels))
+    features.sum_duplicates()  # liblinear wants one entry per feature
+    estimator = LinearCalibrated.from_sklearn(_estimator(params).fit(features, list(labels)))
     majority = Counter(labels).most_common(1)[0][0]
     return AppealClassifier(
         featurizer, estimator, meta={"params": params, "majority_class": majority}
@@ -79,7 +89,13 @@ def train(
     """
     from tqdm import tqdm
 
-    from config.understand import CORRECTIONS_PATH, MAX_CHARS, MODEL_DIR, TRAIN_DATA
+    from config.understand import (
+        CORRECTIONS_PATH,
+        FEATURE_CHARS,
+        MAX_CHARS,
+        MODEL_DIR,
+        TRAIN_DATA,
+    )
     from understand.artifact import save_artifact
     from understand.evaluation import cross_validate
 
@@ -94,7 +110,7 @@ def train(
         rows = merge_corrections(rows, fixes)
         sources.append(Path(corrections))
     docs = [
-        prepare(r.subject, r.detail, MAX_CHARS)
+        prepare(r.subject, r.detail, MAX_CHARS, FEATURE_CHARS)
         for r in tqdm(rows, desc="segmenting", unit="appeal", disable=not progress)
     ]
     labels = [r.label for r in rows]
@@ -111,6 +127,7 @@ def train(
         model = fit_model(docs, labels)
         bar.update()
     model.max_chars = MAX_CHARS
+    model.feature_chars = FEATURE_CHARS
     model.meta.update(
         data_files=[str(p) for p in sources],
         data_sha256=sha256_of(sources),
@@ -118,6 +135,8 @@ def train(
         n_corrections=len(fixes),
         class_counts=dict(Counter(labels)),
         max_chars=MAX_CHARS,
+        feature_chars=FEATURE_CHARS,
+        n_features=model.featurizer.n_features,
         cv_metrics=metrics,
         train_seconds=round(time.perf_counter() - started, 1),
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import orjson
-
+from intake.errors import ErrorCode, IntakeError
+from intake.fields import parse_json_record
 from models.review import ReviewDecision
 from routing.catalogue import load_catalogue
 from routing.dispatch import route
@@ -39,34 +39,14 @@ class BadDecision(ValueError):
 
 
 def parse_decision(data: bytes) -> ReviewDecision:
-    """Validate a decision's JSON: required fields, a known category, a tz-aware time."""
-    try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise BadDecision("BAD_JSON", f"review decision is not JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise BadDecision("WRONG_TYPE", "review decision must be a JSON object")
-    for name in ("appeal_id", "decision_id", "reviewer", "category", "decided_at"):
-        if not isinstance(obj.get(name), str) or not obj[name].strip():
-            raise BadDecision(
-                "MISSING_FIELD", f"review decision: '{name}' must be a non-empty string"
-            )
-    if obj["category"] not in CATEGORIES:
-        raise BadDecision(
-            "BAD_VALUE", f"category {obj['category']!r} is not one of {'/'.join(CATEGORIES)}"
+    """Validate a decision's JSON against ``ReviewDecision``, with a known category."""
+    decision = parse_json_record(data, ReviewDecision, "review decision")
+    if decision.category not in CATEGORIES:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"category {decision.category!r} is not one of {'/'.join(CATEGORIES)}",
         )
-    try:
-        decided = datetime.fromisoformat(obj["decided_at"])
-    except ValueError:
-        raise BadDecision(
-            "BAD_TIMESTAMP", f"decided_at {obj['decided_at']!r} is not ISO 8601"
-        ) from None
-    if decided.tzinfo is None:
-        raise BadDecision("BAD_TIMESTAMP", "decided_at must carry a UTC offset")
-    try:
-        return ReviewDecision.from_data(obj)
-    except (TypeError, ValueError) as exc:
-        raise BadDecision("WRONG_TYPE", f"review decision: {exc}") from None
+    return decision
 
 
 @app.agent(topics.review_decisions)
@@ -92,6 +72,8 @@ async def apply_review_decisions(stream):
                     raise BadDecision(
                         "BAD_VALUE", f"unknown department code {decision.department_code!r}"
                     ) from None
+        except IntakeError as exc:
+            await dead_letter(event, exc.code, exc.reason, "review", stage="review")
         except BadDecision as exc:
             await dead_letter(event, exc.code, str(exc), "review", stage="review")
             continue

@@ -1,3 +1,3 @@
 """Periodic tasks, one module each."""
 
-from streams.timers import wechat_idle  # noqa: F401
+from streams.timers import sla_alerts, wechat_idle  # noqa: F401

@@ -18,7 +18,7 @@ def test_metadata_sidecar_records_data_hash_and_versions(saved_model):
     version = (saved_model / "CURRENT").read_text().strip()
     meta = json.loads((saved_model / f"classifier-{version}.json").read_text())
     assert meta["data_sha256"] == "0" * 64
-    assert meta["artifact_format"] == 1
+    assert meta["artifact_format"] == 2
     assert "sklearn_version" in meta
 
 

@@ -46,3 +46,33 @@ def test_false_positive_rate_on_real_appeals_is_low(labelled):
 
     hits = sum(detect_emergency(prepare_text(r.subject, r.detail)[1]) is not None for r in labelled)
     assert hits / len(labelled) < 0.01
+
+
+def test_prefilter_covers_every_rule_and_changes_no_result(monkeypatch):
+    import dataclasses
+
+    import understand.emergency as em
+
+    lex = em._lexicon()
+    assert lex.prefilter is not None
+    assert all(rule.needs for rule in lex.rules)
+    plain = dataclasses.replace(
+        lex, prefilter=None, rules=tuple(dataclasses.replace(r, needs=None) for r in lex.rules)
+    )
+    texts = [normalise(t) for t, _, _ in EMERGENCIES] + [normalise(t) for t in NOT_EMERGENCIES]
+    texts += ["有人要跳河", "车祸现场伤者昏迷", "电梯里关住了", "威胁说要砍死你", "普通投诉"]
+    fast = [em.detect_emergency(t) for t in texts]
+    monkeypatch.setattr(em, "_lexicon", lambda: plain)
+    assert [em.detect_emergency(t) for t in texts] == fast
+    assert sum(f is not None for f in fast) >= len(EMERGENCIES)
+
+
+def test_necessary_literals_of_a_regex():
+    from re import _parser
+
+    from understand.emergency import _necessary
+
+    freq = {"着": 100, "火": 50, "了": 1000}
+    assert _necessary(_parser.parse("(着|著)火了"), freq) == {"火了"}
+    assert _necessary(_parser.parse("(要|想)(自杀|跳楼)"), freq) == {"自杀", "跳楼"}
+    assert _necessary(_parser.parse(".{0,4}"), freq) is None

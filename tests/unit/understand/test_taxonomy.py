@@ -44,3 +44,42 @@ def test_index_covers_the_seven_categories_without_other():
         "卫生计生",
     } <= set(index)
     assert all(level3 != "其他" for subs in index.values() for _, level3 in subs)
+
+
+def _brute_force(category, text, tokens):
+    """The plain definition: every keyword of every sub-category checked one by one."""
+    from understand.taxonomy import MIN_MARGIN, MIN_SCORE
+
+    subs = keyword_index().get(category)
+    if not subs:
+        return None, None
+    token_set = set(tokens)
+    scores = []
+    for (level2, level3), words in subs.items():
+        score = sum(len(w) for w in words if w in token_set or (len(w) >= 3 and w in text))
+        if score:
+            scores.append((score, level2, level3))
+    if not scores:
+        return None, None
+    scores.sort(reverse=True)
+    best, level2, level3 = scores[0]
+    if best < MIN_SCORE:
+        return None, None
+    rivals = [s for s in scores[1:] if s[1] != level2]
+    if rivals and best - rivals[0][0] < MIN_MARGIN:
+        return None, None
+    same = [s for s in scores[1:] if s[1] == level2]
+    if same and same[0][0] == best:
+        return level2, None
+    return level2, level3
+
+
+def test_indexed_matching_equals_brute_force(labelled):
+    from understand.dataset import CATEGORIES
+    from understand.text_normalise import prepare_text
+
+    for row in labelled[:300]:
+        _, text = prepare_text(row.subject, row.detail)
+        tokens = tokenize(text[:300])
+        for category in CATEGORIES:
+            assert match_subcategory(category, text, tokens) == _brute_force(category, text, tokens)

@@ -46,3 +46,23 @@ def test_prepare_text_puts_subject_first_in_body():
 def test_cjk_count_ignores_emoji_digits_and_latin():
     assert cjk_count("😀😀 12345 hello !!!") == 0
     assert cjk_count("停水了 ok") == 3
+
+
+def test_fast_nfkc_equals_unicodedata_on_random_and_tricky_strings():
+    import random
+    import unicodedata
+
+    from understand.text_normalise import nfkc
+
+    rng = random.Random(0)
+    pool = (
+        [chr(c) for c in range(0x20, 0x3400) if not 0xD800 <= c < 0xE000]
+        + list("，。！？：；（）　ＡＢ１２ｅé\u0301\u0308\u1100\u1161\u11a8가각㎡①…😀") * 20
+        + [chr(c) for c in range(0xF900, 0xFB00)]
+        + [chr(c) for c in range(0xFE00, 0xFFF0)]
+    )
+    for _ in range(20000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 10)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+    for text in ["ｅ\u0301", "가\u11a8", "ᄐￌ", "A市，（一）１２３㎡！！", "e\u0301\u0308"]:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)

@@ -1,0 +1,98 @@
+"""SLA clocks: assignments start them, case events move them; rejected events are dead-lettered.
+
+An event the engine rejects (unknown case, out of order, close before sign-for, extension
+beyond the limit, …) goes to the dead-letter topic with the engine's reason; a duplicate
+is logged and dropped. A reassignment (改派) also publishes the next hop's assignment so
+the new department receives the case on its topic.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from intake.errors import ErrorCode, IntakeError
+from intake.fields import parse_json_record
+from models.assignment import Assignment, assignment_id_for
+from models.case_event import CASE_EVENT_KINDS, CaseEvent
+from routing.catalogue import load_catalogue
+from sla.events import AssignmentIn, OutcomeKind
+from streams import topics
+from streams.agents.understand_route import publish_assignment
+from streams.app import app, settings
+from streams.dead_letters import dead_letter
+from streams.stores import sla_store
+
+log = logging.getLogger(__name__)
+
+
+def assignment_in(a: Assignment) -> AssignmentIn:
+    """What the SLA engine needs of an assignment (the policy follows type, category, urgency)."""
+    category = "/".join(p for p in (a.category, a.subcategory, a.topic) if p) or None
+    return AssignmentIn(
+        appeal_id=a.appeal_id, assignment_id=a.assignment_id, hop=a.hop, department=a.lead_code,
+        assigned_at=a.assigned_at, appeal_type=a.appeal_type, category=category, urgency=a.urgency,
+        district=a.district,
+    )  # fmt: skip
+
+
+@app.agent(topics.assignments)
+async def start_clocks(stream):
+    """Every assignment starts (or moves on) its case's clocks."""
+    async for batch in stream.take(settings.batch_size, within=settings.batch_window_s):
+        outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
+        for a, outcome in zip(batch, outcomes, strict=True):
+            if outcome.kind == OutcomeKind.REJECTED:
+                log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
+
+
+def parse_case_event(data: bytes) -> CaseEvent:
+    """Validate a case event's JSON; an unknown kind is a bad value."""
+    event = parse_json_record(data, CaseEvent, "case event")
+    if event.kind not in CASE_EVENT_KINDS:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE, f"kind {event.kind!r} is not one of {', '.join(CASE_EVENT_KINDS)}"
+        )
+    return event
+
+
+async def _next_hop(event: CaseEvent) -> None:
+    """After an applied 改派, hand the case to the target department on its topic."""
+    state = await sla_store().load(event.appeal_id)
+    catalogue = load_catalogue()
+    try:
+        name = catalogue.department(event.target_department).name
+    except KeyError:
+        name = event.target_department
+    hop = state.hop if state is not None else 2
+    await publish_assignment(
+        Assignment(
+            appeal_id=event.appeal_id, assignment_id=assignment_id_for(event.appeal_id, hop), hop=hop,
+            lead_code=event.target_department, lead_name=name, rule_id="reassign",
+            rule_explanation=f"改派：{event.actor or '中心'}，{event.reason or '未注明原因'}",
+            confidence=1.0, fallback=False, assigned_at=event.occurred_at,
+        )
+    )  # fmt: skip
+
+
+@app.agent(topics.case_events)
+async def apply_case_events(stream):
+    """Case events → SLA clocks; each gets applied, duplicate, or a dead letter with the reason."""
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        parsed = []
+        for event in events:
+            try:
+                parsed.append((event, parse_case_event(event.value or b"")))
+            except IntakeError as exc:
+                await dead_letter(event, exc.code, exc.reason, "case-event", stage="sla")
+        if not parsed:
+            continue
+        outcomes = await sla_store().apply_batch([case_event for _, case_event in parsed])
+        for (event, case_event), outcome in zip(parsed, outcomes, strict=True):
+            if outcome.kind == OutcomeKind.REJECTED:
+                await dead_letter(
+                    event, f"SLA_{outcome.reason.name}", str(outcome), "case-event", stage="sla"
+                )
+            elif outcome.kind == OutcomeKind.DUPLICATE:
+                log.info("case event %s already applied (%s)", case_event.event_id, outcome)
+            elif case_event.kind == "reassign":
+                await _next_hop(case_event)

@@ -1,0 +1,37 @@
+"""Raise SLA alerts: claim what is due in Redis, publish, then acknowledge.
+
+Claims are atomic in Redis, so any number of workers may run this timer: each threshold
+of each clock is claimed once; an alert published but not acknowledged (a crash in
+between) is redelivered after the lease with the same ``alert_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from config.sla import SlaSettings
+from models.sla_alert import SlaAlert
+from sla.alerts import AlertScanner
+from streams import topics
+from streams.app import app
+from streams.stores import sla_store
+
+log = logging.getLogger(__name__)
+_scanner: AlertScanner | None = None
+
+
+async def _publish(alert: SlaAlert) -> None:
+    # wait for the broker's acknowledgement: only then may the claim be acknowledged
+    delivered = await topics.sla_alerts.send(key=alert.appeal_id, value=alert)
+    await delivered
+
+
+@app.timer(interval=SlaSettings().timer_interval)
+async def raise_sla_alerts() -> None:
+    """One scanner tick: redeliver stale claims, claim due thresholds, publish, ack."""
+    global _scanner
+    if _scanner is None:
+        _scanner = AlertScanner(sla_store(), _publish)
+    report = await _scanner.tick()
+    if report.published or report.failed:
+        log.info("SLA alerts: %s", report)

@@ -1,0 +1,245 @@
+"""SLA clocks through the real broker, worker and Redis: alerts, hops, pause, extension, rebuild.
+
+A test policy file gives 举报 appeals a one-minute wall-clock sign-for limit, so warnings,
+overdue and escalation happen within the test; other appeals keep the real policies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+
+from config.sla import SlaSettings
+from config.stack import PROJECT_ROOT
+from models.assignment import Assignment
+from models.dead_letter import DeadLetter
+from models.sla_alert import SlaAlert
+from sla.redis_store import SlaStore
+from stack.topic_admin import ensure_topics_sync
+from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
+
+pytestmark = pytest.mark.integration
+TZ = ZoneInfo("Asia/Shanghai")
+POLICIES = (PROJECT_ROOT / "sla" / "data" / "policies.toml").read_text(encoding="utf-8")
+FAST = """
+[policy.fast]
+name = "测试：一分钟签收"
+case = "5wd"
+sign_for = "1m"
+handling = "5wd"
+return_window = "2wh"
+max_extensions = 1
+max_extension_days = 10
+
+[[rule]]
+policy = "fast"
+appeal_types = ["举报"]
+"""
+
+
+@pytest.fixture(scope="module")
+def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sla")
+    policy_file = folder / "policies.toml"
+    # the fast rule goes first: the first matching rule picks the policy
+    head, _, rules = POLICIES.partition("[[rule]]")
+    policy_file.write_text(head + FAST + "\n[[rule]]" + rules, encoding="utf-8")
+    env = {"HOTLINE_SLA_POLICY_FILE": str(policy_file), "HOTLINE_SLA_TIMER_INTERVAL": "1"}
+    proc = WorkerProcess(kafka_bootstrap, redis_url, folder, extra_env=env)
+    from streams.topics import SPECS
+
+    ensure_topics_sync(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
+    proc.start()
+    yield proc
+    proc.stop()
+    asyncio.run(proc.delete_topics())
+
+
+def _store(worker, redis_url: str) -> SlaStore:
+    os.environ["HOTLINE_SLA_POLICY_FILE"] = worker.env["HOTLINE_SLA_POLICY_FILE"]
+    settings = SlaSettings()
+    return SlaStore.from_url(
+        redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
+    )
+
+
+def _assignment(
+    appeal_id: str, department: str, assigned_at: datetime, appeal_type: str = "投诉"
+) -> bytes:
+    return Assignment(
+        appeal_id=appeal_id, assignment_id=f"{appeal_id}#1", hop=1, lead_code=department, lead_name=department,
+        rule_id="test", rule_explanation="test", confidence=1.0, fallback=False, assigned_at=assigned_at,
+        appeal_type=appeal_type, district="A市A3区",
+    ).dumps()  # fmt: skip
+
+
+def _event(event_id: str, appeal_id: str, kind: str, **fields) -> bytes:
+    return orjson.dumps({"event_id": event_id, "appeal_id": appeal_id, "kind": kind,
+                         "occurred_at": datetime.now(TZ).isoformat(), **fields})  # fmt: skip
+
+
+async def _alerts(worker, appeal_id: str) -> Counter:
+    records = await read_all(worker.bootstrap, worker.topic("sla.alerts"), idle_ms=800)
+    return Counter(
+        (a.clock, a.threshold)
+        for a in (SlaAlert.loads(r.value) for r in records)
+        if a.appeal_id == appeal_id
+    )
+
+
+async def test_unsigned_case_warns_then_goes_overdue_once_each_even_across_a_restart(
+    sla_worker, redis_url
+):
+    aid = "SLA-alerts-1"
+    start = datetime.now(TZ) - timedelta(seconds=70)  # 50 %, 80 % and 100 % of 1 minute are past
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(aid, "a3.zjj", start, "举报")],
+    )
+    await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("sla.alerts"),
+        lambda rs: any(SlaAlert.loads(r.value).appeal_id == aid and SlaAlert.loads(r.value).threshold == "escalate"
+                       for r in rs),
+        timeout=40,
+    )  # fmt: skip
+    counts = await _alerts(sla_worker, aid)
+    sign_for = {t: n for (c, t), n in counts.items() if c == "sign_for"}
+    assert sign_for == {"warn50": 1, "warn80": 1, "overdue": 1, "escalate": 1}
+    records = await read_all(sla_worker.bootstrap, sla_worker.topic("sla.alerts"), idle_ms=800)
+    mine = [SlaAlert.loads(r.value) for r in records if SlaAlert.loads(r.value).appeal_id == aid]
+    order = [a.threshold for a in sorted(mine, key=lambda a: a.threshold_at)]
+    assert (
+        order.index("warn50")
+        < order.index("warn80")
+        < order.index("overdue")
+        < order.index("escalate")
+    )
+
+    # a hard kill and a restart neither repeats nor loses an alert
+    sla_worker.stop(kill=True)
+    sla_worker.start()
+    await asyncio.sleep(4)  # several timer ticks
+    assert await _alerts(sla_worker, aid) == counts
+
+
+async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
+    store = _store(sla_worker, redis_url)
+    aid = "SLA-hops-1"
+    events = sla_worker.topic("cases.events")
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(aid, "a3.zjj", datetime.now(TZ))],
+    )
+    await _until(lambda: store.load(aid), lambda s: s is not None)
+
+    await publish(
+        sla_worker.bootstrap,
+        events,
+        [_event("e1", aid, "accept", department="a3.zjj")],
+        key=aid.encode(),
+    )
+    await publish(
+        sla_worker.bootstrap,
+        events,
+        [_event("e2", aid, "pause", actor="中心", reason="等待市民补充材料")],
+        key=aid.encode(),
+    )
+    paused = await _until(lambda: store.load(aid), lambda s: s.version >= 3)
+    assert paused.case_clock.since in (0, None) or str(paused.status).lower().endswith("paused")
+    await publish(sla_worker.bootstrap, events, [_event("e3", aid, "resume")], key=aid.encode())
+    await publish(sla_worker.bootstrap, events,
+                  [_event("e4", aid, "reassign", target_department="a3.cgj", actor="中心", reason="职责不符")],
+                  key=aid.encode())  # fmt: skip
+    moved = await _until(lambda: store.load(aid), lambda s: s.hop == 2)
+    assert moved.department == "a3.cgj"
+    # the new department receives the case on its own topic
+    own = await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("assign.a3.cgj"), lambda rs: len(rs) >= 1
+    )
+    assert Assignment.loads(own[0].value).hop == 2
+
+    before = moved.case_clock.limit
+    await publish(sla_worker.bootstrap, events, [
+        _event("e5", aid, "accept", department="a3.cgj"),
+        _event("e6", aid, "extend_request", department="a3.cgj", extension_days=3),
+        _event("e7", aid, "extend_approve", actor="中心", extension_days=3),
+        _event("e7", aid, "extend_approve", actor="中心", extension_days=3),  # duplicate: ignored
+        _event("e8", aid, "extend_request", department="a3.cgj", extension_days=11),  # a second extension: beyond the limit of one
+    ], key=aid.encode())  # fmt: skip
+    extended = await _until(lambda: store.load(aid), lambda s: s.ext_used >= 1)
+    assert extended.case_clock.limit == before + 3 * 7 * 3600  # 3 working days of 7 h
+
+    other = "SLA-unsigned-1"
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(other, "a5.zjj", datetime.now(TZ))],
+    )
+    await _until(lambda: store.load(other), lambda s: s is not None)
+    await publish(sla_worker.bootstrap, events, [
+        _event("x1", other, "close", actor="中心"),  # before sign-for
+        _event("x2", "SLA-nobody", "accept", department="a1.zjj"),  # unknown case
+        b"{not json",
+    ], key=b"bad")  # fmt: skip
+    dead = await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("deadletter"),
+        lambda rs: len([r for r in rs if DeadLetter.loads(r.value).stage == "sla"]) >= 4,
+    )  # fmt: skip
+    codes = sorted(
+        DeadLetter.loads(r.value).error_code
+        for r in dead
+        if DeadLetter.loads(r.value).stage == "sla"
+    )
+    assert codes == ["BAD_JSON", "SLA_EXTENSION_LIMIT", "SLA_NOT_SIGNED_FOR", "SLA_UNKNOWN_CASE"]
+    await store.aclose()
+
+
+async def test_wiping_redis_and_rebuilding_from_kafka_gives_identical_state(sla_worker, redis_url):
+    store = _store(sla_worker, redis_url)
+    aid = "SLA-rebuild-1"
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(aid, "a2.jyj", datetime.now(TZ))],
+    )
+    await _until(lambda: store.load(aid), lambda s: s is not None)
+    await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"),
+                  [_event("r1", aid, "accept", department="a2.jyj"), _event("r2", aid, "reply", department="a2.jyj")],
+                  key=aid.encode())  # fmt: skip
+    await _until(lambda: store.load(aid), lambda s: s.version >= 3)
+    await asyncio.sleep(3)  # let the scanner settle: nothing new falls due in the next minutes
+    sla_worker.stop()
+    live = await store.dump()
+    assert live and await store.wipe() > 0
+    env = {**sla_worker.env}
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "sla", "rebuild", "--yes"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "rebuilt" in result.stdout
+    assert await store.dump() == live
+    await store.aclose()
+    sla_worker.start()  # the fixture stops it at the end
+
+
+async def _until(load, ok, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = await load()
+        if value is not None and ok(value):
+            return value
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"condition not met within {timeout}s; last state {value!r}")

@@ -1,0 +1,84 @@
+import numpy as np
+import scipy.sparse as sp
+
+from understand.features import (
+    AppealFeaturizer,
+    _merge_rows,
+    char_ngram_buckets,
+    prepare,
+    word_ngram_buckets,
+)
+
+
+def test_merge_rows_equals_summed_coo():
+    rng = np.random.default_rng(0)
+    blocks = []
+    for n_cols in (5, 7, 3):
+        rows = np.sort(rng.integers(0, 6, 30))
+        blocks.append((rows, rng.integers(0, n_cols, 30), rng.random(30).astype(np.float32)))
+    merged = _merge_rows(
+        [b[0] for b in blocks], [b[1] for b in blocks], [b[2] for b in blocks], 6, 7
+    )
+    expected = sp.coo_matrix(
+        (
+            np.concatenate([b[2] for b in blocks]),
+            (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])),
+        ),
+        shape=(6, 7),
+    ).toarray()
+    np.testing.assert_allclose(merged.toarray(), expected, rtol=1e-6)
+
+
+def test_char_ngrams_stay_inside_their_text_and_are_deterministic():
+    rows, buckets = char_ngram_buckets(["ab", "", "abc"], (1, 3), 11, 20)
+    # "ab": a, b, ab; "abc": a, b, c, ab, bc, abc; nothing spans the texts.
+    assert rows.tolist() == [0, 0, 0, 2, 2, 2, 2, 2, 2]
+    # entries in text order, n-grams of one start position together: a ab b | a ab abc b bc c
+    assert buckets[0] == buckets[3] and buckets[1] == buckets[4] and buckets[2] == buckets[6]
+    again = char_ngram_buckets(["ab", "", "abc"], (1, 3), 11, 20)
+    assert (again[1] == buckets).all()
+    assert not (char_ngram_buckets(["ab"], (1, 1), 12, 20)[1] == buckets[:2]).all()
+
+
+def test_word_ngrams_pair_only_words_of_one_text():
+    rows, buckets = word_ngram_buckets([["物业", "收费"], [], ["物业"]], 37, 20)
+    assert rows.tolist() == [0, 0, 0, 2]  # 物业, 物业_收费, 收费 | 物业
+    assert buckets[0] == buckets[3]
+
+
+def test_batch_rows_equal_single_rows(small_rows):
+    docs = [prepare(r.subject, r.detail) for r in small_rows[:60]]
+    for sublinear in (False, True):
+        featurizer = AppealFeaturizer(taxonomy_weight=0.5, sublinear_tf=sublinear).fit(docs)
+        batch = featurizer.transform(docs).toarray()
+        for i in (0, 17, 59):
+            np.testing.assert_allclose(
+                featurizer.transform([docs[i]]).toarray()[0], batch[i], rtol=1e-6
+            )
+    # with sublinear tf each block is l2-normalised, then weighted: 1, 0.6, 0.8, 0.5
+    norms = np.linalg.norm(batch, axis=1)
+    assert norms.max() <= np.sqrt(1 + 0.36 + 0.64 + 0.25) + 1e-5 and norms.min() > 1
+
+
+def test_compact_model_reproduces_sklearn_probabilities(small_rows):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    from understand.linear import LinearCalibrated
+
+    docs = [prepare(r.subject, r.detail) for r in small_rows]
+    X = AppealFeaturizer().fit_transform(docs)
+    X.sum_duplicates()
+    y = [r.label for r in small_rows]
+    for ensemble in (True, False):
+        clf = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=ensemble)
+        clf.fit(X, y)
+        compact = LinearCalibrated.from_sklearn(clf)
+        # weights are kept as float16: probabilities within 2e-3 of scikit-learn's
+        np.testing.assert_allclose(compact.predict_proba(X), clf.predict_proba(X), atol=2e-3)
+        exact = LinearCalibrated.from_sklearn(clf)
+        exact.coef = np.vstack([m.estimator.coef_ for m in clf.calibrated_classifiers_]).T.astype(
+            np.float32
+        )
+        np.testing.assert_allclose(exact.predict_proba(X), clf.predict_proba(X), atol=1e-5)
+        assert list(compact.classes_) == list(clf.classes_)
