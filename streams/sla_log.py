@@ -25,12 +25,15 @@ async def _read(bootstrap: str, topic: str) -> list[bytes]:
     values: list[bytes] = []
     try:
         await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         if not partitions:
             return values
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
+
         async def behind() -> bool:
             return any([await consumer.position(tp) < end for tp, end in ends.items()])
 
@@ -45,7 +48,9 @@ async def _read(bootstrap: str, topic: str) -> list[bytes]:
 
 async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str) -> list[Record]:
     """All assignments and valid case events, merged in the order the engine applies them."""
-    assignments = [assignment_in(Assignment.loads(v)) for v in await _read(bootstrap, assignments_topic)]
+    assignments = [
+        assignment_in(Assignment.loads(v)) for v in await _read(bootstrap, assignments_topic)
+    ]
     events = []
     for value in await _read(bootstrap, events_topic):
         try:
