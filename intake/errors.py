@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_MSG_TYPE = "UNKNOWN_MSG_TYPE"
     BAD_TIMESTAMP = "BAD_TIMESTAMP"
     FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP"
+    UNKNOWN_APPEAL = "UNKNOWN_APPEAL"  # a review decision for an appeal not waiting for review
     INTERNAL = "INTERNAL"  # a bug of ours; the record is kept for replay
 
 

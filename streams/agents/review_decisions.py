@@ -17,25 +17,9 @@ from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
 from streams.stores import pending_reviews
 from triage.outcome import after_review
+from understand.dataset import CATEGORIES
 
 log = logging.getLogger(__name__)
-CATEGORIES = (
-    "城乡建设",
-    "环境保护",
-    "交通运输",
-    "教育文体",
-    "劳动和社会保障",
-    "商贸旅游",
-    "卫生计生",
-)
-
-
-class BadDecision(ValueError):
-    """A decision that cannot be applied; the message is the dead-letter reason."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
 
 
 def parse_decision(data: bytes) -> ReviewDecision:
@@ -61,21 +45,20 @@ async def apply_review_decisions(stream):
             decision = parse_decision(event.value or b"")
             appeal = await store.get(decision.appeal_id)
             if appeal is None:
-                raise BadDecision(
-                    "UNKNOWN_APPEAL", f"appeal {decision.appeal_id} is not waiting for review"
+                raise IntakeError(
+                    ErrorCode.UNKNOWN_APPEAL,
+                    f"appeal {decision.appeal_id} is not waiting for review",
                 )
             lead = None
             if decision.department_code:
                 try:
                     lead = catalogue.department(decision.department_code)
                 except KeyError:
-                    raise BadDecision(
-                        "BAD_VALUE", f"unknown department code {decision.department_code!r}"
+                    raise IntakeError(
+                        ErrorCode.BAD_VALUE, f"unknown department code {decision.department_code!r}"
                     ) from None
         except IntakeError as exc:
             await dead_letter(event, exc.code, exc.reason, "review", stage="review")
-        except BadDecision as exc:
-            await dead_letter(event, exc.code, str(exc), "review", stage="review")
             continue
         if not await store.first_time(decision.decision_id):
             log.info("review decision %s already applied", decision.decision_id)
@@ -84,9 +67,13 @@ async def apply_review_decisions(stream):
             append_correction(decision, appeal.title, appeal.content)
             assignment = after_review(appeal, decision, route, datetime.now(TZ), lead=lead)
             await publish_assignment(assignment)
-        except Exception:
-            await store.forget_decision(decision.decision_id)  # let the redelivery apply it
-            raise
+        except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
+            log.exception("applying review decision %s failed", decision.decision_id)
+            await store.forget_decision(decision.decision_id)
+            await dead_letter(
+                event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", "review", stage="review"
+            )
+            continue
         await store.resolve(decision.appeal_id)
         log.info(
             "review %s: %s → %s", decision.decision_id, decision.appeal_id, assignment.lead_code
