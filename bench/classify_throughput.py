@@ -84,8 +84,9 @@ def main() -> None:
     )
     print(f"$ {command}")
     print(
-        f"model {clf.version}, {args.n} messages (first {clf.feature_chars} chars segmented"
-        f" and vectorised), C++ segmentation {'on' if segment.accelerated() else 'OFF'},"
+        f"model {clf.version}, {args.n} messages (char n-grams of the first"
+        f" {clf.feature_chars} chars, jieba on the first {clf.segment_chars}), C++"
+        f" segmentation {'on' if segment.accelerated() else 'OFF'},"
         f" median of {args.runs} runs"
     )
     print(f"{'appeals/s':>46} {'(per CPU-second)':>18}")

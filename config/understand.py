@@ -48,7 +48,13 @@ MAX_CHARS = int_setting(
 FEATURE_CHARS = int_setting(
     "UNDERSTAND_FEATURE_CHARS",
     300,
-    "Characters of subject + detail the classifier segments and vectorises (the head of the "
-    "text, where the problem is stated; emergency and sub-category rules read up to "
-    "UNDERSTAND_MAX_CHARS). Cross-validated: longer heads add cost, not accuracy",
+    "Characters of subject + detail whose character n-grams the classifier reads (the head "
+    "of the text, where the problem is stated; emergency and sub-category rules read up to "
+    "UNDERSTAND_MAX_CHARS). Retrain after changing",
+)
+SEGMENT_CHARS = int_setting(
+    "UNDERSTAND_SEGMENT_CHARS",
+    250,
+    "Characters of subject + detail that jieba segments for the word features and the "
+    "tokens of each result (segmentation is the costliest step). Retrain after changing",
 )

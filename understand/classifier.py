@@ -18,6 +18,7 @@ from understand.emergency import EmergencyMatch, detect_emergency
 from understand.features import (
     CJK_ENOUGH,
     DEFAULT_FEATURE_CHARS,
+    DEFAULT_SEGMENT_CHARS,
     AppealFeaturizer,
     PreparedAppeal,
     prepare,
@@ -60,12 +61,14 @@ class AppealClassifier:
         max_chars: int = DEFAULT_MAX_CHARS,
         meta: dict | None = None,
         feature_chars: int = DEFAULT_FEATURE_CHARS,
+        segment_chars: int = DEFAULT_SEGMENT_CHARS,
     ):
         self.featurizer = featurizer
         self.estimator = estimator
         self.classes = [str(c) for c in estimator.classes_]
         self.max_chars = max_chars
         self.feature_chars = feature_chars
+        self.segment_chars = segment_chars
         self.meta = dict(meta or {})
         self.fallback_category = self.meta.get("majority_class", self.classes[0])
 
@@ -112,14 +115,21 @@ class AppealClassifier:
                 continue
             category, confidence = alternatives[0]
             level2, level3 = match_subcategory(category, text, doc.tokens)
+            # greetings and filler only ("你好，请问一下"): the model sees nothing but its
+            # priors and can still be confident, so a person decides
+            empty = not doc.tokens
             low = confidence < threshold
             results.append(
                 ClassificationResult(
                     category=category,
                     confidence=confidence,
                     alternatives=alternatives,
-                    needs_review=low,
-                    review_reason="low_confidence" if low else None,
+                    needs_review=low or empty,
+                    review_reason="no_content_words"
+                    if empty
+                    else "low_confidence"
+                    if low
+                    else None,
                     subcategory=level2,
                     topic=level3,
                     emergency=emergency,
@@ -135,7 +145,9 @@ class AppealClassifier:
 
         ``threshold`` defaults to ``HOTLINE_UNDERSTAND_REVIEW_THRESHOLD``.
         """
-        docs = [prepare(t, c, self.max_chars, self.feature_chars) for t, c in items]
+        docs = [
+            prepare(t, c, self.max_chars, self.feature_chars, self.segment_chars) for t, c in items
+        ]
         return self.classify_prepared(docs, threshold)
 
     def classify(

@@ -100,9 +100,9 @@ def cross_validate(
     from understand.training import fit_model
 
     if docs is None:
-        from config.understand import FEATURE_CHARS, MAX_CHARS
+        from config.understand import FEATURE_CHARS, MAX_CHARS, SEGMENT_CHARS
 
-        docs = [prepare(r.subject, r.detail, MAX_CHARS, FEATURE_CHARS) for r in rows]
+        docs = [prepare(r.subject, r.detail, MAX_CHARS, FEATURE_CHARS, SEGMENT_CHARS) for r in rows]
     y = np.array([r.label for r in rows])
     groups = near_duplicate_groups([d.body for d in docs])
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -128,7 +128,10 @@ def evaluate_rows(model: AppealClassifier, rows: Sequence[LabelledAppeal]) -> di
     """Metrics of a trained ``model`` on labelled ``rows`` it should not have seen."""
     from understand.features import prepare
 
-    docs = [prepare(r.subject, r.detail, model.max_chars, model.feature_chars) for r in rows]
+    docs = [
+        prepare(r.subject, r.detail, model.max_chars, model.feature_chars, model.segment_chars)
+        for r in rows
+    ]
     return compute_metrics([r.label for r in rows], model.predict_proba(docs), model.classes)
 
 

@@ -32,6 +32,8 @@ _ONLY_DIGITS = re.compile(r"^[0-9.]+$")
 # jieba's own block patterns (jieba.re_han_default, re_skip_default, re_eng).
 _RE_HAN = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 _RE_SKIP = re.compile(r"(\r\n|\s)")
+# Content chars that jieba's blocks do not take: they come out one char per token.
+_OUTSIDE_BLOCKS = re.compile(r"[\u3400-\u4dbf\u9fd6-\u9fff]")
 _NOT_HAN = re.compile(r"[^\u4E00-\u9FD5]")
 _ENG = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -113,13 +115,12 @@ class _FastCutter:
         out: list[str] = []
         append = out.append
         calc, dat, total, eng = self._calc, self.dat, self.total, _ENG
-        for i, part in enumerate(_RE_HAN.split(text)):
-            if not part:
-                continue
-            if not i & 1:  # punctuation and spaces; rarely a Chinese char outside the blocks
-                if _CONTENT.search(part) is not None:
-                    out.extend(content_tokens(self.cut(part)))
-                continue
+        parts = _RE_HAN.split(text)  # odd items: jieba's blocks; even: what lies between
+        if _OUTSIDE_BLOCKS.search(text) is not None and any(
+            _CONTENT.search(p) is not None for p in parts[0::2]
+        ):  # a Chinese char outside the blocks (CJK extension A): take the general path
+            return content_tokens(self.cut(text))
+        for part in parts[1::2]:
             n = len(part)
             if n == 1:
                 if part not in stops and _keep(part):

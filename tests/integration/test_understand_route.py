@@ -74,7 +74,7 @@ async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
         lambda rs: aid in _by_key(rs, ReviewRequest),
     )
     request = _by_key(reviews, ReviewRequest)[aid]
-    assert request.confidence < 0.6 and request.reason
+    assert request.reason in ("low_confidence", "no_content_words", "no_chinese_text")
     all_assignments = await wait_for(
         worker.bootstrap, worker.topic("assignments.all"), lambda rs: True
     )

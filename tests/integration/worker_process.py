@@ -33,6 +33,8 @@ class WorkerProcess:
             "HOTLINE_WEB_PORT": "0",
             "HOTLINE_WECHAT_IDLE_FLUSH_S": "2",
             "HOTLINE_WECHAT_WINDOW_S": "600",
+            # reviewers' corrections from tests must not end up in the real training data
+            "HOTLINE_UNDERSTAND_CORRECTIONS_PATH": str(log_dir / f"corrections-{self.prefix}csv"),
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen | None = None

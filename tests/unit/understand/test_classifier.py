@@ -41,6 +41,15 @@ def test_unusable_text_goes_to_review_with_zero_confidence(tiny_model, title, co
     assert res.subcategory is None
 
 
+@pytest.mark.parametrize("title,content", [("你好", "请问一下。"), ("您好", "谢谢！")])
+def test_greetings_without_content_words_go_to_review_even_when_confident(
+    tiny_model, title, content
+):
+    res = tiny_model.classify(title, content, threshold=0.0)  # any confidence would pass
+    assert res.needs_review
+    assert res.review_reason == "no_content_words"
+
+
 def test_extremely_long_text_is_classified(tiny_model):
     res = tiny_model.classify("拖欠工资", "公司拖欠农民工工资三个月。" * 50_000)
     assert res.category == "劳动和社会保障"
