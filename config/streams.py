@@ -44,7 +44,9 @@ class StreamSettings:
     )
     seen_ttl_s: int = field(
         default_factory=lambda: int_setting(
-            "SEEN_TTL_S", 90 * 86400, "How long an appeal id is remembered for de-duplication (seconds)"
+            "SEEN_TTL_S",
+            90 * 86400,
+            "How long an appeal id is remembered for de-duplication (seconds)",
         )
     )
     batch_window_s: float = field(

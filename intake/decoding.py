@@ -24,7 +24,9 @@ def _looks_like_text(text: str) -> bool:
     """GB18030 decodes many random byte strings; real text is mostly common characters."""
     if not text:
         return True
-    ok = sum(1 for ch in text if ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _TEXT_RANGES))
+    ok = sum(
+        1 for ch in text if ch.isascii() or any(lo <= ord(ch) <= hi for lo, hi in _TEXT_RANGES)
+    )
     return ok / len(text) >= 0.95
 
 

@@ -77,9 +77,13 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
             try:
                 parsed = datetime.fromisoformat(value.strip())
             except ValueError:
-                raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} is not ISO 8601") from None
+                raise IntakeError(
+                    ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} is not ISO 8601"
+                ) from None
             if parsed.tzinfo is None:
-                raise IntakeError(ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} has no UTC offset")
+                raise IntakeError(
+                    ErrorCode.BAD_TIMESTAMP, f"{where}: {value!r:.40} has no UTC offset"
+                )
             return parsed
     else:  # records parsed here use only str/int/float/datetime
         return value

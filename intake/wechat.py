@@ -48,7 +48,9 @@ def parse(data: bytes) -> WeChatMessage:
     # the type decides which fields must be there (event pushes have no MsgId)
     msg_type = obj.get("msg_type", "")
     if not msg_type:
-        raise IntakeError(ErrorCode.MISSING_FIELD, "WeChat message: required element MsgType is missing")
+        raise IntakeError(
+            ErrorCode.MISSING_FIELD, "WeChat message: required element MsgType is missing"
+        )
     if msg_type not in MSG_TYPES:
         raise IntakeError(
             ErrorCode.UNKNOWN_MSG_TYPE, f"MsgType {msg_type!r} is not one of {', '.join(MSG_TYPES)}"

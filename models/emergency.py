@@ -7,7 +7,9 @@ import faust
 SCHEMA_VERSION = 1
 
 
-class EmergencyTransfer(faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False):
+class EmergencyTransfer(
+    faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False
+):
     """Transfer request to 110/119/120/122, published ahead of normal dispatch.
 
     The appeal is still dispatched as usual, so the centre keeps tracking it.
