@@ -82,11 +82,9 @@ def _topic(name: str, **kwargs) -> faust.TopicT:
     )
 
 
-def _topic_named(name: str, payload: type) -> faust.TopicT:
-    return app.topic(
-        settings.topic(name), key_type=str, key_serializer="raw", value_type=payload,
-        partitions=settings.partitions, internal=True,
-    )  # fmt: skip
+#: Each department's own topic has one partition: per-department volume is small, and
+#: ~300 departments × the stream's partitions would be thousands of partitions.
+DEPARTMENT_PARTITIONS = 1
 
 
 def _raw_topic(name: str) -> faust.TopicT:
@@ -125,6 +123,12 @@ def department_topic(code: str) -> faust.TopicT:
     if topic is None:
         from routing.catalogue import department_topic as topic_name
 
-        topic = _topic_named(topic_name(code), Assignment)
+        # not internal: created up front by the worker (``python -m streams``), never by faust
+        topic = app.topic(
+            settings.topic(topic_name(code)),
+            key_type=str,
+            key_serializer="raw",
+            value_type=Assignment,
+        )
         _department_topics[code] = topic
     return topic

@@ -1,3 +1,3 @@
-"""Periodic tasks, one module each."""
+"""Periodic and start-up tasks, one module each."""
 
-from streams.timers import sla_alerts, wechat_idle  # noqa: F401
+from streams.timers import department_metadata, sla_alerts, wechat_idle  # noqa: F401

@@ -23,6 +23,7 @@ from config.stack import PROJECT_ROOT
 from models.assignment import Assignment
 from models.dead_letter import DeadLetter
 from models.sla_alert import SlaAlert
+from sla.clocks import CaseStatus
 from sla.redis_store import SlaStore
 from stack.topic_admin import ensure_topics_sync
 from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
@@ -155,14 +156,17 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
         [_event("e2", aid, "pause", actor="中心", reason="等待市民补充材料")],
         key=aid.encode(),
     )
-    paused = await _until(lambda: store.load(aid), lambda s: s.version >= 3)
-    assert paused.case_clock.since in (0, None) or str(paused.status).lower().endswith("paused")
+    paused = await _until(lambda: store.load(aid), lambda s: s.status == CaseStatus.PAUSED)
+    assert not paused.case_clock.running and not paused.hop_clock.running
+    left = paused.case_clock.limit - paused.case_clock.used
     await publish(sla_worker.bootstrap, events, [_event("e3", aid, "resume")], key=aid.encode())
     await publish(sla_worker.bootstrap, events,
                   [_event("e4", aid, "reassign", target_department="a3.cgj", actor="中心", reason="职责不符")],
                   key=aid.encode())  # fmt: skip
     moved = await _until(lambda: store.load(aid), lambda s: s.hop == 2)
-    assert moved.department == "a3.cgj"
+    assert moved.department == "a3.cgj" and moved.status == CaseStatus.OPEN
+    # resumed with the time that was left: the case clock runs on across the hop
+    assert moved.case_clock.running and moved.case_clock.limit - moved.case_clock.used <= left
     # the new department receives the case on its own topic
     own = await wait_for(
         sla_worker.bootstrap, sla_worker.topic("assign.a3.cgj"), lambda rs: len(rs) >= 1
@@ -179,6 +183,28 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
     ], key=aid.encode())  # fmt: skip
     extended = await _until(lambda: store.load(aid), lambda s: s.ext_used >= 1)
     assert extended.case_clock.limit == before + 3 * 7 * 3600  # 3 working days of 7 h
+
+    # a return (退回) within the window stops the department's clock; a reassignment starts the next
+    back = "SLA-return-1"
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(back, "a4.zjj", datetime.now(TZ))],
+    )
+    await _until(lambda: store.load(back), lambda s: s is not None)
+    await publish(sla_worker.bootstrap, events, [_event("b1", back, "return", department="a4.zjj", reason="不属本单位职责")],
+                  key=back.encode())  # fmt: skip
+    returned = await _until(lambda: store.load(back), lambda s: s.department == "")
+    assert returned.hop_clock is None or not returned.hop_clock.running
+    assert returned.case_clock.running  # the citizen's clock does not stop
+    await publish(
+        sla_worker.bootstrap,
+        events,
+        [_event("b2", back, "reassign", target_department="a4.cgj")],
+        key=back.encode(),
+    )
+    second = await _until(lambda: store.load(back), lambda s: s.hop == 2)
+    assert second.department == "a4.cgj" and second.hop_clock.running
 
     other = "SLA-unsigned-1"
     await publish(

@@ -121,3 +121,8 @@ async def test_emergency_is_transferred_ahead_of_dispatch(worker):
     transfer = _by_key(records, EmergencyTransfer)[aid]
     assert transfer.service == "119" and transfer.reason and transfer.evidence
     assert transfer.district == "A市A2区"
+    # published ahead of the rest of the appeal's dispatch
+    classified = await wait_for(worker.bootstrap, worker.topic("appeals.classified"),
+                                lambda rs: any(r.key.decode() == aid for r in rs))  # fmt: skip
+    sent_at = next(r.timestamp for r in records if r.key.decode() == aid)
+    assert sent_at <= next(r.timestamp for r in classified if r.key.decode() == aid)
