@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from intake.errors import IntakeError
 from models.assignment import Assignment
+from sla.events import record_time
 from sla.rebuild import Record, merge_streams
 from streams.agents.sla_clocks import assignment_in, parse_case_event
 
@@ -48,8 +49,12 @@ async def _read(bootstrap: str, topic: str) -> list[bytes]:
 
 async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str) -> list[Record]:
     """All assignments and valid case events, merged in the order the engine applies them."""
+    # an assignment published for a 改派 is a consequence of the reassign event, which the
+    # engine replays itself (live, that assignment arrives as a duplicate)
     assignments = [
-        assignment_in(Assignment.loads(v)) for v in await _read(bootstrap, assignments_topic)
+        assignment_in(a)
+        for a in (Assignment.loads(v) for v in await _read(bootstrap, assignments_topic))
+        if a.rule_id != "reassign"
     ]
     events = []
     for value in await _read(bootstrap, events_topic):
@@ -58,4 +63,8 @@ async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str
         except IntakeError:
             continue  # dead-lettered when it first arrived; never applied
     log.info("SLA log: %d assignments, %d case events", len(assignments), len(events))
+    # partitions were read one after another: order each stream by time (stable, so one
+    # appeal's records keep their partition order) before the engine's merge
+    assignments.sort(key=record_time)
+    events.sort(key=record_time)
     return merge_streams(assignments, events)
