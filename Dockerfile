@@ -8,6 +8,7 @@ COPY streams streams
 COPY intake intake
 COPY samples samples
 COPY stores stores
+COPY triage triage
 COPY understand understand
 COPY routing routing
 COPY sla sla

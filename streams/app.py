@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import faust
 
+from config.stack import StackSettings
 from config.streams import StreamSettings
 
 settings = StreamSettings()
+FAUST_DIR = StackSettings().state_dir / "faust"
+FAUST_DIR.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
 
 app = faust.App(
     settings.topic_prefix + settings.app_id,
@@ -22,6 +25,8 @@ app = faust.App(
     stream_buffer_maxsize=settings.batch_size * 4,
     # at-least-once: offsets are committed after processing; handlers dedupe by id
     processing_guarantee="at_least_once",
+    # faust's local data folder (table metadata), kept out of the working directory
+    datadir=str(FAUST_DIR / "{conf.id}-data"),
 )
 
 

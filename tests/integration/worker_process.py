@@ -100,10 +100,12 @@ async def publish(
         await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, idle_ms: int = 1500) -> list:
-    """Every record of ``topic`` from the beginning until ``idle_ms`` pass without one."""
+async def read_all(bootstrap: str, topic: str | list[str], idle_ms: int = 1500) -> list:
+    """Every record of ``topic`` (or of several topics) from the beginning until ``idle_ms``
+    pass without one."""
+    topics = [topic] if isinstance(topic, str) else topic
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     out = []
