@@ -14,15 +14,11 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     app = load_all()
     if argv[:1] == ["worker"]:
-        from routing.catalogue import department_topic, load_catalogue
-
-        # department topics too: creating ~300 topics one by one on first send stalls dispatch
-        from streams.topics import ALL, DEPARTMENT_PARTITIONS
+        from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         ensure_topics_sync(settings.broker, [t.get_topic_name() for t in ALL], settings.partitions)
-        departments = [
-            settings.topic(department_topic(d.code)) for d in load_catalogue().departments
-        ]
+        # department topics too: creating ~300 topics one by one on first send stalls dispatch
+        departments = department_topic_names()
         ensure_topics_sync(settings.broker, departments, DEPARTMENT_PARTITIONS)
         if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
             web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]

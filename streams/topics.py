@@ -132,3 +132,11 @@ def department_topic(code: str) -> faust.TopicT:
         )
         _department_topics[code] = topic
     return topic
+
+
+def department_topic_names() -> list[str]:
+    """Full names of every catalogue department's assignment topic."""
+    from routing.catalogue import department_topic as topic_name
+    from routing.catalogue import load_catalogue
+
+    return [settings.topic(topic_name(d.code)) for d in load_catalogue().departments]

@@ -136,7 +136,17 @@ def match_subcategory(
     for w in matched:
         for key in index.entries[w]:
             totals[key] += len(w)
-    scores = sorted(((n, l2, l3) for (l2, l3), n in totals.items()), reverse=True)
+    return choose_subcategory(sorted(((n, l2, l3) for (l2, l3), n in totals.items()), reverse=True))
+
+
+def choose_subcategory(scores: list[tuple[int, str, str]]) -> tuple[str | None, str | None]:
+    """Pick (level2, level3) from ``(score, level2, level3)`` sorted best first.
+
+    None when the best is weak or a different level 2 comes too close; level 3 only when
+    it alone holds the best score within its level 2.
+    """
+    if not scores:
+        return None, None
     best, level2, level3 = scores[0]
     if best < MIN_SCORE:
         return None, None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from routing.catalogue import department_topic, load_catalogue
-from streams.app import app, settings
+from streams.app import app
+from streams.topics import department_topic_names
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ async def track_department_topics() -> None:
     """Add all department topics to the producer's metadata in one request."""
     try:
         producer = app.producer._ensure_producer()  # the underlying aiokafka producer
-        names = {settings.topic(department_topic(d.code)) for d in load_catalogue().departments}
+        names = set(department_topic_names())
         client = producer.client
         await client.set_topics(list(set(client._topics) | names))
         log.info("tracking metadata of %d department topics", len(names))

@@ -48,7 +48,7 @@ def test_index_covers_the_seven_categories_without_other():
 
 def _brute_force(category, text, tokens):
     """The plain definition: every keyword of every sub-category checked one by one."""
-    from understand.taxonomy import MIN_MARGIN, MIN_SCORE
+    from understand.taxonomy import choose_subcategory
 
     subs = keyword_index().get(category)
     if not subs:
@@ -59,19 +59,8 @@ def _brute_force(category, text, tokens):
         score = sum(len(w) for w in words if w in token_set or (len(w) >= 3 and w in text))
         if score:
             scores.append((score, level2, level3))
-    if not scores:
-        return None, None
-    scores.sort(reverse=True)
-    best, level2, level3 = scores[0]
-    if best < MIN_SCORE:
-        return None, None
-    rivals = [s for s in scores[1:] if s[1] != level2]
-    if rivals and best - rivals[0][0] < MIN_MARGIN:
-        return None, None
-    same = [s for s in scores[1:] if s[1] == level2]
-    if same and same[0][0] == best:
-        return level2, None
-    return level2, level3
+    # the brute-force scoring is the oracle; the choice among scores is shared
+    return choose_subcategory(sorted(scores, reverse=True))
 
 
 def test_indexed_matching_equals_brute_force(labelled):
