@@ -1,13 +1,18 @@
-"""Classification + routing through the real broker on one worker process.
+"""Classification + routing through the real broker on one worker.
 
 Publishes N real appeals (normalised, as intake would) to ``appeals.received`` of a fresh
-topic prefix and measures, from broker timestamps:
+topic prefix and measures, from broker timestamps, a worker running only the understand
+stage (``HOTLINE_WORKER_STAGES=understand``; intake and SLA scale as their own workers):
 
 * throughput: appeals/s from the first to the last dispatch outcome (assignment or review
-  request), with the worker's batches (``HOTLINE_BATCH_SIZE``, default 500) and with a naive
-  baseline in the same run: batch size 1, i.e. per-message jieba + per-message predict;
-* latency: at a steady publishing rate (default 500/s), p50/p99 from an appeal's record on
-  ``appeals.received`` to its assignment on ``assignments.all``.
+  request), and the worker's CPU per appeal (a contention-proof figure on a shared
+  machine), for
+  - ``batched``: batches of 500, triage in a thread: one process;
+  - ``batched+processes``: the same with ``HOTLINE_TRIAGE_PROCESSES`` triage processes;
+  - ``naive``: the baseline, in the same run: batch size 1, i.e. per-message jieba and
+    per-message predict;
+* latency: after a warm-up, at a steady publishing rate (default 500/s), p50/p99 from an
+  appeal's record on ``appeals.received`` to its assignment on ``assignments.all``.
 
     .venv/bin/python bench/dispatch_throughput.py --records 10000 --runs 3
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -27,7 +33,6 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 from config.intake import IntakeSettings  # noqa: E402
 from config.stack import StackSettings  # noqa: E402
@@ -76,63 +81,110 @@ async def produce(
         await producer.stop()
 
 
-async def stamps(bootstrap: str, topics: list[str], n: int, timeout: float) -> dict[str, int]:
-    """appeal_id → broker timestamp (ms) of its first record over ``topics``."""
+async def stamps(
+    bootstrap: str, topics: list[str], n: int, timeout: float, allow_fewer: bool = False
+) -> dict[str, int]:
+    """appeal_id → broker timestamp (ms) of its first record over ``topics``.
+
+    Waits for ``n`` keys; with ``allow_fewer`` stops quietly after 3 s without a new one."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     seen: dict[str, int] = {}
     deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
     try:
         while len(seen) < n and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=1000, max_records=10000)).values():
+            got = await consumer.getmany(timeout_ms=1000, max_records=10000)
+            for batch in got.values():
                 for r in batch:
                     seen.setdefault(r.key.decode(), r.timestamp)
+            if got:
+                quiet_since = time.monotonic()
+            elif allow_fewer and seen and time.monotonic() - quiet_since > 3:
+                break
     finally:
         await consumer.stop()
-    if len(seen) < n:
+    if len(seen) < n and not allow_fewer:
         raise RuntimeError(f"only {len(seen)}/{n} outcomes after {timeout}s")
     return seen
 
 
-async def throughput(values, batch_size: int, log_dir: Path) -> float:
-    """Appeals/s dispatched by one worker with the given batch size (records published first)."""
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live children (triage processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _worker(log_dir: Path, env: dict[str, str]) -> WorkerProcess:
     s = StackSettings()
-    worker = WorkerProcess(s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir,
-                           extra_env={"HOTLINE_BATCH_SIZE": str(batch_size)})  # fmt: skip
+    return WorkerProcess(
+        s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir, extra_env=env
+    )
+
+
+async def throughput(values, env: dict[str, str], log_dir: Path) -> tuple[float, float]:
+    """(appeals/s, worker CPU ms per appeal) for one worker; records are published first."""
+    s = StackSettings()
+    worker = _worker(log_dir, env)
     from streams.topics import SPECS
 
     await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
     await produce(s.kafka_bootstrap, worker.topic("appeals.received"), values)
     try:
         worker.start()
+        # the pool loads its models after "Ready": count CPU from the first outcome on
+        first = await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], 1, timeout=120)
+        cpu0 = _tree_cpu_s(worker.proc.pid)
         out = await stamps(
             s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(values), timeout=900
         )
+        cpu = _tree_cpu_s(worker.proc.pid) - cpu0
     finally:
         worker.stop()
         await worker.delete_topics()
-    return len(values) / ((max(out.values()) - min(out.values())) / 1000)
+    assert first  # stamps() raised if nothing came out
+    seconds = (max(out.values()) - min(out.values())) / 1000
+    return len(values) / seconds, cpu * 1000 / len(values)
 
 
-async def latency(values, rate: float, log_dir: Path) -> tuple[float, float]:
-    """p50 and p99 (ms) from appeals.received to assignments.all at a steady rate."""
+async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path):
+    """p50 and p99 (ms) from appeals.received to assignments.all at a steady rate.
+
+    ``warm`` appeals go through first, so the figures are the steady state (models
+    loaded, partitions assigned, metadata known), not the worker's start-up.
+    """
     s = StackSettings()
-    worker = WorkerProcess(s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir)
+    worker = _worker(log_dir, env)
     from streams.topics import SPECS
 
     await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
+    received = worker.topic("appeals.received")
     try:
         worker.start()
-        await produce(s.kafka_bootstrap, worker.topic("appeals.received"), values, rate=rate)
-        sent = await stamps(s.kafka_bootstrap, [worker.topic("appeals.received")], len(values), 60)
-        done = await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(values), 300)
+        await produce(s.kafka_bootstrap, received, warm)
+        await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(warm), 120)
+        await produce(s.kafka_bootstrap, received, values, rate=rate)
+        sent = await stamps(s.kafka_bootstrap, [received], len(warm) + len(values), 60)
+        done = await stamps(
+            s.kafka_bootstrap, [worker.topic("assignments.all")], len(warm) + len(values), 300,
+            allow_fewer=True,
+        )  # fmt: skip
     finally:
         worker.stop()
         await worker.delete_topics()
-    lat = sorted(done[k] - sent[k] for k in sent)
-    return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
+    steady = {k for k, _ in values}
+    lat = sorted(done[k] - sent[k] for k in steady if k in done)  # review cases have no assignment
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)
 
 
 def main() -> None:
@@ -144,27 +196,51 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rate", type=float, default=500.0, help="steady rate for the latency run")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    args = parser.parse_args()
-    values = appeals(args.records)
-    batched, naive = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in tqdm(range(args.runs), desc="runs", disable=True):
-            b = asyncio.run(throughput(values, 500, Path(tmp)))
-            n = asyncio.run(throughput(values[: args.naive_records], 1, Path(tmp)))
-            batched.append(b)
-            naive.append(n)
-            print(
-                f"run {i + 1}: batched {b:,.0f} appeals/s, naive (batch 1) {n:,.0f} appeals/s, ratio {b / n:.1f}",
-                flush=True,
-            )
-        steady = values[: int(args.rate * args.latency_seconds)]
-        p50, p99 = asyncio.run(latency(steady, args.rate, Path(tmp)))
-    mb, mn = statistics.median(batched), statistics.median(naive)
-    print(f"median of {args.runs} runs: batched {mb:,.0f} appeals/s on one worker; naive per-message "
-          f"{mn:,.0f} appeals/s; ratio {mb / mn:.1f}")  # fmt: skip
-    print(
-        f"latency at {args.rate:.0f} appeals/s for {args.latency_seconds:.0f} s: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    parser.add_argument(
+        "--stages", default="understand", help="HOTLINE_WORKER_STAGES of the measured worker"
     )
+    parser.add_argument(
+        "--triage-processes", type=int, default=1,
+        help="also measure with this many triage processes (0: skip)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    warm = appeals(args.records + 200)[-200:]
+    values = appeals(args.records)
+    base = {"HOTLINE_WORKER_STAGES": args.stages, "HOTLINE_TRIAGE_PROCESSES": "0"}
+    configs = {"batched": {**base, "HOTLINE_BATCH_SIZE": "500"}}
+    if args.triage_processes:
+        procs = str(args.triage_processes)
+        configs["batched+processes"] = {**configs["batched"], "HOTLINE_TRIAGE_PROCESSES": procs}
+    naive_env = {**base, "HOTLINE_BATCH_SIZE": "1"}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in [*configs, "naive"]}
+    print(f"worker stages: {args.stages}; {args.records} appeals per run, naive "
+          f"{args.naive_records}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.runs):
+            for name, env in configs.items():
+                results[name].append(asyncio.run(throughput(values, env, Path(tmp))))
+            results["naive"].append(
+                asyncio.run(throughput(values[: args.naive_records], naive_env, Path(tmp)))
+            )
+            naive = results["naive"][-1][0]
+            print(f"run {i + 1}: " + "; ".join(
+                f"{name} {r[-1][0]:,.0f} appeals/s ({r[-1][1]:.2f} CPU ms/appeal, "
+                f"{r[-1][0] / naive:.1f}x naive)" for name, r in results.items()
+            ), flush=True)  # fmt: skip
+        steady = values[: int(args.rate * args.latency_seconds)]
+        lat = {
+            name: asyncio.run(latency(steady, warm, args.rate, env, Path(tmp)))
+            for name, env in configs.items()
+        }
+    naive = statistics.median(r[0] for r in results["naive"])
+    for name, rs in results.items():
+        rate = statistics.median(r[0] for r in rs)
+        cpu = statistics.median(r[1] for r in rs)
+        print(f"median of {args.runs} runs, {name}: {rate:,.0f} appeals/s, {cpu:.2f} CPU ms/appeal "
+              f"(worker and triage processes), {rate / naive:.1f}x naive")  # fmt: skip
+    for name, (p50, p99, n) in lat.items():
+        print(f"latency {name} at {args.rate:.0f} appeals/s for {args.latency_seconds:.0f} s "
+              f"(after a warm-up; {n} assignments): p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,6 +7,19 @@ from dataclasses import dataclass, field
 from config.env import float_setting, int_setting, setting
 from config.stack import StackSettings
 
+#: Stages of the worker, in pipeline order (see ``streams/stages.py``).
+STAGES = ("intake", "understand", "sla")
+
+
+def _stages(raw: str) -> tuple[str, ...]:
+    wanted = {s.strip() for s in raw.split(",") if s.strip()}
+    unknown = wanted - set(STAGES)
+    if unknown or not wanted:
+        raise ValueError(
+            f"HOTLINE_WORKER_STAGES must name some of {', '.join(STAGES)}; got {raw!r}"
+        )
+    return tuple(s for s in STAGES if s in wanted)
+
 
 @dataclass(frozen=True)
 class StreamSettings:
@@ -59,6 +72,33 @@ class StreamSettings:
             "BATCH_SIZE", 500, "Max records an agent handles per batch"
         )
     )
+
+    stages: tuple[str, ...] = field(
+        default_factory=lambda: _stages(
+            setting(
+                "WORKER_STAGES",
+                ",".join(STAGES),
+                "Stages this worker runs, comma-separated, from "
+                + "/".join(STAGES)
+                + " (scale them as separate workers; a subset gets its own consumer group)",
+            )
+        )
+    )
+
+    triage_processes: int = field(
+        default_factory=lambda: int_setting(
+            "TRIAGE_PROCESSES",
+            0,
+            "Processes for classification and routing (0: a thread of the worker process)",
+        )
+    )
+
+    @property
+    def group_id(self) -> str:
+        """Consumer group (faust app id): one per set of stages, so split workers never share."""
+        if self.stages == STAGES:
+            return self.app_id
+        return f"{self.app_id}-{'-'.join(self.stages)}"
 
     @property
     def redis_prefix(self) -> str:

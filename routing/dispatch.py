@@ -45,6 +45,7 @@ from routing.catalogue import (
 )
 from routing.department_names import find_mentions
 from routing.district import District, extract_district
+from routing.keyword_index import KeywordIndex
 from routing.kind_model import CONTENT_CHARS as KIND_CONTENT_CHARS
 from routing.kind_model import (
     LOCAL_KIND,
@@ -139,6 +140,7 @@ class Router:
             (rule, tuple(sorted(rule.keywords, key=len, reverse=True))) for rule in catalogue.rules
         ]
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
+        self._keyword_index = KeywordIndex(self._keywords)
 
     def route(
         self,
@@ -385,8 +387,8 @@ class Router:
         self, title: str, content: str, category: str | None, subcategory: str | None
     ) -> list[_Score]:
         # Each distinct keyword is searched once per text, then rules read the result.
-        in_title = {w for w in self._keywords if w in title}
-        in_content = {w for w in self._keywords if w in content}
+        in_title = self._keyword_index.found_in(title)
+        in_content = self._keyword_index.found_in(content)
         scores = []
         for rule, ordered in self._ordered_keywords:
             score, hits, content_hits = 0, [], 0

@@ -17,11 +17,15 @@ class PendingReviews:
 
     async def put_many(self, appeals: list[Appeal]) -> None:
         """Keep the appeals until someone decides (idempotent)."""
-        if not appeals:
+        await self.put_records([(a.appeal_id, a.dumps()) for a in appeals])
+
+    async def put_records(self, records: list[tuple[str, bytes]]) -> None:
+        """Like :meth:`put_many`, for appeals still as their JSON record ``(appeal_id, json)``."""
+        if not records:
             return
         async with self.client.pipeline(transaction=False) as pipe:
-            for appeal in appeals:
-                pipe.set(f"{self.prefix}review:{appeal.appeal_id}", appeal.dumps(), ex=self.ttl_s)
+            for appeal_id, record in records:
+                pipe.set(f"{self.prefix}review:{appeal_id}", record, ex=self.ttl_s)
             await pipe.execute()
 
     async def get(self, appeal_id: str) -> Appeal | None:

@@ -12,7 +12,7 @@ FAUST_DIR = StackSettings().state_dir / "faust"
 FAUST_DIR.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
 
 app = faust.App(
-    settings.topic_prefix + settings.app_id,
+    settings.topic_prefix + settings.group_id,
     broker=f"kafka://{settings.broker}",
     store="memory://",  # tables are rebuilt from their changelog topics on start
     topic_partitions=settings.partitions,
@@ -31,8 +31,9 @@ app = faust.App(
 
 
 def load_all() -> faust.App:
-    """Import every agent, table and timer module so they register on ``app``."""
-    import streams.agents  # noqa: F401
-    import streams.timers  # noqa: F401
+    """Import the agent, table and timer modules of this worker's stages (they register on
+    ``app`` when imported)."""
+    from streams.stages import load_stages
 
+    load_stages(settings.stages)
     return app

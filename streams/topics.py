@@ -97,6 +97,8 @@ raw_mailbox = _raw_topic("raw.mailbox")
 raw_wechat = _raw_topic("raw.wechat")
 wechat_pieces = _topic("intake.wechat.pieces")
 received = _topic("appeals.received")
+# the understand stage reads appeals as bytes: it decodes them off the event loop
+received_records = _topic("appeals.received", value_type=bytes, value_serializer="raw")
 dead_letters = _topic("deadletter")
 classified = _topic("appeals.classified")
 emergencies = _topic("appeals.emergency")

@@ -7,7 +7,7 @@ emergency transfer first (ahead of normal dispatch), then review or assignment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,8 @@ from routing.dispatch import RoutingDecision
 
 #: route(title, content, category, subcategory, district, category_confidence) -> decision
 RouteFn = Callable[..., RoutingDecision]
+#: route_many([(title, content, category, subcategory, district, category_confidence)]) -> decisions
+RouteManyFn = Callable[[list[tuple]], list[RoutingDecision]]
 
 
 @dataclass
@@ -51,6 +53,33 @@ def decide(
     appeal: Appeal, classification: Classification, route: RouteFn, now: datetime
 ) -> Outcome:
     """Emergency transfer if flagged; review when confidence is low; otherwise an assignment."""
+    decision = None
+    if not classification.needs_review:
+        decision = route(*route_request(appeal, classification)[:5],
+                         category_confidence=classification.confidence)  # fmt: skip
+    return outcome_of(appeal, classification, decision, now)
+
+
+def decide_batch(
+    pairs: Sequence[tuple[Appeal, Classification]], route_many: RouteManyFn, now: datetime
+) -> list[Outcome]:
+    """:func:`decide` for many appeals, with one routing call for all that need it."""
+    wanted = [i for i, (_, c) in enumerate(pairs) if not c.needs_review]
+    decisions = route_many([route_request(*pairs[i]) for i in wanted])
+    by_index = dict(zip(wanted, decisions, strict=True))
+    return [outcome_of(a, c, by_index.get(i), now) for i, (a, c) in enumerate(pairs)]
+
+
+def route_request(appeal: Appeal, classification: Classification) -> tuple:
+    """``(title, content, category, subcategory, district, category_confidence)``."""
+    c = classification
+    return (appeal.title, appeal.content, c.category, c.subcategory, appeal.district, c.confidence)
+
+
+def outcome_of(
+    appeal: Appeal, classification: Classification, decision: RoutingDecision | None, now: datetime
+) -> Outcome:
+    """The events for one appeal; ``decision`` is ``None`` exactly when it needs review."""
     outcome = Outcome(classification)
     if classification.emergency is not None:
         e = classification.emergency
@@ -68,8 +97,10 @@ def decide(
             alternatives=[a.category for a in classification.alternatives],
         )  # fmt: skip
         return outcome
-    outcome.assignment = assign(appeal, classification.category, classification.subcategory,
-                                classification.confidence, route, now)  # fmt: skip
+    c = classification
+    outcome.assignment = assignment_of(
+        appeal, decision, c.category, c.subcategory, c.confidence, now
+    )
     outcome.assignment.topic = classification.topic
     if classification.emergency is not None:
         outcome.assignment.urgency = "emergency"  # the SLA policy for safety cases: hours, not days
@@ -83,6 +114,14 @@ def assign(
     """Route the appeal and build its assignment event."""
     decision = route(appeal.title, appeal.content, category, subcategory, appeal.district,
                      category_confidence=confidence)  # fmt: skip
+    return assignment_of(appeal, decision, category, subcategory, confidence, now, hop)
+
+
+def assignment_of(
+    appeal: Appeal, decision: RoutingDecision, category: str | None, subcategory: str | None,
+    confidence: float | None, now: datetime, hop: int = 1,
+) -> Assignment:  # fmt: skip
+    """The assignment event of one routing decision."""
     assignment = assignment_from_decision(
         decision, appeal_id=appeal.appeal_id, assigned_at=now, hop=hop, category=category,
         subcategory=subcategory, category_confidence=confidence,

@@ -1,9 +1,1 @@
-"""Stream agents, one module per concern."""
-
-from streams.agents import (  # noqa: F401
-    intake_direct,
-    intake_wechat,
-    review_decisions,
-    sla_clocks,
-    understand_route,
-)
+"""Stream agents, one module per concern; ``streams.stages`` says which a worker loads."""

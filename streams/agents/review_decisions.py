@@ -11,10 +11,10 @@ from models.review import ReviewDecision
 from routing.catalogue import load_catalogue
 from routing.dispatch import route
 from streams import topics
-from streams.agents.understand_route import publish_assignment
 from streams.app import app
 from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
+from streams.publish_outcomes import publish_assignment
 from streams.stores import pending_reviews
 from triage.outcome import after_review
 from understand.dataset import CATEGORIES

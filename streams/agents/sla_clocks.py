@@ -17,9 +17,9 @@ from models.case_event import CASE_EVENT_KINDS, CaseEvent
 from routing.catalogue import load_catalogue
 from sla.events import AssignmentIn, OutcomeKind
 from streams import topics
-from streams.agents.understand_route import publish_assignment
 from streams.app import app, settings
 from streams.dead_letters import dead_letter
+from streams.publish_outcomes import publish_assignment
 from streams.stores import sla_store
 
 log = logging.getLogger(__name__)

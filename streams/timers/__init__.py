@@ -1,3 +1,1 @@
-"""Periodic and start-up tasks, one module each."""
-
-from streams.timers import department_metadata, sla_alerts, wechat_idle  # noqa: F401
+"""Periodic and start-up tasks, one module each; ``streams.stages`` says which a worker loads."""

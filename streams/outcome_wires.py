@@ -1,0 +1,53 @@
+"""Triage outcomes as the exact records the producer sends (topic, key bytes, value bytes).
+
+No faust app here: the triage process builds these too. The bytes are what faust's
+``Topic.send`` would produce for the same record (``Record.dumps``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from config.streams import StreamSettings
+from models.assignment import Assignment
+from routing.catalogue import department_topic
+from triage.outcome import Outcome
+
+_settings = StreamSettings()
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One record ready for the producer: full topic name, key and value bytes."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+def _wire(topic: str, key: str, value: faust.Record) -> Wire:
+    return Wire(_settings.topic(topic), key.encode(), value.dumps())
+
+
+def assignment_wires(assignment: Assignment) -> list[Wire]:
+    """An assignment on the all-assignments topic and on its lead department's own topic."""
+    key = assignment.appeal_id
+    return [
+        _wire("assignments.all", key, assignment),
+        _wire(department_topic(assignment.lead_code), key, assignment),
+    ]
+
+
+def outcome_wires(appeal_id: str, outcome: Outcome) -> list[Wire]:
+    """Emergency transfer first, then the classification, then review request or assignment."""
+    out = []
+    if outcome.emergency is not None:
+        out.append(_wire("appeals.emergency", appeal_id, outcome.emergency))
+    out.append(_wire("appeals.classified", appeal_id, outcome.classification))
+    if outcome.review is not None:
+        out.append(_wire("appeals.review", appeal_id, outcome.review))
+    if outcome.assignment is not None:
+        out += assignment_wires(outcome.assignment)
+    return out

@@ -1,0 +1,79 @@
+"""A worker running only the understand stage, with triage in a separate process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+
+from config.intake import IntakeSettings
+from intake import mailbox
+from models.appeal import RawRef
+from models.assignment import Assignment
+from models.classification import Classification
+from models.dead_letter import DeadLetter
+from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def understand_worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory):
+    proc = WorkerProcess(
+        kafka_bootstrap, redis_url, tmp_path_factory.mktemp("worker"),
+        extra_env={"HOTLINE_WORKER_STAGES": "understand", "HOTLINE_TRIAGE_PROCESSES": "1"},
+    )  # fmt: skip
+    from stack.topic_admin import ensure_topics_sync
+    from streams.topics import SPECS
+
+    ensure_topics_sync(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
+    proc.start()
+    yield proc
+    proc.stop()
+    asyncio.run(proc.delete_topics())
+
+
+def _appeal(message_id: str, subject: str, detail: str) -> tuple[str, bytes]:
+    raw = orjson.dumps({"message_id": message_id, "user": "U1", "subject": subject,
+                        "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    appeal = mailbox.normalise(mailbox.parse(raw), RawRef("t", 0, 0), now, IntakeSettings()).appeal
+    return appeal.appeal_id, appeal.dumps()
+
+
+async def test_understand_only_worker_with_a_triage_process(understand_worker):
+    w = understand_worker
+    aid, good = _appeal(
+        "MB-split-1",
+        "A7县学校乱收费",
+        "A7县某中学向学生收取补课费，每人每学期800元，教育局请查处。",
+    )
+    not_json = b"{not json"
+    no_title = orjson.dumps({"appeal_id": "x"})
+    await publish(w.bootstrap, w.topic("appeals.received"), [not_json, good, no_title])
+    # a raw channel record: this worker has no intake stage, so nothing reads it
+    await publish(w.bootstrap, w.topic("raw.mailbox"), [b'{"message_id": "MB-split-2"}'])
+
+    records = await wait_for(
+        w.bootstrap, w.topic("assignments.all"), lambda rs: any(r.key.decode() == aid for r in rs)
+    )
+    assignment = Assignment.loads(next(r.value for r in records if r.key.decode() == aid))
+    assert (assignment.category, assignment.lead_code) == ("教育文体", "a7.jyj")
+    own = await read_all(w.bootstrap, w.topic("assign.a7.jyj"))
+    assert [Assignment.loads(r.value).appeal_id for r in own] == [aid]
+    classified = await read_all(w.bootstrap, w.topic("appeals.classified"))
+    assert [Classification.loads(r.value).appeal_id for r in classified] == [aid]
+
+    letters = await wait_for(w.bootstrap, w.topic("deadletter"), lambda rs: len(rs) >= 2)
+    by_offset = {}
+    for r in letters:
+        d = DeadLetter.loads(r.value)
+        assert d.stage == "understand" and d.source_topic == w.topic("appeals.received")
+        by_offset[d.source_offset] = d.error_code
+    assert sorted(by_offset.values()) == ["BAD_JSON", "MISSING_FIELD"]
+    assert "triage runs in 1 processes" in w.log_text()
+    # the raw record stayed unread: appeals.received holds only what the test published
+    assert len(await read_all(w.bootstrap, w.topic("appeals.received"))) == 3
