@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from process_cpu import tree_cpu_s  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from config.intake import IntakeSettings  # noqa: E402
 from config.stack import StackSettings  # noqa: E402
@@ -111,20 +111,6 @@ async def stamps(
     return seen
 
 
-def _tree_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its live children (triage processes)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: parent pid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def _worker(log_dir: Path, env: dict[str, str]) -> WorkerProcess:
     s = StackSettings()
     return WorkerProcess(
@@ -144,11 +130,11 @@ async def throughput(values, env: dict[str, str], log_dir: Path) -> tuple[float,
         worker.start()
         # the pool loads its models after "Ready": count CPU from the first outcome on
         first = await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], 1, timeout=120)
-        cpu0 = _tree_cpu_s(worker.proc.pid)
+        cpu0 = tree_cpu_s(worker.proc.pid)
         out = await stamps(
             s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(values), timeout=900
         )
-        cpu = _tree_cpu_s(worker.proc.pid) - cpu0
+        cpu = tree_cpu_s(worker.proc.pid) - cpu0
     finally:
         worker.stop()
         await worker.delete_topics()

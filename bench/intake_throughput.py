@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from process_cpu import tree_cpu_s  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from config.stack import StackSettings  # noqa: E402
 from samples.appeal_rows import AppealRow, read_rows  # noqa: E402
@@ -95,9 +96,15 @@ async def baseline(bootstrap: str, prefix: str, n: int) -> float:
     return n / await span_of(bootstrap, dst, n, 60)
 
 
-async def one_run(n: int, values: list[bytes], log_dir: Path) -> tuple[float, float]:
+async def one_run(
+    n: int, values: list[bytes], log_dir: Path, stages: str
+) -> tuple[float, float, float]:
+    """(intake appeals/s, baseline records/s, worker CPU ms per appeal)."""
     s = StackSettings()
-    worker = WorkerProcess(s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir)
+    env = {"HOTLINE_WORKER_STAGES": stages}
+    worker = WorkerProcess(
+        s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir, extra_env=env
+    )
     from streams.topics import SPECS
 
     await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
@@ -105,31 +112,36 @@ async def one_run(n: int, values: list[bytes], log_dir: Path) -> tuple[float, fl
     try:
         base = await baseline(s.kafka_bootstrap, worker.prefix, n)
         worker.start()
+        cpu0 = tree_cpu_s(worker.proc.pid)
         span = await span_of(s.kafka_bootstrap, worker.topic("appeals.received"), n, timeout=600)
+        cpu = tree_cpu_s(worker.proc.pid) - cpu0
     finally:
         worker.stop()
         await worker.delete_topics()
-    return n / span, base
+    return n / span, base, cpu * 1000 / n
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20000, help="mailbox records per run")
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
+    parser.add_argument(
+        "--stages", default="intake", help="HOTLINE_WORKER_STAGES of the measured worker"
+    )
     args = parser.parse_args()
     values = records(args.records)
-    intake, base = [], []
+    intake, base, cpu = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
-            a, b = asyncio.run(one_run(args.records, values, Path(tmp)))
+            a, b, c = asyncio.run(one_run(args.records, values, Path(tmp), args.stages))
             intake.append(a)
             base.append(b)
-            print(
-                f"run {i + 1}: intake {a:,.0f} appeals/s, baseline copy {b:,.0f} records/s, ratio {a / b:.2f}",
-                flush=True,
-            )
+            cpu.append(c)
+            print(f"run {i + 1}: intake {a:,.0f} appeals/s ({c:.2f} CPU ms/appeal), baseline copy "
+                  f"{b:,.0f} records/s, ratio {a / b:.2f}", flush=True)  # fmt: skip
     mi, mb = statistics.median(intake), statistics.median(base)
-    print(f"median over {args.runs} runs of {args.records} records: intake {mi:,.0f} appeals/s on one worker; "
+    print(f"median over {args.runs} runs of {args.records} records, worker stages {args.stages}: "
+          f"intake {mi:,.0f} appeals/s ({statistics.median(cpu):.2f} CPU ms/appeal); "
           f"bare consume→produce {mb:,.0f} records/s; ratio {mi / mb:.2f}")  # fmt: skip
 
 

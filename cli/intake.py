@@ -20,8 +20,29 @@ SCHEMA_FILE = PROJECT_ROOT / "docs" / "asyncapi.json"
 @app.command()
 def worker(
     loglevel: str = typer.Option("info", "--loglevel", "-l", help="crit/error/warn/info/debug"),
+    stages: str = typer.Option(
+        None,
+        help="Comma-separated stages to run: intake, understand, sla "
+        "(default: $HOTLINE_WORKER_STAGES, i.e. all; a subset gets its own consumer group)",
+    ),
+    triage_processes: int = typer.Option(
+        None,
+        min=0,
+        help="Processes for classification and routing (default: "
+        "$HOTLINE_TRIAGE_PROCESSES, 0 = a thread of the worker)",
+    ),  # fmt: skip
 ) -> None:
-    """Run the faust worker in the foreground (all agents, tables and timers)."""
+    """Run the faust worker in the foreground (the agents, tables and timers of its stages)."""
+    if stages is not None:
+        os.environ["HOTLINE_WORKER_STAGES"] = stages
+    if triage_processes is not None:
+        os.environ["HOTLINE_TRIAGE_PROCESSES"] = str(triage_processes)
+    from config.streams import StreamSettings
+
+    try:
+        StreamSettings()  # a bad stage list fails here, with the reason, not in faust
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     os.execv(sys.executable, [sys.executable, "-m", "streams", "worker", "-l", loglevel])
 
 

@@ -7,10 +7,13 @@ from collections import Counter
 
 from intake.contact import Contact
 from models.appeal import Appeal
-from streams import topics
+from streams.app import settings
+from streams.outcome_wires import Wire
+from streams.publish_outcomes import send_wires
 from streams.stores import contact_store, intake_counters, seen_appeals
 
 log = logging.getLogger(__name__)
+received = settings.topic("appeals.received")
 
 
 async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> None:
@@ -21,10 +24,11 @@ async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> Non
         return
     claims = await seen_appeals().claim_many([(a.appeal_id, a.raw.as_text()) for a in appeals])
     counts: Counter[str] = Counter()
+    wires = []
     for appeal, publish in zip(appeals, claims, strict=True):
         counts[f"{appeal.channel}.normalised"] += 1
         if publish:
-            await topics.received.send(key=appeal.appeal_id, value=appeal)
+            wires.append(Wire(received, appeal.appeal_id.encode(), appeal.dumps()))
             counts[f"{appeal.channel}.published"] += 1
         else:
             counts[f"{appeal.channel}.duplicate"] += 1
@@ -33,4 +37,6 @@ async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> Non
                 appeal.appeal_id,
                 appeal.raw.as_text(),
             )
+    # straight to the producer, acknowledged before the batch's offsets are
+    await send_wires(wires)
     await intake_counters().add(counts)
