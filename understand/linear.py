@@ -1,10 +1,11 @@
-"""A compact, pickle-small copy of a fitted calibrated linear classifier for inference.
+"""A compact, pickle-small copy of fitted calibrated linear classifiers for inference.
 
-Training uses scikit-learn's ``CalibratedClassifierCV(LinearSVC, method="sigmoid")``;
-the artifact keeps only what prediction needs: the stacked weight matrices of its
-calibrated members (float32), their intercepts and the per-class sigmoid parameters.
-:meth:`LinearCalibrated.predict_proba` reproduces scikit-learn's probabilities (one-vs-rest
-sigmoids, normalised to sum 1, averaged over members).
+Training uses scikit-learn's ``CalibratedClassifierCV(<linear model>, method="sigmoid")``,
+one or several of them (see :mod:`understand.estimators`); the artifact keeps only what
+prediction needs: the stacked weight matrices of their calibrated members (float32), their
+intercepts and the per-class sigmoid parameters. :meth:`LinearCalibrated.predict_proba`
+reproduces scikit-learn's probabilities (one-vs-rest sigmoids, normalised to sum 1,
+averaged over members), and the average of several calibrated models' probabilities.
 """
 
 from __future__ import annotations
@@ -26,18 +27,27 @@ class LinearCalibrated:
         self.b = np.asarray(b, dtype=np.float64)
 
     @classmethod
-    def from_sklearn(cls, calibrated) -> LinearCalibrated:
-        """Extract the members of a fitted ``CalibratedClassifierCV`` over a linear model."""
-        classes = calibrated.classes_
+    def from_sklearn(cls, *calibrated) -> LinearCalibrated:
+        """Extract the members of fitted ``CalibratedClassifierCV`` s over linear models.
+
+        With several, :meth:`predict_proba` is the mean of their probabilities (weighted
+        by how many members each has: one each with ``ensemble=False``).
+        """
+        if not calibrated:
+            raise ValueError("no calibrated classifier given")
+        classes = calibrated[0].classes_
         coefs, intercepts, a, b = [], [], [], []
-        for member in calibrated.calibrated_classifiers_:
-            est = member.estimator
-            if list(est.classes_) != list(classes) or len(member.calibrators) != len(classes):
-                raise ValueError("every calibration member must have seen every class")
-            coefs.append(est.coef_)
-            intercepts.append(est.intercept_)
-            a += [c.a_ for c in member.calibrators]
-            b += [c.b_ for c in member.calibrators]
+        for model in calibrated:
+            if list(model.classes_) != list(classes):
+                raise ValueError("every calibrated classifier must have the same classes")
+            for member in model.calibrated_classifiers_:
+                est = member.estimator
+                if list(est.classes_) != list(classes) or len(member.calibrators) != len(classes):
+                    raise ValueError("every calibration member must have seen every class")
+                coefs.append(est.coef_)
+                intercepts.append(est.intercept_)
+                a += [c.a_ for c in member.calibrators]
+                b += [c.b_ for c in member.calibrators]
         return cls(classes, np.vstack(coefs).T, np.concatenate(intercepts), a, b)
 
     def __getstate__(self):
