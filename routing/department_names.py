@@ -28,14 +28,20 @@ from routing.catalogue import GOVERNMENT_KIND, STREET_KIND, Catalogue
 _PREFIX = re.compile(r"(西地省|[A-Z]\d{1,2}[区县市]市?|[A-Z]市|省|市|区|县)$")
 #: Document titles are quoted, not handled: 《A市住房公积金管理办法》.
 _QUOTED = re.compile(r"《[^《》]{0,80}》")
+#: A date as replies write it: ``2013年9月5日``, ``二O一三年八月四日``, or cut short
+#: (``2014年2月26``: the day's 日 lost in the export).
+_NUMERAL = r"[\d〇○OoＯ零一二三四五六七八九十]"
+_DATE = rf"{_NUMERAL}{{4}}年{_NUMERAL}{{1,3}}月(?:{_NUMERAL}{{1,3}}日?)?"
 #: A reply that ends with a signature: department name, optional spaces, then the date.
-_SIGNATURE_TAIL = re.compile(r"\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*$")
+_SIGNATURE_TAIL = re.compile(rf"\s*(?:{_DATE})?\s*$")
 #: How far from the end of the reply a mention may start and still be the signature.
 _SIGNATURE_WINDOW = 40
 #: Words around a name that show the department acting on the appeal (经A2区住建局调查,
 #: 转A7县教育局办理, 城管局执法队员…), as opposed to being cited or merely mentioned.
 #: Referrals (请联系…, 向…反映) are not cues: the replying body often points elsewhere.
-_CUE_BEFORE = re.compile(r"(?:经|由|(?<![根依])据|转|转交|交|委托|要求|责成|督促|配合|协助)$")
+_CUE_BEFORE = re.compile(
+    r"(?:经|由|(?<![根依])据|转|转交|交|委托|要求|责成|督促|配合|协助|(?:转交?|交)至)$"
+)
 #: Streets and towns carry their place name between the cue and the name: 由黄花镇政府牵头.
 _STREET_CUE_BEFORE = re.compile(
     r"(?:经|由|(?<![根依])据|转|转交|交|委托|要求|责成|督促|配合|协助)[\u4e00-\u9fa5]{1,4}$"
@@ -51,6 +57,17 @@ _CITING_AFTER = re.compile(
     r"(?:[^，。；]{0,6}?[〔【\[﹝]\s*\d{4}|[^，。；]{0,4}?(?:号文|文件)|"
     r"(?:联合)?(?:出台|印发|下发|发文|制定|颁布|批复|审批|备案|规定|文件|公布))"
 )
+#: A department the reply sends the citizen to (到B市公证处将…翻译, 向区人社局咨询) is a
+#: referral, not the handler, whatever follows its name.
+_REFERRAL_BEFORE = re.compile(r"(?:到|向|去|前往|联系|咨询|致电|拨打)$")
+#: A department that directs another in the same sentence (区政府已责成区市政局牵头,
+#: 区政府高度重视，立即要求区住建局…) hands the appeal on: the directed one handles it.
+_DIRECTS_AFTER = re.compile(
+    r"(?:已|立即|迅速|及时|马上|随即)?(?:责成|要求|督促|安排|指派|交由|交办|转交|转)$"
+)
+_SENTENCE_END = re.compile(r"[。；;！!？?]")
+#: Departments listed together (转交县环保局、县畜牧局核实): the list shares its cue.
+_LIST_JOIN = re.compile(r"[、和及与]|以及")
 #: Text between a signature and the date: nothing, or its phone number.
 _SIGNATURE_GAP = re.compile(r"[\s：:]*(?:(?:电话|联系电话)?[：:\s]*[\d\-－]{7,}[\s，。]*)?")
 #: A town or street answering in its own name (我镇已…, 本街道…).
@@ -149,10 +166,15 @@ def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention 
     长县政纪〔2015〕36号文件``, ``A市物价局出台…``, ``…联合发文``, ``在物价局备案``).
 
     1. a reply that ends with a department's signature (``…A7县城市管理和行政执法局
-       2013年9月5日``, optionally followed by its phone number) was written by that
-       department: it is the principal;
+       2013年9月5日``, ``…二O一三年八月四日``, a date cut short as ``2014年2月26``,
+       optionally after its phone number) was written by that department: it is the
+       principal;
     2. otherwise the first department named with a handling cue around it (``经…调查``,
-       ``转…办理``, ``…执法人员``, ``…高度重视``, ``…已``);
+       ``转…办理``, ``…执法人员``, ``…高度重视``, ``…已``), or heading a list that has one
+       (``转交至环保局、国土局调查``: the 环保局); a department the citizen is only sent to
+       (``到B市公证处将…翻译``, ``向区人社局咨询``) is never cued. If that department
+       directs another in the same sentence (``A4区政府已责成区市政局牵头``,
+       ``…高度重视，立即要求A3区住建局…``), the directed department is the principal;
     3. otherwise a town or street speaking for itself (``我镇``, ``本街道``) is the
        principal (kind ``jd``);
     4. otherwise ``None``: a department merely named somewhere in the reply (``可联系
@@ -169,14 +191,9 @@ def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention 
     signed = [m for m in mentions if m.start >= tail - _SIGNATURE_WINDOW]
     if signed and _SIGNATURE_GAP.fullmatch(reply[signed[-1].end : tail]):
         return signed[-1]
-    for m in mentions:
-        before = reply[max(0, m.start - 8) : m.start]
-        if (
-            _CUE_BEFORE.search(before)
-            or (m.kind == STREET_KIND and _STREET_CUE_BEFORE.search(before))
-            or (_CUE_AFTER.match(reply, m.end) and not _CITING_AFTER.match(reply, m.end))
-        ):
-            return m
+    for i in range(len(mentions)):
+        if _handled(reply, mentions, i):
+            return _directed(reply, mentions, i)
     if own := _SELF_STREET.search(reply):
         return DepartmentMention(
             text=own.group(),
@@ -187,6 +204,48 @@ def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention 
             end=own.end(),
         )
     return None
+
+
+def _cued(reply: str, m: DepartmentMention) -> bool:
+    """Whether a handling cue stands right before or right after this mention."""
+    before = reply[max(0, m.start - 8) : m.start]
+    return bool(
+        _CUE_BEFORE.search(before)
+        or (m.kind == STREET_KIND and _STREET_CUE_BEFORE.search(before))
+        or (_CUE_AFTER.match(reply, m.end) and not _CITING_AFTER.match(reply, m.end))
+    )
+
+
+def _handled(reply: str, mentions: list[DepartmentMention], i: int) -> bool:
+    """Whether ``mentions[i]`` is named as handling the appeal.
+
+    A handling cue around it, or around the list it heads (``转交县环保局、县畜牧局核实``:
+    the first of the list counts); never when the citizen is only referred to it.
+    """
+    m = mentions[i]
+    if _REFERRAL_BEFORE.search(reply[max(0, m.start - 2) : m.start]):
+        return False
+    if _cued(reply, m):
+        return True
+    j = i
+    while j + 1 < len(mentions) and _LIST_JOIN.fullmatch(
+        reply[mentions[j].end : mentions[j + 1].start]
+    ):
+        j += 1
+        if _cued(reply, mentions[j]):
+            return True
+    return False
+
+
+def _directed(reply: str, mentions: list[DepartmentMention], i: int) -> DepartmentMention:
+    """The department ``mentions[i]`` directs right away (责成/要求/安排 …), else itself."""
+    m = mentions[i]
+    if i + 1 < len(mentions):
+        nxt = mentions[i + 1]
+        gap = reply[m.end : nxt.start]
+        if len(gap) <= 12 and not _SENTENCE_END.search(gap) and _DIRECTS_AFTER.search(gap):
+            return nxt
+    return m
 
 
 def _cited(reply: str, mention: DepartmentMention) -> bool:

@@ -107,3 +107,60 @@ def test_signature_may_carry_a_phone_number(cat) -> None:
     reply = "特此回复！县医保中心电话  0000-00000000  2018年1月22日"
     p = principal_department(reply, cat)
     assert p.kind == "ybj"
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "unit"),
+    [
+        # The day's 日 lost in the export: still a signed reply.
+        ("感谢您的关心。 A7县环境保护局 2014年2月26", "hbj", "A7县"),
+        # Dates in Chinese numerals (二O一三年, 二〇一三年).
+        ("我局已处理。A7县交通运输局二O一三年八月四日", "jtj", "A7县"),
+        ("欢迎致电。A7县城市管理和行政执法局 二〇一三年十一月二十七日", "cgj", "A7县"),
+    ],
+)
+def test_signatures_with_other_date_forms(cat, reply: str, kind: str, unit: str) -> None:
+    p = principal_department(reply, cat)
+    assert (p.kind, p.unit) == (kind, unit)
+
+
+def test_referral_is_not_a_handler_even_before_a_cue_word(cat) -> None:
+    # 将 after the name is 把 here: the citizen is sent to the notary, who handles nothing.
+    reply = "我支队高度重视。非中文表述的，还需到B市公证处将境外驾驶证翻译中文文本。"
+    assert principal_department(reply, cat) is None
+    p = principal_department("请向区人社局咨询。经A3区城管执法大队调查，已取缔。", cat)
+    assert p.kind == "cgj"
+
+
+def test_directed_department_handles(cat) -> None:
+    # The district government hands the matter on: the department it directs handles it.
+    p = principal_department("经查，A4区政府已责成区市政局牵头，区城乡建设局配合选址。", cat)
+    assert (p.kind, p.level) == ("cgj", "district")
+    p = principal_department("区政府高度重视，立即要求A3区住建局调查处理。", cat)
+    assert p.kind == "zjj"
+    # Without a directive the government itself stays the principal.
+    p = principal_department("A4区政府高度重视，区住建局也派人查看。", cat)
+    assert p.kind == "zf"
+
+
+def test_a_list_shares_its_cue_and_its_head_is_the_principal(cat) -> None:
+    p = principal_department("你所反映的问题已转交至环保局、国土局调查办复。", cat)
+    assert p.kind == "hbj"
+    p = principal_department("我镇政府与县交通局核实之后，答复如下。", cat)
+    assert p.kind == "jd"
+
+
+def test_town_party_committee_and_government_answer_as_a_town(cat) -> None:
+    p = principal_department(
+        "大圩镇党委政府高度重视，立即组织人员核实。该路由交通运输局修复。", cat
+    )
+    assert (p.kind, p.level) == ("jd", "street")
+    assert normalise_name("大水田乡党委政府", cat) == "jd"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("市文旅广电局", "wlj"), ("M5市应急局", "yjj"), ("乡党委", "jd")],
+)
+def test_short_names_added_to_the_catalogue(cat, name: str, kind: str) -> None:
+    assert normalise_name(name, cat) == kind
