@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from streams import topics
 from streams.app import app, settings
+from streams.batch_stats import BatchStats
 from streams.dead_letters import dead_letter
 from streams.publish_outcomes import send_wires
 from streams.stores import pending_reviews
@@ -19,9 +21,12 @@ async def understand_and_route(stream):
     """Classify batches of appeals and dispatch each one (or queue it for review)."""
     pool = TriagePool(settings.triage_processes)
     await pool.start()
+    stats = BatchStats("understand")
     try:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+            started = time.perf_counter()
             results = await pool.run([e.value for e in events])
+            triaged = time.perf_counter()
             reviews = []
             for event, t in zip(events, results, strict=True):
                 if t.error_code is not None:
@@ -34,5 +39,6 @@ async def understand_and_route(stream):
             await pending_reviews().put_records(reviews)
             # each appeal's emergency transfer is first in its list: ahead of normal dispatch
             await send_wires(w for t in results for w in t.wires)
+            stats.add(len(events), triaged - started, time.perf_counter() - triaged)
     finally:
         pool.stop()
