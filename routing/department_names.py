@@ -44,7 +44,13 @@ _CUE_BEFORE = re.compile(
 )
 #: Streets and towns carry their place name between the cue and the name: 由黄花镇政府牵头.
 _STREET_CUE_BEFORE = re.compile(
-    r"(?:经|由|(?<![根依])据|转|转交|交|委托|要求|责成|督促|配合|协助)[\u4e00-\u9fa5]{1,4}$"
+    r"(?:经(?!开区)|由|(?<![根依])据|转|转交|交|委托|要求|责成|督促|配合|协助)[\u4e00-\u9fa5]{1,4}$"
+)
+#: A street or town named as an address, not as an office: ``位于梅溪湖街道…``,
+#: ``石山脚街道办事处黄泥桥社区十一组居民``, ``楚龙街道范围内``, ``由所在街道中心学校…``.
+_LOCATION_BEFORE = re.compile(r"(?:位于|属于?|地处|居住|住在|涉及|所在|对)[\u4e00-\u9fa5]{0,4}$")
+_LOCATION_AFTER = re.compile(
+    r"(?![和及与已将对要在])[\u4e00-\u9fa5]{0,4}(?:社区|村(?![委两])|路\d)|范围|全境|境内|辖区|中心学校"
 )
 _CUE_AFTER = re.compile(
     r"(?:调查|核实|了解|核查|接到|收到|高度重视|执法|工作人员|立即|派|组织|负责|回复|答复|"
@@ -163,7 +169,9 @@ def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention 
     bodies (``西地省教育厅`` sets policy), the city government (``A市人民政府`` issues the
     documents replies cite), the 12345 centre or 政务中心 (they forward, not handle), and
     *cited* mentions: a body named as the author of a rule or document (``根据A7县人民政府
-    长县政纪〔2015〕36号文件``, ``A市物价局出台…``, ``…联合发文``, ``在物价局备案``).
+    长县政纪〔2015〕36号文件``, ``A市物价局出台…``, ``…联合发文``, ``在物价局备案``), and
+    streets or towns named as an address (``位于梅溪湖街道…``, ``…街道办事处黄泥桥社区居民``,
+    ``楚龙街道范围内``). A street may be named without its office suffix (``经洞井街道调查``).
 
     1. a reply that ends with a department's signature (``…A7县城市管理和行政执法局
        2013年9月5日``, ``…二O一三年八月四日``, a date cut short as ``2014年2月26``,
@@ -185,7 +193,7 @@ def principal_department(reply: str, catalogue: Catalogue) -> DepartmentMention 
     mentions = [
         m
         for m in find_mentions(reply, catalogue)
-        if _can_handle(m, catalogue) and not _cited(reply, m)
+        if _can_handle(m, catalogue, reply) and not _cited(reply, m)
     ]
     tail = len(_SIGNATURE_TAIL.sub("", reply))
     signed = [m for m in mentions if m.start >= tail - _SIGNATURE_WINDOW]
@@ -254,8 +262,13 @@ def _cited(reply: str, mention: DepartmentMention) -> bool:
     return bool(_CITING_BEFORE.search(before) or _CITING_AFTER.match(reply, mention.end))
 
 
-def _can_handle(mention: DepartmentMention, catalogue: Catalogue) -> bool:
+def _can_handle(mention: DepartmentMention, catalogue: Catalogue, reply: str = "") -> bool:
     if mention.level == "province" or mention.kind == catalogue.centre_department.kind:
+        return False
+    if mention.kind == STREET_KIND and (
+        _LOCATION_BEFORE.search(reply[max(0, mention.start - 8) : mention.start])
+        or _LOCATION_AFTER.match(reply, mention.end)
+    ):
         return False
     return not (mention.kind == GOVERNMENT_KIND and mention.level == "city")
 

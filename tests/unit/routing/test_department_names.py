@@ -164,3 +164,23 @@ def test_town_party_committee_and_government_answer_as_a_town(cat) -> None:
 )
 def test_short_names_added_to_the_catalogue(cat, name: str, kind: str) -> None:
     assert normalise_name(name, cat) == kind
+
+
+def test_a_street_named_without_its_office_suffix_handles(cat) -> None:
+    p = principal_department("您的留言已收悉。经洞井街道调查了解，现将有关情况回复如下。", cat)
+    assert (p.kind, p.level) == ("jd", "street")
+    p = principal_department("A3区洋湖街道高度重视，立即组织精干力量调查处理。", cat)
+    assert p.kind == "jd"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # Streets named as addresses are not offices acting on the appeal.
+        "该户系K1区石山脚街道办事处黄泥桥社区十一组居民，已转区住建局核实。",
+        "由户口所在地的街道办事处负责摸底造册，区住建局已核实。",
+        "楚龙街道范围内的拆迁户均可认筹，区住建局已核实。",
+    ],
+)
+def test_streets_named_as_addresses_are_not_handlers(cat, reply: str) -> None:
+    assert principal_department(reply, cat).kind == "zjj"
