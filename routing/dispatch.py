@@ -141,6 +141,7 @@ class Router:
         ]
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
         self._keyword_index = KeywordIndex(self._keywords)
+        self._last_hits: tuple = (None, None, (set(), set()))
 
     def route(
         self,
@@ -170,19 +171,17 @@ class Router:
         rows = [tuple(item) + (None,) * (6 - len(item)) for item in items]
         if self.kind_model is None or not rows:
             return [self._route(*row) for row in rows]
-        prepared = [self._prepare(*row) for row in rows]
-        wanted = [i for i, p in enumerate(prepared) if p[0] is None]
-        preds = self.kind_model.predict_batch(
-            [
-                (
-                    rows[i][0] or "",
-                    rows[i][1] or "",
-                    self._model_tags(rows[i][0] or "", rows[i][1] or "", p[2], rows[i][2:4]),
+        prepared, wanted, model_rows = [], [], []
+        for i, row in enumerate(rows):
+            p = self._prepare(*row)
+            prepared.append(p)
+            if p[0] is None:  # tags right after the rules: the keyword hits are still cached
+                title, content = row[0] or "", row[1] or ""
+                wanted.append(i)
+                model_rows.append(
+                    (title, content, self._model_tags(title, content, p[2], row[2:4]))
                 )
-                for i in wanted
-                for p in (prepared[i],)
-            ]
-        )
+        preds = self.kind_model.predict_batch(model_rows)
         by_row = dict(zip(wanted, preds, strict=True))
         out = []
         for i, (done, place, scores, text) in enumerate(prepared):
@@ -386,9 +385,7 @@ class Router:
     def _scores(
         self, title: str, content: str, category: str | None, subcategory: str | None
     ) -> list[_Score]:
-        # Each distinct keyword is searched once per text, then rules read the result.
-        in_title = self._keyword_index.found_in(title)
-        in_content = self._keyword_index.found_in(content)
+        in_title, in_content = self._keyword_hits(title, content)
         scores = []
         for rule, ordered in self._ordered_keywords:
             score, hits, content_hits = 0, [], 0
@@ -414,6 +411,19 @@ class Router:
                 scores.append(_Score(rule, score, tuple(hits)))
         # sorted() is stable: equal scores keep catalogue order, the documented tie-break.
         return sorted(scores, key=lambda s: -s.score)
+
+    def _keyword_hits(self, title: str, content: str) -> tuple[set[str], set[str]]:
+        """Keywords in the title and in the content; rules then read the result.
+
+        The last answer is kept: with a category, the rules are scored twice for the same
+        appeal (see :meth:`_model_tags`). One tuple, replaced whole: safe across threads.
+        """
+        last = self._last_hits
+        if last[0] == title and last[1] == content:
+            return last[2]
+        hits = self._keyword_index.found_in(title), self._keyword_index.found_in(content)
+        self._last_hits = (title, content, hits)
+        return hits
 
     def _resolve(self, kind: str, level: str, place: District | None) -> Department | None:
         city = self.catalogue.city
