@@ -12,6 +12,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,7 +26,15 @@ def _init_process() -> None:
     logging.basicConfig(
         level=logging.INFO, format=f"[%(asctime)s] [triage-{os.getpid()}] %(levelname)s %(message)s"
     )
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     warm_up()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker killed with SIGKILL cannot stop its pool: its triage processes notice here."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 class TriagePool:
