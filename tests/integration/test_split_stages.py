@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -72,8 +74,43 @@ async def test_understand_only_worker_with_a_triage_process(understand_worker):
     for r in letters:
         d = DeadLetter.loads(r.value)
         assert d.stage == "understand" and d.source_topic == w.topic("appeals.received")
-        by_offset[d.source_offset] = d.error_code
+        by_offset[d.source_partition, d.source_offset] = d.error_code
     assert sorted(by_offset.values()) == ["BAD_JSON", "MISSING_FIELD"]
     assert "triage runs in 1 processes" in w.log_text()
     # the raw record stayed unread: appeals.received holds only what the test published
     assert len(await read_all(w.bootstrap, w.topic("appeals.received"))) == 3
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                out.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return out
+
+
+def test_triage_processes_exit_when_the_worker_is_killed(kafka_bootstrap, redis_url, tmp_path):
+    w = WorkerProcess(
+        kafka_bootstrap, redis_url, tmp_path,
+        extra_env={"HOTLINE_WORKER_STAGES": "understand", "HOTLINE_TRIAGE_PROCESSES": "1"},
+    )  # fmt: skip
+    w.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "triage runs in 1 processes" not in w.log_text():
+            assert time.monotonic() < deadline, w.log_text()[-2000:]
+            time.sleep(0.3)
+        children = _children(w.proc.pid)
+        assert children  # the triage process (and multiprocessing's resource tracker)
+        w.stop(kill=True)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [c for c in children if Path(f"/proc/{c}").exists()]
+        assert not left, f"processes left behind by a killed worker: {left}"
+    finally:
+        w.stop()
+        asyncio.run(w.delete_topics())
