@@ -186,7 +186,7 @@ def main() -> None:
         "--stages", default="understand", help="HOTLINE_WORKER_STAGES of the measured worker"
     )
     parser.add_argument(
-        "--triage-processes", type=int, default=1,
+        "--triage-processes", type=int, default=2,
         help="also measure with this many triage processes (0: skip)",
     )  # fmt: skip
     args = parser.parse_args()

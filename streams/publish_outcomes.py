@@ -13,20 +13,25 @@ flushes the producer before every commit anyway.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from models.assignment import Assignment
 from streams.app import app
 from streams.outcome_wires import Wire, assignment_wires
 
 
-async def send_wires(wires: Iterable[Wire]) -> None:
-    """Send records in order and wait until the broker has acknowledged all of them."""
+async def enqueue_wires(wires: Iterable[Wire]) -> list[Awaitable]:
+    """Hand records to the producer in order; returns the futures of their acknowledgements."""
     producer = app.producer
-    pending = [
+    return [
         await producer.send(w.topic, w.key, w.value, partition=None, timestamp=None, headers=None)
         for w in wires
     ]
+
+
+async def send_wires(wires: Iterable[Wire]) -> None:
+    """Send records in order and wait until the broker has acknowledged all of them."""
+    pending = await enqueue_wires(wires)
     if pending:
         await asyncio.gather(*pending)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -9,7 +10,7 @@ from streams import topics
 from streams.app import app, settings
 from streams.batch_stats import BatchStats
 from streams.dead_letters import dead_letter
-from streams.publish_outcomes import send_wires
+from streams.publish_outcomes import enqueue_wires
 from streams.stores import pending_reviews
 from streams.triage_pool import TriagePool
 
@@ -25,20 +26,30 @@ async def understand_and_route(stream):
     try:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
             started = time.perf_counter()
-            results = await pool.run([e.value for e in events])
+            acks = []
+            async for offset, results in pool.run_chunks([e.value for e in events]):
+                chunk = events[offset : offset + len(results)]
+                acks += await _publish(chunk, results)
             triaged = time.perf_counter()
-            reviews = []
-            for event, t in zip(events, results, strict=True):
-                if t.error_code is not None:
-                    await dead_letter(event, t.error_code, t.error or "", t.channel, "understand")
-                elif t.review:
-                    reviews.append((t.appeal_id, event.value))
-                if t.emergency is not None:
-                    log.warning("emergency %s → %s", t.appeal_id, t.emergency)
-            # park review cases first, so a fast decision always finds its appeal
-            await pending_reviews().put_records(reviews)
-            # each appeal's emergency transfer is first in its list: ahead of normal dispatch
-            await send_wires(w for t in results for w in t.wires)
+            # the batch's offsets are acknowledged when this body returns: after the broker's
+            if acks:
+                await asyncio.gather(*acks)
             stats.add(len(events), triaged - started, time.perf_counter() - triaged)
     finally:
         pool.stop()
+
+
+async def _publish(events, results) -> list:
+    """Dead letters, review parking, then the chunk's records; returns their ack futures."""
+    reviews = []
+    for event, t in zip(events, results, strict=True):
+        if t.error_code is not None:
+            await dead_letter(event, t.error_code, t.error or "", t.channel, "understand")
+        elif t.review:
+            reviews.append((t.appeal_id, event.value))
+        if t.emergency is not None:
+            log.warning("emergency %s → %s", t.appeal_id, t.emergency)
+    # park review cases first, so a fast decision always finds its appeal
+    await pending_reviews().put_records(reviews)
+    # each appeal's emergency transfer is first in its list: ahead of normal dispatch
+    return await enqueue_wires(w for t in results for w in t.wires)
