@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,21 +58,57 @@ class KindPrediction:
         return f"model: kind {self.kind} (p={self.probability:.2f})"
 
 
-@lru_cache(maxsize=4096)
-def _slices(size: int, length: int) -> tuple[slice, ...]:
-    """The slices of every ``size``-gram of a text of ``length`` characters."""
-    return tuple(slice(i, i + size) for i in range(length - size + 1))
+def _pack(gram: str) -> int:
+    """A character n-gram (n <= 3) as one integer: 21 bits per character, code point + 1."""
+    key = 0
+    for ch in gram:
+        key = (key << 21) | (ord(ch) + 1)
+    return key
 
 
-def _ngrams(text: str, lo: int = NGRAMS[0], hi: int = NGRAMS[1]) -> Counter[str]:
-    """Character n-grams as scikit-learn's ``analyzer="char"`` makes them."""
-    text = _WHITE_SPACES.sub(" ", text)
-    grams: Counter[str] = Counter()
-    n = len(text)
-    for size in range(lo, hi + 1):
-        for i in range(n - size + 1):
-            grams[text[i : i + size]] += 1
-    return grams
+class _GramIndex:
+    """A block's vocabulary of character 1–3-grams as sorted 64-bit keys.
+
+    A whole batch of texts is looked up at once: every n-gram key is computed with numpy
+    from the texts' code points and found with one ``searchsorted``, instead of one dict
+    lookup per n-gram in Python (about 4x less time for the kind model's features).
+    """
+
+    def __init__(self, vocab: dict[str, int], offset: int):
+        keys = np.fromiter(map(_pack, vocab), dtype=np.uint64, count=len(vocab))
+        cols = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab)) + offset
+        order = np.argsort(keys)
+        self.keys, self.cols = keys[order], cols[order]
+
+    def lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(row, column)`` of every n-gram of ``texts`` that is in the vocabulary.
+
+        Whitespace runs become one space first, as scikit-learn's ``analyzer="char"``
+        does; n-grams never span two texts.
+        """
+        texts = [_WHITE_SPACES.sub(" ", t) for t in texts]
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        size = len(codes)
+        if size == 0 or len(self.keys) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        padded = np.concatenate([codes.astype(np.uint64) + np.uint64(1), np.zeros(2, np.uint64)])
+        row_of = np.repeat(np.arange(len(texts)), lengths)
+        left = np.repeat(np.cumsum(lengths), lengths) - np.arange(size)  # chars to text end
+        rows, cols = [], []
+        key = np.zeros(size, np.uint64)
+        for n in range(1, NGRAMS[1] + 1):
+            key = (key << np.uint64(21)) | padded[n - 1 : n - 1 + size]
+            if n < NGRAMS[0]:
+                continue
+            valid = left >= n
+            k, r = key[valid], row_of[valid]
+            pos = np.searchsorted(self.keys, k)
+            pos[pos == len(self.keys)] = 0
+            hit = self.keys[pos] == k
+            rows.append(r[hit])
+            cols.append(self.cols[pos[hit]])
+        return np.concatenate(rows), np.concatenate(cols)
 
 
 class KindModel:
@@ -101,40 +136,50 @@ class KindModel:
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.meta = dict(meta or {})
+        self._title_index = _GramIndex(title_vocab, 0)
+        self._content_index = _GramIndex(content_vocab, self.n_title)
 
     # -- features -------------------------------------------------------------------------
-    def _block(
-        self, text: str, vocab: dict[str, int], offset: int
-    ) -> tuple[list[int], list[float]]:
-        text = _WHITE_SPACES.sub(" ", text)
-        # map() over precomputed slices keeps the n-gram loop in C (~4x faster).
-        get, cut, n = vocab.get, text.__getitem__, len(text)
-        ids: list[int | None] = []
-        for size in range(NGRAMS[0], NGRAMS[1] + 1):
-            ids.extend(map(get, map(cut, _slices(size, n))))
-        counts = Counter(ids)
-        counts.pop(None, None)
-        if not counts:
-            return [], []
-        idx = [j + offset for j in counts]
-        tf = np.fromiter(counts.values(), np.float32, len(counts))
-        vals = (1.0 + np.log(tf)) * self.idf[idx]
-        norm = float(np.sqrt(vals @ vals))
-        return idx, (vals / norm if norm else vals).tolist()
+    def matrix(self, items: Sequence[tuple[str, str, Sequence[str]]]):
+        """Feature rows (scipy CSR) of appeals ``(title, content, tags)``: per text block
+        sublinear TF-IDF, L2-normalised, as in training; then the tag indicators."""
+        from scipy.sparse import coo_matrix
+
+        n, width = len(items), self.weights.shape[0]
+        blocks = (
+            (self._title_index, [t or "" for t, _, _ in items]),
+            (self._content_index, [(c or "")[:CONTENT_CHARS] for _, c, _ in items]),
+        )
+        rows, cols, vals = [], [], []
+        for index, texts in blocks:
+            r, c = index.lookup(texts)
+            cells, counts = np.unique(r * width + c, return_counts=True)
+            r, c = cells // width, cells % width
+            v = (1.0 + np.log(counts)) * self.idf[c]
+            norms = np.sqrt(np.bincount(r, weights=v * v, minlength=n))
+            rows += [r]
+            cols += [c]
+            vals += [v / norms[r]]
+        tagged = [
+            (i, self.n_text + j)
+            for i, (_, _, tags) in enumerate(items)
+            for j in {self.rule_index.get(t) for t in tags} - {None}
+        ]
+        if tagged:
+            rows.append(np.array([i for i, _ in tagged]))
+            cols.append(np.array([j for _, j in tagged]))
+            vals.append(np.ones(len(tagged)))
+        return coo_matrix(
+            (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n, width),
+        ).tocsr()
 
     def features(
         self, title: str, content: str, tags: Sequence[str] = ()
     ) -> tuple[list[int], list[float]]:
         """Sparse feature vector (column indices, values) of one appeal."""
-        ti, tv = self._block(title or "", self.title_vocab, 0)
-        ci, cv = self._block((content or "")[:CONTENT_CHARS], self.content_vocab, self.n_title)
-        idx, vals = ti + ci, tv + cv
-        for tag in set(tags):
-            r = self.rule_index.get(tag)
-            if r is not None:
-                idx.append(self.n_text + r)
-                vals.append(1.0)
-        return idx, vals
+        row = self.matrix([(title, content, tags)])
+        return row.indices.tolist(), row.data.tolist()
 
     # -- prediction -----------------------------------------------------------------------
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
@@ -143,11 +188,7 @@ class KindModel:
 
     def predict(self, title: str, content: str, tags: Sequence[str] = ()) -> KindPrediction:
         """Kind of one appeal; ``tags`` as computed by the router (see module docstring)."""
-        idx, vals = self.features(title, content, tags)
-        scores = self.bias.copy()
-        if idx:
-            scores += np.asarray(vals, dtype=np.float32) @ self.weights[idx]
-        return self._prediction(self._probabilities(scores))
+        return self.predict_batch([(title, content, tags)])[0]
 
     def predict_batch(
         self, items: Sequence[tuple[str, str, Sequence[str]]]
@@ -155,20 +196,8 @@ class KindModel:
         """Kinds of many appeals ``(title, content, tags)`` with one sparse product."""
         if not items:
             return []
-        from scipy.sparse import csr_matrix
-
-        indptr, indices, data = [0], [], []
-        for title, content, tags in items:
-            idx, vals = self.features(title, content, tags)
-            indices.extend(idx)
-            data.extend(vals)
-            indptr.append(len(indices))
-        x = csr_matrix(
-            (np.asarray(data, dtype=np.float32), indices, indptr),
-            shape=(len(items), self.weights.shape[0]),
-        )
-        probs = self._probabilities(np.asarray(x @ self.weights) + self.bias)
-        return [self._prediction(row) for row in probs]
+        scores = np.asarray(self.matrix(items) @ self.weights) + self.bias
+        return [self._prediction(row) for row in self._probabilities(scores)]
 
     def _prediction(self, probs: np.ndarray) -> KindPrediction:
         order = np.argsort(-probs)

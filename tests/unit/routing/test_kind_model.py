@@ -45,12 +45,54 @@ def test_features_equal_scikit_learn_tfidf(model) -> None:
     titles = [t for t, *_ in _DATA]
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False)
     expected = vec.fit(titles).transform(["学校  乱收费乱收费"]).toarray()[0]
-    idx, vals = model._block("学校  乱收费乱收费", model.title_vocab, 0)
+    idx, vals = model.features("学校  乱收费乱收费", "", [])
+    gram_of = {j: g for g, j in model.title_vocab.items()}
     got = np.zeros(len(expected))
-    got[[vec.vocabulary_[g] for g, j in model.title_vocab.items() for i in idx if i == j]] = [
-        v for g, j in model.title_vocab.items() for i, v in zip(idx, vals, strict=True) if i == j
-    ]
+    for i, v in zip(idx, vals, strict=True):
+        got[vec.vocabulary_[gram_of[i]]] = v
     assert np.allclose(got, expected, atol=1e-6)
+
+
+def _reference_row(model, title, content, tags):
+    """Features the slow, obvious way: count each n-gram, look it up, TF-IDF, L2."""
+    import re
+    from collections import Counter
+
+    row = {}
+    for text, vocab, offset in ((title, model.title_vocab, 0),
+                                (content[:300], model.content_vocab, model.n_title)):  # fmt: skip
+        text = re.sub(r"\s\s+", " ", text)
+        grams = Counter(text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1))
+        cells = {vocab[g] + offset: c for g, c in grams.items() if g in vocab}
+        vals = {j: (1 + np.log(c)) * model.idf[j] for j, c in cells.items()}
+        norm = np.sqrt(sum(v * v for v in vals.values()))
+        row.update({j: v / norm for j, v in vals.items()})
+    for t in set(tags):
+        if t in model.rule_index:
+            row[model.n_text + model.rule_index[t]] = 1.0
+    return row
+
+
+def test_batch_features_equal_the_obvious_computation_on_real_appeals() -> None:
+    from config.data import DATA_DIR
+    from routing.evaluation import load_replies
+
+    model = load_kind_model()
+    assert model is not None
+    cases = load_replies(DATA_DIR / "replies.csv")[:300]
+    items = [
+        (c.title, c.content, ["rule:zjj", "t:jyj", "unknown-tag"][: i % 4])
+        for i, c in enumerate(cases)
+    ]
+    items.append(("", "", []))  # an empty appeal has no text features
+    items.append(("A市  \t\n 噪音😀", "𠀋字符 beyond BMP", ["rule:fallback"]))
+    x = model.matrix(items).toarray()
+    for i, item in enumerate(items):
+        expected = np.zeros(x.shape[1])
+        for j, v in _reference_row(model, *item).items():
+            expected[j] = v
+        assert np.allclose(x[i], expected, atol=1e-5), item[0]
+    assert (x[:-2] != 0).sum(axis=1).min() > 0
 
 
 def test_json_round_trip_and_batch_agree(model, tmp_path) -> None:
