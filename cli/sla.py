@@ -281,15 +281,16 @@ async def _rebuild(as_of: int) -> tuple[int, str]:
 
     from sla.rebuild import rebuild
     from streams.app import settings
-    from streams.sla_log import read_sla_log
+    from streams.sla_log import read_alert_ids, read_sla_log
     from streams.stores import sla_store
 
     records = await read_sla_log(
         settings.broker, settings.topic("assignments.all"), settings.topic("cases.events")
     )
+    published = await read_alert_ids(settings.broker, settings.topic("sla.alerts"))
     store = sla_store()
     try:
-        result = await rebuild(store, records, as_of)
+        result = await rebuild(store, records, as_of, published=published)
         dump = await store.dump()
     finally:
         await store.aclose()
@@ -304,8 +305,9 @@ def rebuild_cmd(
 ) -> None:
     """Rebuild all SLA state in Redis from the Kafka log (assignments.all + cases.events).
 
-    Stop every worker first: this wipes the SLA keys and writes them anew. Thresholds that
-    were already due at rebuild time are marked as fired, so no alert is raised twice.
+    Stop every worker first: this wipes the SLA keys and writes them anew. A threshold
+    already due counts as fired only if its alert is on sla.alerts: no alert is raised
+    twice, and one that was never sent (say, while Redis was down) is raised afterwards.
     """
     if not yes:
         typer.confirm("Stop all workers first. Wipe and rebuild the SLA state?", abort=True)

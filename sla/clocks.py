@@ -22,6 +22,7 @@ new hop, phase or round clears the bits of the clock it replaces.
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -283,11 +284,19 @@ class ScanResult:
     next_due: int | None = None
 
 
-def fire_due(state: CaseState, times: tuple[int, ...], now: int, mark: bool = True) -> ScanResult:
+def fire_due(
+    state: CaseState,
+    times: tuple[int, ...],
+    now: int,
+    mark: bool = True,
+    published: Container[str] | None = None,
+) -> ScanResult:
     """Thresholds due at ``now`` and not yet fired; sets their bits in ``state.fired``.
 
     ``times`` are the stored threshold instants (:meth:`CaseState.thresholds`). This is
-    the pure twin of ``sla/lua/claim.lua``, used by the rebuild; both must agree.
+    the pure twin of ``sla/lua/claim.lua``, used by the rebuild; both must agree. With
+    ``published`` (alert ids already on ``sla.alerts``) a due threshold whose alert is not
+    among them is left pending: the rebuild must not swallow an alert that was never sent.
     """
     res = ScanResult()
     kinds = [ClockKind.CASE] * 4 + [state.hop_kind or ClockKind.HANDLING] * 4
@@ -296,24 +305,27 @@ def fire_due(state: CaseState, times: tuple[int, ...], now: int, mark: bool = Tr
         if t == 0 or state.fired & bit:
             continue
         if t <= now:
-            if mark:
-                state.fired |= bit
             thr = Threshold(slot % 4)
             kind = kinds[slot]
             base = slot - slot % 4
-            res.fired.append(
-                FiredThreshold(
-                    appeal_id=state.appeal_id,
-                    clock=kind,
-                    clock_id=state.clock_id(kind),
-                    threshold=thr,
-                    threshold_at=t,
-                    due_at=times[base + Threshold.OVERDUE],
-                    department=state.department,
-                    district=state.district,
-                    category=state.category,
-                )
+            fired = FiredThreshold(
+                appeal_id=state.appeal_id,
+                clock=kind,
+                clock_id=state.clock_id(kind),
+                threshold=thr,
+                threshold_at=t,
+                due_at=times[base + Threshold.OVERDUE],
+                department=state.department,
+                district=state.district,
+                category=state.category,
             )
+            if published is not None and fired.alert_id not in published:
+                if res.next_due is None or t < res.next_due:
+                    res.next_due = t  # still to be raised: the scanner claims it at once
+                continue
+            if mark:
+                state.fired |= bit
+            res.fired.append(fired)
             if thr >= Threshold.WARN80:
                 res.late = True
         elif res.next_due is None or t < res.next_due:

@@ -7,7 +7,9 @@ processing would already have alerted on are marked fired, as the live scanner (
 runs every few seconds) would have: before each record of a case, every threshold of
 that case due at the record's time; at the end, every threshold due at ``as_of``. So
 the rebuild raises no alert again for the past, and the state equals the live one
-(``SlaStore.dump`` compares them).
+(``SlaStore.dump`` compares them). Given the alert ids already on ``sla.alerts``, a due
+threshold whose alert was never sent stays pending instead, and is raised after the
+rebuild: an alert may come late, but is not lost.
 
 Per case the order is what counts (one Kafka partition per appeal id in both topics);
 :func:`merge_streams` interleaves the two topics by record time for a replay.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from sla.clocks import CaseState, CaseStatus, fire_due, reset_mask
@@ -34,6 +36,7 @@ class Replay:
     states: dict[str, CaseState] = field(default_factory=dict)
     late: set[str] = field(default_factory=set)
     outcomes: Counter[str] = field(default_factory=Counter)
+    published: Container[str] | None = None
 
 
 def merge_streams(assignments: Iterable[Record], events: Iterable[Record]) -> list[Record]:
@@ -46,9 +49,19 @@ def merge_streams(assignments: Iterable[Record], events: Iterable[Record]) -> li
     return [r for *_, r in heapq.merge(keyed(assignments, 0), keyed(events, 1))]
 
 
-def replay(engine: SlaEngine, records: Iterable[Record], as_of: int) -> Replay:
-    """Apply ``records`` in order from nothing, marking thresholds the scanner would have fired."""
-    out = Replay()
+def replay(
+    engine: SlaEngine,
+    records: Iterable[Record],
+    as_of: int,
+    published: Container[str] | None = None,
+) -> Replay:
+    """Apply ``records`` in order from nothing, marking thresholds the scanner would have fired.
+
+    With ``published`` (the alert ids on ``sla.alerts``) only thresholds whose alert was
+    actually sent count as fired; the others stay due and the live scanner raises them
+    after the rebuild (e.g. alerts that fell due while Redis was down).
+    """
+    out = Replay(published=published)
     for rec in records:
         aid = rec.appeal_id
         old = out.states.get(aid)
@@ -76,15 +89,19 @@ def replay(engine: SlaEngine, records: Iterable[Record], as_of: int) -> Replay:
 def _virtual_scan(engine: SlaEngine, s: CaseState, now: int, out: Replay) -> None:
     if s.status == CaseStatus.CLOSED:
         return
-    if fire_due(s, engine.thresholds(s), now).late:
+    if fire_due(s, engine.thresholds(s), now, published=out.published).late:
         out.late.add(s.appeal_id)
 
 
 async def rebuild(
-    store: SlaStore, records: Iterable[Record], as_of: int, wipe: bool = True
+    store: SlaStore,
+    records: Iterable[Record],
+    as_of: int,
+    wipe: bool = True,
+    published: Container[str] | None = None,
 ) -> Replay:
     """Wipe the store's prefix (by default) and rebuild it from ``records`` as of ``as_of``."""
-    result = replay(store.engine, records, as_of)
+    result = replay(store.engine, records, as_of, published)
     if wipe:
         await store.wipe()
     await store.write_states(result.states.values(), result.late)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from intake.errors import IntakeError
@@ -68,3 +69,15 @@ async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str
     assignments.sort(key=record_time)
     events.sort(key=record_time)
     return merge_streams(assignments, events)
+
+
+async def read_alert_ids(bootstrap: str, alerts_topic: str) -> set[str]:
+    """Ids of every alert already published on ``sla.alerts`` (what the rebuild must not
+    raise again, and the only thresholds it may count as fired)."""
+    ids = set()
+    for value in await _read(bootstrap, alerts_topic):
+        try:
+            ids.add(orjson.loads(value)["alert_id"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("unreadable record on %s skipped", alerts_topic)
+    return ids

@@ -269,6 +269,39 @@ async def test_wiping_redis_and_rebuilding_from_kafka_gives_identical_state(sla_
     sla_worker.start()  # the fixture stops it at the end
 
 
+async def test_alerts_that_fell_due_while_down_are_raised_after_a_rebuild(sla_worker, redis_url):
+    """The worker was down while a case fell due, and Redis is rebuilt: the rebuild must not
+    count those thresholds as fired (no alert was sent), so the scanner raises them."""
+    aid = "SLA-rebuild-missed-1"
+    sla_worker.stop()
+    start = datetime.now(TZ) - timedelta(seconds=70)  # 50 %, 80 % and 100 % of 1 minute are past
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(aid, "a3.zjj", start, "举报")],
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "sla", "rebuild", "--yes"], cwd=PROJECT_ROOT,
+        env={**sla_worker.env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    store = _store(sla_worker, redis_url)
+    assert await store.load(aid) is not None  # rebuilt from the log
+    await store.aclose()
+    assert await _alerts(sla_worker, aid) == {}  # nothing was sent while down
+
+    sla_worker.start()
+    await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("sla.alerts"),
+        lambda rs: any(SlaAlert.loads(r.value).appeal_id == aid and SlaAlert.loads(r.value).threshold == "escalate"
+                       for r in rs),
+        timeout=40,
+    )  # fmt: skip
+    await asyncio.sleep(3)  # more timer ticks: still once each
+    sign_for = {t: n for (c, t), n in (await _alerts(sla_worker, aid)).items() if c == "sign_for"}
+    assert sign_for == {"warn50": 1, "warn80": 1, "overdue": 1, "escalate": 1}
+
+
 async def _until(load, ok, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     value = None
