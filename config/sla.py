@@ -97,6 +97,14 @@ class SlaSettings:
             "so each stays a compact listpack (changing it needs a rebuild)",
         )
     )
+    early_event_wait: int = field(
+        default_factory=lambda: int_setting(
+            "SLA_EARLY_EVENT_WAIT",
+            600,
+            "Seconds a case event that arrived before its case's assignment waits for it "
+            "(then it is dead-lettered as SLA_UNKNOWN_CASE)",
+        )
+    )
     closed_ttl: int = field(
         default_factory=lambda: int_setting(
             "SLA_CLOSED_TTL",

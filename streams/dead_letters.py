@@ -30,14 +30,20 @@ async def dead_letter(
     event: EventT, code: ErrorCode | str, reason: str, channel: str | None, stage: str = "intake"
 ) -> None:
     """Send the event's original bytes and where they came from to the dead-letter topic."""
+    await send_dead_letter(dead_letter_record(event, code, reason, channel, stage))
+
+
+def dead_letter_record(
+    event: EventT, code: ErrorCode | str, reason: str, channel: str | None, stage: str = "intake"
+) -> DeadLetter:
+    """The dead letter of an event: its original bytes, key and position, and the reason."""
     msg = event.message
     payload = event.value if isinstance(event.value, bytes | str) else msg.value
-    record = DeadLetter(
+    return DeadLetter(
         error_code=str(code), reason=reason, source_topic=msg.topic, source_partition=msg.partition,
         source_offset=msg.offset, payload_b64=_b64(payload) or "", failed_at=datetime.now(SHANGHAI),
         channel=channel, key_b64=_b64(msg.key), stage=stage,
     )  # fmt: skip
-    await send_dead_letter(record)
 
 
 async def send_dead_letter(record: DeadLetter) -> None:

@@ -20,7 +20,11 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
         "streams.agents.review_decisions",
         "streams.timers.department_metadata",
     ),
-    "sla": ("streams.agents.sla_clocks", "streams.timers.sla_alerts"),
+    "sla": (
+        "streams.agents.sla_clocks",
+        "streams.timers.sla_alerts",
+        "streams.timers.sla_early_events",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from config.sla import SlaSettings
 from sla.redis_store import SlaStore
 from stores.appeals_seen import SeenAppeals
 from stores.contacts import ContactStore
+from stores.early_case_events import EarlyCaseEvents
 from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
 from streams.app import settings
@@ -45,4 +46,14 @@ def sla_store() -> SlaStore:
     sla = SlaSettings()
     return SlaStore(
         redis_client(), settings=sla, prefix=f"{settings.redis_prefix}{sla.redis_prefix}"
+    )
+
+
+def early_case_events() -> EarlyCaseEvents:
+    """Case events waiting for their assignment (see ``stores/early_case_events.py``)."""
+    sla = SlaSettings()
+    return EarlyCaseEvents(
+        redis_client(),
+        prefix=f"{settings.redis_prefix}{sla.redis_prefix}",
+        wait_s=sla.early_event_wait,
     )

@@ -1,26 +1,31 @@
 """SLA clocks: assignments start them, case events move them; rejected events are dead-lettered.
 
-An event the engine rejects (unknown case, out of order, close before sign-for, extension
-beyond the limit, …) goes to the dead-letter topic with the engine's reason; a duplicate
-is logged and dropped. A reassignment (改派) also publishes the next hop's assignment so
+An event the engine rejects (out of order, close before sign-for, extension beyond the
+limit, …) goes to the dead-letter topic with the engine's reason; a duplicate is logged
+and dropped. An event for a case whose assignment has not arrived yet waits for it
+(``stores/early_case_events.py``, ``HOTLINE_SLA_EARLY_EVENT_WAIT``) and is dead-lettered
+as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) also publishes the next hop's assignment so
 the new department receives the case on its topic.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+from datetime import datetime
 
 from intake.errors import ErrorCode, IntakeError
 from intake.fields import parse_json_record
 from models.assignment import Assignment, assignment_id_for
 from models.case_event import CASE_EVENT_KINDS, CaseEvent
+from models.dead_letter import DeadLetter
 from routing.catalogue import load_catalogue
-from sla.events import AssignmentIn, OutcomeKind
+from sla.events import AssignmentIn, OutcomeKind, Reason
 from streams import topics
 from streams.app import app, settings
-from streams.dead_letters import dead_letter
+from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.publish_outcomes import publish_assignment
-from streams.stores import sla_store
+from streams.stores import early_case_events, sla_store
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +45,16 @@ async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
     async for batch in stream.take(settings.batch_size, within=settings.batch_window_s):
         outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
+        known = []
         for a, outcome in zip(batch, outcomes, strict=True):
             if outcome.kind == OutcomeKind.REJECTED:
                 log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
+            else:
+                known.append(a.appeal_id)
+        # case events that came before their assignment now find their case
+        parked = await early_case_events().take(known)
+        if parked:
+            await apply_parked(parked, park_unknown=False)
 
 
 def parse_case_event(data: bytes) -> CaseEvent:
@@ -81,18 +93,49 @@ async def apply_case_events(stream):
         parsed = []
         for event in events:
             try:
-                parsed.append((event, parse_case_event(event.value or b"")))
+                case_event = parse_case_event(event.value or b"")
             except IntakeError as exc:
                 await dead_letter(event, exc.code, exc.reason, "case-event", stage="sla")
-        if not parsed:
-            continue
-        outcomes = await sla_store().apply_batch([case_event for _, case_event in parsed])
-        for (event, case_event), outcome in zip(parsed, outcomes, strict=True):
-            if outcome.kind == OutcomeKind.REJECTED:
-                await dead_letter(
-                    event, f"SLA_{outcome.reason.name}", str(outcome), "case-event", stage="sla"
-                )
-            elif outcome.kind == OutcomeKind.DUPLICATE:
-                log.info("case event %s already applied (%s)", case_event.event_id, outcome)
-            elif case_event.kind == "reassign":
-                await _next_hop(case_event)
+                continue
+            letter = dead_letter_record(event, "SLA_UNKNOWN_CASE", "", "case-event", "sla")
+            parsed.append((letter, case_event))
+        await _apply(parsed, park_unknown=True)
+
+
+async def apply_parked(parked: dict[str, list[bytes]], park_unknown: bool) -> None:
+    """Apply case events taken back from the waiting area, each case's in arrival order."""
+    items = []
+    for records in parked.values():
+        for raw in records:
+            letter = DeadLetter.loads(raw)
+            items.append((letter, parse_case_event(base64.b64decode(letter.payload_b64))))
+    await _apply(items, park_unknown)
+
+
+async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) -> None:
+    """Apply case events in order. Rejected ones are dead-lettered with the engine's
+    reason, except that an event for a case not assigned yet waits (``park_unknown``)."""
+    early = early_case_events()
+    if park_unknown:
+        # behind a parked event of the same case, later events wait too: order per case
+        waiting = await early.waiting(sorted({ce.appeal_id for _, ce in items}))
+        for letter, ce in items:
+            if ce.appeal_id in waiting:
+                await early.park(ce.appeal_id, letter.dumps())
+        items = [(letter, ce) for letter, ce in items if ce.appeal_id not in waiting]
+    if not items:
+        return
+    outcomes = await sla_store().apply_batch([ce for _, ce in items])
+    for (letter, ce), outcome in zip(items, outcomes, strict=True):
+        if outcome.kind == OutcomeKind.REJECTED:
+            if park_unknown and outcome.reason == Reason.UNKNOWN_CASE:
+                log.info("case event %s waits for the assignment of %s", ce.event_id, ce.appeal_id)
+                await early.park(ce.appeal_id, letter.dumps())
+                continue
+            letter.error_code, letter.reason = f"SLA_{outcome.reason.name}", str(outcome)
+            letter.failed_at = datetime.now(SHANGHAI)
+            await send_dead_letter(letter)
+        elif outcome.kind == OutcomeKind.DUPLICATE:
+            log.info("case event %s already applied (%s)", ce.event_id, outcome)
+        elif ce.kind == "reassign":
+            await _next_hop(ce)

@@ -7,6 +7,7 @@ overdue and escalation happen within the test; other appeals keep the real polic
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
     # the fast rule goes first: the first matching rule picks the policy
     head, _, rules = POLICIES.partition("[[rule]]")
     policy_file.write_text(head + FAST + "\n[[rule]]" + rules, encoding="utf-8")
-    env = {"HOTLINE_SLA_POLICY_FILE": str(policy_file), "HOTLINE_SLA_TIMER_INTERVAL": "1"}
+    env = {"HOTLINE_SLA_POLICY_FILE": str(policy_file), "HOTLINE_SLA_TIMER_INTERVAL": "1",
+           "HOTLINE_SLA_EARLY_EVENT_WAIT": "3"}  # fmt: skip
     proc = WorkerProcess(kafka_bootstrap, redis_url, folder, extra_env=env)
     from streams.topics import SPECS
 
@@ -300,6 +302,30 @@ async def test_alerts_that_fell_due_while_down_are_raised_after_a_rebuild(sla_wo
     await asyncio.sleep(3)  # more timer ticks: still once each
     sign_for = {t: n for (c, t), n in (await _alerts(sla_worker, aid)).items() if c == "sign_for"}
     assert sign_for == {"warn50": 1, "warn80": 1, "overdue": 1, "escalate": 1}
+
+
+async def test_a_case_event_before_its_assignment_waits_for_it(sla_worker, redis_url):
+    """Different topics: a 签收 can overtake its assignment. It waits, then applies."""
+    store = _store(sla_worker, redis_url)
+    aid = "SLA-early-1"
+    assigned_at = datetime.now(TZ) - timedelta(minutes=1)  # made before the 签收, arriving after
+    await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"),
+                  [_event("early-1", aid, "accept", department="a3.zjj")], key=aid.encode())  # fmt: skip
+    await asyncio.sleep(1.5)  # the agent has seen it: no case yet, so it waits
+    assert await store.load(aid) is None
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [_assignment(aid, "a3.zjj", assigned_at)],
+    )
+    state = await _until(lambda: store.load(aid), lambda s: s.version >= 2)
+    assert state.hop_kind == "handling"  # signed for: the handling clock runs
+    await asyncio.sleep(4)  # longer than HOTLINE_SLA_EARLY_EVENT_WAIT: nothing left to expire
+    dead = await read_all(sla_worker.bootstrap, sla_worker.topic("deadletter"), idle_ms=800)
+    assert not [
+        r for r in dead if aid.encode() in base64.b64decode(DeadLetter.loads(r.value).payload_b64)
+    ]
+    await store.aclose()
 
 
 async def _until(load, ok, timeout: float = 30.0):

@@ -1,0 +1,64 @@
+"""Case events that arrived before their case's assignment, parked until it comes.
+
+Assignments and case events travel on different topics, so a department's 签收 can reach
+the SLA agent before the assignment it answers (the agent reading ``assignments.all``
+may simply lag). Such an event is parked here, as the dead letter it would otherwise
+become, and applied when the assignment arrives; after ``wait_s`` it is dead-lettered.
+
+Keys: ``<prefix>early:<appeal_id>`` a list of parked records in arrival order, and
+``<prefix>early:due`` a sorted set of appeal ids by the time their first event was parked.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+
+
+class EarlyCaseEvents:
+    """Park, take back in order, and expire case events waiting for their assignment."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str, wait_s: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.wait_s = wait_s
+        self._due = f"{prefix}early:due"
+
+    def _key(self, appeal_id: str) -> str:
+        return f"{self.prefix}early:{appeal_id}"
+
+    async def park(self, appeal_id: str, record: bytes, now: float | None = None) -> None:
+        """Append one record to the appeal's queue (its wait starts with the first)."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._key(appeal_id), record)
+            pipe.zadd(self._due, {appeal_id: now if now is not None else time.time()}, nx=True)
+            await pipe.execute()
+
+    async def waiting(self, appeal_ids: list[str]) -> set[str]:
+        """Which of these appeals have parked events (later events must queue behind them)."""
+        if not appeal_ids:
+            return set()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid in appeal_ids:
+                pipe.exists(self._key(aid))
+            found = await pipe.execute()
+        return {aid for aid, n in zip(appeal_ids, found, strict=True) if n}
+
+    async def take(self, appeal_ids: list[str]) -> dict[str, list[bytes]]:
+        """Remove and return the parked records of these appeals, in arrival order."""
+        if not appeal_ids:
+            return {}
+        async with self.client.pipeline(transaction=True) as pipe:
+            for aid in appeal_ids:
+                pipe.lrange(self._key(aid), 0, -1)
+                pipe.delete(self._key(aid))
+            pipe.zrem(self._due, *appeal_ids)
+            replies = await pipe.execute()
+        return {aid: replies[2 * i] for i, aid in enumerate(appeal_ids) if replies[2 * i]}
+
+    async def expired(self, now: float | None = None) -> dict[str, list[bytes]]:
+        """Take the records of appeals whose first parked event waited ``wait_s`` or more."""
+        now = now if now is not None else time.time()
+        ids = await self.client.zrangebyscore(self._due, "-inf", now - self.wait_s)
+        return await self.take([i.decode() if isinstance(i, bytes) else i for i in ids])
