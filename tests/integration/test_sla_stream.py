@@ -90,6 +90,16 @@ def _event(event_id: str, appeal_id: str, kind: str, **fields) -> bytes:
                          "occurred_at": datetime.now(TZ).isoformat(), **fields})  # fmt: skip
 
 
+async def _until_escalated(worker, appeal_id: str) -> None:
+    """Wait for the escalate alert of the appeal's sign-for clock (the last of the four)."""
+    await wait_for(
+        worker.bootstrap, worker.topic("sla.alerts"),
+        lambda rs: any(SlaAlert.loads(r.value).appeal_id == appeal_id and SlaAlert.loads(r.value).threshold == "escalate"
+                       for r in rs),
+        timeout=40,
+    )  # fmt: skip
+
+
 async def _alerts(worker, appeal_id: str) -> Counter:
     records = await read_all(worker.bootstrap, worker.topic("sla.alerts"), idle_ms=800)
     return Counter(
@@ -109,12 +119,7 @@ async def test_unsigned_case_warns_then_goes_overdue_once_each_even_across_a_res
         sla_worker.topic("assignments.all"),
         [_assignment(aid, "a3.zjj", start, "举报")],
     )
-    await wait_for(
-        sla_worker.bootstrap, sla_worker.topic("sla.alerts"),
-        lambda rs: any(SlaAlert.loads(r.value).appeal_id == aid and SlaAlert.loads(r.value).threshold == "escalate"
-                       for r in rs),
-        timeout=40,
-    )  # fmt: skip
+    await _until_escalated(sla_worker, aid)
     counts = await _alerts(sla_worker, aid)
     sign_for = {t: n for (c, t), n in counts.items() if c == "sign_for"}
     assert sign_for == {"warn50": 1, "warn80": 1, "overdue": 1, "escalate": 1}
@@ -293,12 +298,7 @@ async def test_alerts_that_fell_due_while_down_are_raised_after_a_rebuild(sla_wo
     assert await _alerts(sla_worker, aid) == {}  # nothing was sent while down
 
     sla_worker.start()
-    await wait_for(
-        sla_worker.bootstrap, sla_worker.topic("sla.alerts"),
-        lambda rs: any(SlaAlert.loads(r.value).appeal_id == aid and SlaAlert.loads(r.value).threshold == "escalate"
-                       for r in rs),
-        timeout=40,
-    )  # fmt: skip
+    await _until_escalated(sla_worker, aid)
     await asyncio.sleep(3)  # more timer ticks: still once each
     sign_for = {t: n for (c, t), n in (await _alerts(sla_worker, aid)).items() if c == "sign_for"}
     assert sign_for == {"warn50": 1, "warn80": 1, "overdue": 1, "escalate": 1}
