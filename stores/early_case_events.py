@@ -15,6 +15,14 @@ import time
 
 import redis.asyncio as aioredis
 
+#: Drop the first ARGV[1] records of a queue; forget its wait when it is empty.
+_DROP = """
+redis.call('LTRIM', KEYS[1], ARGV[1], -1)
+local left = redis.call('LLEN', KEYS[1])
+if left == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return left
+"""
+
 
 class EarlyCaseEvents:
     """Park, take back in order, and expire case events waiting for their assignment."""
@@ -44,6 +52,24 @@ class EarlyCaseEvents:
                 pipe.exists(self._key(aid))
             found = await pipe.execute()
         return {aid for aid, n in zip(appeal_ids, found, strict=True) if n}
+
+    async def peek(self, appeal_ids: list[str]) -> dict[str, list[bytes]]:
+        """The parked records of these appeals, in arrival order, left in place."""
+        if not appeal_ids:
+            return {}
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid in appeal_ids:
+                pipe.lrange(self._key(aid), 0, -1)
+            replies = await pipe.execute()
+        return {aid: r for aid, r in zip(appeal_ids, replies, strict=True) if r}
+
+    async def drop(self, applied: dict[str, int]) -> dict[str, int]:
+        """Remove the first ``n`` records of each appeal (those just applied); returns how
+        many are left (events parked meanwhile, behind them)."""
+        left = {}
+        for aid, n in applied.items():
+            left[aid] = await self.client.eval(_DROP, 2, self._key(aid), self._due, n, aid)
+        return left
 
     async def take(self, appeal_ids: list[str]) -> dict[str, list[bytes]]:
         """Remove and return the parked records of these appeals, in arrival order."""

@@ -51,10 +51,7 @@ async def start_clocks(stream):
                 log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
             else:
                 known.append(a.appeal_id)
-        # case events that came before their assignment now find their case
-        parked = await early_case_events().take(known)
-        if parked:
-            await apply_parked(parked, park_unknown=False)
+        await _apply_waiting(known)
 
 
 def parse_case_event(data: bytes) -> CaseEvent:
@@ -100,6 +97,22 @@ async def apply_case_events(stream):
             letter = dead_letter_record(event, "SLA_UNKNOWN_CASE", "", "case-event", "sla")
             parsed.append((letter, case_event))
         await _apply(parsed, park_unknown=True)
+
+
+async def _apply_waiting(appeal_ids: list[str]) -> None:
+    """Case events that came before their assignment now find their case.
+
+    They are applied first and removed after, so an event arriving meanwhile still sees
+    the queue and waits behind them (per-case order); what it added is applied next round.
+    """
+    early = early_case_events()
+    while appeal_ids:
+        parked = await early.peek(appeal_ids)
+        if not parked:
+            return
+        await apply_parked(parked, park_unknown=False)
+        left = await early.drop({aid: len(records) for aid, records in parked.items()})
+        appeal_ids = [aid for aid, n in left.items() if n]
 
 
 async def apply_parked(parked: dict[str, list[bytes]], park_unknown: bool) -> None:
