@@ -25,7 +25,7 @@ return left
 
 
 class EarlyCaseEvents:
-    """Park, take back in order, and expire case events waiting for their assignment."""
+    """Park, read back in order, drop, and expire case events waiting for their assignment."""
 
     def __init__(self, client: aioredis.Redis, prefix: str, wait_s: int) -> None:
         self.client = client
@@ -71,20 +71,8 @@ class EarlyCaseEvents:
             left[aid] = await self.client.eval(_DROP, 2, self._key(aid), self._due, n, aid)
         return left
 
-    async def take(self, appeal_ids: list[str]) -> dict[str, list[bytes]]:
-        """Remove and return the parked records of these appeals, in arrival order."""
-        if not appeal_ids:
-            return {}
-        async with self.client.pipeline(transaction=True) as pipe:
-            for aid in appeal_ids:
-                pipe.lrange(self._key(aid), 0, -1)
-                pipe.delete(self._key(aid))
-            pipe.zrem(self._due, *appeal_ids)
-            replies = await pipe.execute()
-        return {aid: replies[2 * i] for i, aid in enumerate(appeal_ids) if replies[2 * i]}
-
-    async def expired(self, now: float | None = None) -> dict[str, list[bytes]]:
-        """Take the records of appeals whose first parked event waited ``wait_s`` or more."""
+    async def expired(self, now: float | None = None) -> list[str]:
+        """Appeals whose first parked event has waited ``wait_s`` or more."""
         now = now if now is not None else time.time()
         ids = await self.client.zrangebyscore(self._due, "-inf", now - self.wait_s)
-        return await self.take([i.decode() if isinstance(i, bytes) else i for i in ids])
+        return [i.decode() if isinstance(i, bytes) else i for i in ids]

@@ -51,7 +51,7 @@ async def start_clocks(stream):
                 log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
             else:
                 known.append(a.appeal_id)
-        await _apply_waiting(known)
+        await apply_waiting(known)
 
 
 def parse_case_event(data: bytes) -> CaseEvent:
@@ -99,8 +99,9 @@ async def apply_case_events(stream):
         await _apply(parsed, park_unknown=True)
 
 
-async def _apply_waiting(appeal_ids: list[str]) -> None:
-    """Case events that came before their assignment now find their case.
+async def apply_waiting(appeal_ids: list[str]) -> None:
+    """Apply the case events waiting for these appeals (their assignment has come, or
+    their wait is over: then what still has no case is dead-lettered).
 
     They are applied first and removed after, so an event arriving meanwhile still sees
     the queue and waits behind them (per-case order); what it added is applied next round.
@@ -110,12 +111,12 @@ async def _apply_waiting(appeal_ids: list[str]) -> None:
         parked = await early.peek(appeal_ids)
         if not parked:
             return
-        await apply_parked(parked, park_unknown=False)
+        await _apply_parked(parked, park_unknown=False)
         left = await early.drop({aid: len(records) for aid, records in parked.items()})
         appeal_ids = [aid for aid, n in left.items() if n]
 
 
-async def apply_parked(parked: dict[str, list[bytes]], park_unknown: bool) -> None:
+async def _apply_parked(parked: dict[str, list[bytes]], park_unknown: bool) -> None:
     """Apply case events taken back from the waiting area, each case's in arrival order."""
     items = []
     for records in parked.values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from config.sla import SlaSettings
-from streams.agents.sla_clocks import apply_parked
+from streams.agents.sla_clocks import apply_waiting
 from streams.app import app
 from streams.stores import early_case_events
 
@@ -21,4 +21,4 @@ async def expire_early_case_events() -> None:
         log.warning(
             "%d cases' early events waited too long; applying or dead-lettering", len(expired)
         )
-        await apply_parked(expired, park_unknown=False)
+        await apply_waiting(expired)
