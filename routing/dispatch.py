@@ -114,6 +114,10 @@ class RoutingDecision:
         }
 
 
+#: Rule keywords found in an appeal: (in the title, in the head of the content).
+_Hits = tuple[set[str], set[str]]
+
+
 @dataclass(frozen=True)
 class _Score:
     rule: Rule
@@ -141,7 +145,6 @@ class Router:
         ]
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
         self._keyword_index = KeywordIndex(self._keywords)
-        self._last_hits: tuple = (None, None, (set(), set()))
 
     def route(
         self,
@@ -175,16 +178,16 @@ class Router:
         for i, row in enumerate(rows):
             p = self._prepare(*row)
             prepared.append(p)
-            if p[0] is None:  # tags right after the rules: the keyword hits are still cached
+            if p[0] is None:
                 title, content = row[0] or "", row[1] or ""
                 wanted.append(i)
                 model_rows.append(
-                    (title, content, self._model_tags(title, content, p[2], row[2:4]))
+                    (title, content, self._model_tags(title, content, p[2], row[2:4], p[4]))
                 )
         preds = self.kind_model.predict_batch(model_rows)
         by_row = dict(zip(wanted, preds, strict=True))
         out = []
-        for i, (done, place, scores, text) in enumerate(prepared):
+        for i, (done, place, scores, text, _) in enumerate(prepared):
             out.append(done if done is not None else self._decide(place, scores, text, by_row[i]))
         return out
 
@@ -205,9 +208,10 @@ class Router:
         title, content = title or "", content or ""
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
-        scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
+        hits = self._keyword_hits(title, content)
+        scores = self._scores(hits, category, subcategory)
         best = scores[0] if scores else None
-        pred = self._predict(title, content, scores, (category, subcategory))
+        pred = self._predict(title, content, scores, (category, subcategory), hits)
         kind, rule = self._choose(best, pred)
         if rule is not None and kind == _local(rule.lead):
             return kind, rule.id
@@ -222,14 +226,14 @@ class Router:
         district: District | str | None,
         category_confidence: float | None,
     ) -> RoutingDecision:
-        done, place, scores, text = self._prepare(
+        done, place, scores, text, hits = self._prepare(
             title, content, category, subcategory, district, category_confidence
         )
         if done is not None:
             return done
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
-        pred = self._predict(title or "", content or "", scores, (category, subcategory))
+        pred = self._predict(title or "", content or "", scores, (category, subcategory), hits)
         return self._decide(place, scores, text, pred)
 
     def _prepare(
@@ -240,42 +244,42 @@ class Router:
         subcategory: str | None,
         district: District | str | None,
         category_confidence: float | None,
-    ) -> tuple[RoutingDecision | None, District | None, list[_Score], str]:
+    ) -> tuple[RoutingDecision | None, District | None, list[_Score], str, _Hits | None]:
         title, content = title or "", content or ""
         place = self._district(title, content, district)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
         if place is not None and self.catalogue.unit(place.city) is None:
-            return self._out_of_area(place), place, [], ""
-        scores = self._scores(title, content[:CONTENT_CHARS], category, subcategory)
-        return None, place, scores, title + content
+            return self._out_of_area(place), place, [], "", None
+        hits = self._keyword_hits(title, content)
+        return None, place, self._scores(hits, category, subcategory), title + content, hits
 
     def _predict(
-        self, title: str, content: str, scores: list[_Score], categories: tuple
+        self, title: str, content: str, scores: list[_Score], categories: tuple, hits: _Hits
     ) -> KindPrediction | None:
         if self.kind_model is None:
             return None
         return self.kind_model.predict(
-            title, content, self._model_tags(title, content, scores, categories)
+            title, content, self._model_tags(title, content, scores, categories, hits)
         )
 
     def _model_tags(
-        self, title: str, content: str, scores: list[_Score], categories: tuple
+        self, title: str, content: str, scores: list[_Score], categories: tuple, hits: _Hits
     ) -> list[str]:
         """Tags as in training: the rule verdict *without* the classifier's category.
 
         The model was trained on category-free rule verdicts; feeding it verdicts shifted by
         a category it never saw would skew it (train/serve mismatch), so with a category the
-        rules are scored a second time without it.
+        rules are scored a second time without it (from the same keyword hits).
         """
         if any(categories):
-            return self.kind_tags(title, content)
+            scores = self._scores(hits, None, None)
         return self._tags(title, content, scores[0] if scores else None)
 
     def kind_tags(self, title: str, content: str) -> list[str]:
         """The kind model's tag features of one appeal (rules only, no category)."""
         title, content = title or "", content or ""
-        scores = self._scores(title, content[:CONTENT_CHARS], None, None)
+        scores = self._scores(self._keyword_hits(title, content), None, None)
         return self._tags(title, content, scores[0] if scores else None)
 
     def _tags(self, title: str, content: str, best: _Score | None) -> list[str]:
@@ -383,9 +387,9 @@ class Router:
         return extract_district(title, content)
 
     def _scores(
-        self, title: str, content: str, category: str | None, subcategory: str | None
+        self, keyword_hits: _Hits, category: str | None, subcategory: str | None
     ) -> list[_Score]:
-        in_title, in_content = self._keyword_hits(title, content)
+        in_title, in_content = keyword_hits
         scores = []
         for rule, ordered in self._ordered_keywords:
             score, hits, content_hits = 0, [], 0
@@ -412,18 +416,11 @@ class Router:
         # sorted() is stable: equal scores keep catalogue order, the documented tie-break.
         return sorted(scores, key=lambda s: -s.score)
 
-    def _keyword_hits(self, title: str, content: str) -> tuple[set[str], set[str]]:
-        """Keywords in the title and in the content; rules then read the result.
-
-        The last answer is kept: with a category, the rules are scored twice for the same
-        appeal (see :meth:`_model_tags`). One tuple, replaced whole: safe across threads.
-        """
-        last = self._last_hits
-        if last[0] == title and last[1] == content:
-            return last[2]
-        hits = self._keyword_index.found_in(title), self._keyword_index.found_in(content)
-        self._last_hits = (title, content, hits)
-        return hits
+    def _keyword_hits(self, title: str, content: str) -> _Hits:
+        """Keywords in the title and in the head of the content, found once per appeal;
+        every scoring of the rules reads them."""
+        index = self._keyword_index
+        return index.found_in(title), index.found_in(content[:CONTENT_CHARS])
 
     def _resolve(self, kind: str, level: str, place: District | None) -> Department | None:
         city = self.catalogue.city
