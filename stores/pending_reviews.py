@@ -15,12 +15,9 @@ class PendingReviews:
         self.prefix = prefix
         self.ttl_s = ttl_s
 
-    async def put_many(self, appeals: list[Appeal]) -> None:
-        """Keep the appeals until someone decides (idempotent)."""
-        await self.put_records([(a.appeal_id, a.dumps()) for a in appeals])
-
     async def put_records(self, records: list[tuple[str, bytes]]) -> None:
-        """Like :meth:`put_many`, for appeals still as their JSON record ``(appeal_id, json)``."""
+        """Keep appeals, as their JSON records ``(appeal_id, json)``, until someone decides
+        (idempotent)."""
         if not records:
             return
         async with self.client.pipeline(transaction=False) as pipe:

@@ -7,13 +7,13 @@ from collections import Counter
 
 from intake.contact import Contact
 from models.appeal import Appeal
-from streams.app import settings
+from streams import topics
 from streams.outcome_wires import Wire
 from streams.publish_outcomes import send_wires
 from streams.stores import contact_store, intake_counters, seen_appeals
 
 log = logging.getLogger(__name__)
-received = settings.topic("appeals.received")
+received = topics.received.get_topic_name()
 
 
 async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> None:

@@ -116,25 +116,6 @@ sla_alerts = _topic("sla.alerts")
 ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters, classified, emergencies,
        reviews, review_decisions, assignments, case_events, sla_alerts)  # fmt: skip
 
-_department_topics: dict[str, faust.TopicT] = {}
-
-
-def department_topic(code: str) -> faust.TopicT:
-    """The assignment topic of one department (``assign.<code>``), created on first use."""
-    topic = _department_topics.get(code)
-    if topic is None:
-        from routing.catalogue import department_topic as topic_name
-
-        # not internal: created up front by the worker (``python -m streams``), never by faust
-        topic = app.topic(
-            settings.topic(topic_name(code)),
-            key_type=str,
-            key_serializer="raw",
-            value_type=Assignment,
-        )
-        _department_topics[code] = topic
-    return topic
-
 
 def department_topic_names() -> list[str]:
     """Full names of every catalogue department's assignment topic."""

@@ -76,10 +76,6 @@ class TriagePool:
         )
         log.info("triage runs in %d processes", self.processes)
 
-    async def run(self, values: list[bytes]) -> list[Triaged]:
-        """Triage a batch; results in the order of ``values``."""
-        return [t for _, chunk in [c async for c in self.run_chunks(values)] for t in chunk]
-
     async def run_chunks(self, values: list[bytes]) -> AsyncIterator[tuple[int, list[Triaged]]]:
         """Yield ``(offset, results)`` chunk by chunk, in order, while later chunks are
         still being triaged. A dead triage process is replaced and its chunks rerun."""
