@@ -66,10 +66,11 @@ class EarlyCaseEvents:
     async def drop(self, applied: dict[str, int]) -> dict[str, int]:
         """Remove the first ``n`` records of each appeal (those just applied); returns how
         many are left (events parked meanwhile, behind them)."""
-        left = {}
-        for aid, n in applied.items():
-            left[aid] = await self.client.eval(_DROP, 2, self._key(aid), self._due, n, aid)
-        return left
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid, n in applied.items():
+                pipe.eval(_DROP, 2, self._key(aid), self._due, n, aid)
+            left = await pipe.execute()
+        return dict(zip(applied, left, strict=True))
 
     async def expired(self, now: float | None = None) -> list[str]:
         """Appeals whose first parked event has waited ``wait_s`` or more."""

@@ -4,8 +4,8 @@ An event the engine rejects (out of order, close before sign-for, extension beyo
 limit, …) goes to the dead-letter topic with the engine's reason; a duplicate is logged
 and dropped. An event for a case whose assignment has not arrived yet waits for it
 (``stores/early_case_events.py``, ``HOTLINE_SLA_EARLY_EVENT_WAIT``) and is dead-lettered
-as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) also publishes the next hop's assignment so
-the new department receives the case on its topic.
+as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) also publishes the
+next hop's assignment so the new department receives the case on its topic.
 """
 
 from __future__ import annotations
