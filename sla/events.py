@@ -254,12 +254,7 @@ class SlaEngine:
 
     def assign(self, state: CaseState | None, a: AssignmentIn) -> tuple[Outcome, CaseState | None]:
         """Apply an assignment hop; returns the outcome and the (new or unchanged) state."""
-        try:
-            return self._assign(state, a)
-        except CalendarRangeError as e:
-            return rejected(Reason.CALENDAR_RANGE, str(e)), state
-        except (ValueError, TypeError, AttributeError) as e:
-            return rejected(Reason.INVALID, str(e)), state
+        return _guarded(self._assign, state, a)
 
     def _assign(self, state: CaseState | None, a: AssignmentIn) -> tuple[Outcome, CaseState | None]:
         if not a.department or a.hop < 1:
@@ -310,12 +305,7 @@ class SlaEngine:
 
     def apply(self, state: CaseState | None, ev: CaseEventLike) -> tuple[Outcome, CaseState | None]:
         """Apply a case event; returns the outcome and the (new or unchanged) state."""
-        try:
-            return self._apply(state, ev)
-        except CalendarRangeError as e:
-            return rejected(Reason.CALENDAR_RANGE, str(e)), state
-        except (ValueError, TypeError, AttributeError) as e:
-            return rejected(Reason.INVALID, str(e)), state
+        return _guarded(self._apply, state, ev)
 
     def _apply(
         self, state: CaseState | None, ev: CaseEventLike
@@ -548,3 +538,14 @@ class SlaEngine:
             out, state = self.apply_record(state, rec)
             outcomes.append(out)
         return state, outcomes
+
+
+def _guarded(step, state: CaseState | None, record) -> tuple[Outcome, CaseState | None]:
+    """Run one engine step; a date beyond the calendar or a malformed record is a rejection
+    with its reason, never an exception that would stop the stream."""
+    try:
+        return step(state, record)
+    except CalendarRangeError as e:
+        return rejected(Reason.CALENDAR_RANGE, str(e)), state
+    except (ValueError, TypeError, AttributeError) as e:
+        return rejected(Reason.INVALID, str(e)), state
