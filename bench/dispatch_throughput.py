@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,34 +112,36 @@ async def stamps(
     return seen
 
 
-def _worker(log_dir: Path, env: dict[str, str]) -> WorkerProcess:
+@asynccontextmanager
+async def _fresh_worker(env: dict[str, str], log_dir: Path):
+    """A worker on a fresh topic prefix (topics created, not started yet); stopped and its
+    topics deleted afterwards."""
+    from streams.topics import SPECS
+
     s = StackSettings()
-    return WorkerProcess(
+    worker = WorkerProcess(
         s.kafka_bootstrap, f"redis://{s.redis_host}:{s.redis_port}/0", log_dir, extra_env=env
     )
+    await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        await worker.delete_topics()
 
 
 async def throughput(values, env: dict[str, str], log_dir: Path) -> tuple[float, float]:
     """(appeals/s, worker CPU ms per appeal) for one worker; records are published first."""
-    s = StackSettings()
-    worker = _worker(log_dir, env)
-    from streams.topics import SPECS
-
-    await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
-    await produce(s.kafka_bootstrap, worker.topic("appeals.received"), values)
-    try:
+    bootstrap = StackSettings().kafka_bootstrap
+    async with _fresh_worker(env, log_dir) as worker:
+        outputs = [worker.topic(t) for t in OUTPUTS]
+        await produce(bootstrap, worker.topic("appeals.received"), values)
         worker.start()
         # the pool loads its models after "Ready": count CPU from the first outcome on
-        first = await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], 1, timeout=120)
+        await stamps(bootstrap, outputs, 1, timeout=120)
         cpu0 = tree_cpu_s(worker.proc.pid)
-        out = await stamps(
-            s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(values), timeout=900
-        )
+        out = await stamps(bootstrap, outputs, len(values), timeout=900)
         cpu = tree_cpu_s(worker.proc.pid) - cpu0
-    finally:
-        worker.stop()
-        await worker.delete_topics()
-    assert first  # stamps() raised if nothing came out
     seconds = (max(out.values()) - min(out.values())) / 1000
     return len(values) / seconds, cpu * 1000 / len(values)
 
@@ -149,25 +152,18 @@ async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path)
     ``warm`` appeals go through first, so the figures are the steady state (models
     loaded, partitions assigned, metadata known), not the worker's start-up.
     """
-    s = StackSettings()
-    worker = _worker(log_dir, env)
-    from streams.topics import SPECS
-
-    await ensure_topics(s.kafka_bootstrap, [worker.topic(t) for t in SPECS], 4)
-    received = worker.topic("appeals.received")
-    try:
+    bootstrap = StackSettings().kafka_bootstrap
+    async with _fresh_worker(env, log_dir) as worker:
+        received = worker.topic("appeals.received")
         worker.start()
-        await produce(s.kafka_bootstrap, received, warm)
-        await stamps(s.kafka_bootstrap, [worker.topic(t) for t in OUTPUTS], len(warm), 120)
-        await produce(s.kafka_bootstrap, received, values, rate=rate)
-        sent = await stamps(s.kafka_bootstrap, [received], len(warm) + len(values), 60)
+        await produce(bootstrap, received, warm)
+        await stamps(bootstrap, [worker.topic(t) for t in OUTPUTS], len(warm), 120)
+        await produce(bootstrap, received, values, rate=rate)
+        total = len(warm) + len(values)
+        sent = await stamps(bootstrap, [received], total, 60)
         done = await stamps(
-            s.kafka_bootstrap, [worker.topic("assignments.all")], len(warm) + len(values), 300,
-            allow_fewer=True,
-        )  # fmt: skip
-    finally:
-        worker.stop()
-        await worker.delete_topics()
+            bootstrap, [worker.topic("assignments.all")], total, 300, allow_fewer=True
+        )
     steady = {k for k, _ in values}
     lat = sorted(done[k] - sent[k] for k in steady if k in done)  # review cases have no assignment
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)

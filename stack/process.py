@@ -93,3 +93,16 @@ def stop_pid(pid_file: Path, timeout: float = 30.0) -> bool:
         os.kill(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return True
+
+
+def child_pids(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (Linux ``/proc``), e.g. a worker's triage processes."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        if parent == str(pid):
+            out.append(int(stat.parent.name))
+    return out

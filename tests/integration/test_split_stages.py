@@ -17,6 +17,7 @@ from models.appeal import RawRef
 from models.assignment import Assignment
 from models.classification import Classification
 from models.dead_letter import DeadLetter
+from stack.process import child_pids
 from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
@@ -81,17 +82,6 @@ async def test_understand_only_worker_with_a_triage_process(understand_worker):
     assert len(await read_all(w.bootstrap, w.topic("appeals.received"))) == 3
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
-                out.append(int(stat.parent.name))
-        except OSError:
-            continue
-    return out
-
-
 def test_triage_processes_exit_when_the_worker_is_killed(kafka_bootstrap, redis_url, tmp_path):
     w = WorkerProcess(
         kafka_bootstrap, redis_url, tmp_path,
@@ -103,7 +93,7 @@ def test_triage_processes_exit_when_the_worker_is_killed(kafka_bootstrap, redis_
         while "triage runs in 1 processes" not in w.log_text():
             assert time.monotonic() < deadline, w.log_text()[-2000:]
             time.sleep(0.3)
-        children = _children(w.proc.pid)
+        children = child_pids(w.proc.pid)
         assert children  # the triage process (and multiprocessing's resource tracker)
         w.stop(kill=True)
         deadline = time.monotonic() + 10

@@ -60,6 +60,8 @@ class WorkerProcess:
         raise RuntimeError(f"worker not ready after {timeout}s: {self.log.read_text()[-3000:]}")
 
     def stop(self, kill: bool = False) -> None:
+        if self.proc is None:  # never started
+            return
         if self.proc and self.proc.poll() is None:
             if kill:
                 self.proc.kill()
