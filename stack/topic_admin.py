@@ -14,9 +14,14 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 
 async def ensure_topics(
-    bootstrap: str, names: list[str], partitions: int, replication: int = 1
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    replication: int = 1,
+    configs: dict[str, str] | None = None,
 ) -> list[str]:
-    """Create the missing topics among ``names``; return the ones created."""
+    """Create the missing topics among ``names`` (with topic ``configs``, if given); return
+    the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -24,12 +29,48 @@ async def ensure_topics(
         missing = [n for n in names if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
-                await admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
+                new = [NewTopic(n, partitions, replication, topic_configs=configs) for n in missing]
+                await admin.create_topics(new)
         return missing
     finally:
         await admin.close()
 
 
-def ensure_topics_sync(bootstrap: str, names: list[str], partitions: int) -> list[str]:
+def ensure_topics_sync(
+    bootstrap: str, names: list[str], partitions: int, configs: dict[str, str] | None = None
+) -> list[str]:
     """Blocking wrapper for command-line use."""
-    return asyncio.run(ensure_topics(bootstrap, names, partitions))
+    return asyncio.run(ensure_topics(bootstrap, names, partitions, configs=configs))
+
+
+async def await_topics_visible(bootstrap: str, names: list[str], timeout: float = 60.0) -> None:
+    """Wait until the broker's metadata lists every topic of ``names`` with a leader for each
+    partition; raise ``TimeoutError`` naming the missing ones otherwise.
+
+    CreateTopics returns once the controller has the topic, but a broker still busy with
+    earlier creations (hundreds of department topics on a fresh broker) may answer metadata
+    requests without it for seconds. A consumer that joins its group in that window
+    (aiokafka) leaves the topic out until its next metadata refresh, minutes later.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            described = await admin.describe_topics(names)
+            missing = [
+                t["topic"]
+                for t in described
+                if t["error_code"] != 0
+                or not t["partitions"]
+                or any(p["leader"] < 0 for p in t["partitions"])
+            ]
+            if not missing:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(
+                    f"topics not in the broker's metadata after {timeout}s: {missing}"
+                )
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

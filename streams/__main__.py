@@ -5,21 +5,47 @@ partitions. The web server follows ``HOTLINE_WEB_PORT`` (0 turns it off) unless 
 options are given.
 """
 
+import asyncio
 import sys
 
-from stack.topic_admin import ensure_topics_sync
+from stack.topic_admin import await_topics_visible, ensure_topics, ensure_topics_sync
 from streams.app import load_all, settings
+from streams.topics import ALL
+
+
+async def prepare_faust_topics(app) -> None:
+    """Create faust's own topics (the leader-assignor topic, each table's changelog) as faust
+    would, then wait until the broker's metadata shows every topic the worker consumes.
+
+    Left to faust, these topics are created moments before the consumer joins its group; a
+    broker still busy with the department topics may not list them yet, the consumer then
+    ignores them for minutes, and the first table write fails with PartitionsMismatch
+    (every WeChat piece was lost that way after a fresh broker start).
+    """
+    leader = f"{app.conf.id}-__assignor-__leader"
+    await ensure_topics(settings.broker, [leader], 1)
+    changelogs = []
+    for table in app.tables.values():
+        changelogs.append(table.changelog_topic.get_topic_name())
+        partitions = table.partitions or settings.partitions
+        await ensure_topics(settings.broker, changelogs[-1:], partitions, configs=COMPACTED)
+    consumed = [t.get_topic_name() for t in ALL]
+    await await_topics_visible(settings.broker, [*consumed, leader, *changelogs])
+
+
+COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
     app = load_all()
     if argv[:1] == ["worker"]:
-        from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
+        from streams.topics import DEPARTMENT_PARTITIONS, department_topic_names
 
         ensure_topics_sync(settings.broker, [t.get_topic_name() for t in ALL], settings.partitions)
         # department topics too: creating ~300 topics one by one on first send stalls dispatch
         departments = department_topic_names()
         ensure_topics_sync(settings.broker, departments, DEPARTMENT_PARTITIONS)
+        asyncio.run(prepare_faust_topics(app))
         if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
             web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
             argv += ["--without-web"] if settings.web_port == 0 else web
