@@ -15,6 +15,8 @@ async def test_created_topics_carry_their_configs_and_are_visible(kafka_bootstra
     names = [f"{unique_prefix}changelog", f"{unique_prefix}plain"]
     compacted = {"cleanup.policy": "compact"}
     assert await ensure_topics(kafka_bootstrap, names[:1], 3, configs=compacted) == names[:1]
+    # a freshly started broker may list a new topic only a moment later: wait, as the worker does
+    await await_topics_visible(kafka_bootstrap, names[:1], timeout=30)
     assert await ensure_topics(kafka_bootstrap, names, 2) == names[1:]  # the first exists
     await await_topics_visible(kafka_bootstrap, names, timeout=30)
 
