@@ -116,6 +116,12 @@ def demo(
     typer.echo(
         f"  emergencies    {delta.get('appeals.emergency', 0):5} on appeals.emergency (transfer to 110/119/120/122)"
     )
+    gaps = _gaps(delta, limit)
+    if gaps:
+        for gap in gaps:
+            typer.secho(f"  ! {gap}", fg=typer.colors.YELLOW)
+    else:
+        typer.echo(f"  accounted for  every one of the {3 * limit} replayed appeals")
     typer.echo("")
     typer.secho("Where to look", bold=True)
     typer.echo("  hotline tail appeals.received      normalised, masked appeals")
@@ -125,6 +131,27 @@ def demo(
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
     typer.echo("  hotline stack down                 stop worker, Kafka and Redis")
+    if gaps:
+        raise typer.Exit(1)
+
+
+def _gaps(delta: dict[str, int], limit: int) -> list[str]:
+    """What the counts say went missing: each channel yields ``limit`` appeals, and each new
+    appeal is classified, then assigned or sent to review."""
+    gaps = []
+    for channel in ("mailbox", "hotline", "wechat"):
+        seen = delta.get(f"{channel}.normalised", 0)
+        if seen < limit:
+            gaps.append(
+                f"{channel}: {limit} appeals replayed, {seen} normalised (see the worker log)"
+            )
+    new, classified = _total(delta, "published"), delta.get("appeals.classified", 0)
+    if classified < new:
+        gaps.append(f"{new} new appeals but {classified} classified (see the worker log)")
+    routed = delta.get("assignments.all", 0) + delta.get("appeals.review", 0)
+    if routed < classified:
+        gaps.append(f"{classified} classified but {routed} assigned or sent to review")
+    return gaps
 
 
 def _topic(name: str) -> str:

@@ -1,0 +1,27 @@
+"""The demo's self-check: replayed appeals that went missing are named, not hidden."""
+
+from cli.demo import _gaps
+
+WHOLE = {
+    "mailbox.normalised": 3, "hotline.normalised": 3, "wechat.normalised": 3,
+    "mailbox.published": 3, "hotline.published": 3, "wechat.published": 3,
+    "appeals.classified": 9, "assignments.all": 8, "appeals.review": 1,
+}  # fmt: skip
+
+
+def test_a_run_where_everything_arrived_has_no_gaps():
+    assert _gaps(WHOLE, 3) == []
+
+
+def test_lost_wechat_sessions_are_named():
+    lost = {**WHOLE, "wechat.normalised": 0, "wechat.published": 0, "appeals.classified": 6,
+            "assignments.all": 5}  # fmt: skip
+    assert _gaps(lost, 3) == ["wechat: 3 appeals replayed, 0 normalised (see the worker log)"]
+
+
+def test_unclassified_and_unrouted_appeals_are_named():
+    stuck = {**WHOLE, "appeals.classified": 7, "assignments.all": 5}
+    assert _gaps(stuck, 3) == [
+        "9 new appeals but 7 classified (see the worker log)",
+        "7 classified but 6 assigned or sent to review",
+    ]
