@@ -2,6 +2,13 @@
 
 A faust worker that starts before its input topic exists ignores that topic until the
 next metadata refresh (minutes): records published meanwhile would wait unseen.
+
+Creating is not enough: CreateTopics returns once the controller has the topic, but a
+broker still busy with earlier creations (hundreds of department topics on a fresh
+broker) may answer metadata requests without it for seconds. A consumer that joins its
+group in that window (aiokafka) leaves the topic out until its next metadata refresh, and
+a producer's first sends fail and retry. So :func:`ensure_topics` returns only once the
+broker lists every topic it was given.
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ async def ensure_topics(
     partitions: int,
     replication: int = 1,
     configs: dict[str, str] | None = None,
+    timeout: float = 60.0,
 ) -> list[str]:
-    """Create the missing topics among ``names`` (with topic ``configs``, if given); return
-    the ones created."""
+    """Create the missing topics among ``names`` (with topic ``configs``, if given), wait
+    until the broker's metadata lists all of ``names``, and return the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -31,6 +39,7 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                 new = [NewTopic(n, partitions, replication, topic_configs=configs) for n in missing]
                 await admin.create_topics(new)
+        await _await_visible(admin, names, timeout)
         return missing
     finally:
         await admin.close()
@@ -43,34 +52,21 @@ def ensure_topics_sync(
     return asyncio.run(ensure_topics(bootstrap, names, partitions, configs=configs))
 
 
-async def await_topics_visible(bootstrap: str, names: list[str], timeout: float = 60.0) -> None:
+async def _await_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> None:
     """Wait until the broker's metadata lists every topic of ``names`` with a leader for each
-    partition; raise ``TimeoutError`` naming the missing ones otherwise.
-
-    CreateTopics returns once the controller has the topic, but a broker still busy with
-    earlier creations (hundreds of department topics on a fresh broker) may answer metadata
-    requests without it for seconds. A consumer that joins its group in that window
-    (aiokafka) leaves the topic out until its next metadata refresh, minutes later.
-    """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            described = await admin.describe_topics(names)
-            missing = [
-                t["topic"]
-                for t in described
-                if t["error_code"] != 0
-                or not t["partitions"]
-                or any(p["leader"] < 0 for p in t["partitions"])
-            ]
-            if not missing:
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(
-                    f"topics not in the broker's metadata after {timeout}s: {missing}"
-                )
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
+    partition; raise ``TimeoutError`` naming the missing ones otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while names:
+        described = await admin.describe_topics(names)
+        missing = [
+            t["topic"]
+            for t in described
+            if t["error_code"] != 0
+            or not t["partitions"]
+            or any(p["leader"] < 0 for p in t["partitions"])
+        ]
+        if not missing:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics not in the broker's metadata after {timeout}s: {missing}")
+        await asyncio.sleep(0.2)

@@ -8,14 +8,13 @@ options are given.
 import asyncio
 import sys
 
-from stack.topic_admin import await_topics_visible, ensure_topics, ensure_topics_sync
+from stack.topic_admin import ensure_topics, ensure_topics_sync
 from streams.app import load_all, settings
-from streams.topics import ALL
 
 
 async def prepare_faust_topics(app) -> None:
     """Create faust's own topics (the leader-assignor topic, each table's changelog) as faust
-    would, then wait until the broker's metadata shows every topic the worker consumes.
+    would, before the worker starts, and see them in the broker's metadata.
 
     Left to faust, these topics are created moments before the consumer joins its group; a
     broker still busy with the department topics may not list them yet, the consumer then
@@ -24,13 +23,10 @@ async def prepare_faust_topics(app) -> None:
     """
     leader = f"{app.conf.id}-__assignor-__leader"
     await ensure_topics(settings.broker, [leader], 1)
-    changelogs = []
     for table in app.tables.values():
-        changelogs.append(table.changelog_topic.get_topic_name())
+        changelog = table.changelog_topic.get_topic_name()
         partitions = table.partitions or settings.partitions
-        await ensure_topics(settings.broker, changelogs[-1:], partitions, configs=COMPACTED)
-    consumed = [t.get_topic_name() for t in ALL]
-    await await_topics_visible(settings.broker, [*consumed, leader, *changelogs])
+        await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
 
 
 COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
@@ -39,7 +35,7 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     app = load_all()
     if argv[:1] == ["worker"]:
-        from streams.topics import DEPARTMENT_PARTITIONS, department_topic_names
+        from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         ensure_topics_sync(settings.broker, [t.get_topic_name() for t in ALL], settings.partitions)
         # department topics too: creating ~300 topics one by one on first send stalls dispatch
