@@ -15,9 +15,14 @@ import time
 
 import redis.asyncio as aioredis
 
-#: Drop the first ARGV[1] records of a queue; forget its wait when it is empty.
+#: Drop the first ARGV[1] records of a queue if the last of them is still ARGV[3] (another
+#: applier that read the same records may have dropped them already: then records parked
+#: since would be lost); forget the queue's wait when it is empty.
 _DROP = """
-redis.call('LTRIM', KEYS[1], ARGV[1], -1)
+local n = tonumber(ARGV[1])
+if redis.call('LINDEX', KEYS[1], n - 1) == ARGV[3] then
+  redis.call('LTRIM', KEYS[1], n, -1)
+end
 local left = redis.call('LLEN', KEYS[1])
 if left == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return left
@@ -63,12 +68,13 @@ class EarlyCaseEvents:
             replies = await pipe.execute()
         return {aid: r for aid, r in zip(appeal_ids, replies, strict=True) if r}
 
-    async def drop(self, applied: dict[str, int]) -> dict[str, int]:
-        """Remove the first ``n`` records of each appeal (those just applied); returns how
-        many are left (events parked meanwhile, behind them)."""
+    async def drop(self, applied: dict[str, list[bytes]]) -> dict[str, int]:
+        """Remove the records just applied (as :meth:`peek` returned them) from the head of
+        each appeal's queue; returns how many are left (events parked meanwhile, behind
+        them). Records another applier removed first are left alone, not miscounted."""
         async with self.client.pipeline(transaction=False) as pipe:
-            for aid, n in applied.items():
-                pipe.eval(_DROP, 2, self._key(aid), self._due, n, aid)
+            for aid, records in applied.items():
+                pipe.eval(_DROP, 2, self._key(aid), self._due, len(records), aid, records[-1])
             left = await pipe.execute()
         return dict(zip(applied, left, strict=True))
 

@@ -112,7 +112,7 @@ async def apply_waiting(appeal_ids: list[str]) -> None:
         if not parked:
             return
         await _apply_parked(parked, park_unknown=False)
-        left = await early.drop({aid: len(records) for aid, records in parked.items()})
+        left = await early.drop(parked)
         appeal_ids = [aid for aid, n in left.items() if n]
 
 
@@ -130,21 +130,22 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
     """Apply case events in order. Rejected ones are dead-lettered with the engine's
     reason, except that an event for a case not assigned yet waits (``park_unknown``)."""
     early = early_case_events()
+    parked: set[str] = set()
     if park_unknown:
         # behind a parked event of the same case, later events wait too: order per case
         waiting = await early.waiting(sorted({ce.appeal_id for _, ce in items}))
         for letter, ce in items:
             if ce.appeal_id in waiting:
                 await early.park(ce.appeal_id, letter.dumps())
+                parked.add(ce.appeal_id)
         items = [(letter, ce) for letter, ce in items if ce.appeal_id not in waiting]
-    if not items:
-        return
-    outcomes = await sla_store().apply_batch([ce for _, ce in items])
+    outcomes = await sla_store().apply_batch([ce for _, ce in items]) if items else []
     for (letter, ce), outcome in zip(items, outcomes, strict=True):
         if outcome.kind == OutcomeKind.REJECTED:
             if park_unknown and outcome.reason == Reason.UNKNOWN_CASE:
                 log.info("case event %s waits for the assignment of %s", ce.event_id, ce.appeal_id)
                 await early.park(ce.appeal_id, letter.dumps())
+                parked.add(ce.appeal_id)
                 continue
             letter.error_code, letter.reason = f"SLA_{outcome.reason.name}", str(outcome)
             letter.failed_at = datetime.now(SHANGHAI)
@@ -153,3 +154,8 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
             log.info("case event %s already applied (%s)", ce.event_id, outcome)
         elif ce.kind == "reassign":
             await _next_hop(ce)
+    if parked:
+        # the assignment may have come, and found nothing waiting, between our look and our
+        # park; parked first, checked second, so either it sees our events or we see its case
+        arrived = await sla_store().load_many(sorted(parked))
+        await apply_waiting(sorted(arrived))
