@@ -70,23 +70,38 @@ async def _dead_letter_session(session: WeChatSession, code: ErrorCode, reason: 
 
 @app.agent(topics.wechat_pieces)
 async def wechat_sessions_agent(stream):
-    """Join one sender's consecutive pieces; close a session on a long gap or when idle."""
+    """Join one sender's consecutive pieces; close a session on a long gap or when idle.
+
+    An unexpected error on a piece dead-letters it as ``INTERNAL`` instead of crashing the
+    agent: a crash would drop the piece (faust moves past the event) and, if the cause
+    persists, every piece after it.
+    """
     async for piece in stream:
-        current = wechat_sessions.get(piece.contact_ref)
-        now = time.time()
-        if piece.msg_type == FLUSH:
-            if current is not None and wechat_session.is_idle(
-                current, now, intake_settings.wechat_idle_flush_s
-            ):
-                del wechat_sessions[piece.contact_ref]
-                await _close(current)
-            continue
-        session, closed = wechat_session.add_piece(
-            current, piece, now, intake_settings.wechat_window_s
-        )
-        wechat_sessions[piece.contact_ref] = session
-        if closed is not None:
-            await _close(closed)
+        try:
+            await _on_piece(piece)
+        except Exception as exc:  # a bug of ours, or faust's table: keep the piece for replay
+            log.exception("WeChat piece %s failed", piece.raw.as_text())
+            if piece.msg_type != FLUSH:  # a flush request carries nothing to keep
+                session = WeChatSession(contact_ref=piece.contact_ref, pieces=[piece],
+                                        last_seen_wall=time.time())  # fmt: skip
+                reason = f"{type(exc).__name__}: {exc}"
+                await _dead_letter_session(session, ErrorCode.INTERNAL, reason)
+
+
+async def _on_piece(piece: WeChatPiece) -> None:
+    current = wechat_sessions.get(piece.contact_ref)
+    now = time.time()
+    if piece.msg_type == FLUSH:
+        if current is not None and wechat_session.is_idle(
+            current, now, intake_settings.wechat_idle_flush_s
+        ):
+            del wechat_sessions[piece.contact_ref]
+            await _close(current)
+        return
+    session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
+    wechat_sessions[piece.contact_ref] = session
+    if closed is not None:
+        await _close(closed)
 
 
 def flush_request(contact_ref: str) -> WeChatPiece:

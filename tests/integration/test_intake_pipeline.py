@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import time
@@ -246,8 +247,6 @@ async def test_each_bad_input_class_is_dead_lettered_and_the_next_record_still_p
         lambda rs: sorted(DeadLetter.loads(r.value).error_code for r in rs) == expected_codes,
     )  # fmt: skip
     letters = [DeadLetter.loads(r.value) for r in dead]
-    import base64
-
     for topic, payload, code in BAD_INPUTS:
         match = [d for d in letters if d.error_code == code]
         assert len(match) == 1, code
@@ -344,3 +343,38 @@ async def test_record_published_with_kcat_is_processed(worker):
         worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
     )
     assert _appeals(records)[aid].content == "用kcat发布的一条来信：人行道井盖缺失。"
+
+
+async def test_a_failing_session_table_dead_letters_pieces_instead_of_losing_them(
+    kafka_bootstrap, redis_url, tmp_path
+):
+    """A changelog with the wrong partition count makes every table write fail (faust's
+    PartitionsMismatch, as on a broker that had not listed the changelog yet): the pieces
+    must come out as INTERNAL dead letters, not vanish with a crashed agent."""
+    from stack.topic_admin import ensure_topics
+    from streams.topics import SPECS
+    from tests.integration.worker_process import WorkerProcess
+
+    proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path)
+    await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
+    changelog = proc.topic("hotline12345-wechat-sessions-changelog")
+    await ensure_topics(kafka_bootstrap, [changelog], 2, configs={"cleanup.policy": "compact"})
+    proc.start()
+    try:
+        openid = "oWX-it-user-broken-table"
+        await publish(
+            kafka_bootstrap, proc.topic("raw.wechat"),
+            [_wechat(openid, 9701, int(time.time()), "text", Content="小区门口的路灯坏了")],
+            key=openid.encode(),
+        )  # fmt: skip
+        dead = await wait_for(
+            kafka_bootstrap, proc.topic("deadletter"),
+            lambda rs: any(DeadLetter.loads(r.value).error_code == "INTERNAL" for r in rs),
+        )  # fmt: skip
+        letter = next(d for d in map(DeadLetter.loads, (r.value for r in dead)))
+        assert letter.stage == "wechat-session" and "PartitionsMismatch" in letter.reason
+        assert letter.source_topic == proc.topic("raw.wechat")
+        assert b"9701" in base64.b64decode(letter.payload_b64)  # the piece, kept for replay
+    finally:
+        proc.stop()
+        await proc.delete_topics()
