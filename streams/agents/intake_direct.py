@@ -7,6 +7,7 @@ from streams import topics
 from streams.app import app, settings
 from streams.intake_step import convert_or_dead_letter, intake_settings
 from streams.publish_appeals import publish_appeals
+from streams.redis_outage import until_redis_answers
 
 
 def _hotline(data, ref, now):
@@ -20,12 +21,14 @@ def _mailbox(data, ref, now):
 async def _run(stream, channel: str, convert) -> None:
     # batches: one Redis round trip for contacts and one for de-duplication per batch
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        results = [
-            r
-            for e in events
-            if (r := await convert_or_dead_letter(e, channel, convert)) is not None
-        ]
-        await publish_appeals([r.appeal for r in results], [r.contact for r in results])
+        await until_redis_answers(f"{channel} intake", _batch, events, channel, convert)
+
+
+async def _batch(events, channel: str, convert) -> None:
+    results = [
+        r for e in events if (r := await convert_or_dead_letter(e, channel, convert)) is not None
+    ]
+    await publish_appeals([r.appeal for r in results], [r.contact for r in results])
 
 
 @app.agent(topics.raw_hotline)

@@ -19,6 +19,7 @@ from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_or_dead_letter, intake_settings
 from streams.publish_appeals import publish_appeals
+from streams.redis_outage import until_redis_answers
 from streams.stores import contact_store
 from streams.tables.wechat_sessions import wechat_sessions
 
@@ -34,15 +35,17 @@ def _to_piece(data, ref, now):
 async def wechat_intake(stream):
     """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        results = [
-            r
-            for e in events
-            if (r := await convert_or_dead_letter(e, "wechat", _to_piece)) is not None
-        ]
-        if results:
-            await contact_store().save_many([contact for _, contact in results])
-        for piece, _ in results:
-            await topics.wechat_pieces.send(key=piece.contact_ref, value=piece)
+        await until_redis_answers("wechat intake", _pieces, events)
+
+
+async def _pieces(events) -> None:
+    results = [
+        r for e in events if (r := await convert_or_dead_letter(e, "wechat", _to_piece)) is not None
+    ]
+    if results:
+        await contact_store().save_many([contact for _, contact in results])
+    for piece, _ in results:
+        await topics.wechat_pieces.send(key=piece.contact_ref, value=piece)
 
 
 async def _close(session: WeChatSession) -> None:
@@ -78,7 +81,7 @@ async def wechat_sessions_agent(stream):
     """
     async for piece in stream:
         try:
-            await _on_piece(piece)
+            await until_redis_answers("wechat session", _on_piece, piece)
         except Exception as exc:  # a bug of ours, or faust's table: keep the piece for replay
             log.exception("WeChat piece %s failed", piece.raw.as_text())
             if piece.msg_type != FLUSH:  # a flush request carries nothing to keep
@@ -89,19 +92,21 @@ async def wechat_sessions_agent(stream):
 
 
 async def _on_piece(piece: WeChatPiece) -> None:
+    """One piece. A closed session is published before the table changes, so a retry
+    after a failed publish finds the table as it was and closes the session again."""
     current = wechat_sessions.get(piece.contact_ref)
     now = time.time()
     if piece.msg_type == FLUSH:
         if current is not None and wechat_session.is_idle(
             current, now, intake_settings.wechat_idle_flush_s
         ):
-            del wechat_sessions[piece.contact_ref]
             await _close(current)
+            del wechat_sessions[piece.contact_ref]
         return
     session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
-    wechat_sessions[piece.contact_ref] = session
     if closed is not None:
         await _close(closed)
+    wechat_sessions[piece.contact_ref] = session
 
 
 def flush_request(contact_ref: str) -> WeChatPiece:

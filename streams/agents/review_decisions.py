@@ -15,6 +15,7 @@ from streams.app import app
 from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
 from streams.publish_outcomes import publish_assignment
+from streams.redis_outage import until_redis_answers
 from streams.stores import pending_reviews
 from triage.outcome import after_review
 from understand.dataset import CATEGORIES
@@ -36,45 +37,48 @@ def parse_decision(data: bytes) -> ReviewDecision:
 @app.agent(topics.review_decisions)
 async def apply_review_decisions(stream):
     """Apply each decision once: corrections file, then the assignment it implies."""
-    from understand import append_correction
-
     catalogue = load_catalogue()
     store = pending_reviews()
     async for event in stream.events():
-        try:
-            decision = parse_decision(event.value or b"")
-            appeal = await store.get(decision.appeal_id)
-            if appeal is None:
-                raise IntakeError(
-                    ErrorCode.UNKNOWN_APPEAL,
-                    f"appeal {decision.appeal_id} is not waiting for review",
-                )
-            lead = None
-            if decision.department_code:
-                try:
-                    lead = catalogue.department(decision.department_code)
-                except KeyError:
-                    raise IntakeError(
-                        ErrorCode.BAD_VALUE, f"unknown department code {decision.department_code!r}"
-                    ) from None
-        except IntakeError as exc:
-            await dead_letter(event, exc.code, exc.reason, "review", stage="review")
-            continue
-        if not await store.first_time(decision.decision_id):
-            log.info("review decision %s already applied", decision.decision_id)
-            continue
-        try:
-            append_correction(decision, appeal.title, appeal.content)
-            assignment = after_review(appeal, decision, route, datetime.now(TZ), lead=lead)
-            await publish_assignment(assignment)
-        except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
-            log.exception("applying review decision %s failed", decision.decision_id)
-            await store.forget_decision(decision.decision_id)
-            await dead_letter(
-                event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", "review", stage="review"
+        await until_redis_answers("review decision", _apply_decision, event, catalogue, store)
+
+
+async def _apply_decision(event, catalogue, store) -> None:
+    """One decision: dead-lettered if malformed, skipped if applied before, else applied."""
+    from understand import append_correction
+
+    try:
+        decision = parse_decision(event.value or b"")
+        appeal = await store.get(decision.appeal_id)
+        if appeal is None:
+            raise IntakeError(
+                ErrorCode.UNKNOWN_APPEAL,
+                f"appeal {decision.appeal_id} is not waiting for review",
             )
-            continue
-        await store.resolve(decision.appeal_id)
-        log.info(
-            "review %s: %s → %s", decision.decision_id, decision.appeal_id, assignment.lead_code
+        lead = None
+        if decision.department_code:
+            try:
+                lead = catalogue.department(decision.department_code)
+            except KeyError:
+                raise IntakeError(
+                    ErrorCode.BAD_VALUE, f"unknown department code {decision.department_code!r}"
+                ) from None
+    except IntakeError as exc:
+        await dead_letter(event, exc.code, exc.reason, "review", stage="review")
+        return
+    if not await store.first_time(decision.decision_id):
+        log.info("review decision %s already applied", decision.decision_id)
+        return
+    try:
+        append_correction(decision, appeal.title, appeal.content)
+        assignment = after_review(appeal, decision, route, datetime.now(TZ), lead=lead)
+        await publish_assignment(assignment)
+    except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
+        log.exception("applying review decision %s failed", decision.decision_id)
+        await store.forget_decision(decision.decision_id)
+        await dead_letter(
+            event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", "review", stage="review"
         )
+        return
+    await store.resolve(decision.appeal_id)
+    log.info("review %s: %s → %s", decision.decision_id, decision.appeal_id, assignment.lead_code)

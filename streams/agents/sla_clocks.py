@@ -25,6 +25,7 @@ from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.publish_outcomes import publish_assignment
+from streams.redis_outage import until_redis_answers
 from streams.stores import early_case_events, sla_store
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,18 @@ def assignment_in(a: Assignment) -> AssignmentIn:
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
     async for batch in stream.take(settings.batch_size, within=settings.batch_window_s):
-        outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
-        known = []
-        for a, outcome in zip(batch, outcomes, strict=True):
-            if outcome.kind == OutcomeKind.REJECTED:
-                log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
-            else:
-                known.append(a.appeal_id)
-        await apply_waiting(known)
+        await until_redis_answers("SLA assignments", _start, batch)
+
+
+async def _start(batch: list[Assignment]) -> None:
+    outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
+    known = []
+    for a, outcome in zip(batch, outcomes, strict=True):
+        if outcome.kind == OutcomeKind.REJECTED:
+            log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
+        else:
+            known.append(a.appeal_id)
+    await apply_waiting(known)
 
 
 def parse_case_event(data: bytes) -> CaseEvent:
@@ -87,16 +92,20 @@ async def _next_hop(event: CaseEvent) -> None:
 async def apply_case_events(stream):
     """Case events → SLA clocks; each gets applied, duplicate, or a dead letter with the reason."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        parsed = []
-        for event in events:
-            try:
-                case_event = parse_case_event(event.value or b"")
-            except IntakeError as exc:
-                await dead_letter(event, exc.code, exc.reason, "case-event", stage="sla")
-                continue
-            letter = dead_letter_record(event, "SLA_UNKNOWN_CASE", "", "case-event", "sla")
-            parsed.append((letter, case_event))
-        await _apply(parsed, park_unknown=True)
+        await until_redis_answers("SLA case events", _case_events, events)
+
+
+async def _case_events(events) -> None:
+    parsed = []
+    for event in events:
+        try:
+            case_event = parse_case_event(event.value or b"")
+        except IntakeError as exc:
+            await dead_letter(event, exc.code, exc.reason, "case-event", stage="sla")
+            continue
+        letter = dead_letter_record(event, "SLA_UNKNOWN_CASE", "", "case-event", "sla")
+        parsed.append((letter, case_event))
+    await _apply(parsed, park_unknown=True)
 
 
 async def apply_waiting(appeal_ids: list[str]) -> None:

@@ -11,6 +11,7 @@ from streams.app import app, settings
 from streams.batch_stats import BatchStats
 from streams.dead_letters import dead_letter
 from streams.publish_outcomes import enqueue_wires
+from streams.redis_outage import until_redis_answers
 from streams.stores import pending_reviews
 from streams.triage_pool import TriagePool
 
@@ -29,7 +30,7 @@ async def understand_and_route(stream):
             acks = []
             async for offset, results in pool.run_chunks([e.value for e in events]):
                 chunk = events[offset : offset + len(results)]
-                acks += await _publish(chunk, results)
+                acks += await until_redis_answers("understand", _publish, chunk, results)
             triaged = time.perf_counter()
             # the batch's offsets are acknowledged when this body returns: after the broker's
             if acks:
