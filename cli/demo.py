@@ -9,6 +9,7 @@ import time
 import typer
 
 from config.stack import StackSettings
+from samples.replay import CHANNELS
 
 app = typer.Typer()
 
@@ -84,7 +85,7 @@ def demo(
     typer.echo(
         f"  published      {published['records']} raw records ({limit} real appeals × 3 channels + malformed samples)"
     )
-    for channel in ("mailbox", "hotline", "wechat"):
+    for channel in CHANNELS:
         typer.echo(f"    raw.{channel:8} {published.get(_topic(f'raw.{channel}'), 0)}")
     for outcome, label, note in (
         ("normalised", "normalised", "appeals (WeChat messages joined per sender session)"),
@@ -100,9 +101,7 @@ def demo(
             "on deadletter, each with an error code and reason",
         ),
     ):
-        per_channel = ", ".join(
-            f"{c} {delta.get(f'{c}.{outcome}', 0)}" for c in ("mailbox", "hotline", "wechat")
-        )
+        per_channel = ", ".join(f"{c} {delta.get(f'{c}.{outcome}', 0)}" for c in CHANNELS)
         typer.echo(f"  {label:14} {_total(delta, outcome):5} {note}  [{per_channel}]")
     typer.echo(
         f"  classified     {delta.get('appeals.classified', 0):5} on appeals.classified (category, confidence)"
@@ -139,7 +138,7 @@ def _gaps(delta: dict[str, int], limit: int) -> list[str]:
     """What the counts say went missing: each channel yields ``limit`` appeals, and each new
     appeal is classified, then assigned or sent to review."""
     gaps = []
-    for channel in ("mailbox", "hotline", "wechat"):
+    for channel in CHANNELS:
         seen = delta.get(f"{channel}.normalised", 0)
         if seen < limit:
             gaps.append(

@@ -19,6 +19,9 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+#: Longest wait for created topics to appear in the broker's metadata (seconds).
+VISIBLE_TIMEOUT_S = 60.0
+
 
 async def ensure_topics(
     bootstrap: str,
@@ -26,7 +29,6 @@ async def ensure_topics(
     partitions: int,
     replication: int = 1,
     configs: dict[str, str] | None = None,
-    timeout: float = 60.0,
 ) -> list[str]:
     """Create the missing topics among ``names`` (with topic ``configs``, if given), wait
     until the broker's metadata lists all of ``names``, and return the ones created."""
@@ -39,23 +41,21 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
                 new = [NewTopic(n, partitions, replication, topic_configs=configs) for n in missing]
                 await admin.create_topics(new)
-        await _await_visible(admin, names, timeout)
+        await _await_visible(admin, names)
         return missing
     finally:
         await admin.close()
 
 
-def ensure_topics_sync(
-    bootstrap: str, names: list[str], partitions: int, configs: dict[str, str] | None = None
-) -> list[str]:
+def ensure_topics_sync(bootstrap: str, names: list[str], partitions: int) -> list[str]:
     """Blocking wrapper for command-line use."""
-    return asyncio.run(ensure_topics(bootstrap, names, partitions, configs=configs))
+    return asyncio.run(ensure_topics(bootstrap, names, partitions))
 
 
-async def _await_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> None:
+async def _await_visible(admin: AIOKafkaAdminClient, names: list[str]) -> None:
     """Wait until the broker's metadata lists every topic of ``names`` with a leader for each
     partition; raise ``TimeoutError`` naming the missing ones otherwise."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + VISIBLE_TIMEOUT_S
     while names:
         described = await admin.describe_topics(names)
         missing = [
@@ -68,5 +68,7 @@ async def _await_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: 
         if not missing:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"topics not in the broker's metadata after {timeout}s: {missing}")
+            raise TimeoutError(
+                f"topics not in the broker's metadata after {VISIBLE_TIMEOUT_S}s: {missing}"
+            )
         await asyncio.sleep(0.2)

@@ -11,6 +11,8 @@ import sys
 from stack.topic_admin import ensure_topics, ensure_topics_sync
 from streams.app import load_all, settings
 
+COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
+
 
 async def prepare_faust_topics(app) -> None:
     """Create faust's own topics (the leader-assignor topic, each table's changelog) as faust
@@ -21,6 +23,8 @@ async def prepare_faust_topics(app) -> None:
     ignores them for minutes, and the first table write fails with PartitionsMismatch
     (every WeChat piece was lost that way after a fresh broker start).
     """
+    # faust's LeaderAssignor._leader_topic_name; reading it from app._leader_assignor would
+    # build the assignor on this short-lived event loop and break the worker's start
     leader = f"{app.conf.id}-__assignor-__leader"
     await ensure_topics(settings.broker, [leader], 1)
     for table in app.tables.values():
@@ -28,8 +32,6 @@ async def prepare_faust_topics(app) -> None:
         partitions = table.partitions or settings.partitions
         await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
 
-
-COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
