@@ -85,6 +85,15 @@ class StreamSettings:
         )
     )
 
+    producer_request_timeout_s: float = field(
+        default_factory=lambda: float_setting(
+            "PRODUCER_REQUEST_TIMEOUT_S",
+            1200.0,
+            "How long the producer keeps retrying a record while the broker is unreachable "
+            "(faust's default); a batch whose records still fail is sent again",
+        )
+    )
+
     triage_processes: int = field(
         default_factory=lambda: int_setting(
             "TRIAGE_PROCESSES",

@@ -22,6 +22,7 @@ app = faust.App(
     web_host="127.0.0.1",
     autodiscover=False,
     producer_linger_ms=5,
+    producer_request_timeout=settings.producer_request_timeout_s,
     stream_buffer_maxsize=settings.batch_size * 4,
     # at-least-once: offsets are committed after processing; handlers dedupe by id
     processing_guarantee="at_least_once",

@@ -50,5 +50,6 @@ async def send_dead_letter(record: DeadLetter) -> None:
     """Publish a prepared dead letter, keyed by its source position."""
     key = f"{record.source_topic}/{record.source_partition}/{record.source_offset}"
     log.warning("dead-letter %s %s: %s", key, record.error_code, record.reason)
-    await topics.dead_letters.send(key=key, value=record)
+    # wait for the broker: the failed record's offset may be acknowledged right after
+    await (await topics.dead_letters.send(key=key, value=record))
     await intake_counters().add(Counter({f"{record.channel or 'unknown'}.dead_lettered": 1}))

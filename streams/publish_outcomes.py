@@ -6,17 +6,18 @@ record (a future message, schema lookup, callbacks, sensors), and with three rec
 appeal that was a third of the worker's time.
 
 At-least-once still holds: a batch's sends are all awaited before the agent takes the
-next batch (a failed send fails the agent before its offsets are committed), and faust
-flushes the producer before every commit anyway.
+next batch, and a send that fails (the broker away longer than the producer's retries)
+makes the agent send the batch again (``streams/outages.py``) before its offsets are
+acknowledged.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Iterable
 
 from models.assignment import Assignment
 from streams.app import app
+from streams.outages import all_delivered
 from streams.outcome_wires import Wire, assignment_wires
 
 
@@ -31,9 +32,7 @@ async def enqueue_wires(wires: Iterable[Wire]) -> list[Awaitable]:
 
 async def send_wires(wires: Iterable[Wire]) -> None:
     """Send records in order and wait until the broker has acknowledged all of them."""
-    pending = await enqueue_wires(wires)
-    if pending:
-        await asyncio.gather(*pending)
+    await all_delivered(await enqueue_wires(wires))
 
 
 async def publish_assignment(assignment: Assignment) -> None:

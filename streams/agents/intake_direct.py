@@ -6,8 +6,8 @@ from intake import hotline, mailbox
 from streams import topics
 from streams.app import app, settings
 from streams.intake_step import convert_or_dead_letter, intake_settings
+from streams.outages import until_reachable
 from streams.publish_appeals import publish_appeals
-from streams.redis_outage import until_redis_answers
 
 
 def _hotline(data, ref, now):
@@ -21,7 +21,7 @@ def _mailbox(data, ref, now):
 async def _run(stream, channel: str, convert) -> None:
     # batches: one Redis round trip for contacts and one for de-duplication per batch
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_redis_answers(f"{channel} intake", _batch, events, channel, convert)
+        await until_reachable(f"{channel} intake", _batch, events, channel, convert)
 
 
 async def _batch(events, channel: str, convert) -> None:

@@ -18,8 +18,8 @@ from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_or_dead_letter, intake_settings
+from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
-from streams.redis_outage import until_redis_answers
 from streams.stores import contact_store
 from streams.tables.wechat_sessions import wechat_sessions
 
@@ -35,7 +35,7 @@ def _to_piece(data, ref, now):
 async def wechat_intake(stream):
     """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_redis_answers("wechat intake", _pieces, events)
+        await until_reachable("wechat intake", _pieces, events)
 
 
 async def _pieces(events) -> None:
@@ -44,8 +44,8 @@ async def _pieces(events) -> None:
     ]
     if results:
         await contact_store().save_many([contact for _, contact in results])
-    for piece, _ in results:
-        await topics.wechat_pieces.send(key=piece.contact_ref, value=piece)
+    sent = [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]
+    await all_delivered(sent)  # before the raw offsets are acknowledged
 
 
 async def _close(session: WeChatSession) -> None:
@@ -81,7 +81,7 @@ async def wechat_sessions_agent(stream):
     """
     async for piece in stream:
         try:
-            await until_redis_answers("wechat session", _on_piece, piece)
+            await until_reachable("wechat session", _on_piece, piece)
         except Exception as exc:  # a bug of ours, or faust's table: keep the piece for replay
             log.exception("WeChat piece %s failed", piece.raw.as_text())
             if piece.msg_type != FLUSH:  # a flush request carries nothing to keep

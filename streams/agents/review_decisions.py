@@ -14,8 +14,8 @@ from streams import topics
 from streams.app import app
 from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
+from streams.outages import until_reachable
 from streams.publish_outcomes import publish_assignment
-from streams.redis_outage import until_redis_answers
 from streams.stores import pending_reviews
 from triage.outcome import after_review
 from understand.dataset import CATEGORIES
@@ -40,7 +40,7 @@ async def apply_review_decisions(stream):
     catalogue = load_catalogue()
     store = pending_reviews()
     async for event in stream.events():
-        await until_redis_answers("review decision", _apply_decision, event, catalogue, store)
+        await until_reachable("review decision", _apply_decision, event, catalogue, store)
 
 
 async def _apply_decision(event, catalogue, store) -> None:

@@ -24,8 +24,8 @@ from sla.events import AssignmentIn, OutcomeKind, Reason
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
+from streams.outages import until_reachable
 from streams.publish_outcomes import publish_assignment
-from streams.redis_outage import until_redis_answers
 from streams.stores import early_case_events, sla_store
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def assignment_in(a: Assignment) -> AssignmentIn:
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
     async for batch in stream.take(settings.batch_size, within=settings.batch_window_s):
-        await until_redis_answers("SLA assignments", _start, batch)
+        await until_reachable("SLA assignments", _start, batch)
 
 
 async def _start(batch: list[Assignment]) -> None:
@@ -92,7 +92,7 @@ async def _next_hop(event: CaseEvent) -> None:
 async def apply_case_events(stream):
     """Case events → SLA clocks; each gets applied, duplicate, or a dead letter with the reason."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_redis_answers("SLA case events", _case_events, events)
+        await until_reachable("SLA case events", _case_events, events)
 
 
 async def _case_events(events) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -10,8 +9,8 @@ from streams import topics
 from streams.app import app, settings
 from streams.batch_stats import BatchStats
 from streams.dead_letters import dead_letter
+from streams.outages import all_delivered, kafka_down, until_reachable
 from streams.publish_outcomes import enqueue_wires
-from streams.redis_outage import until_redis_answers
 from streams.stores import pending_reviews
 from streams.triage_pool import TriagePool
 
@@ -27,17 +26,31 @@ async def understand_and_route(stream):
     try:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
             started = time.perf_counter()
-            acks = []
+            acks, chunks = [], []
             async for offset, results in pool.run_chunks([e.value for e in events]):
                 chunk = events[offset : offset + len(results)]
-                acks += await until_redis_answers("understand", _publish, chunk, results)
+                chunks.append((chunk, results))
+                acks += await until_reachable("understand", _publish, chunk, results)
             triaged = time.perf_counter()
             # the batch's offsets are acknowledged when this body returns: after the broker's
-            if acks:
-                await asyncio.gather(*acks)
+            try:
+                await all_delivered(acks)
+            except Exception as exc:
+                if not kafka_down(exc):
+                    raise
+                # the broker stayed away longer than the producer retries: send it all again
+                await until_reachable("understand (sending again)", _publish_all, chunks)
             stats.add(len(events), triaged - started, time.perf_counter() - triaged)
     finally:
         pool.stop()
+
+
+async def _publish_all(chunks) -> None:
+    """Publish every chunk of a batch again and wait for all acknowledgements."""
+    acks = []
+    for chunk, results in chunks:
+        acks += await _publish(chunk, results)
+    await all_delivered(acks)
 
 
 async def _publish(events, results) -> list:

@@ -14,7 +14,7 @@ from models.sla_alert import SlaAlert
 from sla.alerts import AlertScanner
 from streams import topics
 from streams.app import app
-from streams.redis_outage import until_redis_answers
+from streams.outages import until_reachable
 from streams.stores import sla_store
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ async def raise_sla_alerts() -> None:
     global _scanner
     if _scanner is None:
         _scanner = AlertScanner(sla_store(), _publish)
-    # a Redis outage must not crash the worker: the tick waits for Redis, then runs
-    report = await until_redis_answers("SLA alert scan", _scanner.tick)
+    # an outage must not crash the worker: the tick waits for Redis (or the broker), then runs
+    report = await until_reachable("SLA alert scan", _scanner.tick)
     if report.published or report.failed:
         log.info("SLA alerts: %s", report)

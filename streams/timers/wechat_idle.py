@@ -13,6 +13,7 @@ from streams import topics
 from streams.agents.intake_wechat import flush_request
 from streams.app import app
 from streams.intake_step import intake_settings
+from streams.outages import until_reachable
 from streams.tables.wechat_sessions import wechat_sessions
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,11 @@ _requested: dict[str, float] = {}
 @app.timer(interval=max(1.0, min(30.0, intake_settings.wechat_idle_flush_s / 4)))
 async def request_idle_flushes() -> None:
     """Send one flush request per idle session (again only after another idle period)."""
+    # an exception in a timer stops the worker: wait for the broker instead
+    await until_reachable("WeChat idle flush", _request_idle_flushes)
+
+
+async def _request_idle_flushes() -> None:
     now = time.time()
     idle_s = intake_settings.wechat_idle_flush_s
     for stale in [ref for ref, at in _requested.items() if now - at > 10 * idle_s]:
@@ -31,6 +37,6 @@ async def request_idle_flushes() -> None:
             continue
         if now - _requested.get(contact_ref, 0.0) < idle_s:
             continue
-        _requested[contact_ref] = now
         log.debug("asking to close idle WeChat session %s", contact_ref)
         await topics.wechat_pieces.send(key=contact_ref, value=flush_request(contact_ref))
+        _requested[contact_ref] = now  # only once sent: a retried tick asks again

@@ -1,0 +1,80 @@
+"""Riding out a Redis or Kafka outage without losing records.
+
+An agent whose batch fails on Redis, or on a broker that stays unreachable longer than
+the producer's own retries (``HOTLINE_PRODUCER_REQUEST_TIMEOUT_S``), would crash, and
+faust moves past the events it was handling: they would be lost. Instead the batch waits
+here and is tried again until the service answers; meanwhile its offsets stay
+unacknowledged, so a worker stopped during the outage leaves the batch to its successor.
+Every batch step is idempotent (appeal ids, event ids, record positions, WeChat message
+ids), so a retried step repeats nothing a consumer cannot recognise: records sent again
+carry the ids they had the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Redis unreachable (refused, reset, timed out); other Redis errors are bugs, not outages.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+
+def kafka_down(exc: BaseException) -> bool:
+    """A broker error that a later attempt can get past: unreachable node, no leader,
+    timed-out request or delivery (aiokafka marks these retriable; its delivery timeout
+    is not marked, but is the same outage seen from the producer)."""
+    return isinstance(exc, KafkaTimeoutError) or (
+        isinstance(exc, KafkaError) and bool(exc.retriable)
+    )
+
+
+def _service_down(exc: BaseException) -> str | None:
+    if isinstance(exc, REDIS_DOWN):
+        return "Redis"
+    if kafka_down(exc):
+        return "Kafka"
+    return None
+
+
+async def until_reachable(
+    what: str, step: Callable[..., Awaitable[T]], *args: object, longest_wait: float = 10.0
+) -> T:
+    """Run ``step(*args)``; while Redis or the broker is unreachable, log and run it
+    again after a growing wait (0.5 s doubling up to ``longest_wait``)."""
+    wait = 0.5
+    while True:
+        try:
+            return await step(*args)
+        except Exception as exc:
+            service = _service_down(exc)
+            if service is None:
+                raise
+            name, text = type(exc).__name__, str(exc)
+            cause = text if text.startswith(name) else f"{name}: {text}"  # aiokafka's say it
+            log.warning(
+                "%s unreachable during %s (%s); retrying in %.1f s, nothing acknowledged",
+                service, what, cause, wait,
+            )  # fmt: skip
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, longest_wait)
+
+
+async def all_delivered(acks: list[Awaitable]) -> None:
+    """Wait for every acknowledgement; then raise the first failure, if any.
+
+    Unlike a bare ``gather``, no acknowledgement is left pending or unretrieved when one
+    fails, so a retry starts from a settled state."""
+    if not acks:
+        return
+    for result in await asyncio.gather(*acks, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result
