@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
+from faust.exceptions import ProducerSendError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -31,7 +32,10 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 def kafka_down(exc: BaseException) -> bool:
     """A broker error that a later attempt can get past: unreachable node, no leader,
     timed-out request or delivery (aiokafka marks these retriable; its delivery timeout
-    is not marked, but is the same outage seen from the producer)."""
+    is not marked, but is the same outage seen from the producer). faust's ``Topic.send``
+    wraps the producer's error in ``ProducerSendError``: the cause decides."""
+    if isinstance(exc, ProducerSendError) and exc.__cause__ is not None:
+        exc = exc.__cause__
     return isinstance(exc, KafkaTimeoutError) or (
         isinstance(exc, KafkaError) and bool(exc.retriable)
     )

@@ -16,6 +16,7 @@ import redis
 from intake.identity import appeal_id
 from models.appeal import Appeal
 from models.dead_letter import DeadLetter
+from tests.integration.raw_records import wechat_xml
 from tests.integration.worker_process import publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
@@ -33,15 +34,6 @@ def _hotline(ticket: str, content: str, caller: str = "13912345678", **extra) ->
               "agent_id": "A007", "call_start": "2024-03-05T10:15:00", "call_end": "2024-03-05T10:21:30",
               "appeal_type": "投诉", "title": "小区供暖不热", "content": content, "address": "A市A5区雨花路8号", **extra}  # fmt: skip
     return orjson.dumps(record)
-
-
-def _wechat(openid: str, msg_id: int, create_time: int, msg_type: str, **fields) -> bytes:
-    parts = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items())
-    return (
-        f"<xml><ToUserName><![CDATA[gh_12345]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-        f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{parts}"
-        f"<MsgId>{msg_id}</MsgId></xml>"
-    ).encode()
 
 
 def _appeals(records) -> dict[str, Appeal]:
@@ -94,8 +86,8 @@ async def test_wechat_messages_of_one_user_form_one_appeal(worker):
     base = int(time.time()) - 300
     openid = "oWX-it-user-1"
     messages = [
-        _wechat(openid, 9001, base, "text", Content="你好，我要反映A2区的问题"),
-        _wechat(
+        wechat_xml(openid, 9001, base, "text", Content="你好，我要反映A2区的问题"),
+        wechat_xml(
             openid,
             9002,
             base + 30,
@@ -103,7 +95,7 @@ async def test_wechat_messages_of_one_user_form_one_appeal(worker):
             Recognition="雨花路上的路灯坏了一个多月。",
             MediaId="m1",
         ),
-        _wechat(
+        wechat_xml(
             openid,
             9003,
             base + 60,
@@ -112,7 +104,7 @@ async def test_wechat_messages_of_one_user_form_one_appeal(worker):
             Location_Y="112.9",
             Label="A市A2区雨花路",
         ),
-        _wechat(
+        wechat_xml(
             openid,
             9002,
             base + 30,
@@ -139,8 +131,8 @@ async def test_wechat_gap_beyond_window_splits_appeals(worker):
     base = int(time.time()) - 3 * 3600
     openid = "oWX-it-user-2"
     messages = [
-        _wechat(openid, 9101, base, "text", Content="公交站台的广告牌松动了"),
-        _wechat(openid, 9102, base + 3600, "text", Content="另外，小区门口的垃圾没人清运"),
+        wechat_xml(openid, 9101, base, "text", Content="公交站台的广告牌松动了"),
+        wechat_xml(openid, 9102, base + 3600, "text", Content="另外，小区门口的垃圾没人清运"),
     ]
     await publish(worker.bootstrap, worker.topic("raw.wechat"), messages, key=openid.encode())
     first, second = appeal_id("wechat", "9101"), appeal_id("wechat", "9102")
@@ -210,7 +202,7 @@ BAD_INPUTS = [
     ("raw.wechat", b"<xml><ToUserName>gh</ToUserName><MsgType>text", "BAD_XML"),
     (
         "raw.wechat",
-        _wechat("oWX-it-bad", 9201, int(time.time()), "video", MediaId="v1"),
+        wechat_xml("oWX-it-bad", 9201, int(time.time()), "video", MediaId="v1"),
         "UNKNOWN_MSG_TYPE",
     ),
 ]
@@ -230,7 +222,7 @@ async def test_each_bad_input_class_is_dead_lettered_and_the_next_record_still_p
             appeal_id("hotline", "GD-after-bad"),
         ),
         "raw.wechat": (
-            _wechat(
+            wechat_xml(
                 "oWX-it-good", 9301, int(time.time()) - 5, "text", Content="坏消息之后的正常消息"
             ),
             appeal_id("wechat", "9301"),
@@ -292,7 +284,7 @@ async def test_no_downstream_topic_carries_injected_personal_numbers(worker):
     await publish(
         worker.bootstrap,
         worker.topic("raw.wechat"),
-        [_wechat("oWX-it-pii", 9401, base, "text", Content=text)],
+        [wechat_xml("oWX-it-pii", 9401, base, "text", Content=text)],
     )
     ids = {
         appeal_id("mailbox", "MB-pii"),
@@ -364,7 +356,7 @@ async def test_a_failing_session_table_dead_letters_pieces_instead_of_losing_the
         openid = "oWX-it-user-broken-table"
         await publish(
             kafka_bootstrap, proc.topic("raw.wechat"),
-            [_wechat(openid, 9701, int(time.time()), "text", Content="小区门口的路灯坏了")],
+            [wechat_xml(openid, 9701, int(time.time()), "text", Content="小区门口的路灯坏了")],
             key=openid.encode(),
         )  # fmt: skip
         dead = await wait_for(

@@ -13,6 +13,7 @@ from aiokafka.errors import (
     RecordTooLargeError,
     UnknownTopicOrPartitionError,
 )
+from faust.exceptions import ProducerSendError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -53,6 +54,22 @@ def _failing(times: int, exc: Exception):
 )
 def test_broker_errors_a_later_attempt_can_pass_are_outages(exc):
     assert outages.kafka_down(exc)
+
+
+def _wrapped_by_faust(cause: Exception) -> ProducerSendError:
+    try:
+        try:
+            raise cause
+        except Exception as exc:
+            raise ProducerSendError(f"Error while sending: {exc!r}") from exc
+    except ProducerSendError as wrapped:
+        return wrapped
+
+
+def test_an_outage_wrapped_by_faust_topic_send_is_an_outage():
+    assert outages.kafka_down(_wrapped_by_faust(UnknownTopicOrPartitionError()))
+    assert not outages.kafka_down(_wrapped_by_faust(RecordTooLargeError()))
+    assert not outages.kafka_down(ProducerSendError("no transaction producer"))
 
 
 @pytest.mark.parametrize("exc", [RecordTooLargeError(), ValueError("bug"), ResponseError("x")])
