@@ -10,6 +10,7 @@ import sys
 
 from stack.topic_admin import ensure_topics, ensure_topics_sync
 from streams.app import load_all, settings
+from streams.log_throttle import throttle_kafka_client_logs
 
 COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
 
@@ -35,6 +36,7 @@ async def prepare_faust_topics(app) -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
+    throttle_kafka_client_logs()
     app = load_all()
     if argv[:1] == ["worker"]:
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
