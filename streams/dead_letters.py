@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections import Counter
+from collections.abc import Awaitable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,10 +28,16 @@ def _b64(data: bytes | str | None) -> str | None:
 
 
 async def dead_letter(
-    event: EventT, code: ErrorCode | str, reason: str, channel: str | None, stage: str = "intake"
+    event: EventT,
+    code: ErrorCode | str,
+    reason: str,
+    channel: str | None,
+    stage: str = "intake",
+    pending: list[Awaitable] | None = None,
 ) -> None:
-    """Send the event's original bytes and where they came from to the dead-letter topic."""
-    await send_dead_letter(dead_letter_record(event, code, reason, channel, stage))
+    """Send the event's original bytes and where they came from to the dead-letter topic
+    (``pending``: see :func:`send_dead_letter`)."""
+    await send_dead_letter(dead_letter_record(event, code, reason, channel, stage), pending)
 
 
 def dead_letter_record(
@@ -46,10 +53,19 @@ def dead_letter_record(
     )  # fmt: skip
 
 
-async def send_dead_letter(record: DeadLetter) -> None:
-    """Publish a prepared dead letter, keyed by its source position."""
+async def send_dead_letter(record: DeadLetter, pending: list[Awaitable] | None = None) -> None:
+    """Publish a prepared dead letter, keyed by its source position.
+
+    The failed record's offset may be acknowledged once this returns, so the broker's
+    acknowledgement is awaited here; a batch passes ``pending`` instead, gets the
+    acknowledgement added to it and awaits all of them at once (one wait per dead letter
+    made a flood of bad records twelve times slower).
+    """
     key = f"{record.source_topic}/{record.source_partition}/{record.source_offset}"
     log.warning("dead-letter %s %s: %s", key, record.error_code, record.reason)
-    # wait for the broker: the failed record's offset may be acknowledged right after
-    await (await topics.dead_letters.send(key=key, value=record))
+    ack = await topics.dead_letters.send(key=key, value=record)
+    if pending is None:
+        await ack
+    else:
+        pending.append(ack)
     await intake_counters().add(Counter({f"{record.channel or 'unknown'}.dead_lettered": 1}))

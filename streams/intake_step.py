@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -22,12 +22,16 @@ T = TypeVar("T")
 
 
 async def convert_or_dead_letter(
-    event: EventT, channel: str, convert: Callable[[bytes, RawRef, datetime], T]
+    event: EventT,
+    channel: str,
+    convert: Callable[[bytes, RawRef, datetime], T],
+    pending: list[Awaitable],
 ) -> T | None:
     """Run ``convert`` on the event's bytes; on failure publish a dead letter and return None.
 
     Unexpected exceptions are dead-lettered as ``INTERNAL`` (with the traceback logged)
-    so one bad record cannot stop the partition.
+    so one bad record cannot stop the partition. The dead letter's acknowledgement is
+    added to ``pending``, for the batch to await before its offsets are acknowledged.
     """
     msg = event.message
     ref = RawRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
@@ -39,8 +43,9 @@ async def convert_or_dead_letter(
             )
         return convert(data, ref, datetime.now(TZ))
     except IntakeError as exc:
-        await dead_letter(event, exc.code, exc.reason, channel)
+        await dead_letter(event, exc.code, exc.reason, channel, pending=pending)
     except Exception as exc:  # a bug of ours: keep the record for replay after the fix
         log.exception("intake failed on %s", ref.as_text())
-        await dead_letter(event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", channel)
+        reason = f"{type(exc).__name__}: {exc}"
+        await dead_letter(event, ErrorCode.INTERNAL, reason, channel, pending=pending)
     return None

@@ -6,7 +6,7 @@ from intake import hotline, mailbox
 from streams import topics
 from streams.app import app, settings
 from streams.intake_step import convert_or_dead_letter, intake_settings
-from streams.outages import until_reachable
+from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
 
 
@@ -25,10 +25,14 @@ async def _run(stream, channel: str, convert) -> None:
 
 
 async def _batch(events, channel: str, convert) -> None:
+    dead: list = []  # dead letters' acknowledgements
     results = [
-        r for e in events if (r := await convert_or_dead_letter(e, channel, convert)) is not None
+        r
+        for e in events
+        if (r := await convert_or_dead_letter(e, channel, convert, dead)) is not None
     ]
     await publish_appeals([r.appeal for r in results], [r.contact for r in results])
+    await all_delivered(dead)
 
 
 @app.agent(topics.raw_hotline)

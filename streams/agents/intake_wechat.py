@@ -39,12 +39,15 @@ async def wechat_intake(stream):
 
 
 async def _pieces(events) -> None:
+    sent: list = []  # acknowledgements: dead letters, then pieces
     results = [
-        r for e in events if (r := await convert_or_dead_letter(e, "wechat", _to_piece)) is not None
+        r
+        for e in events
+        if (r := await convert_or_dead_letter(e, "wechat", _to_piece, sent)) is not None
     ]
     if results:
         await contact_store().save_many([contact for _, contact in results])
-    sent = [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]
+    sent += [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]
     await all_delivered(sent)  # before the raw offsets are acknowledged
 
 

@@ -24,7 +24,7 @@ from sla.events import AssignmentIn, OutcomeKind, Reason
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
-from streams.outages import until_reachable
+from streams.outages import all_delivered, until_reachable
 from streams.publish_outcomes import publish_assignment
 from streams.stores import early_case_events, sla_store
 
@@ -96,16 +96,17 @@ async def apply_case_events(stream):
 
 
 async def _case_events(events) -> None:
-    parsed = []
+    parsed, dead = [], []
     for event in events:
         try:
             case_event = parse_case_event(event.value or b"")
         except IntakeError as exc:
-            await dead_letter(event, exc.code, exc.reason, "case-event", stage="sla")
+            await dead_letter(event, exc.code, exc.reason, "case-event", "sla", pending=dead)
             continue
         letter = dead_letter_record(event, "SLA_UNKNOWN_CASE", "", "case-event", "sla")
         parsed.append((letter, case_event))
     await _apply(parsed, park_unknown=True)
+    await all_delivered(dead)
 
 
 async def apply_waiting(appeal_ids: list[str]) -> None:
@@ -140,6 +141,7 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
     reason, except that an event for a case not assigned yet waits (``park_unknown``)."""
     early = early_case_events()
     parked: set[str] = set()
+    rejected: list = []  # dead letters' acknowledgements
     if park_unknown:
         # behind a parked event of the same case, later events wait too: order per case
         waiting = await early.waiting(sorted({ce.appeal_id for _, ce in items}))
@@ -158,11 +160,12 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
                 continue
             letter.error_code, letter.reason = f"SLA_{outcome.reason.name}", str(outcome)
             letter.failed_at = datetime.now(SHANGHAI)
-            await send_dead_letter(letter)
+            await send_dead_letter(letter, rejected)
         elif outcome.kind == OutcomeKind.DUPLICATE:
             log.info("case event %s already applied (%s)", ce.event_id, outcome)
         elif ce.kind == "reassign":
             await _next_hop(ce)
+    await all_delivered(rejected)
     if parked:
         # the assignment may have come, and found nothing waiting, between our look and our
         # park; parked first, checked second, so either it sees our events or we see its case

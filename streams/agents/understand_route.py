@@ -55,10 +55,10 @@ async def _publish_all(chunks) -> None:
 
 async def _publish(events, results) -> list:
     """Dead letters, review parking, then the chunk's records; returns their ack futures."""
-    reviews = []
+    reviews, acks = [], []
     for event, t in zip(events, results, strict=True):
         if t.error_code is not None:
-            await dead_letter(event, t.error_code, t.error or "", t.channel, "understand")
+            await dead_letter(event, t.error_code, t.error or "", t.channel, "understand", acks)
         elif t.review:
             reviews.append((t.appeal_id, event.value))
         if t.emergency is not None:
@@ -66,4 +66,4 @@ async def _publish(events, results) -> list:
     # park review cases first, so a fast decision always finds its appeal
     await pending_reviews().put_records(reviews)
     # each appeal's emergency transfer is first in its list: ahead of normal dispatch
-    return await enqueue_wires(w for t in results for w in t.wires)
+    return acks + await enqueue_wires(w for t in results for w in t.wires)
