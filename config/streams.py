@@ -64,7 +64,10 @@ class StreamSettings:
     )
     batch_window_s: float = field(
         default_factory=lambda: float_setting(
-            "BATCH_WINDOW_S", 0.02, "Longest wait to fill a batch (adds at most this latency)"
+            "BATCH_WINDOW_S",
+            0.005,
+            "Longest wait to fill a batch (adds at most this latency; under load batches "
+            "fill from the backlog without waiting)",
         )
     )
     batch_size: int = field(

@@ -45,13 +45,25 @@ def _exit_with_parent(parent: int) -> None:
 #: contention than it saves (bench/dispatch_throughput.py: 1,244 vs 1,327 appeals/s).
 CHUNK = 100
 
+#: Without triage processes, a batch this small (about 30 ms of work) is triaged on the
+#: event loop itself: handing it to the thread and sharing the GIL with the loop while it
+#: runs made each appeal take twice as long at a steady 500 appeals/s (batches of about
+#: 40; bench/dispatch_throughput.py: p50 62-79 ms in the thread, 28-32 ms here). Larger
+#: batches (a backlog) still go to the thread, so other agents of the worker are not held
+#: up for the whole batch.
+INLINE_MAX = 64
+
 
 class TriagePool:
     """Runs :func:`~streams.triage_batch.triage_records` in a thread or in processes."""
 
-    def __init__(self, processes: int, chunk: int | None = None):
+    def __init__(self, processes: int, chunk: int | None = None, inline_max: int | None = None):
         self.processes = max(0, processes)
         self.chunk = chunk or (CHUNK if self.processes else 1 << 30)
+        # with processes, the loop never classifies: it keeps consuming and publishing
+        self.inline_max = (
+            (0 if self.processes else INLINE_MAX) if inline_max is None else inline_max
+        )
         self._executor: Executor | None = None
 
     async def start(self) -> None:
@@ -81,6 +93,9 @@ class TriagePool:
         still being triaged. A dead triage process is replaced and its chunks rerun."""
         if self._executor is None:
             await self.start()
+        if len(values) <= self.inline_max:
+            yield 0, triage_records(values)
+            return
         done = 0
         while done < len(values):
             loop = asyncio.get_running_loop()
