@@ -110,6 +110,24 @@ class WorkdayCalendar:
         """Last day the calendar knows."""
         return date(self.last_year, 12, 31)
 
+    def runway_warning(self, today: date, horizon_days: int = 60) -> str | None:
+        """A warning when the calendar ends within ``horizon_days`` of ``today``, else None.
+
+        Deadlines past the last known day cannot be computed, so assignments whose time
+        limits reach into the next year are rejected until it is declared; the State
+        Council announces each year's holidays and make-up days late in the year before.
+        """
+        left = (self.last_day - today).days
+        if left >= horizon_days:
+            return None
+        when = f"in {left} days" if left >= 0 else f"{-left} days ago"
+        return (
+            f"the working-day calendar ends {self.last_day.isoformat()} ({when}): time limits "
+            f"reaching past it cannot be computed and their assignments are dead-lettered; "
+            f"declare {self.last_year + 1} (holidays and 调休 make-up days as announced) in "
+            f"the calendar overrides file, or upgrade chinese-calendar once it ships the year"
+        )
+
     def check(self, d: date) -> None:
         """Raise :class:`CalendarRangeError` if ``d`` is outside the known years."""
         if not self.first_year <= d.year <= self.last_year:

@@ -24,6 +24,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
         "streams.agents.sla_clocks",
         "streams.timers.sla_alerts",
         "streams.timers.sla_early_events",
+        "streams.timers.calendar_runway",
     ),
 }
 

@@ -44,19 +44,25 @@ def assignment_in(a: Assignment) -> AssignmentIn:
 @app.agent(topics.assignments)
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
-    async for batch in stream.take(settings.batch_size, within=settings.batch_window_s):
-        await until_reachable("SLA assignments", _start, batch)
+    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
+        await until_reachable("SLA assignments", _start, events)
 
 
-async def _start(batch: list[Assignment]) -> None:
+async def _start(events) -> None:
+    """Apply a batch of assignments. A rejected one (no policy, a deadline past the
+    working-day calendar, ...) would leave its case without clocks: it is dead-lettered
+    with the engine's reason, to be replayed once the cause is mended."""
+    batch: list[Assignment] = [e.value for e in events]
     outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
-    known = []
-    for a, outcome in zip(batch, outcomes, strict=True):
+    known, dead = [], []
+    for event, a, outcome in zip(events, batch, outcomes, strict=True):
         if outcome.kind == OutcomeKind.REJECTED:
-            log.warning("assignment %s not applied to SLA clocks: %s", a.assignment_id, outcome)
+            code = f"SLA_{outcome.reason.name}" if outcome.reason else "SLA_REJECTED"
+            await dead_letter(event, code, str(outcome), "assignment", "sla", pending=dead)
         else:
             known.append(a.appeal_id)
     await apply_waiting(known)
+    await all_delivered(dead)
 
 
 def parse_case_event(data: bytes) -> CaseEvent:

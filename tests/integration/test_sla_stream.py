@@ -337,3 +337,34 @@ async def _until(load, ok, timeout: float = 30.0):
             return value
         await asyncio.sleep(0.3)
     raise AssertionError(f"condition not met within {timeout}s; last state {value!r}")
+
+
+async def test_an_assignment_whose_limits_pass_the_calendar_end_is_dead_lettered(
+    sla_worker, redis_url
+):
+    """Its case would have no clocks: the assignment goes to the dead-letter topic with
+    the engine's reason and its own bytes, for a replay once the next year is declared."""
+    from sla.calendar import WorkdayCalendar
+
+    store = _store(sla_worker, redis_url)
+    aid = "SLA-calendar-end-1"
+    last = WorkdayCalendar().last_day  # 5 working days from its eve reach past it
+    raw = _assignment(aid, "a3.zjj", datetime(last.year, 12, 30, 10, 0, tzinfo=TZ))
+    await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), [raw])
+
+    def mine(records):
+        return [
+            d for d in (DeadLetter.loads(r.value) for r in records)
+            if base64.b64decode(d.payload_b64) == raw
+        ]  # fmt: skip
+
+    dead = await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("deadletter"), lambda rs: mine(rs)
+    )  # fmt: skip
+    (letter,) = mine(dead)
+    assert letter.error_code == "SLA_CALENDAR_RANGE"
+    assert letter.stage == "sla" and letter.channel == "assignment"
+    assert "end of the working-day calendar" in letter.reason
+    assert letter.source_topic == sla_worker.topic("assignments.all")
+    assert await store.load(aid) is None
+    await store.aclose()

@@ -122,3 +122,20 @@ def test_overrides_file_errors(tmp_path) -> None:
 def test_non_contiguous_years_refused() -> None:
     with pytest.raises(ValueError, match="contiguous"):
         WorkdayCalendar(Overrides(known_years=frozenset({2030})))
+
+
+def test_runway_warning_names_the_end_and_the_year_to_declare(cal: WorkdayCalendar) -> None:
+    end = cal.last_day
+    assert cal.runway_warning(end - timedelta(days=60)) is None
+    warning = cal.runway_warning(end - timedelta(days=29))
+    assert warning is not None
+    assert f"ends {end.isoformat()} (in 29 days)" in warning
+    assert f"declare {cal.last_year + 1}" in warning
+    assert "(3 days ago)" in (cal.runway_warning(end + timedelta(days=3)) or "")
+
+
+def test_declaring_the_next_year_silences_the_runway_warning(tmp_path) -> None:
+    f = tmp_path / "o.toml"
+    f.write_text(f"known_years = [{WorkdayCalendar().last_year + 1}]\n")
+    cal = WorkdayCalendar(load_overrides(f))
+    assert cal.runway_warning(WorkdayCalendar().last_day - timedelta(days=10)) is None

@@ -1,0 +1,26 @@
+"""Warn, at start and then daily, when the working-day calendar is about to run out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from config.sla import SlaSettings
+from sla.working_time import working_time_for
+from streams.app import app
+
+log = logging.getLogger(__name__)
+_settings = SlaSettings()
+
+
+@app.task
+async def warn_when_the_calendar_runs_out() -> None:
+    """Log a warning each day while the calendar ends within 60 days."""
+    while True:
+        calendar = working_time_for(_settings).calendar
+        warning = calendar.runway_warning(datetime.now(ZoneInfo(_settings.timezone)).date())
+        if warning:
+            log.warning("SLA: %s", warning)
+        await asyncio.sleep(86400)
