@@ -69,6 +69,7 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
 
 def _store(worker, redis_url: str) -> SlaStore:
     os.environ["HOTLINE_SLA_POLICY_FILE"] = worker.env["HOTLINE_SLA_POLICY_FILE"]
+    os.environ["HOTLINE_SLA_CALENDAR_OVERRIDES"] = worker.env["HOTLINE_SLA_CALENDAR_OVERRIDES"]
     settings = SlaSettings()
     return SlaStore.from_url(
         redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
@@ -344,11 +345,14 @@ async def test_an_assignment_whose_limits_pass_the_calendar_end_is_dead_lettered
 ):
     """Its case would have no clocks: the assignment goes to the dead-letter topic with
     the engine's reason and its own bytes, for a replay once the next year is declared."""
-    from sla.calendar import WorkdayCalendar
+    from sla.calendar import WorkdayCalendar, load_overrides
 
     store = _store(sla_worker, redis_url)
     aid = "SLA-calendar-end-1"
-    last = WorkdayCalendar().last_day  # 5 working days from its eve reach past it
+    # the worker's calendar (the package's years and the year its test file declares) ends
+    # on this day; 5 working days from its eve reach past it
+    declared = load_overrides(sla_worker.env["HOTLINE_SLA_CALENDAR_OVERRIDES"])
+    last = WorkdayCalendar(declared).last_day
     raw = _assignment(aid, "a3.zjj", datetime(last.year, 12, 30, 10, 0, tzinfo=TZ))
     await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), [raw])
 

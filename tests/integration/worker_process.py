@@ -16,6 +16,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 from config.stack import PROJECT_ROOT
 
 
+def declare_next_year(path: Path) -> Path:
+    """Write a calendar overrides file declaring the year after chinese-calendar's last
+    (weekdays working, no holidays: no real announcement, a test fixture only)."""
+    from sla.calendar import package_years
+
+    path.write_text(f"known_years = [{package_years()[1] + 1}]\n", encoding="utf-8")
+    return path
+
+
 class WorkerProcess:
     """Starts ``python -m streams worker`` with a unique prefix and app id; stops it cleanly."""
 
@@ -25,6 +34,7 @@ class WorkerProcess:
         self.bootstrap = bootstrap
         self.prefix = f"it{uuid.uuid4().hex[:8]}."
         self.log = log_dir / f"worker-{self.prefix}log"
+        calendar = declare_next_year(log_dir / f"calendar-{self.prefix}toml")
         self.env = {
             **os.environ,
             "HOTLINE_TOPIC_PREFIX": self.prefix,
@@ -35,6 +45,9 @@ class WorkerProcess:
             "HOTLINE_WECHAT_WINDOW_S": "600",
             # reviewers' corrections from tests must not end up in the real training data
             "HOTLINE_UNDERSTAND_CORRECTIONS_PATH": str(log_dir / f"corrections-{self.prefix}csv"),
+            # tests assign cases "now": their time limits must not depend on how close the
+            # installed calendar's last day is (that case has its own test)
+            "HOTLINE_SLA_CALENDAR_OVERRIDES": str(calendar),
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen | None = None
