@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from config.intake import IntakeSettings
 from config.sla import SlaSettings
 from config.stack import StackSettings
+from intake import mailbox
 from intake.identity import appeal_id
+from models.appeal import Appeal, RawRef
 from sla.redis_store import SlaStore
 from stack import kafka as stack_kafka
 from stack import redis as stack_redis
@@ -30,6 +35,14 @@ pytestmark = pytest.mark.integration
 def _mailbox(tag: str, n: int) -> bytes:
     return orjson.dumps({"message_id": f"MB-{tag}-{n}", "user": "U1", "subject": "A市A3区噪音",
                          "time": "2019/4/25 9:32:09", "detail": "楼下KTV每晚噪音扰民，请处理。"})  # fmt: skip
+
+
+def _received_appeal(subject: str, detail: str) -> Appeal:
+    """An appeal as intake publishes it on appeals.received."""
+    raw = orjson.dumps({"message_id": f"MB-{subject}", "user": "U1", "subject": subject,
+                        "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
+    ref, now = RawRef("raw.mailbox", 0, 0), datetime.now(ZoneInfo("Asia/Shanghai"))
+    return mailbox.normalise(mailbox.parse(raw), ref, now, IntakeSettings()).appeal
 
 
 def _keys(records) -> set[str]:
@@ -114,6 +127,12 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
                                 Content="A市A3区小区门口垃圾没人清运，臭气熏天")  # fmt: skip
             await publish(kafka_bootstrap, proc.topic("raw.wechat"), [wechat], key=b"oWX-outage")
             ids[4] = appeal_id("wechat", "777001")
+            # and an appeal for understand: a vague one goes to review, whose parking in
+            # Redis holds the batch after triage, with its records not yet sent
+            vague = _received_appeal("咨询", "请问一下这个事情怎么办")
+            await publish(kafka_bootstrap, proc.topic("appeals.received"), [vague.dumps()],
+                          key=vague.appeal_id.encode())  # fmt: skip
+            ids[5] = vague.appeal_id
             await asyncio.sleep(2)
             await asyncio.to_thread(stack_kafka.stop, stack)
         finally:
@@ -126,6 +145,7 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
         await _all_through_and_clocked(proc, ids, redis_url)
         assert "Kafka unreachable during mailbox intake" in proc.log_text()
         assert "Kafka unreachable during wechat intake" in proc.log_text()
+        assert "Kafka unreachable during understand" in proc.log_text()
         assert "Crashed" not in proc.log_text()
     finally:
         proc.stop()
