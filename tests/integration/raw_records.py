@@ -1,6 +1,33 @@
-"""Raw channel records as call-centre systems publish them, for integration tests."""
+"""Records as the pipeline's producers publish them, for integration tests: raw channel
+records (mailbox JSON, WeChat XML) and appeals as intake publishes them."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from config.intake import IntakeSettings
+from intake import mailbox
+from models.appeal import Appeal, RawRef
+
+
+def mailbox_json(
+    message_id: str, subject: str, detail: str, user: str = "U1",
+    time: str = "2020/1/6 12:09:38", **extra,
+) -> bytes:  # fmt: skip
+    """A mayor's-mailbox message (JSON); ``extra`` adds or replaces fields."""
+    record = {"message_id": message_id, "user": user, "subject": subject, "time": time,
+              "detail": detail, **extra}  # fmt: skip
+    return orjson.dumps(record)
+
+
+def received_appeal(message_id: str, subject: str, detail: str) -> Appeal:
+    """The appeal intake publishes on appeals.received for that mailbox message."""
+    raw = mailbox_json(message_id, subject, detail)
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    return mailbox.normalise(mailbox.parse(raw), RawRef("t", 0, 0), now, IntakeSettings()).appeal
 
 
 def wechat_xml(openid: str, msg_id: int, create_time: int, msg_type: str, **fields) -> bytes:

@@ -16,7 +16,7 @@ import redis
 from intake.identity import appeal_id
 from models.appeal import Appeal
 from models.dead_letter import DeadLetter
-from tests.integration.raw_records import wechat_xml
+from tests.integration.raw_records import mailbox_json, wechat_xml
 from tests.integration.worker_process import publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,9 +24,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _mailbox(message_id: str, detail: str, subject: str = "A市A3区小区噪音扰民", **extra) -> bytes:
-    record = {"message_id": message_id, "user": "U1001", "subject": subject, "time": "2019/4/25 9:32:09",
-              "detail": detail, **extra}  # fmt: skip
-    return orjson.dumps(record)
+    return mailbox_json(message_id, subject, detail, "U1001", "2019/4/25 9:32:09", **extra)
 
 
 def _hotline(ticket: str, content: str, caller: str = "13912345678", **extra) -> bytes:

@@ -8,52 +8,44 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from contextlib import asynccontextmanager
 
-import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from config.intake import IntakeSettings
 from config.sla import SlaSettings
 from config.stack import StackSettings
-from intake import mailbox
 from intake.identity import appeal_id
-from models.appeal import Appeal, RawRef
 from sla.redis_store import SlaStore
 from stack import kafka as stack_kafka
 from stack import redis as stack_redis
 from stack.topic_admin import ensure_topics
 from streams.topics import SPECS
-from tests.integration.raw_records import wechat_xml
+from tests.integration.raw_records import mailbox_json, received_appeal, wechat_xml
 from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 def _mailbox(tag: str, n: int) -> bytes:
-    return orjson.dumps({"message_id": f"MB-{tag}-{n}", "user": "U1", "subject": "A市A3区噪音",
-                         "time": "2019/4/25 9:32:09", "detail": "楼下KTV每晚噪音扰民，请处理。"})  # fmt: skip
-
-
-def _received_appeal(subject: str, detail: str) -> Appeal:
-    """An appeal as intake publishes it on appeals.received."""
-    raw = orjson.dumps({"message_id": f"MB-{subject}", "user": "U1", "subject": subject,
-                        "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
-    ref, now = RawRef("raw.mailbox", 0, 0), datetime.now(ZoneInfo("Asia/Shanghai"))
-    return mailbox.normalise(mailbox.parse(raw), ref, now, IntakeSettings()).appeal
+    return mailbox_json(f"MB-{tag}-{n}", "A市A3区噪音", "楼下KTV每晚噪音扰民，请处理。")
 
 
 def _keys(records) -> set[str]:
     return {r.key.decode() for r in records}
 
 
-async def _started_worker(kafka_bootstrap, redis_url, tmp_path, env=None) -> WorkerProcess:
+@asynccontextmanager
+async def _running_worker(kafka_bootstrap, redis_url, tmp_path, env=None):
+    """A whole-pipeline worker on its own topics; stopped and its topics deleted after."""
     proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, env)
     await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
     proc.start()
-    return proc
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        await proc.delete_topics()
 
 
 async def _first_record_through(proc: WorkerProcess, tag: str) -> dict[int, str]:
@@ -85,9 +77,8 @@ async def _all_through_and_clocked(proc: WorkerProcess, ids: dict[int, str], red
 async def test_records_published_while_redis_is_down_come_through_when_it_returns(
     kafka_bootstrap, redis_url, tmp_path
 ):
-    proc = await _started_worker(kafka_bootstrap, redis_url, tmp_path)
     stack = StackSettings()
-    try:
+    async with _running_worker(kafka_bootstrap, redis_url, tmp_path) as proc:
         ids = await _first_record_through(proc, "redis")
         stack_redis.stop(stack)
         try:
@@ -101,9 +92,6 @@ async def test_records_published_while_redis_is_down_come_through_when_it_return
             stack_redis.start(stack)
         await _all_through_and_clocked(proc, ids, redis_url)
         assert "Redis unreachable during mailbox intake" in proc.log_text()
-    finally:
-        proc.stop()
-        await proc.delete_topics()
 
 
 async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
@@ -113,9 +101,8 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
     default), so the batch's sends fail. Without the retry the agent crashed, faust moved
     past the batch and its appeals were lost."""
     env = {"HOTLINE_PRODUCER_REQUEST_TIMEOUT_S": "3"}
-    proc = await _started_worker(kafka_bootstrap, redis_url, tmp_path, env)
     stack = StackSettings()
-    try:
+    async with _running_worker(kafka_bootstrap, redis_url, tmp_path, env) as proc:
         ids = await _first_record_through(proc, "kafka")
         # hold the batch on Redis, so that it is in hand when the broker goes away
         stack_redis.stop(stack)
@@ -129,7 +116,7 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
             ids[4] = appeal_id("wechat", "777001")
             # and an appeal for understand: a vague one goes to review, whose parking in
             # Redis holds the batch after triage, with its records not yet sent
-            vague = _received_appeal("咨询", "请问一下这个事情怎么办")
+            vague = received_appeal("MB-outage-vague", "咨询", "请问一下这个事情怎么办")
             await publish(kafka_bootstrap, proc.topic("appeals.received"), [vague.dumps()],
                           key=vague.appeal_id.encode())  # fmt: skip
             ids[5] = vague.appeal_id
@@ -147,6 +134,3 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
         assert "Kafka unreachable during wechat intake" in proc.log_text()
         assert "Kafka unreachable during understand" in proc.log_text()
         assert "Crashed" not in proc.log_text()
-    finally:
-        proc.stop()
-        await proc.delete_topics()

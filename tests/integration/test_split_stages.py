@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
-from config.intake import IntakeSettings
-from intake import mailbox
-from models.appeal import RawRef
 from models.assignment import Assignment
 from models.classification import Classification
 from models.dead_letter import DeadLetter
 from stack.process import child_pids
+from tests.integration.raw_records import received_appeal
 from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
@@ -40,10 +36,7 @@ def understand_worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory):
 
 
 def _appeal(message_id: str, subject: str, detail: str) -> tuple[str, bytes]:
-    raw = orjson.dumps({"message_id": message_id, "user": "U1", "subject": subject,
-                        "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    appeal = mailbox.normalise(mailbox.parse(raw), RawRef("t", 0, 0), now, IntakeSettings()).appeal
+    appeal = received_appeal(message_id, subject, detail)
     return appeal.appeal_id, appeal.dumps()
 
 

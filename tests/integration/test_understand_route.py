@@ -13,15 +13,11 @@ from models.assignment import Assignment
 from models.dead_letter import DeadLetter
 from models.emergency import EmergencyTransfer
 from models.review import ReviewRequest
+from tests.integration.raw_records import mailbox_json
 from tests.integration.worker_process import publish, wait_for
 
 pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-def _mailbox(message_id: str, subject: str, detail: str) -> bytes:
-    return orjson.dumps({"message_id": message_id, "user": "U2001", "subject": subject,
-                         "time": "2020/1/6 12:09:38", "detail": detail})  # fmt: skip
 
 
 def _by_key(records, cls) -> dict:
@@ -38,7 +34,7 @@ async def test_real_appeals_land_on_the_right_department_topics(worker):
     await publish(
         worker.bootstrap,
         worker.topic("raw.mailbox"),
-        [_mailbox(k, t, d) for k, (t, d, _, _) in cases.items()],
+        [mailbox_json(k, t, d) for k, (t, d, _, _) in cases.items()],
     )
     ids = {appeal_id("mailbox", k): v for k, v in cases.items()}
     records = await wait_for(
@@ -66,7 +62,7 @@ async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
     await publish(
         worker.bootstrap,
         worker.topic("raw.mailbox"),
-        [_mailbox("MB-review-1", "你好", "请问一下。")],
+        [mailbox_json("MB-review-1", "你好", "请问一下。")],
     )
     reviews = await wait_for(
         worker.bootstrap,
@@ -111,7 +107,7 @@ async def test_emergency_is_transferred_ahead_of_dispatch(worker):
     await publish(
         worker.bootstrap,
         worker.topic("raw.mailbox"),
-        [_mailbox("MB-emergency-1", "燃气泄漏", text)],
+        [mailbox_json("MB-emergency-1", "燃气泄漏", text)],
     )
     records = await wait_for(
         worker.bootstrap,
