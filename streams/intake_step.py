@@ -49,3 +49,17 @@ async def convert_or_dead_letter(
         reason = f"{type(exc).__name__}: {exc}"
         await dead_letter(event, ErrorCode.INTERNAL, reason, channel, pending=pending)
     return None
+
+
+async def convert_all(
+    events: list[EventT],
+    channel: str,
+    convert: Callable[[bytes, RawRef, datetime], T],
+    pending: list[Awaitable],
+) -> list[T]:
+    """:func:`convert_or_dead_letter` over a batch: the converted records, in order."""
+    return [
+        r
+        for e in events
+        if (r := await convert_or_dead_letter(e, channel, convert, pending)) is not None
+    ]

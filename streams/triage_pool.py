@@ -48,9 +48,9 @@ CHUNK = 100
 #: Without triage processes, a batch this small (about 30 ms of work) is triaged on the
 #: event loop itself: handing it to the thread and sharing the GIL with the loop while it
 #: runs made each appeal take twice as long at a steady 500 appeals/s (batches of about
-#: 40; bench/dispatch_throughput.py: p50 62-79 ms in the thread, 28-32 ms here). Larger
-#: batches (a backlog) still go to the thread, so other agents of the worker are not held
-#: up for the whole batch.
+#: 40; bench/dispatch_throughput.py: p50 62-79 ms in the thread, 44-58 ms here, 28-35 ms
+#: with the 5 ms batch window as well). Larger batches (a backlog) still go to the
+#: thread, so other agents of the worker are not held up for the whole batch.
 INLINE_MAX = 64
 
 

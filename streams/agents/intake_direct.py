@@ -5,7 +5,7 @@ from __future__ import annotations
 from intake import hotline, mailbox
 from streams import topics
 from streams.app import app, settings
-from streams.intake_step import convert_or_dead_letter, intake_settings
+from streams.intake_step import convert_all, intake_settings
 from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
 
@@ -26,11 +26,7 @@ async def _run(stream, channel: str, convert) -> None:
 
 async def _batch(events, channel: str, convert) -> None:
     dead: list = []  # dead letters' acknowledgements
-    results = [
-        r
-        for e in events
-        if (r := await convert_or_dead_letter(e, channel, convert, dead)) is not None
-    ]
+    results = await convert_all(events, channel, convert, dead)
     await publish_appeals([r.appeal for r in results], [r.contact for r in results])
     await all_delivered(dead)
 

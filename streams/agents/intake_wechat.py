@@ -17,7 +17,7 @@ from models.wechat import WeChatPiece, WeChatSession
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
-from streams.intake_step import TZ, convert_or_dead_letter, intake_settings
+from streams.intake_step import TZ, convert_all, intake_settings
 from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
 from streams.stores import contact_store
@@ -40,11 +40,7 @@ async def wechat_intake(stream):
 
 async def _pieces(events) -> None:
     sent: list = []  # acknowledgements: dead letters, then pieces
-    results = [
-        r
-        for e in events
-        if (r := await convert_or_dead_letter(e, "wechat", _to_piece, sent)) is not None
-    ]
+    results = await convert_all(events, "wechat", _to_piece, sent)
     if results:
         await contact_store().save_many([contact for _, contact in results])
     sent += [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]

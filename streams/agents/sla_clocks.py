@@ -20,7 +20,7 @@ from models.assignment import Assignment, assignment_id_for
 from models.case_event import CASE_EVENT_KINDS, CaseEvent
 from models.dead_letter import DeadLetter
 from routing.catalogue import load_catalogue
-from sla.events import AssignmentIn, OutcomeKind, Reason
+from sla.events import AssignmentIn, Outcome, OutcomeKind, Reason
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
@@ -57,12 +57,17 @@ async def _start(events) -> None:
     known, dead = [], []
     for event, a, outcome in zip(events, batch, outcomes, strict=True):
         if outcome.kind == OutcomeKind.REJECTED:
-            code = f"SLA_{outcome.reason.name}" if outcome.reason else "SLA_REJECTED"
+            code = rejection_code(outcome)
             await dead_letter(event, code, str(outcome), "assignment", "sla", pending=dead)
         else:
             known.append(a.appeal_id)
     await apply_waiting(known)
     await all_delivered(dead)
+
+
+def rejection_code(outcome: Outcome) -> str:
+    """The dead-letter error code of a record the SLA engine rejected: ``SLA_<REASON>``."""
+    return f"SLA_{outcome.reason.name}" if outcome.reason else "SLA_REJECTED"
 
 
 def parse_case_event(data: bytes) -> CaseEvent:
@@ -164,7 +169,7 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
                 await early.park(ce.appeal_id, letter.dumps())
                 parked.add(ce.appeal_id)
                 continue
-            letter.error_code, letter.reason = f"SLA_{outcome.reason.name}", str(outcome)
+            letter.error_code, letter.reason = rejection_code(outcome), str(outcome)
             letter.failed_at = datetime.now(SHANGHAI)
             await send_dead_letter(letter, rejected)
         elif outcome.kind == OutcomeKind.DUPLICATE:
