@@ -125,6 +125,7 @@ def demo(
     typer.secho("Where to look", bold=True)
     typer.echo("  hotline tail appeals.received      normalised, masked appeals")
     typer.echo("  hotline tail deadletter            rejected records with reasons")
+    typer.echo("  hotline deadletter summary         them by stage and code (replay once fixed)")
     typer.echo("  hotline tail assignments.all       who leads each case, and the rule that fired")
     typer.echo("  hotline tail appeals.review        the human-review queue")
     typer.echo("  hotline topics                     every topic and its payload")

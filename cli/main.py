@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from cli import demo, intake, routing, sla, stack, understand
+from cli import deadletter, demo, intake, routing, sla, stack, understand
 from config.stack import PROJECT_ROOT
 
 app = typer.Typer(
@@ -22,6 +22,11 @@ app.add_typer(
 )
 app.add_typer(
     sla.app, name="sla", help="Working-day calendar, deadlines and SLA monitoring queries."
+)
+app.add_typer(
+    deadletter.app,
+    name="deadletter",
+    help="Dead letters: summary by stage and error code; replay once the cause is fixed.",
 )
 # top-level commands: worker, replay, tail, topics, schema, demo, train, evaluate
 for group in (intake.app, demo.app, understand.app):

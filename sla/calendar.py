@@ -125,7 +125,8 @@ class WorkdayCalendar:
             f"the working-day calendar ends {self.last_day.isoformat()} ({when}): time limits "
             f"reaching past it cannot be computed and their assignments are dead-lettered; "
             f"declare {self.last_year + 1} (holidays and 调休 make-up days as announced) in "
-            f"the calendar overrides file, or upgrade chinese-calendar once it ships the year"
+            f"the calendar overrides file, or upgrade chinese-calendar once it ships the year; "
+            f"then `hotline deadletter replay --code SLA_CALENDAR_RANGE`"
         )
 
     def check(self, d: date) -> None:

@@ -9,43 +9,20 @@ from __future__ import annotations
 import logging
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from intake.errors import IntakeError
 from models.assignment import Assignment
 from sla.events import record_time
 from sla.rebuild import Record, merge_streams
+from stack.topic_read import read_to_end
 from streams.agents.sla_clocks import assignment_in, parse_case_event
 
 log = logging.getLogger(__name__)
 
 
 async def _read(bootstrap: str, topic: str) -> list[bytes]:
-    """Every value of ``topic`` up to its end offsets at the time of the call."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    values: list[bytes] = []
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return values
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < end for tp, end in ends.items()])
-
-        while await behind():
-            batch = await consumer.getmany(*partitions, timeout_ms=1000, max_records=20000)
-            for records in batch.values():
-                values.extend(r.value for r in records if r.value)
-    finally:
-        await consumer.stop()
-    return values
+    """Every non-empty value of ``topic`` up to its end offsets at the time of the call."""
+    return [r.value for r in await read_to_end(bootstrap, topic) if r.value]
 
 
 async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str) -> list[Record]:

@@ -11,6 +11,7 @@ import orjson
 from config.intake import IntakeSettings
 from intake import mailbox
 from models.appeal import Appeal, RawRef
+from models.assignment import Assignment
 
 
 def mailbox_json(
@@ -38,3 +39,14 @@ def wechat_xml(openid: str, msg_id: int, create_time: int, msg_type: str, **fiel
         f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{parts}"
         f"<MsgId>{msg_id}</MsgId></xml>"
     ).encode()
+
+
+def assignment_json(
+    appeal_id: str, department: str, assigned_at: datetime, appeal_type: str = "投诉"
+) -> bytes:
+    """Hop 1 of an appeal to ``department``, as the understand stage publishes it."""
+    return Assignment(
+        appeal_id=appeal_id, assignment_id=f"{appeal_id}#1", hop=1, lead_code=department, lead_name=department,
+        rule_id="test", rule_explanation="test", confidence=1.0, fallback=False, assigned_at=assigned_at,
+        appeal_type=appeal_type, district="A市A3区",
+    ).dumps()  # fmt: skip

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import subprocess
 import sys
 import time
@@ -19,15 +18,20 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from config.sla import SlaSettings
 from config.stack import PROJECT_ROOT
 from models.assignment import Assignment
 from models.dead_letter import DeadLetter
 from models.sla_alert import SlaAlert
 from sla.clocks import CaseStatus
-from sla.redis_store import SlaStore
 from stack.topic_admin import ensure_topics_sync
-from tests.integration.worker_process import WorkerProcess, publish, read_all, wait_for
+from tests.integration.raw_records import assignment_json
+from tests.integration.worker_process import (
+    WorkerProcess,
+    publish,
+    read_all,
+    sla_store,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
@@ -67,25 +71,6 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
     asyncio.run(proc.delete_topics())
 
 
-def _store(worker, redis_url: str) -> SlaStore:
-    os.environ["HOTLINE_SLA_POLICY_FILE"] = worker.env["HOTLINE_SLA_POLICY_FILE"]
-    os.environ["HOTLINE_SLA_CALENDAR_OVERRIDES"] = worker.env["HOTLINE_SLA_CALENDAR_OVERRIDES"]
-    settings = SlaSettings()
-    return SlaStore.from_url(
-        redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
-    )
-
-
-def _assignment(
-    appeal_id: str, department: str, assigned_at: datetime, appeal_type: str = "投诉"
-) -> bytes:
-    return Assignment(
-        appeal_id=appeal_id, assignment_id=f"{appeal_id}#1", hop=1, lead_code=department, lead_name=department,
-        rule_id="test", rule_explanation="test", confidence=1.0, fallback=False, assigned_at=assigned_at,
-        appeal_type=appeal_type, district="A市A3区",
-    ).dumps()  # fmt: skip
-
-
 def _event(event_id: str, appeal_id: str, kind: str, **fields) -> bytes:
     return orjson.dumps({"event_id": event_id, "appeal_id": appeal_id, "kind": kind,
                          "occurred_at": datetime.now(TZ).isoformat(), **fields})  # fmt: skip
@@ -118,7 +103,7 @@ async def test_unsigned_case_warns_then_goes_overdue_once_each_even_across_a_res
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(aid, "a3.zjj", start, "举报")],
+        [assignment_json(aid, "a3.zjj", start, "举报")],
     )
     await _until_escalated(sla_worker, aid)
     counts = await _alerts(sla_worker, aid)
@@ -142,13 +127,13 @@ async def test_unsigned_case_warns_then_goes_overdue_once_each_even_across_a_res
 
 
 async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
-    store = _store(sla_worker, redis_url)
+    store = sla_store(sla_worker, redis_url)
     aid = "SLA-hops-1"
     events = sla_worker.topic("cases.events")
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(aid, "a3.zjj", datetime.now(TZ))],
+        [assignment_json(aid, "a3.zjj", datetime.now(TZ))],
     )
     await _until(lambda: store.load(aid), lambda s: s is not None)
 
@@ -197,7 +182,7 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(back, "a4.zjj", datetime.now(TZ))],
+        [assignment_json(back, "a4.zjj", datetime.now(TZ))],
     )
     await _until(lambda: store.load(back), lambda s: s is not None)
     await publish(sla_worker.bootstrap, events, [_event("b1", back, "return", department="a4.zjj", reason="不属本单位职责")],
@@ -218,7 +203,7 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(other, "a5.zjj", datetime.now(TZ))],
+        [assignment_json(other, "a5.zjj", datetime.now(TZ))],
     )
     await _until(lambda: store.load(other), lambda s: s is not None)
     await publish(sla_worker.bootstrap, events, [
@@ -240,12 +225,12 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
 
 
 async def test_wiping_redis_and_rebuilding_from_kafka_gives_identical_state(sla_worker, redis_url):
-    store = _store(sla_worker, redis_url)
+    store = sla_store(sla_worker, redis_url)
     aid = "SLA-rebuild-1"
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(aid, "a2.jyj", datetime.now(TZ))],
+        [assignment_json(aid, "a2.jyj", datetime.now(TZ))],
     )
     await _until(lambda: store.load(aid), lambda s: s is not None)
     await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"),
@@ -286,14 +271,14 @@ async def test_alerts_that_fell_due_while_down_are_raised_after_a_rebuild(sla_wo
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(aid, "a3.zjj", start, "举报")],
+        [assignment_json(aid, "a3.zjj", start, "举报")],
     )
     result = subprocess.run(
         [sys.executable, "-m", "cli", "sla", "rebuild", "--yes"], cwd=PROJECT_ROOT,
         env={**sla_worker.env}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    store = _store(sla_worker, redis_url)
+    store = sla_store(sla_worker, redis_url)
     assert await store.load(aid) is not None  # rebuilt from the log
     await store.aclose()
     assert await _alerts(sla_worker, aid) == {}  # nothing was sent while down
@@ -307,7 +292,7 @@ async def test_alerts_that_fell_due_while_down_are_raised_after_a_rebuild(sla_wo
 
 async def test_a_case_event_before_its_assignment_waits_for_it(sla_worker, redis_url):
     """Different topics: a 签收 can overtake its assignment. It waits, then applies."""
-    store = _store(sla_worker, redis_url)
+    store = sla_store(sla_worker, redis_url)
     aid = "SLA-early-1"
     assigned_at = datetime.now(TZ) - timedelta(minutes=1)  # made before the 签收, arriving after
     await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"),
@@ -317,7 +302,7 @@ async def test_a_case_event_before_its_assignment_waits_for_it(sla_worker, redis
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [_assignment(aid, "a3.zjj", assigned_at)],
+        [assignment_json(aid, "a3.zjj", assigned_at)],
     )
     state = await _until(lambda: store.load(aid), lambda s: s.version >= 2)
     assert state.hop_kind == "handling"  # signed for: the handling clock runs
@@ -347,13 +332,13 @@ async def test_an_assignment_whose_limits_pass_the_calendar_end_is_dead_lettered
     the engine's reason and its own bytes, for a replay once the next year is declared."""
     from sla.calendar import WorkdayCalendar, load_overrides
 
-    store = _store(sla_worker, redis_url)
+    store = sla_store(sla_worker, redis_url)
     aid = "SLA-calendar-end-1"
     # the worker's calendar (the package's years and the year its test file declares) ends
     # on this day; 5 working days from its eve reach past it
     declared = load_overrides(sla_worker.env["HOTLINE_SLA_CALENDAR_OVERRIDES"])
     last = WorkdayCalendar(declared).last_day
-    raw = _assignment(aid, "a3.zjj", datetime(last.year, 12, 30, 10, 0, tzinfo=TZ))
+    raw = assignment_json(aid, "a3.zjj", datetime(last.year, 12, 30, 10, 0, tzinfo=TZ))
     await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), [raw])
 
     def mine(records):

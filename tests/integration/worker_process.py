@@ -25,6 +25,21 @@ def declare_next_year(path: Path) -> Path:
     return path
 
 
+def sla_store(worker: WorkerProcess, redis_url: str):
+    """An :class:`sla.redis_store.SlaStore` on the worker's keys, with its policies and
+    calendar (this process's environment takes the worker's files)."""
+    from config.sla import SlaSettings
+    from sla.redis_store import SlaStore
+
+    for name in ("HOTLINE_SLA_POLICY_FILE", "HOTLINE_SLA_CALENDAR_OVERRIDES"):
+        if name in worker.env:
+            os.environ[name] = worker.env[name]
+    settings = SlaSettings()
+    return SlaStore.from_url(
+        redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
+    )
+
+
 class WorkerProcess:
     """Starts ``python -m streams worker`` with a unique prefix and app id; stops it cleanly."""
 

@@ -1,0 +1,200 @@
+"""``hotline deadletter …``: what the dead-letter topic holds, and replaying letters whose
+cause is fixed (a declared calendar year, a fixed bug, a department added to the catalogue).
+
+A replay sends a letter's original bytes back to the topic it came from; the stage reads
+them again as new input. Replaying a letter whose input is itself wrong (``BAD_JSON``,
+``MISSING_FIELD``…) only dead-letters it again: fix and republish such records instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+app = typer.Typer(
+    help="Dead letters: summary by stage and error code; replay once the cause is fixed.",
+    no_args_is_help=True,
+)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _context():
+    """(settings, dead-letter topic, topics a replay may write to, replayed-ids store)."""
+    import redis.asyncio as aioredis
+
+    from stores.replayed_dead_letters import ReplayedDeadLetters
+    from streams.app import settings
+    from streams.topics import SPECS
+
+    known = {settings.topic(name) for name in SPECS if name != "deadletter"}
+    store = ReplayedDeadLetters(
+        aioredis.Redis.from_url(settings.redis_url),
+        key=f"{settings.redis_prefix}deadletter:replayed",
+    )
+    return settings, settings.topic("deadletter"), known, store
+
+
+@app.command()
+def summary(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Dead letters per stage, error code and source topic, with the latest reason.
+
+    Each group shows how many letters, how many were replayed, and the first and last
+    failure. Last line: a JSON summary.
+    """
+    asyncio.run(_summary(as_json))
+
+
+async def _summary(as_json: bool) -> None:
+    from dead_letters.replay import read_letters
+    from dead_letters.selection import summarize
+
+    settings, topic, _, store = _context()
+    try:
+        letters, unreadable = await read_letters(settings.broker, topic)
+        replayed = await store.all()
+    finally:
+        await store.client.aclose()
+    rows = summarize(letters, replayed)
+    if not as_json:
+        if not rows:
+            typer.echo(f"no dead letters on {topic}")
+        for r in rows:
+            typer.echo(
+                f"{r.count:6} {r.stage:15} {r.error_code:28} from {r.source_topic}"
+                f"  ({r.replayed} replayed; {r.first_failed_at:%Y-%m-%d %H:%M} .. "
+                f"{r.last_failed_at:%Y-%m-%d %H:%M})\n{'':8}latest reason: {r.example_reason[:160]}"
+            )
+    groups = [
+        {
+            "stage": r.stage,
+            "error_code": r.error_code,
+            "source_topic": r.source_topic,
+            "count": r.count,
+            "replayed": r.replayed,
+            "first_failed_at": r.first_failed_at.isoformat(),
+            "last_failed_at": r.last_failed_at.isoformat(),
+            "example_reason": r.example_reason,
+        }  # fmt: skip
+        for r in rows
+    ]
+    typer.echo(
+        json.dumps(
+            {"topic": topic, "dead_letters": len(letters), "unreadable": unreadable,
+             "groups": groups},
+            ensure_ascii=False,
+        )
+    )  # fmt: skip
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date-time: {text!r}", param_hint="--since") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=SHANGHAI)
+
+
+@app.command()
+def replay(
+    code: Annotated[
+        list[str] | None,
+        typer.Option("--code", help="Error code to replay, e.g. SLA_CALENDAR_RANGE (repeatable)."),
+    ] = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option("--stage", help="Stage that rejected them: intake, understand, review, sla…"),
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Source topic without prefix, e.g. assignments.all."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only letters that failed at or after this time (ISO; local time)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Send at most this many.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Replay every letter (no other filter needed).")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Also send letters whose record itself is wrong (BAD_JSON, MISSING_FIELD…); "
+            "they are only dead-lettered again unless the stage has changed.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+) -> None:
+    """Send matching dead letters' original bytes back to their source topic, once each.
+
+    Letters already replayed are skipped, so a second run sends only new ones. Last
+    line: a JSON summary.
+    """
+    if not (code or stage or source or everything):
+        raise typer.BadParameter("say which letters: --code, --stage, --source, or --all")
+    filters = (code or [], stage or [], source or [], _since(since))
+    asyncio.run(_replay(*filters, limit=limit, force=force, dry_run=dry_run, quiet=quiet))
+
+
+async def _replay(codes, stages, sources, since, *, limit, force, dry_run, quiet) -> None:
+    from tqdm import tqdm
+
+    from dead_letters.replay import read_letters, send_back
+    from dead_letters.selection import Filters, plan_replay
+
+    settings, topic, known, store = _context()
+    filters = Filters(codes, stages, [settings.topic(s) for s in sources], since)
+    try:
+        letters, unreadable = await read_letters(settings.broker, topic)
+        plan = plan_replay(letters, filters, known, await store.all(), limit, force)
+        sent = 0
+        if plan.resend and not dry_run:
+            sent = await send_back(
+                settings.broker, plan.resend, store,
+                progress=lambda it: tqdm(it, total=len(plan.resend), desc="replaying",
+                                         unit="letter", disable=quiet),
+            )  # fmt: skip
+    finally:
+        await store.client.aclose()
+    verb = "would send" if dry_run else "sent"
+    by_topic: dict[str, int] = {}
+    for r in plan.resend:
+        by_topic[r.topic] = by_topic.get(r.topic, 0) + 1
+    for t, n in sorted(by_topic.items()):
+        typer.echo(f"{verb} {n} back to {t}")
+    if plan.already_replayed:
+        typer.echo(f"skipped {len(plan.already_replayed)} already replayed")
+    if plan.unknown_topic:
+        typer.secho(
+            f"skipped {len(plan.unknown_topic)} from topics this deployment does not have",
+            fg=typer.colors.YELLOW,
+        )
+    if plan.input_errors:
+        typer.secho(
+            f"skipped {len(plan.input_errors)} whose record itself is wrong (fix and republish "
+            "them, or --force)",
+            fg=typer.colors.YELLOW,
+        )
+    if plan.unreadable:
+        typer.secho(f"skipped {len(plan.unreadable)} with unreadable bytes", fg=typer.colors.YELLOW)
+    if not any(plan.as_dict().values()):
+        typer.echo(f"no dead letter on {topic} matches")
+    typer.echo(
+        json.dumps(
+            {"topic": topic, "dead_letters": len(letters), "unreadable_records": unreadable,
+             **plan.as_dict(), "sent": sent, "dry_run": dry_run},
+        )
+    )  # fmt: skip

@@ -1,0 +1,75 @@
+"""Read the dead-letter topic and send chosen letters' original bytes back to their source.
+
+The records go back unchanged (value and key), so the stage that rejected them reads them
+as it read them the first time; every stage is idempotent on the ids inside (appeal,
+assignment, event and decision ids), so a record that did get through before is not
+processed twice. A letter is marked as replayed only after the broker acknowledged it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from dead_letters.selection import Letter, Resend, letter_id
+from models.dead_letter import DeadLetter
+from stack.topic_read import read_to_end
+from stores.replayed_dead_letters import ReplayedDeadLetters
+
+log = logging.getLogger(__name__)
+
+#: Letters sent between two waits for acknowledgements (and marks in Redis).
+CHUNK = 500
+
+
+async def read_letters(bootstrap: str, topic: str) -> tuple[list[Letter], int]:
+    """Every dead letter on ``topic`` as it stands, and how many records were unreadable."""
+    letters, unreadable = [], 0
+    for rec in await read_to_end(bootstrap, topic):
+        try:
+            record = DeadLetter.loads(rec.value)
+        except Exception:  # not a DeadLetter: never written by this project's workers
+            log.warning("record %d/%d of %s is not a dead letter", rec.partition, rec.offset, topic)
+            unreadable += 1
+            continue
+        letters.append(Letter(letter_id(rec.partition, rec.offset), record))
+    return letters, unreadable
+
+
+async def send_back(
+    bootstrap: str,
+    resend: Sequence[Resend],
+    replayed: ReplayedDeadLetters,
+    progress: Callable[[Iterable[Resend]], Iterable[Resend]] = iter,
+) -> int:
+    """Publish each letter's bytes to its source topic, wait for the acknowledgements and
+    mark the letters replayed, a chunk at a time; returns how many were sent."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    sent = 0
+    try:
+        chunk: list[Resend] = []
+        for item in progress(resend):
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                sent += await _send_chunk(producer, chunk, replayed)
+                chunk = []
+        if chunk:
+            sent += await _send_chunk(producer, chunk, replayed)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _send_chunk(
+    producer: AIOKafkaProducer, chunk: list[Resend], replayed: ReplayedDeadLetters
+) -> int:
+    acks = [await producer.send(r.topic, value=r.value, key=r.key) for r in chunk]
+    for ack in acks:
+        await ack  # raises if the broker refused one: nothing of this chunk is marked
+    await replayed.mark(r.letter_id for r in chunk)
+    for r in chunk:
+        log.info("dead letter %s sent back to %s", r.letter_id, r.topic)
+    return len(chunk)

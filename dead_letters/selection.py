@@ -1,0 +1,179 @@
+"""Which dead letters to replay, and a summary of what the dead-letter topic holds.
+
+Pure logic over :class:`models.dead_letter.DeadLetter` records: no Kafka, no Redis. A
+letter is identified by its own position on the dead-letter topic (``partition/offset``),
+which is how a replay remembers what it already sent back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from intake.errors import ErrorCode
+from models.dead_letter import DeadLetter
+
+#: Codes that say the record itself is wrong, whatever the configuration, calendar or
+#: state: sent back unchanged it is only dead-lettered again (as a new letter, which a
+#: later replay would pick up in turn). Such records are fixed and republished instead;
+#: a replay sends them only when forced. Everything else (INTERNAL, SLA_CALENDAR_RANGE,
+#: SLA_UNKNOWN_CASE, UNKNOWN_APPEAL, OVERSIZED, FUTURE_TIMESTAMP…) can pass on a retry.
+INPUT_ERRORS = frozenset(
+    str(c)
+    for c in (
+        ErrorCode.UNDECODABLE,
+        ErrorCode.BAD_JSON,
+        ErrorCode.BAD_XML,
+        ErrorCode.MISSING_FIELD,
+        ErrorCode.WRONG_TYPE,
+        ErrorCode.BAD_VALUE,
+        ErrorCode.EMPTY_CONTENT,
+        ErrorCode.UNKNOWN_MSG_TYPE,
+        ErrorCode.BAD_TIMESTAMP,
+        "SLA_INVALID",
+    )  # fmt: skip
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """One record of the dead-letter topic, parsed."""
+
+    letter_id: str  # "<partition>/<offset>" on the dead-letter topic
+    record: DeadLetter
+
+
+def letter_id(partition: int, offset: int) -> str:
+    """The id of the dead letter at this position of the dead-letter topic."""
+    return f"{partition}/{offset}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to pick; an empty collection (or ``None``) does not filter.
+
+    ``source_topics`` are full topic names. ``since`` compares with ``failed_at``.
+    """
+
+    codes: Collection[str] = ()
+    stages: Collection[str] = ()
+    source_topics: Collection[str] = ()
+    since: datetime | None = None
+
+    def matches(self, letter: DeadLetter) -> bool:
+        """Whether one dead letter passes every filter."""
+        return (
+            (not self.codes or letter.error_code in self.codes)
+            and (not self.stages or letter.stage in self.stages)
+            and (not self.source_topics or letter.source_topic in self.source_topics)
+            and (self.since is None or letter.failed_at >= self.since)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Resend:
+    """What a replay publishes for one letter: its original bytes, where they came from."""
+
+    letter_id: str
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+@dataclass
+class Plan:
+    """The outcome of choosing: what to send, and why the other matching letters are not."""
+
+    resend: list[Resend] = field(default_factory=list)
+    already_replayed: list[str] = field(default_factory=list)
+    unknown_topic: list[str] = field(default_factory=list)  # not a topic of this deployment
+    unreadable: list[str] = field(default_factory=list)  # payload or key not base64
+    input_errors: list[str] = field(default_factory=list)  # INPUT_ERRORS, not forced
+
+    def as_dict(self) -> dict[str, int]:
+        """Counts, for the command's JSON summary."""
+        return {
+            "selected": len(self.resend),
+            "already_replayed": len(self.already_replayed),
+            "unknown_topic": len(self.unknown_topic),
+            "unreadable": len(self.unreadable),
+            "input_errors": len(self.input_errors),
+        }
+
+
+def plan_replay(
+    letters: Iterable[Letter],
+    filters: Filters,
+    known_topics: Collection[str],
+    replayed: Collection[str],
+    limit: int | None = None,
+    force: bool = False,
+) -> Plan:
+    """Choose the letters to send back, oldest first (topic order), at most ``limit``.
+
+    A letter already replayed (its id in ``replayed``) is left out, so running a replay
+    twice sends each letter once; one whose source is not in ``known_topics`` is never
+    sent (a replay must not create or feed another deployment's topics); one whose code
+    is in :data:`INPUT_ERRORS` only with ``force``.
+    """
+    plan = Plan()
+    for letter in letters:
+        record = letter.record
+        if not filters.matches(record):
+            continue
+        if letter.letter_id in replayed:
+            plan.already_replayed.append(letter.letter_id)
+        elif record.source_topic not in known_topics:
+            plan.unknown_topic.append(letter.letter_id)
+        elif record.error_code in INPUT_ERRORS and not force:
+            plan.input_errors.append(letter.letter_id)
+        elif limit is not None and len(plan.resend) >= limit:
+            continue
+        else:
+            try:
+                value = base64.b64decode(record.payload_b64, validate=True)
+                key = base64.b64decode(record.key_b64, validate=True) if record.key_b64 else None
+            except (binascii.Error, ValueError):
+                plan.unreadable.append(letter.letter_id)
+                continue
+            plan.resend.append(Resend(letter.letter_id, record.source_topic, key, value))
+    return plan
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """Dead letters of one stage, error code and source topic."""
+
+    stage: str
+    error_code: str
+    source_topic: str
+    count: int
+    replayed: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    example_reason: str  # of the latest failure
+
+
+def summarize(letters: Iterable[Letter], replayed: Collection[str]) -> list[SummaryRow]:
+    """One row per (stage, error code, source topic), the largest groups first."""
+    groups: dict[tuple[str, str, str], list[Letter]] = {}
+    for letter in letters:
+        r = letter.record
+        groups.setdefault((r.stage, r.error_code, r.source_topic), []).append(letter)
+    rows = [
+        SummaryRow(
+            stage=stage,
+            error_code=code,
+            source_topic=topic,
+            count=len(group),
+            replayed=sum(g.letter_id in replayed for g in group),
+            first_failed_at=min(g.record.failed_at for g in group),
+            last_failed_at=max(g.record.failed_at for g in group),
+            example_reason=max(group, key=lambda g: g.record.failed_at).record.reason,
+        )
+        for (stage, code, topic), group in groups.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.count, r.stage, r.error_code, r.source_topic))
