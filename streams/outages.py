@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
 from faust.exceptions import ProducerSendError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -42,10 +42,15 @@ def kafka_down(exc: BaseException) -> bool:
 
 
 def _service_down(exc: BaseException) -> str | None:
+    """What the operator should read in the log: which service, and how it fails."""
     if isinstance(exc, REDIS_DOWN):
-        return "Redis"
+        return "Redis unreachable"
     if kafka_down(exc):
-        return "Kafka"
+        cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+        if isinstance(cause, UnknownTopicOrPartitionError):
+            # retriable for a topic being created; a deleted one never comes back by itself
+            return "Kafka topic or partition missing (deleted? the worker creates them at start)"
+        return "Kafka unreachable"
     return None
 
 
@@ -65,7 +70,7 @@ async def until_reachable(
             name, text = type(exc).__name__, str(exc)
             cause = text if text.startswith(name) else f"{name}: {text}"  # aiokafka's say it
             log.warning(
-                "%s unreachable during %s (%s); retrying in %.1f s, nothing acknowledged",
+                "%s during %s (%s); retrying in %.1f s, nothing acknowledged",
                 service, what, cause, wait,
             )  # fmt: skip
             await asyncio.sleep(wait)

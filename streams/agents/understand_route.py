@@ -26,11 +26,13 @@ async def understand_and_route(stream):
     try:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
             started = time.perf_counter()
-            acks, chunks = [], []
+            acks, chunks, publishing = [], [], 0.0
             async for offset, results in pool.run_chunks([e.value for e in events]):
                 chunk = events[offset : offset + len(results)]
                 chunks.append((chunk, results))
+                before = time.perf_counter()
                 acks += await until_reachable("understand", _publish, chunk, results)
+                publishing += time.perf_counter() - before
             triaged = time.perf_counter()
             # the batch's offsets are acknowledged when this body returns: after the broker's
             try:
@@ -40,7 +42,10 @@ async def understand_and_route(stream):
                     raise
                 # the broker stayed away longer than the producer retries: send it all again
                 await until_reachable("understand (sending again)", _publish_all, chunks)
-            stats.add(len(events), triaged - started, time.perf_counter() - triaged)
+            stats.add(
+                len(events), triaged - started - publishing, publishing,
+                time.perf_counter() - triaged,
+            )  # fmt: skip
     finally:
         pool.stop()
 
