@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from cli import deadletter, demo, intake, routing, sla, stack, understand
+from cli import deadletter, demo, intake, review, routing, sla, stack, understand
 from config.stack import PROJECT_ROOT
 
 app = typer.Typer(
@@ -27,6 +27,11 @@ app.add_typer(
     deadletter.app,
     name="deadletter",
     help="Dead letters: summary by stage and error code; replay once the cause is fixed.",
+)
+app.add_typer(
+    review.app,
+    name="review",
+    help="Human review (人工复核): list waiting appeals, decide their category and department.",
 )
 # top-level commands: worker, replay, tail, topics, schema, demo, train, evaluate
 for group in (intake.app, demo.app, understand.app):

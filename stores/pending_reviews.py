@@ -29,6 +29,19 @@ class PendingReviews:
         raw = await self.client.get(f"{self.prefix}review:{appeal_id}")
         return Appeal.loads(raw) if raw else None
 
+    async def waiting(self, limit: int = 10_000) -> dict[str, Appeal]:
+        """Appeals waiting for a decision, by id (at most ``limit``; SCAN, so a large queue
+        does not block Redis)."""
+        keys = []
+        async for key in self.client.scan_iter(match=f"{self.prefix}review:*", count=500):
+            keys.append(key)
+            if len(keys) >= limit:
+                break
+        if not keys:
+            return {}
+        values = await self.client.mget(keys)
+        return {a.appeal_id: a for a in (Appeal.loads(v) for v in values if v is not None)}
+
     async def first_time(self, decision_id: str) -> bool:
         """True the first time a decision id is seen (a redelivered decision is applied once)."""
         return bool(

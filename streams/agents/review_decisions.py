@@ -18,20 +18,9 @@ from streams.outages import until_reachable
 from streams.publish_outcomes import publish_assignment
 from streams.stores import pending_reviews
 from triage.outcome import after_review
-from understand.dataset import CATEGORIES
+from triage.review_queue import check_decision
 
 log = logging.getLogger(__name__)
-
-
-def parse_decision(data: bytes) -> ReviewDecision:
-    """Validate a decision's JSON against ``ReviewDecision``, with a known category."""
-    decision = parse_json_record(data, ReviewDecision, "review decision")
-    if decision.category not in CATEGORIES:
-        raise IntakeError(
-            ErrorCode.BAD_VALUE,
-            f"category {decision.category!r} is not one of {'/'.join(CATEGORIES)}",
-        )
-    return decision
 
 
 @app.agent(topics.review_decisions)
@@ -48,21 +37,14 @@ async def _apply_decision(event, catalogue, store) -> None:
     from understand import append_correction
 
     try:
-        decision = parse_decision(event.value or b"")
+        decision = parse_json_record(event.value or b"", ReviewDecision, "review decision")
+        lead = check_decision(decision, catalogue)
         appeal = await store.get(decision.appeal_id)
         if appeal is None:
             raise IntakeError(
                 ErrorCode.UNKNOWN_APPEAL,
                 f"appeal {decision.appeal_id} is not waiting for review",
             )
-        lead = None
-        if decision.department_code:
-            try:
-                lead = catalogue.department(decision.department_code)
-            except KeyError:
-                raise IntakeError(
-                    ErrorCode.BAD_VALUE, f"unknown department code {decision.department_code!r}"
-                ) from None
     except IntakeError as exc:
         await dead_letter(event, exc.code, exc.reason, "review", stage="review")
         return

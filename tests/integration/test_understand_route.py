@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
+from config.stack import PROJECT_ROOT
 from intake.identity import appeal_id
 from models.assignment import Assignment
 from models.dead_letter import DeadLetter
@@ -99,6 +103,44 @@ async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
     assert letter.error_code == "MISSING_FIELD" and letter.source_topic == worker.topic(
         "appeals.review.decisions"
     )
+
+
+def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT, env=worker.env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker):
+    aid = appeal_id("mailbox", "MB-review-cli")
+    await publish(
+        worker.bootstrap, worker.topic("raw.mailbox"), [mailbox_json("MB-review-cli", "咨询", "请问一下。")]
+    )  # fmt: skip
+    await wait_for(
+        worker.bootstrap, worker.topic("appeals.review"),
+        lambda rs: aid in _by_key(rs, ReviewRequest),
+    )  # fmt: skip
+    listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
+    assert listed.returncode == 0, listed.stderr
+    waiting = {w["appeal_id"]: w for w in map(json.loads, listed.stdout.splitlines())}
+    assert waiting[aid]["content"] == "请问一下。" and waiting[aid]["suggested_category"]
+
+    wrong = _hotline(worker, "review", "decide", aid, "--category", "城建", "--reviewer", "李审核")
+    assert wrong.returncode == 2 and "城乡建设" in wrong.stderr  # names the valid categories
+    decided = _hotline(worker, "review", "decide", aid, "--category", "交通运输",
+                       "--department", "a.jtj", "--reviewer", "李审核", "--wait", "40")  # fmt: skip
+    assert decided.returncode == 0, decided.stderr
+    summary = json.loads(decided.stdout.splitlines()[-1])
+    assert summary["assignment"]["lead_code"] == "a.jtj"
+    assert summary["assignment"]["rule_id"] == "review"
+
+    after = _hotline(worker, "review", "list", "--json", "--limit", "1000")
+    assert aid not in {json.loads(line)["appeal_id"] for line in after.stdout.splitlines()}
+    again = _hotline(
+        worker, "review", "decide", aid, "--category", "交通运输", "--reviewer", "李审核"
+    )
+    assert again.returncode == 1 and "not waiting for review" in again.stderr
 
 
 async def test_emergency_is_transferred_ahead_of_dispatch(worker):

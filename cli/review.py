@@ -1,0 +1,211 @@
+"""``hotline review …``: the human-review queue for reviewers (人工复核).
+
+``list`` shows the appeals waiting for a decision with what the classifier suggested;
+``decide`` checks a decision (category, department code, appeal still waiting), publishes
+it on ``appeals.review.decisions`` and, by default, waits for the assignment it leads to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+app = typer.Typer(
+    help="Human review (人工复核): list waiting appeals, decide their category and department.",
+    no_args_is_help=True,
+)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _store():
+    import redis.asyncio as aioredis
+
+    from stores.pending_reviews import PendingReviews
+    from streams.app import settings
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    return settings, PendingReviews(client, prefix=settings.redis_prefix)
+
+
+@app.command("list")
+def list_waiting(
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Appeals waiting for a reviewer, longest-waiting first, with the suggested categories."""
+    asyncio.run(_list(limit, as_json))
+
+
+async def _list(limit: int, as_json: bool) -> None:
+    from models.review import ReviewRequest
+    from stack.topic_read import read_to_end
+    from triage.review_queue import waiting_list
+
+    settings, store = _store()
+    try:
+        waiting = await store.waiting()
+    finally:
+        await store.client.aclose()
+    records = (
+        await read_to_end(settings.broker, settings.topic("appeals.review")) if waiting else []
+    )
+    items = waiting_list(waiting, (ReviewRequest.loads(r.value) for r in records if r.value))
+    for w in items[:limit]:
+        a, r = w.appeal, w.request
+        if as_json:
+            typer.echo(json.dumps({
+                "appeal_id": a.appeal_id, "channel": a.channel, "requested_at": w.requested_at.isoformat(),
+                "title": a.title, "content": a.content,
+                "suggested_category": r.suggested_category if r else None,
+                "confidence": r.confidence if r else None, "reason": r.reason if r else None,
+                "alternatives": (r.alternatives or []) if r else [],
+            }, ensure_ascii=False))  # fmt: skip
+            continue
+        suggestion = (
+            f"{r.suggested_category} ({r.confidence:.2f}; {r.reason}); also "
+            f"{', '.join((r.alternatives or [])[1:]) or '-'}"
+            if r
+            else "no request on the topic"
+        )
+        typer.echo(
+            f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}  [{a.channel}]\n"
+            f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"
+        )
+    if not as_json:
+        shown = min(limit, len(items))
+        typer.echo(
+            f"{len(items)} waiting for review" + (f", {shown} shown" if shown < len(items) else "")
+        )
+
+
+@app.command()
+def decide(
+    appeal_id: Annotated[str, typer.Argument(help="The appeal's id, as `review list` shows it.")],
+    category: Annotated[str, typer.Option(help="First-level category (一级标签), e.g. 城乡建设.")],
+    reviewer: Annotated[str, typer.Option(help="Who decides (kept in the audit trail).")],
+    department: Annotated[
+        str | None,
+        typer.Option(help="Lead department code (e.g. a3.zjj); default: the catalogue's rules."),
+    ] = None,
+    subcategory: Annotated[str | None, typer.Option(help="Second-level category.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the record.")] = None,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for the assignment (0: do not wait).")
+    ] = 30.0,
+) -> None:
+    """Publish a reviewer's decision; the worker assigns the appeal and learns from it.
+
+    Last line: a JSON summary with the decision id and, unless --wait 0, the assignment.
+    """
+    from intake.errors import IntakeError
+    from models.review import ReviewDecision
+    from routing.catalogue import load_catalogue
+    from triage.review_queue import check_decision
+
+    if not reviewer.strip():
+        raise typer.BadParameter("a reviewer's name is required", param_hint="--reviewer")
+
+    decision = ReviewDecision(
+        appeal_id=appeal_id, decision_id=f"D-{uuid.uuid4().hex[:16]}", reviewer=reviewer,
+        category=category, decided_at=datetime.now(SHANGHAI), subcategory=subcategory,
+        department_code=department, note=note,
+    )  # fmt: skip
+    try:
+        check_decision(decision, load_catalogue())
+    except IntakeError as exc:
+        raise typer.BadParameter(exc.reason) from None
+    asyncio.run(_decide(decision, wait))
+
+
+async def _decide(decision, wait: float) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    settings, store = _store()
+    try:
+        appeal = await store.get(decision.appeal_id)
+    finally:
+        await store.client.aclose()
+    if appeal is None:
+        typer.secho(
+            f"{decision.appeal_id} is not waiting for review (decided already, or no such id); "
+            "see `hotline review list`",
+            fg=typer.colors.RED, err=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
+    assignments = settings.topic("assignments.all")
+    start = await _end_offsets(settings.broker, assignments) if wait else {}
+    producer = AIOKafkaProducer(bootstrap_servers=settings.broker, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            settings.topic("appeals.review.decisions"),
+            value=decision.dumps(), key=decision.appeal_id.encode(),
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+    typer.echo(
+        f"decision {decision.decision_id} published: {decision.appeal_id} → {decision.category}"
+    )
+    assignment = await _assignment_after(settings.broker, assignments, start, decision.appeal_id, wait) if wait else None  # fmt: skip
+    if assignment is not None:
+        typer.echo(
+            f"assigned to {assignment.lead_name} ({assignment.lead_code}): {assignment.rule_explanation}"
+        )
+    elif wait:
+        typer.secho(
+            f"no assignment within {wait:.0f} s: is a worker with the understand stage running?",
+            fg=typer.colors.YELLOW,
+        )
+    typer.echo(json.dumps({
+        "appeal_id": decision.appeal_id, "decision_id": decision.decision_id, "published": True,
+        "assignment": None if assignment is None else {
+            "assignment_id": assignment.assignment_id, "lead_code": assignment.lead_code,
+            "lead_name": assignment.lead_name, "rule_id": assignment.rule_id},
+    }, ensure_ascii=False))  # fmt: skip
+
+
+async def _end_offsets(bootstrap: str, topic: str) -> dict:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return await consumer.end_offsets(parts) if parts else {}
+    finally:
+        await consumer.stop()
+
+
+async def _assignment_after(bootstrap: str, topic: str, start: dict, appeal_id: str, wait: float):
+    """The first review assignment of ``appeal_id`` on ``topic`` after ``start`` offsets."""
+    from aiokafka import AIOKafkaConsumer
+
+    from models.assignment import Assignment
+
+    if not start:
+        return None
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(start))
+        for tp, offset in start.items():
+            consumer.seek(tp, offset)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    a = Assignment.loads(r.value)
+                    if a.appeal_id == appeal_id and a.rule_id == "review":
+                        return a
+        return None
+    finally:
+        await consumer.stop()

@@ -1,0 +1,64 @@
+"""The review queue as reviewers see it, and the checks every decision passes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from intake.errors import ErrorCode, IntakeError
+from models.appeal import Appeal, RawRef
+from models.review import ReviewDecision, ReviewRequest
+from routing.catalogue import load_catalogue
+from triage.review_queue import check_decision, waiting_list
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=TZ)
+
+
+def _appeal(aid: str, minutes: int) -> Appeal:
+    return Appeal(
+        appeal_id=aid, channel="mailbox", source_id=aid, title="你好", content="请问一下。",
+        received_at=T0 + timedelta(minutes=minutes), ingested_at=T0, appeal_type="咨询",
+        raw=RawRef(topic="raw.mailbox", partition=0, offset=0),
+    )  # fmt: skip
+
+
+def _request(aid: str, minutes: int, category: str = "城乡建设") -> ReviewRequest:
+    return ReviewRequest(
+        appeal_id=aid, title="你好", content="请问一下。", suggested_category=category,
+        confidence=0.4, reason="low_confidence", requested_at=T0 + timedelta(minutes=minutes),
+    )  # fmt: skip
+
+
+def test_waiting_appeals_come_longest_waiting_first_with_their_latest_request():
+    waiting = {"A": _appeal("A", 0), "B": _appeal("B", 0), "C": _appeal("C", -30)}
+    requests = [
+        _request("B", 5, "环境保护"),
+        _request("A", 10),
+        _request("B", 6, "交通运输"),  # B was requested again (redelivery): the latest counts
+        _request("D", 1),  # decided already: not waiting
+    ]
+    items = waiting_list(waiting, requests)
+    assert [w.appeal.appeal_id for w in items] == ["C", "B", "A"]
+    assert items[0].request is None  # its request left the topic: received time stands in
+    assert items[0].requested_at == T0 - timedelta(minutes=30)
+    assert items[1].request.suggested_category == "交通运输"
+
+
+def _decision(category: str = "城乡建设", department: str | None = None) -> ReviewDecision:
+    return ReviewDecision(
+        appeal_id="A", decision_id="D-1", reviewer="张审核", category=category,
+        decided_at=T0, department_code=department,
+    )  # fmt: skip
+
+
+def test_a_decision_names_a_known_category_and_department():
+    catalogue = load_catalogue()
+    assert check_decision(_decision(), catalogue) is None
+    assert check_decision(_decision(department="a3.zjj"), catalogue).code == "a3.zjj"
+    for bad in (_decision(category="城建"), _decision(department="a3.nope")):
+        with pytest.raises(IntakeError) as err:
+            check_decision(bad, catalogue)
+        assert err.value.code == ErrorCode.BAD_VALUE
