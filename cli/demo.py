@@ -127,7 +127,7 @@ def demo(
     typer.echo("  hotline tail deadletter            rejected records with reasons")
     typer.echo("  hotline deadletter summary         them by stage and code (replay once fixed)")
     typer.echo("  hotline tail assignments.all       who leads each case, and the rule that fired")
-    typer.echo("  hotline tail appeals.review        the human-review queue")
+    typer.echo("  hotline review list                waiting for review (review decide assigns)")
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
     typer.echo("  hotline stack down                 stop worker, Kafka and Redis")

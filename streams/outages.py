@@ -48,8 +48,9 @@ def _service_down(exc: BaseException) -> str | None:
     if kafka_down(exc):
         cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
         if isinstance(cause, UnknownTopicOrPartitionError):
-            # retriable for a topic being created; a deleted one never comes back by itself
-            return "Kafka topic or partition missing (deleted? the worker creates them at start)"
+            # the producer says this both when the broker is away (no metadata) and when the
+            # topic was deleted, which never comes back by itself: name both
+            return "Kafka unreachable or topic missing"
         return "Kafka unreachable"
     return None
 

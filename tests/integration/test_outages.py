@@ -7,6 +7,7 @@ parking) and the SLA clocks all meet the outage."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from contextlib import asynccontextmanager
 
@@ -130,7 +131,9 @@ async def test_a_batch_whose_records_fail_while_kafka_is_down_is_sent_again(
         finally:
             await asyncio.to_thread(stack_kafka.start, stack)
         await _all_through_and_clocked(proc, ids, redis_url)
-        assert "Kafka unreachable during mailbox intake" in proc.log_text()
-        assert "Kafka unreachable during wechat intake" in proc.log_text()
-        assert "Kafka unreachable during understand" in proc.log_text()
+        # the producer reports an absent broker as a timeout or as an unknown topic
+        for step in ("mailbox intake", "wechat intake", "understand"):
+            assert re.search(
+                f"Kafka unreachable (or topic missing )?during {step}", proc.log_text()
+            )
         assert "Crashed" not in proc.log_text()
