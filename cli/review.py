@@ -139,25 +139,32 @@ async def _decide(decision, wait: float) -> None:
             fg=typer.colors.RED, err=True,
         )  # fmt: skip
         raise typer.Exit(1)
-    assignments = settings.topic("assignments.all")
-    start = await _end_offsets(settings.broker, assignments) if wait else {}
+    watched = [settings.topic("assignments.all"), settings.topic("deadletter")]
+    start = await _end_offsets(settings.broker, watched) if wait else {}
+    value = decision.dumps()
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
-            settings.topic("appeals.review.decisions"),
-            value=decision.dumps(), key=decision.appeal_id.encode(),
-        )  # fmt: skip
+            settings.topic("appeals.review.decisions"), value=value, key=decision.appeal_id.encode()
+        )
     finally:
         await producer.stop()
     typer.echo(
         f"decision {decision.decision_id} published: {decision.appeal_id} → {decision.category}"
     )
-    assignment = await _assignment_after(settings.broker, assignments, start, decision.appeal_id, wait) if wait else None  # fmt: skip
+    assignment, letter = await _outcome(
+        settings.broker, start, watched[1], decision.appeal_id, value, wait
+    )
     if assignment is not None:
         typer.echo(
             f"assigned to {assignment.lead_name} ({assignment.lead_code}): {assignment.rule_explanation}"
         )
+    elif letter is not None:  # e.g. another reviewer decided first
+        typer.secho(
+            f"the worker refused the decision: {letter.error_code} {letter.reason}",
+            fg=typer.colors.RED, err=True,
+        )  # fmt: skip
     elif wait:
         typer.secho(
             f"no assignment within {wait:.0f} s: is a worker with the understand stage running?",
@@ -168,30 +175,43 @@ async def _decide(decision, wait: float) -> None:
         "assignment": None if assignment is None else {
             "assignment_id": assignment.assignment_id, "lead_code": assignment.lead_code,
             "lead_name": assignment.lead_name, "rule_id": assignment.rule_id},
+        "refused": None if letter is None else {"error_code": letter.error_code, "reason": letter.reason},
     }, ensure_ascii=False))  # fmt: skip
+    if letter is not None:
+        raise typer.Exit(1)
 
 
-async def _end_offsets(bootstrap: str, topic: str) -> dict:
+async def _end_offsets(bootstrap: str, topics: list[str]) -> dict:
+    """Current end offsets of every partition of ``topics``."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        parts = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
         return await consumer.end_offsets(parts) if parts else {}
     finally:
         await consumer.stop()
 
 
-async def _assignment_after(bootstrap: str, topic: str, start: dict, appeal_id: str, wait: float):
-    """The first review assignment of ``appeal_id`` on ``topic`` after ``start`` offsets."""
+async def _outcome(
+    bootstrap: str, start: dict, dead_topic: str, appeal_id: str, decision: bytes, wait: float
+):
+    """``(assignment, None)`` for the review assignment of ``appeal_id`` published after
+    ``start``, ``(None, dead_letter)`` if the decision was dead-lettered, ``(None, None)``
+    when neither came within ``wait`` seconds."""
+    import base64
+
     from aiokafka import AIOKafkaConsumer
 
     from models.assignment import Assignment
+    from models.dead_letter import DeadLetter
 
     if not start:
-        return None
+        return None, None
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -201,11 +221,16 @@ async def _assignment_after(bootstrap: str, topic: str, start: dict, appeal_id: 
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
+            for tp, records in batch.items():
                 for r in records:
+                    if tp.topic == dead_topic:
+                        letter = DeadLetter.loads(r.value)
+                        if base64.b64decode(letter.payload_b64) == decision:
+                            return None, letter
+                        continue
                     a = Assignment.loads(r.value)
                     if a.appeal_id == appeal_id and a.rule_id == "review":
-                        return a
-        return None
+                        return a, None
+        return None, None
     finally:
         await consumer.stop()

@@ -143,6 +143,37 @@ async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(wo
     assert again.returncode == 1 and "not waiting for review" in again.stderr
 
 
+async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal(worker):
+    aid = appeal_id("mailbox", "MB-review-race")
+    await publish(
+        worker.bootstrap, worker.topic("raw.mailbox"), [mailbox_json("MB-review-race", "咨询", "请问。")]
+    )  # fmt: skip
+    await wait_for(
+        worker.bootstrap, worker.topic("appeals.review"),
+        lambda rs: aid in _by_key(rs, ReviewRequest),
+    )  # fmt: skip
+    args = [sys.executable, "-m", "cli", "review", "decide", aid, "--wait", "40"]
+    racers = [
+        subprocess.Popen([*args, "--category", category, "--reviewer", who], cwd=PROJECT_ROOT,
+                         env=worker.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for category, who in (("城乡建设", "甲"), ("环境保护", "乙"))
+    ]  # fmt: skip
+    done = [p.communicate(timeout=120) + (p.returncode,) for p in racers]
+    assert sorted(rc for _, _, rc in done) == [0, 1], done
+    (won,) = [out for out, _, rc in done if rc == 0]
+    (lost_err,) = [err for _, err, rc in done if rc == 1]
+    # the loser learns it either before publishing or from the worker's dead letter
+    assert (
+        "not waiting for review" in lost_err or "refused the decision: UNKNOWN_APPEAL" in lost_err
+    )
+    assigned = json.loads(won.splitlines()[-1])["assignment"]
+    records = await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: aid in _by_key(rs, Assignment)
+    )
+    mine = [Assignment.loads(r.value) for r in records if r.key.decode() == aid]
+    assert [a.assignment_id for a in mine] == [assigned["assignment_id"]]
+
+
 async def test_emergency_is_transferred_ahead_of_dispatch(worker):
     aid = appeal_id("mailbox", "MB-emergency-1")
     text = "A2区小区楼道里有很浓的煤气味，怀疑燃气泄漏，有老人被困家中，快来人！"
