@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -25,18 +26,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def _context():
     """(settings, dead-letter topic, topics a replay may write to, replayed-ids store)."""
-    import redis.asyncio as aioredis
-
-    from stores.replayed_dead_letters import ReplayedDeadLetters
     from streams.app import settings
+    from streams.stores import replayed_dead_letters
     from streams.topics import SPECS
 
     known = {settings.topic(name) for name in SPECS if name != "deadletter"}
-    store = ReplayedDeadLetters(
-        aioredis.Redis.from_url(settings.redis_url),
-        key=f"{settings.redis_prefix}deadletter:replayed",
-    )
-    return settings, settings.topic("deadletter"), known, store
+    return settings, settings.topic("deadletter"), known, replayed_dead_letters()
 
 
 @app.command()
@@ -72,18 +67,10 @@ async def _summary(as_json: bool) -> None:
                 f"{r.last_failed_at:%Y-%m-%d %H:%M})\n{'':8}latest reason: {r.example_reason[:160]}"
             )
     groups = [
-        {
-            "stage": r.stage,
-            "error_code": r.error_code,
-            "source_topic": r.source_topic,
-            "count": r.count,
-            "replayed": r.replayed,
-            "first_failed_at": r.first_failed_at.isoformat(),
-            "last_failed_at": r.last_failed_at.isoformat(),
-            "example_reason": r.example_reason,
-        }  # fmt: skip
+        {**asdict(r), "first_failed_at": r.first_failed_at.isoformat(),
+         "last_failed_at": r.last_failed_at.isoformat()}
         for r in rows
-    ]
+    ]  # fmt: skip
     typer.echo(
         json.dumps(
             {"topic": topic, "dead_letters": len(letters), "unreadable": unreadable,

@@ -25,13 +25,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _store():
-    import redis.asyncio as aioredis
-
-    from stores.pending_reviews import PendingReviews
+    """(settings, the worker's pending-reviews store: same Redis, same keys)."""
     from streams.app import settings
+    from streams.stores import pending_reviews
 
-    client = aioredis.Redis.from_url(settings.redis_url)
-    return settings, PendingReviews(client, prefix=settings.redis_prefix)
+    return settings, pending_reviews()
 
 
 @app.command("list")
@@ -127,6 +125,8 @@ def decide(
 async def _decide(decision, wait: float) -> None:
     from aiokafka import AIOKafkaProducer
 
+    from stack.topic_stats import partition_ends
+
     settings, store = _store()
     try:
         appeal = await store.get(decision.appeal_id)
@@ -140,7 +140,7 @@ async def _decide(decision, wait: float) -> None:
         )  # fmt: skip
         raise typer.Exit(1)
     watched = [settings.topic("assignments.all"), settings.topic("deadletter")]
-    start = await _end_offsets(settings.broker, watched) if wait else {}
+    start = await partition_ends(settings.broker, watched) if wait else {}
     value = decision.dumps()
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker, acks="all")
     await producer.start()
@@ -179,22 +179,6 @@ async def _decide(decision, wait: float) -> None:
     }, ensure_ascii=False))  # fmt: skip
     if letter is not None:
         raise typer.Exit(1)
-
-
-async def _end_offsets(bootstrap: str, topics: list[str]) -> dict:
-    """Current end offsets of every partition of ``topics``."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        parts = [
-            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
-        ]
-        return await consumer.end_offsets(parts) if parts else {}
-    finally:
-        await consumer.stop()
 
 
 async def _outcome(

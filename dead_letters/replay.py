@@ -17,6 +17,7 @@ from dead_letters.selection import Letter, Resend, letter_id
 from models.dead_letter import DeadLetter
 from stack.topic_read import read_to_end
 from stores.replayed_dead_letters import ReplayedDeadLetters
+from streams.outages import all_delivered
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,7 @@ async def _send_chunk(
     producer: AIOKafkaProducer, chunk: list[Resend], replayed: ReplayedDeadLetters
 ) -> int:
     acks = [await producer.send(r.topic, value=r.value, key=r.key) for r in chunk]
-    for ack in acks:
-        await ack  # raises if the broker refused one: nothing of this chunk is marked
+    await all_delivered(acks)  # raises if the broker refused one: nothing of it is marked
     await replayed.mark(r.letter_id for r in chunk)
     for r in chunk:
         log.info("dead letter %s sent back to %s", r.letter_id, r.topic)

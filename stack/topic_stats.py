@@ -1,26 +1,31 @@
-"""Read topic end offsets: how many records a topic has received in all."""
+"""Read topic end offsets: where each partition ends, how many records a topic has
+received in all."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 
-async def total_records(bootstrap: str, topics: list[str]) -> dict[str, int]:
-    """Sum of end offsets over every partition of each topic (0 for a missing topic)."""
+async def partition_ends(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """End offset of every partition of each topic (a missing topic has none)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        out: dict[str, int] = {}
+        parts: list[TopicPartition] = []
         for topic in topics:
             partitions = consumer.partitions_for_topic(topic)
             if partitions is None:
                 await consumer._client.force_metadata_update()  # topic may be new
                 partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                out[topic] = 0
-                continue
-            ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
-            out[topic] = sum(ends.values())
-        return out
+            parts += [TopicPartition(topic, p) for p in sorted(partitions or ())]
+        return await consumer.end_offsets(parts) if parts else {}
     finally:
         await consumer.stop()
+
+
+async def total_records(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    """Sum of end offsets over every partition of each topic (0 for a missing topic)."""
+    out = dict.fromkeys(topics, 0)
+    for tp, end in (await partition_ends(bootstrap, topics)).items():
+        out[tp.topic] += end
+    return out

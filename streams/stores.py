@@ -13,6 +13,7 @@ from stores.contacts import ContactStore
 from stores.early_case_events import EarlyCaseEvents
 from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
+from stores.replayed_dead_letters import ReplayedDeadLetters
 from streams.app import settings
 
 
@@ -38,6 +39,11 @@ def intake_counters() -> IntakeCounters:
 
 def pending_reviews() -> PendingReviews:
     return PendingReviews(redis_client(), prefix=settings.redis_prefix)
+
+
+def replayed_dead_letters() -> ReplayedDeadLetters:
+    """Dead letters already sent back by ``hotline deadletter replay``."""
+    return ReplayedDeadLetters(redis_client(), key=f"{settings.redis_prefix}deadletter:replayed")
 
 
 @cache
