@@ -61,19 +61,22 @@ async def test_real_appeals_land_on_the_right_department_topics(worker):
         assert _by_key(own, Assignment)[aid].lead_code == lead
 
 
-async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
-    aid = appeal_id("mailbox", "MB-review-1")
+async def _parked_for_review(worker, message_id: str, subject: str, detail: str):
+    """Publish a mailbox message too vague to dispatch; return its appeal id and the
+    review request the worker published for it."""
+    aid = appeal_id("mailbox", message_id)
     await publish(
-        worker.bootstrap,
-        worker.topic("raw.mailbox"),
-        [mailbox_json("MB-review-1", "你好", "请问一下。")],
+        worker.bootstrap, worker.topic("raw.mailbox"), [mailbox_json(message_id, subject, detail)]
     )
     reviews = await wait_for(
-        worker.bootstrap,
-        worker.topic("appeals.review"),
+        worker.bootstrap, worker.topic("appeals.review"),
         lambda rs: aid in _by_key(rs, ReviewRequest),
-    )
-    request = _by_key(reviews, ReviewRequest)[aid]
+    )  # fmt: skip
+    return aid, _by_key(reviews, ReviewRequest)[aid]
+
+
+async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
+    aid, request = await _parked_for_review(worker, "MB-review-1", "你好", "请问一下。")
     assert request.reason in ("low_confidence", "no_content_words", "no_chinese_text")
     all_assignments = await wait_for(
         worker.bootstrap, worker.topic("assignments.all"), lambda rs: True
@@ -113,14 +116,7 @@ def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
 
 
 async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker):
-    aid = appeal_id("mailbox", "MB-review-cli")
-    await publish(
-        worker.bootstrap, worker.topic("raw.mailbox"), [mailbox_json("MB-review-cli", "咨询", "请问一下。")]
-    )  # fmt: skip
-    await wait_for(
-        worker.bootstrap, worker.topic("appeals.review"),
-        lambda rs: aid in _by_key(rs, ReviewRequest),
-    )  # fmt: skip
+    aid, _ = await _parked_for_review(worker, "MB-review-cli", "咨询", "请问一下。")
     listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
     assert listed.returncode == 0, listed.stderr
     waiting = {w["appeal_id"]: w for w in map(json.loads, listed.stdout.splitlines())}
@@ -144,14 +140,7 @@ async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(wo
 
 
 async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal(worker):
-    aid = appeal_id("mailbox", "MB-review-race")
-    await publish(
-        worker.bootstrap, worker.topic("raw.mailbox"), [mailbox_json("MB-review-race", "咨询", "请问。")]
-    )  # fmt: skip
-    await wait_for(
-        worker.bootstrap, worker.topic("appeals.review"),
-        lambda rs: aid in _by_key(rs, ReviewRequest),
-    )  # fmt: skip
+    aid, _ = await _parked_for_review(worker, "MB-review-race", "咨询", "请问。")
     args = [sys.executable, "-m", "cli", "review", "decide", aid, "--wait", "40"]
     racers = [
         subprocess.Popen([*args, "--category", category, "--reviewer", who], cwd=PROJECT_ROOT,
