@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import types
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 import faust
@@ -29,6 +30,15 @@ def _base_type(annotation: Any) -> tuple[type, bool]:
 TEXT_FIELDS = frozenset({"title", "content", "subject", "detail"})
 
 
+@cache
+def _field_specs(record: type[faust.Record]) -> tuple[tuple[str, type, bool, bool], ...]:
+    """``(name, type, optional, has default)`` of each field (read once per record class)."""
+    return tuple(
+        (name, *_base_type(annotation), name in record._options.defaults)
+        for name, annotation in record._options.fields.items()
+    )
+
+
 def build(record: type[R], obj: Any, what: str) -> R:
     """Validate ``obj`` (a dict) against ``record``'s fields and construct it.
 
@@ -42,11 +52,10 @@ def build(record: type[R], obj: Any, what: str) -> R:
             ErrorCode.WRONG_TYPE, f"{what} must be a JSON object, got {type(obj).__name__}"
         )
     values: dict[str, Any] = {}
-    for name, annotation in record._options.fields.items():
-        kind, optional = _base_type(annotation)
+    for name, kind, optional, defaulted in _field_specs(record):
         value = obj.get(name)
         if value is None or (isinstance(value, str) and not value.strip() and optional):
-            if name in record._options.defaults or optional:
+            if defaulted or optional:
                 values[name] = None
                 continue
             raise IntakeError(

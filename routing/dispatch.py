@@ -130,6 +130,15 @@ class _Score:
 RouteItem = tuple
 
 
+def _rules_by(rules: tuple[Rule, ...], attribute: str) -> dict[str, tuple[int, ...]]:
+    """Rule numbers per category (``attribute="categories"``) or subcategory."""
+    out: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        for value in dict.fromkeys(getattr(rule, attribute)):
+            out.setdefault(value, []).append(number)
+    return {value: tuple(numbers) for value, numbers in out.items()}
+
+
 def _local(kind: str) -> str:
     return LOCAL_KIND if kind == STREET_KIND else kind
 
@@ -140,9 +149,16 @@ class Router:
     def __init__(self, catalogue: Catalogue, kind_model: KindModel | None = None) -> None:
         self.catalogue = catalogue
         self.kind_model = kind_model
-        self._ordered_keywords = [
-            (rule, tuple(sorted(rule.keywords, key=len, reverse=True))) for rule in catalogue.rules
-        ]
+        self._rules = catalogue.rules
+        # keyword -> (rule number, rank): a rule reads its keywords longest first (ties in
+        # catalogue order); scoring visits only the rules whose keywords were found.
+        self._keyword_rules: dict[str, list[tuple[int, int]]] = {}
+        for number, rule in enumerate(catalogue.rules):
+            ordered = dict.fromkeys(sorted(rule.keywords, key=len, reverse=True))
+            for rank, word in enumerate(ordered):
+                self._keyword_rules.setdefault(word, []).append((number, rank))
+        self._category_rules = _rules_by(catalogue.rules, "categories")
+        self._subcategory_rules = _rules_by(catalogue.rules, "subcategories")
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
         self._keyword_index = KeywordIndex(self._keywords)
 
@@ -390,14 +406,21 @@ class Router:
         self, keyword_hits: _Hits, category: str | None, subcategory: str | None
     ) -> list[_Score]:
         in_title, in_content = keyword_hits
+        found: dict[int, list[tuple[int, str]]] = {}
+        for word in in_title | in_content:
+            for number, rank in self._keyword_rules[word]:
+                found.setdefault(number, []).append((rank, word))
+        bonus: dict[int, int] = {}
+        for number in self._category_rules.get(category, ()) if category else ():
+            bonus[number] = CATEGORY_WEIGHT
+        for number in self._subcategory_rules.get(subcategory, ()) if subcategory else ():
+            bonus[number] = bonus.get(number, 0) + SUBCATEGORY_WEIGHT
         scores = []
-        for rule, ordered in self._ordered_keywords:
-            score, hits, content_hits = 0, [], 0
+        for number in sorted(found.keys() | bonus.keys()):
+            score, hits, content_hits = bonus.get(number, 0), [], 0
             # Longest keywords first, and a keyword inside one already matched is not
             # counted again: 乱收费 in a title is one piece of evidence, not 乱收费 + 收费.
-            for word in ordered:
-                if word not in in_title and word not in in_content:
-                    continue
+            for _, word in sorted(found.get(number, ())):
                 if any(word in longer for longer in hits):
                     continue
                 if word in in_title:
@@ -407,12 +430,8 @@ class Router:
                     score += CONTENT_WEIGHT
                     content_hits += 1
                     hits.append(word)
-            if category and category in rule.categories:
-                score += CATEGORY_WEIGHT
-            if subcategory and subcategory in rule.subcategories:
-                score += SUBCATEGORY_WEIGHT
             if score:
-                scores.append(_Score(rule, score, tuple(hits)))
+                scores.append(_Score(self._rules[number], score, tuple(hits)))
         # sorted() is stable: equal scores keep catalogue order, the documented tie-break.
         return sorted(scores, key=lambda s: -s.score)
 

@@ -66,19 +66,60 @@ def _pack(gram: str) -> int:
     return key
 
 
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_S29 = np.uint64(29)
+
+
 class _GramIndex:
-    """A block's vocabulary of character 1–3-grams as sorted 64-bit keys.
+    """A block's vocabulary of character 1–3-grams in an open-addressing hash table.
 
     A whole batch of texts is looked up at once: every n-gram key is computed with numpy
-    from the texts' code points and found with one ``searchsorted``, instead of one dict
-    lookup per n-gram in Python (about 4x less time for the kind model's features).
+    from the texts' code points, hashed, and probed in the table for all n-grams together
+    (linear probing; the table is at most a third full, so most n-grams are settled by the
+    first probe). About 4x less time than one dict lookup per n-gram in Python, and 3x
+    less than a binary search of the sorted keys.
     """
 
     def __init__(self, vocab: dict[str, int], offset: int):
+        self.bits = max(4, int(np.ceil(np.log2(3 * len(vocab) + 1))))
+        size = 1 << self.bits
+        table_keys, table_cols = [0] * size, [0] * size  # key 0: empty (n-grams pack to > 0)
+        self.max_probe = 0
         keys = np.fromiter(map(_pack, vocab), dtype=np.uint64, count=len(vocab))
-        cols = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab)) + offset
-        order = np.argsort(keys)
-        self.keys, self.cols = keys[order], cols[order]
+        for key, slot, col in zip(
+            keys.tolist(), self._home(keys).tolist(), vocab.values(), strict=True
+        ):
+            probe = 0
+            while table_keys[(slot + probe) & (size - 1)]:
+                probe += 1
+            table_keys[(slot + probe) & (size - 1)] = key
+            table_cols[(slot + probe) & (size - 1)] = col + offset
+            self.max_probe = max(self.max_probe, probe)
+        self.keys = np.array(table_keys, dtype=np.uint64)
+        self.cols = np.array(table_cols, dtype=np.int64)
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's first slot (multiply-shift hashing)."""
+        h = keys * _M1
+        h ^= h >> _S29
+        return ((h * _M1) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(positions in keys, columns)`` of the keys that are in the vocabulary."""
+        mask = len(self.keys) - 1
+        home = self._home(keys)
+        active = np.arange(len(keys))
+        found, cols = [], []
+        for probe in range(self.max_probe + 1):
+            slot = (home[active] + probe) & mask
+            stored = self.keys[slot]
+            hit = stored == keys[active]
+            found.append(active[hit])
+            cols.append(self.cols[slot[hit]])
+            active = active[(stored != 0) & ~hit]  # occupied by another key: probe on
+            if not len(active):
+                break
+        return np.concatenate(found), np.concatenate(cols)
 
     def lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(row, column)`` of every n-gram of ``texts`` that is in the vocabulary.
@@ -90,7 +131,7 @@ class _GramIndex:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
         size = len(codes)
-        if size == 0 or len(self.keys) == 0:
+        if size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         padded = np.concatenate([codes.astype(np.uint64) + np.uint64(1), np.zeros(2, np.uint64)])
         row_of = np.repeat(np.arange(len(texts)), lengths)
@@ -102,12 +143,9 @@ class _GramIndex:
             if n < NGRAMS[0]:
                 continue
             valid = left >= n
-            k, r = key[valid], row_of[valid]
-            pos = np.searchsorted(self.keys, k)
-            pos[pos == len(self.keys)] = 0
-            hit = self.keys[pos] == k
-            rows.append(r[hit])
-            cols.append(self.cols[pos[hit]])
+            at, c = self._find(key[valid])
+            rows.append(row_of[valid][at])
+            cols.append(c)
         return np.concatenate(rows), np.concatenate(cols)
 
 

@@ -91,3 +91,50 @@ def test_module_level_route_uses_the_shipped_catalogue() -> None:
     assert d.lead.serves == ("A4区",) and d.lead.kind in ("cgj", "zf")
     assert d.rule_id in ("city-management", MODEL_RULE_ID)
     assert d.as_dict()["lead"] == {"code": d.lead.code, "name": d.lead.name}
+
+
+def _reference_scores(router, title, content, category, subcategory):
+    """Rule scores the obvious way: every rule in catalogue order, its keywords longest
+    first, a keyword inside an already matched one not counted again."""
+    from routing.dispatch import (
+        CATEGORY_WEIGHT,
+        CONTENT_CHARS,
+        CONTENT_WEIGHT,
+        MAX_CONTENT_HITS,
+        SUBCATEGORY_WEIGHT,
+        TITLE_WEIGHT,
+    )
+
+    head = content[:CONTENT_CHARS]
+    out = []
+    for rule in router.catalogue.rules:
+        score, hits, content_hits = 0, [], 0
+        for word in sorted(dict.fromkeys(rule.keywords), key=len, reverse=True):
+            if any(word in longer for longer in hits) or (word not in title and word not in head):
+                continue
+            if word in title:
+                score, hits = score + TITLE_WEIGHT, hits + [word]
+            elif content_hits < MAX_CONTENT_HITS:
+                score, hits, content_hits = score + CONTENT_WEIGHT, hits + [word], content_hits + 1
+        score += CATEGORY_WEIGHT if category in rule.categories else 0
+        score += SUBCATEGORY_WEIGHT if subcategory in rule.subcategories else 0
+        if score:
+            out.append((rule.id, score, tuple(hits)))
+    return sorted(out, key=lambda s: -s[1])
+
+
+def test_rule_scores_equal_the_obvious_computation_on_real_appeals(router) -> None:
+    import random
+
+    from config.data import DATA_DIR
+    from routing.evaluation import load_replies
+
+    rules = router.catalogue.rules
+    categories = [None, "无此类", *sorted({c for r in rules for c in r.categories})]
+    subcategories = [None, *sorted({s for r in rules for s in r.subcategories})]
+    pick = random.Random(7)
+    for case in load_replies(DATA_DIR / "replies.csv")[:400]:
+        category, subcategory = pick.choice(categories), pick.choice(subcategories)
+        got = router._scores(router._keyword_hits(case.title, case.content), category, subcategory)
+        expected = _reference_scores(router, case.title, case.content, category, subcategory)
+        assert [(s.rule.id, s.score, s.keywords) for s in got] == expected, case.title

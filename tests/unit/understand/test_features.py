@@ -82,3 +82,14 @@ def test_compact_model_reproduces_sklearn_probabilities(small_rows):
         )
         np.testing.assert_allclose(exact.predict_proba(X), clf.predict_proba(X), atol=1e-5)
         assert list(compact.classes_) == list(clf.classes_)
+
+
+def test_taxonomy_block_survives_pickling(small_rows):
+    import pickle
+
+    docs = [prepare(r.subject, r.detail) for r in small_rows[:60]]
+    featurizer = AppealFeaturizer(taxonomy_weight=0.5).fit(docs)
+    back = pickle.loads(pickle.dumps(featurizer))
+    assert "_keywords" not in pickle.dumps(featurizer.taxonomy_).decode("latin-1")
+    assert (back.transform(docs) != featurizer.transform(docs)).nnz == 0
+    assert featurizer.taxonomy_.transform([d.tokens for d in docs], 1.0)[0].size > 0
