@@ -101,6 +101,9 @@ class Catalogue:
     _by_kind_unit: dict[tuple[str, str], Department] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _places: list[tuple[str, tuple[str, ...]]] = field(
+        default_factory=list, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for dept in self.departments:
@@ -109,6 +112,8 @@ class Catalogue:
                 # Streets share kind and unit; they are found by place name, not here.
                 if dept.kind != STREET_KIND:
                     self._by_kind_unit.setdefault((dept.kind, unit), dept)
+            if dept.kind == STREET_KIND and dept.place:
+                self._places.append((dept.place, dept.serves))
 
     def department(self, code: str) -> Department:
         """Return the department with this code; ``KeyError`` if there is none."""
@@ -121,6 +126,13 @@ class Catalogue:
     def unit(self, name: str) -> Unit | None:
         """Return the unit with this name (``A市``, ``A3区``), or ``None``."""
         return next((u for u in self.units if u.name == name), None)
+
+    def district_by_place(self, text: str) -> str | None:
+        """The one district whose streets or towns ``text`` names by their full place name
+        (``泉塘街道``, not a bare ``泉塘``), or ``None`` if it names none, or several
+        districts' (a street alone often tells where an appeal is when no district does)."""
+        found = {unit for place, serves in self._places if place in text for unit in serves}
+        return found.pop() if len(found) == 1 else None
 
     def streets(self, unit: str) -> list[Department]:
         """Streets and towns (街道/镇) of a district, longest place name first."""

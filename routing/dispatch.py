@@ -6,7 +6,8 @@ to a catalogue line and fixed there.
 
 How a decision is made:
 
-1. The district comes from the caller or, if missing, from the title and content.
+1. The district comes from the caller or, if missing, from the title and content; an
+   appeal naming no district but a street or town of the catalogue is in its district.
 2. Every rule is scored: +3 per keyword in the title, +1 per keyword only in the content,
    +2 when the (confident enough) category is one of the rule's categories, +2 more for a
    matching subcategory. The best score wins; ties go to the rule listed first.
@@ -262,7 +263,7 @@ class Router:
         category_confidence: float | None,
     ) -> tuple[RoutingDecision | None, District | None, list[_Score], str, _Hits | None]:
         title, content = title or "", content or ""
-        place = self._district(title, content, district)
+        place = self.locate(title, content, district)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
         if place is not None and self.catalogue.unit(place.city) is None:
@@ -395,12 +396,22 @@ class Router:
             matched_keywords=best.keywords if best is not None else (),
         )
 
-    def _district(self, title: str, content: str, given: District | str | None) -> District | None:
+    def locate(
+        self, title: str, content: str, given: District | str | None = None
+    ) -> District | None:
+        """Where the appeal is: ``given`` (a :class:`District`, or a district string as the
+        intake stores it), else the district named in title and content; without a named
+        district, the one whose street or town the text names (in this catalogue's city)."""
         if isinstance(given, District):
             return given
-        if isinstance(given, str) and given:
-            return extract_district(given) or extract_district(title, content)
-        return extract_district(title, content)
+        place = (extract_district(given) if isinstance(given, str) and given else None) or (
+            extract_district(title, content)
+        )
+        if place is None or (place.district is None and place.city == self.catalogue.city):
+            unit = self.catalogue.district_by_place(f"{title}\n{content}")
+            if unit is not None:
+                return District(city=self.catalogue.city, district=unit)
+        return place
 
     def _scores(
         self, keyword_hits: _Hits, category: str | None, subcategory: str | None

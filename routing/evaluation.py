@@ -41,7 +41,7 @@ from pathlib import Path
 from routing.catalogue import FALLBACK_RULE_ID, GOVERNMENT_KIND, STREET_KIND, Catalogue
 from routing.department_names import DepartmentMention, principal_department
 from routing.dispatch import Router, RoutingDecision
-from routing.district import District, extract_district
+from routing.district import District
 
 SPLITS = ("dev", "test", "all")
 #: District government and streets/towns are one dispatch target (属地).
@@ -276,7 +276,7 @@ def evaluate(
         report.other_places_with_classifier = Tally()
     for i in progress(range(len(cases))):
         case = cases[i]
-        place = extract_district(case.title, case.content)
+        place = router.locate(case.title, case.content)
         ref = reference_for(case.reply, place, catalogue)
         if ref is None:
             report.no_reference += 1

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from routing.catalogue import Catalogue
 from routing.dispatch import Router
-from routing.district import extract_district
 from routing.evaluation import ReplyCase, kinds_match, reference_for, select
 from routing.kind_model import LOCAL_KIND, KindModel, fit_kind_model
 
@@ -39,7 +38,7 @@ def training_examples(
     rules = Router(catalogue)
     out = []
     for case in select(cases, split):
-        ref = reference_for(case.reply, extract_district(case.title, case.content), catalogue)
+        ref = reference_for(case.reply, rules.locate(case.title, case.content), catalogue)
         if ref is None:
             continue
         label = LOCAL_KIND if kinds_match(ref.kind, LOCAL_KIND) else ref.kind

@@ -138,3 +138,17 @@ def test_rule_scores_equal_the_obvious_computation_on_real_appeals(router) -> No
         got = router._scores(router._keyword_hits(case.title, case.content), category, subcategory)
         expected = _reference_scores(router, case.title, case.content, category, subcategory)
         assert [(s.rule.id, s.score, s.keywords) for s in got] == expected, case.title
+
+
+def test_a_named_street_places_an_appeal_without_a_district(router) -> None:
+    # 泉塘街道 is A7县's: the housing bureau of A7县 leads, the street assists
+    d = router.route("泉塘街道某小区物业乱收费", "物业公司乱收停车费")
+    assert d.district == District("A市", "A7县") and d.lead.code == "a7.zjj"
+    assert [a.code for a in d.assisting] == ["a7.jd12"]
+    assert router.locate("A市泉塘街道路灯不亮", "") == District("A市", "A7县")
+    # a bare 泉塘 (a village may share the name) or streets of two districts: no guess
+    assert router.locate("泉塘村路灯不亮", "") is None
+    assert router.locate("北路街道和先锋街道交界处积水", "") is None
+    # a district named, or another city, wins over the street
+    assert router.locate("A3区泉塘街道路灯不亮", "") == District("A市", "A3区")
+    assert router.locate("B市泉塘街道路灯不亮", "") == District("B市", None)
