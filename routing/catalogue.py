@@ -104,6 +104,9 @@ class Catalogue:
     _places: list[tuple[str, tuple[str, ...]]] = field(
         default_factory=list, repr=False, compare=False
     )
+    _streets: dict[str, tuple[Department, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for dept in self.departments:
@@ -114,6 +117,12 @@ class Catalogue:
                     self._by_kind_unit.setdefault((dept.kind, unit), dept)
             if dept.kind == STREET_KIND and dept.place:
                 self._places.append((dept.place, dept.serves))
+        streets = sorted(
+            (d for d in self.departments if d.kind == STREET_KIND),
+            key=lambda d: -len(d.place or ""),
+        )
+        for unit in {u for d in streets for u in d.serves}:
+            self._streets[unit] = tuple(d for d in streets if unit in d.serves)
 
     def department(self, code: str) -> Department:
         """Return the department with this code; ``KeyError`` if there is none."""
@@ -134,10 +143,9 @@ class Catalogue:
         found = {unit for place, serves in self._places if place in text for unit in serves}
         return found.pop() if len(found) == 1 else None
 
-    def streets(self, unit: str) -> list[Department]:
+    def streets(self, unit: str) -> tuple[Department, ...]:
         """Streets and towns (街道/镇) of a district, longest place name first."""
-        found = [d for d in self.departments if d.kind == STREET_KIND and unit in d.serves]
-        return sorted(found, key=lambda d: -len(d.place or ""))
+        return self._streets.get(unit, ())
 
     @property
     def centre_department(self) -> Department:
