@@ -9,7 +9,7 @@ import pytest
 
 from routing.catalogue import load_catalogue
 from routing.dispatch import MODEL_RULE_ID, Router
-from routing.kind_model import KindModel, fit_kind_model, load_kind_model
+from routing.kind_model import PRUNE, KindModel, fit_kind_model, load_kind_model
 
 # A toy corpus: schools → 教育 (jyj), streets and towns → 属地 (zf), and a water supplier.
 _DATA = [
@@ -129,3 +129,31 @@ def test_router_with_model_explains_which_side_decided(model) -> None:
     assert router.route_batch(items) == [router.route(*i) for i in items]
     assert router.route_batch(items)[2].lead.code == "a.zwfw"
     assert router.lead_kind("K市停水三天", "小区停水") == ("gs", "water-supply")
+
+
+def test_committed_artifact_is_what_training_gives_today(tmp_path) -> None:
+    """routing/data/kind_model.json is committed, not trained in setup: a change to the
+    references, the rules' tags or the features must come with a retrained artifact
+    (``hotline routing train``). Weights may differ in the last rounded digit between
+    machines' BLAS builds, so they are compared with a tolerance."""
+    from config.data import DATA_DIR
+    from config.routing import KIND_MODEL_PATH
+    from routing.evaluation import load_replies
+    from routing.training import train_kind_model
+
+    train_kind_model(load_replies(DATA_DIR / "replies.csv"), load_catalogue(), tmp_path / "m.json")
+    fresh = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    committed = json.loads(KIND_MODEL_PATH.read_text(encoding="utf-8"))
+    assert fresh["kinds"] == committed["kinds"] and fresh["meta"] == committed["meta"]
+    assert fresh["rules"].keys() == committed["rules"].keys()
+    for block in ("title", "content"):
+        assert fresh[block].keys() == committed[block].keys(), block
+        for gram, (idf, weights) in fresh[block].items():
+            c_idf, c_weights = committed[block][gram]
+            assert abs(idf - c_idf) < 1e-3, gram
+            a, b = dict(weights), dict(c_weights)
+            for k in a.keys() & b.keys():
+                assert abs(a[k] - b[k]) < 2e-3, (gram, k)
+            for k in a.keys() ^ b.keys():  # pruned on one side only: it was near the cut
+                assert abs(a.get(k, b.get(k))) < PRUNE + 2e-3, (gram, k)
+    assert np.allclose(fresh["bias"], committed["bias"], atol=2e-3)
