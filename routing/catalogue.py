@@ -101,9 +101,6 @@ class Catalogue:
     _by_kind_unit: dict[tuple[str, str], Department] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _places: list[tuple[str, tuple[str, ...]]] = field(
-        default_factory=list, repr=False, compare=False
-    )
     _streets: dict[str, tuple[Department, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -115,14 +112,12 @@ class Catalogue:
                 # Streets share kind and unit; they are found by place name, not here.
                 if dept.kind != STREET_KIND:
                     self._by_kind_unit.setdefault((dept.kind, unit), dept)
-            if dept.kind == STREET_KIND and dept.place:
-                self._places.append((dept.place, dept.serves))
-        streets = sorted(
-            (d for d in self.departments if d.kind == STREET_KIND),
-            key=lambda d: -len(d.place or ""),
-        )
-        for unit in {u for d in streets for u in d.serves}:
-            self._streets[unit] = tuple(d for d in streets if unit in d.serves)
+        by_unit: dict[str, list[Department]] = {}
+        streets = (d for d in self.departments if d.kind == STREET_KIND)
+        for street in sorted(streets, key=lambda d: -len(d.place or "")):
+            for unit in street.serves:
+                by_unit.setdefault(unit, []).append(street)
+        self._streets.update((unit, tuple(found)) for unit, found in by_unit.items())
 
     def department(self, code: str) -> Department:
         """Return the department with this code; ``KeyError`` if there is none."""
@@ -140,8 +135,12 @@ class Catalogue:
         """The one district whose streets or towns ``text`` names by their full place name
         (``泉塘街道``, not a bare ``泉塘``), or ``None`` if it names none, or several
         districts' (a street alone often tells where an appeal is when no district does)."""
-        found = {unit for place, serves in self._places if place in text for unit in serves}
-        return found.pop() if len(found) == 1 else None
+        found = [
+            unit
+            for unit, streets in self._streets.items()
+            if any(s.place and s.place in text for s in streets)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def streets(self, unit: str) -> tuple[Department, ...]:
         """Streets and towns (街道/镇) of a district, longest place name first."""

@@ -82,18 +82,17 @@ class _GramIndex:
 
     def __init__(self, vocab: dict[str, int], offset: int):
         self.bits = max(4, int(np.ceil(np.log2(3 * len(vocab) + 1))))
-        size = 1 << self.bits
-        table_keys, table_cols = [0] * size, [0] * size  # key 0: empty (n-grams pack to > 0)
+        mask = (1 << self.bits) - 1
+        table_keys, table_cols = [0] * (mask + 1), [0] * (mask + 1)  # key 0: empty slot
         self.max_probe = 0
         keys = np.fromiter(map(_pack, vocab), dtype=np.uint64, count=len(vocab))
         for key, slot, col in zip(
             keys.tolist(), self._home(keys).tolist(), vocab.values(), strict=True
         ):
             probe = 0
-            while table_keys[(slot + probe) & (size - 1)]:
-                probe += 1
-            table_keys[(slot + probe) & (size - 1)] = key
-            table_cols[(slot + probe) & (size - 1)] = col + offset
+            while table_keys[slot]:  # n-grams pack to keys > 0
+                slot, probe = (slot + 1) & mask, probe + 1
+            table_keys[slot], table_cols[slot] = key, col + offset
             self.max_probe = max(self.max_probe, probe)
         self.keys = np.array(table_keys, dtype=np.uint64)
         self.cols = np.array(table_cols, dtype=np.int64)
