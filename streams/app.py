@@ -6,6 +6,7 @@ import faust
 
 from config.stack import StackSettings
 from config.streams import StreamSettings
+from streams.partitioner import cached_partitioner
 
 settings = StreamSettings()
 FAUST_DIR = StackSettings().state_dir / "faust"
@@ -22,6 +23,7 @@ app = faust.App(
     web_host="127.0.0.1",
     autodiscover=False,
     producer_linger_ms=5,
+    producer_partitioner=cached_partitioner,  # the default partitions, hashed once per key
     producer_request_timeout=settings.producer_request_timeout_s,
     stream_buffer_maxsize=settings.batch_size * 4,
     # at-least-once: offsets are committed after processing; handlers dedupe by id

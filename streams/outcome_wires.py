@@ -33,10 +33,10 @@ def _wire(topic: str, key: str, value: faust.Record) -> Wire:
 
 def assignment_wires(assignment: Assignment) -> list[Wire]:
     """An assignment on the all-assignments topic and on its lead department's own topic."""
-    key = assignment.appeal_id
+    key, value = assignment.appeal_id.encode(), assignment.dumps()  # one record, two topics
     return [
-        _wire("assignments.all", key, assignment),
-        _wire(department_topic(assignment.lead_code), key, assignment),
+        Wire(_settings.topic("assignments.all"), key, value),
+        Wire(_settings.topic(department_topic(assignment.lead_code)), key, value),
     ]
 
 
