@@ -24,7 +24,13 @@ from routing.evaluation import (
     select,
 )
 from routing.kind_model import load_kind_model
-from routing.training import DEFAULT_C, cross_validate, train_kind_model, training_examples
+from routing.training import (
+    DEFAULT_C,
+    correction_examples,
+    cross_validate,
+    train_kind_model,
+    training_examples,
+)
 
 app = typer.Typer(
     help="Routing (派单): dispatch catalogue, routing decisions and their evaluation.",
@@ -246,6 +252,16 @@ def train(
         Path | None, typer.Option(help="Artifact path (default: $HOTLINE_ROUTING_KIND_MODEL).")
     ] = None,
     c: Annotated[float, typer.Option(help="Inverse regularisation of the model.")] = DEFAULT_C,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Also learn from reviewers' department choices in this corrections CSV "
+            "(e.g. $HOTLINE_UNDERSTAND_CORRECTIONS_PATH); off by default, so the committed "
+            "model is what the replies alone give.",
+        ),
+    ] = None,
 ) -> None:
     """Train the department-kind model on the ``dev`` half of replies.csv (never ``test``).
 
@@ -254,18 +270,13 @@ def train(
     cat = _catalogue(catalogue)
     cases = load_replies(replies or DATA_DIR / "replies.csv")
     path = out or KIND_MODEL_PATH
-    model = train_kind_model(cases, cat, path, c=c)
+    extra, skipped = correction_examples(corrections, cat) if corrections else ([], 0)
+    model = train_kind_model(cases, cat, path, c=c, corrections=extra)
     load_kind_model.cache_clear()
-    typer.echo(
-        _json(
-            {
-                "path": str(path),
-                "bytes": path.stat().st_size,
-                "kinds": list(model.kinds),
-                **model.meta,
-            }
-        )
-    )
+    summary = {"path": str(path), "bytes": path.stat().st_size, "kinds": list(model.kinds)}
+    if corrections:
+        summary["corrections"] = {"used": len(extra), "unknown_department": skipped}
+    typer.echo(_json({**summary, **model.meta}))
 
 
 @app.command("cv")

@@ -4,10 +4,15 @@ The ``test`` half is never read here: :func:`training_examples` keeps ``dev`` on
 caller explicitly asks for another split, and ``hotline routing train`` has no option to.
 Labels are the reply-derived references of :mod:`routing.evaluation` (every city: the
 kind of department is city-independent, B市's 住建局 is a 住建 kind too).
+
+Reviewers' decisions that name a department (the corrections file of ``hotline review
+decide --department``) can be added: a dispatcher's choice is a cleaner label than a
+reply's signature, and an appeal once misrouted is then routed to the chosen kind.
 """
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +51,38 @@ def training_examples(
     return out
 
 
+def correction_examples(path: Path, catalogue: Catalogue) -> tuple[list[Example], int]:
+    """``(examples, skipped)`` from a corrections CSV (``subject``, ``detail``,
+    ``department_code`` …): one example per appeal text whose reviewer chose a department,
+    labelled with that department's kind; a later decision on the same text wins.
+
+    Rows naming no department are not routing labels and are ignored; ``skipped`` counts
+    rows whose code is not in ``catalogue`` (a department since removed).
+    """
+    rules = Router(catalogue)
+    chosen: dict[tuple[str, str], tuple[str, str]] = {}
+    skipped = 0
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code = (row.get("department_code") or "").strip()
+            if not code:
+                continue
+            try:
+                department = catalogue.department(code)
+            except KeyError:
+                skipped += 1
+                continue
+            text = (row.get("subject") or "", row.get("detail") or "")
+            chosen.pop(text, None)  # re-insert: the latest decision keeps its place last
+            chosen[text] = (row.get("appeal_id") or "", department.kind)
+    examples = []
+    for (title, content), (appeal_id, kind) in chosen.items():
+        label = LOCAL_KIND if kinds_match(kind, LOCAL_KIND) else kind
+        case = ReplyCase(appeal_id, title, content, reply="")
+        examples.append(Example(case, tuple(rules.kind_tags(title, content)), label))
+    return examples, skipped
+
+
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:
     """Fit the kind model on these examples."""
     return fit_kind_model(
@@ -59,11 +96,22 @@ def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> Ki
 
 
 def train_kind_model(
-    cases: Sequence[ReplyCase], catalogue: Catalogue, out: Path | None = None, c: float = DEFAULT_C
+    cases: Sequence[ReplyCase],
+    catalogue: Catalogue,
+    out: Path | None = None,
+    c: float = DEFAULT_C,
+    corrections: Sequence[Example] = (),
 ) -> KindModel:
-    """Train on every ``dev`` example (never ``test``) and optionally save the artifact."""
+    """Train on every ``dev`` example (never ``test``), plus reviewers' ``corrections``
+    (each replaces a reply example with the same text), and optionally save the artifact."""
     examples = training_examples(cases, catalogue, "dev")
-    model = fit(examples, c=c, trained_on="replies.csv dev half (sha256(id) even)")
+    trained_on = "replies.csv dev half (sha256(id) even)"
+    if corrections:
+        fixed = {(e.case.title, e.case.content) for e in corrections}
+        examples = [e for e in examples if (e.case.title, e.case.content) not in fixed]
+        examples += corrections
+        trained_on += f" + {len(corrections)} reviewer corrections"
+    model = fit(examples, c=c, trained_on=trained_on)
     if out is not None:
         model.save(out)
     return model
