@@ -55,6 +55,7 @@ from routing.kind_model import (
     KindPrediction,
     load_kind_model,
 )
+from routing.text import router_text
 
 #: Rule id of decisions for appeals about a city the centre does not serve.
 OUT_OF_AREA_RULE_ID = "out-of-area"
@@ -180,6 +181,7 @@ class Router:
         ``category_confidence`` is below ``HOTLINE_ROUTING_MIN_CATEGORY_CONFIDENCE`` is
         ignored: keywords, district (and the kind model, if loaded) decide alone.
         """
+        title, content = router_text(title), router_text(content)
         return self._route(title, content, category, subcategory, district, category_confidence)
 
     def route_batch(self, items: Iterable[RouteItem]) -> list[RoutingDecision]:
@@ -188,7 +190,10 @@ class Router:
         Each item is ``(title, content)`` optionally followed by ``category, subcategory,
         district, category_confidence``.
         """
-        rows = [tuple(item) + (None,) * (6 - len(item)) for item in items]
+        rows = [
+            (router_text(item[0]), router_text(item[1]), *item[2:], *(None,) * (6 - len(item)))
+            for item in items
+        ]
         if self.kind_model is None or not rows:
             return [self._route(*row) for row in rows]
         prepared, wanted, model_rows = [], [], []
@@ -222,7 +227,7 @@ class Router:
         Used to score appeals about other cities, whose replies name their own departments
         of the same kinds; ``zf`` stands for the district government and its streets (属地).
         """
-        title, content = title or "", content or ""
+        title, content = router_text(title), router_text(content)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
         hits = self._keyword_hits(title, content)
@@ -263,7 +268,9 @@ class Router:
         category_confidence: float | None,
     ) -> tuple[RoutingDecision | None, District | None, list[_Score], str, _Hits | None]:
         title, content = title or "", content or ""
-        place = self.locate(title, content, district)
+        if isinstance(district, str):
+            district = router_text(district)
+        place = self._locate(title, content, district)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
         if place is not None and self.catalogue.unit(place.city) is None:
@@ -295,7 +302,7 @@ class Router:
 
     def kind_tags(self, title: str, content: str) -> list[str]:
         """The kind model's tag features of one appeal (rules only, no category)."""
-        title, content = title or "", content or ""
+        title, content = router_text(title), router_text(content)
         scores = self._scores(self._keyword_hits(title, content), None, None)
         return self._tags(title, content, scores[0] if scores else None)
 
@@ -402,6 +409,11 @@ class Router:
         """Where the appeal is: ``given`` (a :class:`District`, or a district string as the
         intake stores it), else the district named in title and content; without a named
         district, the one whose street or town the text names (in this catalogue's city)."""
+        if isinstance(given, str):
+            given = router_text(given)
+        return self._locate(router_text(title), router_text(content), given)
+
+    def _locate(self, title: str, content: str, given: District | str | None) -> District | None:
         if isinstance(given, District):
             return given
         place = (extract_district(given) if isinstance(given, str) and given else None) or (

@@ -22,6 +22,7 @@ from routing.catalogue import Catalogue
 from routing.dispatch import Router
 from routing.evaluation import ReplyCase, kinds_match, reference_for, select
 from routing.kind_model import LOCAL_KIND, KindModel, fit_kind_model
+from routing.text import router_text
 
 #: Regularisation chosen by 5-fold cross-validation within dev (see ``routing cv``).
 DEFAULT_C = 3.0
@@ -85,9 +86,9 @@ def correction_examples(path: Path, catalogue: Catalogue) -> tuple[list[Example]
 
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:
     """Fit the kind model on these examples."""
-    return fit_kind_model(
-        [e.case.title for e in examples],
-        [e.case.content for e in examples],
+    return fit_kind_model(  # the text as the router reads it (simplified characters)
+        [router_text(e.case.title) for e in examples],
+        [router_text(e.case.content) for e in examples],
         [e.tags for e in examples],
         [e.label for e in examples],
         c=c,

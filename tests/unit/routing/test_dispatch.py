@@ -152,3 +152,38 @@ def test_a_named_street_places_an_appeal_without_a_district(router) -> None:
     # a district named, or another city, wins over the street
     assert router.locate("A3区泉塘街道路灯不亮", "") == District("A市", "A3区")
     assert router.locate("B市泉塘街道路灯不亮", "") == District("B市", None)
+
+
+def test_an_appeal_in_traditional_characters_is_routed_like_its_simplified_twin() -> None:
+    from config.data import DATA_DIR
+    from routing.evaluation import load_replies
+    from routing.kind_model import load_kind_model
+    from understand.text_normalise import _t2s_table
+
+    router = Router(load_catalogue(), load_kind_model())
+    d = router.route("A3區小區物業亂收費，業主投訴無門", "")
+    assert (d.lead.code, d.rule_id, d.district) == (
+        "a3.zjj",
+        "property-management",
+        District("A市", "A3区"),
+    )
+    assert router.locate("泉塘街道路燈不亮", "", "A市A7縣") == District("A市", "A7县")
+
+    # Real appeals written out in traditional characters (the inverse of the router's
+    # table, on texts the table leaves alone) route exactly as written in simplified.
+    t2s = _t2s_table()
+    s2t = {s: chr(t) for t, s in sorted(t2s.items(), reverse=True)}
+    cases = [
+        c
+        for c in load_replies(DATA_DIR / "replies.csv")[:300]
+        if not any(ord(ch) in t2s for ch in c.title + c.content)
+    ][:120]
+    traditional = [
+        (c.title.translate(str.maketrans(s2t)), c.content.translate(str.maketrans(s2t)))
+        for c in cases
+    ]
+    assert sum(t != (c.title, c.content) for t, c in zip(traditional, cases, strict=True)) > 100
+    simplified = [(c.title, c.content) for c in cases]
+    assert router.route_batch(traditional) == router.route_batch(simplified)
+    assert [router.route(*t) for t in traditional[:20]] == router.route_batch(simplified[:20])
+    assert [router.lead_kind(*t) for t in traditional] == [router.lead_kind(*s) for s in simplified]
