@@ -1,10 +1,10 @@
 """Kafka's default key partitioner, remembering the hashes of recent keys.
 
-aiokafka hashes every keyed record with murmur2 written in pure Python: about 7 µs per
-key, the larger part of a ``send``. The understand stage sends three records per appeal
-under the same key (classification, all-assignments, department topic), and intake sends
-an appeal's records under its id too, so the hash of a recent key is looked up instead of
-computed again. Partitions are exactly the default partitioner's (the Java client's
+aiokafka hashes every keyed record with murmur2 written in pure Python: about 5 µs for an
+appeal id, the larger part of a ``send``. The understand stage sends three records per
+appeal under the same key (classification, all-assignments, department topic), so the
+hash of a recent key is looked up instead of computed again (15 → 6 µs per appeal,
+measured in-process). Partitions are exactly the default partitioner's (the Java client's
 ``murmur2(key) & 0x7fffffff % partitions``): records of one appeal still meet on the same
 partition number across topics, which co-partitioned consumers rely on.
 """
