@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
@@ -12,7 +13,7 @@ import typer
 from tqdm import tqdm
 
 from config.data import DATA_DIR
-from config.routing import KIND_MODEL_PATH
+from config.routing import KIND_MODEL_PATH, REASSIGNMENTS_PATH
 from routing.catalogue import CatalogueError, load_catalogue
 from routing.department_names import find_mentions, mine_names, normalise_name
 from routing.dispatch import Router
@@ -253,13 +254,14 @@ def train(
     ] = None,
     c: Annotated[float, typer.Option(help="Inverse regularisation of the model.")] = DEFAULT_C,
     corrections: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="Also learn from reviewers' department choices in this corrections CSV "
-            "(e.g. $HOTLINE_UNDERSTAND_CORRECTIONS_PATH); off by default, so the committed "
-            "model is what the replies alone give.",
+            help="Also learn from the departments chosen in this CSV (repeatable): reviewers' "
+            "corrections ($HOTLINE_UNDERSTAND_CORRECTIONS_PATH) or harvested reassignments "
+            "($HOTLINE_ROUTING_REASSIGNMENTS_PATH); later files win for the same text. Off by "
+            "default, so the committed model is what the replies alone give.",
         ),
     ] = None,
 ) -> None:
@@ -270,7 +272,7 @@ def train(
     cat = _catalogue(catalogue)
     cases = load_replies(replies or DATA_DIR / "replies.csv")
     path = out or KIND_MODEL_PATH
-    extra, skipped = correction_examples(corrections, cat) if corrections else ([], 0)
+    extra, skipped = correction_examples(corrections or [], cat)
     model = train_kind_model(cases, cat, path, c=c, corrections=extra)
     load_kind_model.cache_clear()
     summary = {"path": str(path), "bytes": path.stat().st_size, "kinds": list(model.kinds)}
@@ -291,3 +293,73 @@ def cross_validate_command(
     examples = training_examples(load_replies(replies or DATA_DIR / "replies.csv"), cat, "dev")
     results = [cross_validate(examples, cat, folds, value) for value in (c or [DEFAULT_C])]
     typer.echo(_json(results))
+
+
+@app.command("harvest-reassignments")
+def harvest_reassignments(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="CSV to keep them in (default: $HOTLINE_ROUTING_REASSIGNMENTS_PATH)."),
+    ] = None,
+) -> None:
+    """Collect reassigned appeals (改派) with their text, for ``train --corrections``.
+
+    Reads ``cases.events`` and ``appeals.received`` up to their current ends (the whole
+    topics, into memory) and keeps, per appeal, its last reassignment with its title and
+    content. Rows already in the file stay (the file outlives the topics' retention); a
+    later reassignment replaces an appeal's row. Prints a JSON summary.
+    """
+    from config.streams import StreamSettings
+
+    settings = StreamSettings()
+    path = out or REASSIGNMENTS_PATH
+    summary = asyncio.run(
+        harvest(
+            settings.broker,
+            settings.topic("cases.events"),
+            settings.topic("appeals.received"),
+            path,
+        )
+    )
+    typer.echo(_json(summary))
+
+
+async def harvest(bootstrap: str, events_topic: str, appeals_topic: str, path: Path) -> dict:
+    """Read both topics, merge the reassigned appeals into ``path``; returns the counts."""
+    from models.appeal import Appeal
+    from models.case_event import CaseEvent
+    from routing.reassignments import (
+        harvest_rows,
+        latest_reassignments,
+        merge_rows,
+        read_rows,
+        write_rows,
+    )
+    from stack.topic_read import read_to_end
+
+    undecodable = Counter()
+
+    def decoded(records, record_type, topic):
+        for r in records:
+            try:
+                yield record_type.loads(r.value)
+            except Exception:  # a malformed record is counted, never fatal here
+                undecodable[topic] += 1
+
+    events = await read_to_end(bootstrap, events_topic)
+    reassigned = latest_reassignments(decoded(events, CaseEvent, events_topic))
+    appeals = await read_to_end(bootstrap, appeals_topic) if reassigned else []
+    rows, missing = harvest_rows(reassigned, decoded(appeals, Appeal, appeals_topic))
+    kept = read_rows(path)
+    merged = merge_rows(kept, rows)
+    write_rows(path, merged)
+    return {
+        "path": str(path),
+        "case_events": len(events),
+        "reassigned_appeals": len(reassigned),
+        "harvested": len(rows),
+        "text_no_longer_in_topic": len(missing),
+        "rows_before": len(kept),
+        "rows": len(merged),
+        "undecodable": dict(undecodable),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config.data import ARTIFACTS_DIR
 from config.env import float_setting, setting
 
 #: The catalogue shipped with the package; deployments point HOTLINE_ROUTING_CATALOGUE at their own.
@@ -36,6 +37,16 @@ KIND_MODEL_PATH = Path(
         "ROUTING_KIND_MODEL",
         str(Path(__file__).resolve().parent.parent / "routing" / "data" / "kind_model.json"),
         "Department-kind model trained on reply-derived references (hotline routing train)",
+    )
+)
+
+#: Reassigned appeals (改派) with their text, harvested from the topics for `routing train`.
+REASSIGNMENTS_PATH = Path(
+    setting(
+        "ROUTING_REASSIGNMENTS_PATH",
+        str(ARTIFACTS_DIR / "routing" / "reassignments.csv"),
+        "Reassigned appeals with their text (CSV: subject, detail, department_code, ...), "
+        "kept by `hotline routing harvest-reassignments` for `hotline routing train --corrections`",
     )
 )
 

@@ -52,10 +52,11 @@ def training_examples(
     return out
 
 
-def correction_examples(path: Path, catalogue: Catalogue) -> tuple[list[Example], int]:
-    """``(examples, skipped)`` from a corrections CSV (``subject``, ``detail``,
-    ``department_code`` …): one example per appeal text whose reviewer chose a department,
-    labelled with that department's kind; a later decision on the same text wins.
+def correction_examples(paths: Sequence[Path], catalogue: Catalogue) -> tuple[list[Example], int]:
+    """``(examples, skipped)`` from corrections CSVs (``subject``, ``detail``,
+    ``department_code`` …: reviewers' corrections, harvested reassignments): one example
+    per appeal text whose department was chosen, labelled with that department's kind; a
+    later row (in file order, files in the order given) on the same text wins.
 
     Rows naming no department are not routing labels and are ignored; ``skipped`` counts
     rows whose code is not in ``catalogue`` (a department since removed).
@@ -63,25 +64,30 @@ def correction_examples(path: Path, catalogue: Catalogue) -> tuple[list[Example]
     rules = Router(catalogue)
     chosen: dict[tuple[str, str], tuple[str, str]] = {}
     skipped = 0
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            code = (row.get("department_code") or "").strip()
-            if not code:
-                continue
-            try:
-                department = catalogue.department(code)
-            except KeyError:
-                skipped += 1
-                continue
-            text = (row.get("subject") or "", row.get("detail") or "")
-            chosen.pop(text, None)  # re-insert: the latest decision keeps its place last
-            chosen[text] = (row.get("appeal_id") or "", department.kind)
+    for row in _rows(paths):
+        code = (row.get("department_code") or "").strip()
+        if not code:
+            continue
+        try:
+            department = catalogue.department(code)
+        except KeyError:
+            skipped += 1
+            continue
+        text = (row.get("subject") or "", row.get("detail") or "")
+        chosen.pop(text, None)  # re-insert: the latest decision keeps its place last
+        chosen[text] = (row.get("appeal_id") or "", department.kind)
     examples = []
     for (title, content), (appeal_id, kind) in chosen.items():
         label = LOCAL_KIND if kinds_match(kind, LOCAL_KIND) else kind
         case = ReplyCase(appeal_id, title, content, reply="")
         examples.append(Example(case, tuple(rules.kind_tags(title, content)), label))
     return examples, skipped
+
+
+def _rows(paths: Sequence[Path]):
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            yield from csv.DictReader(fh)
 
 
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:

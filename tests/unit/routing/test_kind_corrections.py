@@ -45,7 +45,7 @@ def test_reviewers_department_choices_reroute_their_appeals(tmp_path) -> None:
     append_correction(_decision("MB-x", 10, None), "小区噪音扰民", "楼上装修到深夜", path)
     append_correction(_decision("MB-y", 11, "a.gone"), "路灯不亮", "", path)
 
-    examples, skipped = correction_examples(path, catalogue)
+    examples, skipped = correction_examples([path], catalogue)
     assert skipped == 1
     assert [(e.case.id, e.label) for e in examples] == [
         *((c.id, "zjj") for c in picked[1:]),
