@@ -5,9 +5,11 @@ caller explicitly asks for another split, and ``hotline routing train`` has no o
 Labels are the reply-derived references of :mod:`routing.evaluation` (every city: the
 kind of department is city-independent, B市's 住建局 is a 住建 kind too).
 
-Reviewers' decisions that name a department (the corrections file of ``hotline review
-decide --department``) can be added: a dispatcher's choice is a cleaner label than a
-reply's signature, and an appeal once misrouted is then routed to the chosen kind.
+The centre's own department choices can be added: reviewers' decisions that name a
+department (the corrections file of ``hotline review decide --department``) and
+reassignments (改派, harvested by ``hotline routing harvest-reassignments``). A dispatcher's
+choice is a cleaner label than a reply's signature, and an appeal once misrouted is then
+routed to the chosen kind.
 """
 
 from __future__ import annotations
@@ -109,15 +111,16 @@ def train_kind_model(
     c: float = DEFAULT_C,
     corrections: Sequence[Example] = (),
 ) -> KindModel:
-    """Train on every ``dev`` example (never ``test``), plus reviewers' ``corrections``
-    (each replaces a reply example with the same text), and optionally save the artifact."""
+    """Train on every ``dev`` example (never ``test``), plus ``corrections`` (the centre's
+    department choices, see :func:`correction_examples`; each replaces a reply example with
+    the same text), and optionally save the artifact."""
     examples = training_examples(cases, catalogue, "dev")
     trained_on = "replies.csv dev half (sha256(id) even)"
     if corrections:
         fixed = {(e.case.title, e.case.content) for e in corrections}
         examples = [e for e in examples if (e.case.title, e.case.content) not in fixed]
         examples += corrections
-        trained_on += f" + {len(corrections)} reviewer corrections"
+        trained_on += f" + {len(corrections)} department choices (--corrections)"
     model = fit(examples, c=c, trained_on=trained_on)
     if out is not None:
         model.save(out)

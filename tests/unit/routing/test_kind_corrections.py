@@ -53,7 +53,7 @@ def test_reviewers_department_choices_reroute_their_appeals(tmp_path) -> None:
     ]
 
     model = train_kind_model(cases, catalogue, tmp_path / "m.json", corrections=examples)
-    assert model.meta["trained_on"].endswith("+ 4 reviewer corrections")
+    assert model.meta["trained_on"].endswith("+ 4 department choices (--corrections)")
     retrained = Router(catalogue, load_kind_model(tmp_path / "m.json"))
     kinds = [retrained.lead_kind(c.title, c.content)[0] for c in picked]
     assert kinds == ["jyj", "zjj", "zjj", "zjj"]
