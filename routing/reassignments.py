@@ -38,10 +38,11 @@ class Reassignment:
 
 def latest_reassignments(events: Iterable[CaseEvent]) -> dict[str, Reassignment]:
     """Each appeal's last ``reassign`` event with a target department (by ``occurred_at``;
-    on a tie, the later one in ``events``). Other kinds of event are ignored."""
+    on a tie, the later one in ``events``). Other kinds of event, and events without a
+    time zone on their time (which the SLA stage rejects too), are ignored."""
     latest: dict[str, Reassignment] = {}
     for e in events:
-        if e.kind != "reassign" or not e.target_department:
+        if e.kind != "reassign" or not e.target_department or not _aware(e.occurred_at):
             continue
         seen = latest.get(e.appeal_id)
         if seen is None or e.occurred_at >= seen.occurred_at:
@@ -49,6 +50,10 @@ def latest_reassignments(events: Iterable[CaseEvent]) -> dict[str, Reassignment]
                 e.appeal_id, e.target_department, e.event_id, e.occurred_at
             )
     return latest
+
+
+def _aware(at: object) -> bool:
+    return isinstance(at, datetime) and at.utcoffset() is not None
 
 
 def harvest_rows(

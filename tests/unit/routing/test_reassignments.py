@@ -47,6 +47,13 @@ def test_each_appeal_keeps_its_last_reassignment() -> None:
         _event(5, "MB-2", "reassign", 10, None),  # no target: not a routing label
         _event(6, "MB-3", "reassign", 20, "a7.zjj"),
         _event(6, "MB-3", "reassign", 20, "a7.zjj"),  # re-sent
+        CaseEvent(  # no time zone: rejected by the SLA stage, ignored here (no crash)
+            event_id="e7",
+            appeal_id="MB-3",
+            kind="reassign",
+            occurred_at=datetime(2026, 12, 2, 9, 0),
+            target_department="a.jyj",
+        ),  # fmt: skip
     ]
     got = latest_reassignments(events)
     assert {k: (r.department_code, r.event_id) for k, r in got.items()} == {
