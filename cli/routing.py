@@ -335,31 +335,25 @@ async def harvest(bootstrap: str, events_topic: str, appeals_topic: str, path: P
         read_rows,
         write_rows,
     )
-    from stack.topic_read import read_to_end
+    from stack.topic_read import read_records
 
-    undecodable = Counter()
-
-    def decoded(records, record_type, topic):
-        for r in records:
-            try:
-                yield record_type.loads(r.value)
-            except Exception:  # a malformed record is counted, never fatal here
-                undecodable[topic] += 1
-
-    events = await read_to_end(bootstrap, events_topic)
-    reassigned = latest_reassignments(decoded(events, CaseEvent, events_topic))
-    appeals = await read_to_end(bootstrap, appeals_topic) if reassigned else []
-    rows, missing = harvest_rows(reassigned, decoded(appeals, Appeal, appeals_topic))
+    events, bad_events = await read_records(bootstrap, events_topic, CaseEvent)
+    reassigned = latest_reassignments(event for _, event in events)
+    appeals, bad_appeals = (
+        await read_records(bootstrap, appeals_topic, Appeal) if reassigned else ([], 0)
+    )
+    rows, missing = harvest_rows(reassigned, (appeal for _, appeal in appeals))
     kept = read_rows(path)
     merged = merge_rows(kept, rows)
     write_rows(path, merged)
+    undecodable = {events_topic: bad_events, appeals_topic: bad_appeals}
     return {
         "path": str(path),
-        "case_events": len(events),
+        "case_events": len(events) + bad_events,
         "reassigned_appeals": len(reassigned),
         "harvested": len(rows),
         "text_no_longer_in_topic": len(missing),
         "rows_before": len(kept),
         "rows": len(merged),
-        "undecodable": dict(undecodable),
+        "undecodable": {topic: n for topic, n in undecodable.items() if n},
     }

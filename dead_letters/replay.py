@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from dead_letters.selection import Letter, Resend, letter_id
 from models.dead_letter import DeadLetter
-from stack.topic_read import read_to_end
+from stack.topic_read import read_records
 from stores.replayed_dead_letters import ReplayedDeadLetters
 from streams.outages import all_delivered
 
@@ -27,16 +27,10 @@ CHUNK = 500
 
 async def read_letters(bootstrap: str, topic: str) -> tuple[list[Letter], int]:
     """Every dead letter on ``topic`` as it stands, and how many records were unreadable."""
-    letters, unreadable = [], 0
-    for rec in await read_to_end(bootstrap, topic):
-        try:
-            record = DeadLetter.loads(rec.value)
-        except Exception:  # not a DeadLetter: never written by this project's workers
-            log.warning("record %d/%d of %s is not a dead letter", rec.partition, rec.offset, topic)
-            unreadable += 1
-            continue
-        letters.append(Letter(letter_id(rec.partition, rec.offset), record))
-    return letters, unreadable
+    pairs, unreadable = await read_records(bootstrap, topic, DeadLetter)
+    return [
+        Letter(letter_id(rec.partition, rec.offset), record) for rec, record in pairs
+    ], unreadable
 
 
 async def send_back(

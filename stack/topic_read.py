@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any, Protocol, TypeVar
+
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", covariant=True)
+
+
+class Loadable(Protocol[R]):
+    """A record class that decodes bytes (a faust ``Record``'s ``loads``)."""
+
+    def loads(self, s: bytes, **kwargs: Any) -> R: ...
 
 
 async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord]:
@@ -33,3 +45,21 @@ async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     finally:
         await consumer.stop()
     return out
+
+
+async def read_records(
+    bootstrap: str, topic: str, record_type: Loadable[R]
+) -> tuple[list[tuple[ConsumerRecord, R]], int]:
+    """:func:`read_to_end`, each record decoded as ``record_type``: the ``(record, decoded)``
+    pairs, and how many records could not be decoded (each logged with its position)."""
+    pairs, undecodable = [], 0
+    for rec in await read_to_end(bootstrap, topic):
+        try:
+            pairs.append((rec, record_type.loads(rec.value)))
+        except Exception:  # not written by this project's workers, or a tombstone
+            log.warning(
+                "record %d/%d of %s is not a %s",
+                rec.partition, rec.offset, topic, getattr(record_type, "__name__", record_type),
+            )  # fmt: skip
+            undecodable += 1
+    return pairs, undecodable
