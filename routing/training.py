@@ -49,8 +49,9 @@ def training_examples(
         ref = reference_for(case.reply, rules.locate(case.title, case.content), catalogue)
         if ref is None:
             continue
-        label = LOCAL_KIND if kinds_match(ref.kind, LOCAL_KIND) else ref.kind
-        out.append(Example(case, tuple(rules.kind_tags(case.title, case.content)), label))
+        out.append(
+            Example(case, tuple(rules.kind_tags(case.title, case.content)), _label(ref.kind))
+        )
     return out
 
 
@@ -80,10 +81,14 @@ def correction_examples(paths: Sequence[Path], catalogue: Catalogue) -> tuple[li
         chosen[text] = (row.get("appeal_id") or "", department.kind)
     examples = []
     for (title, content), (appeal_id, kind) in chosen.items():
-        label = LOCAL_KIND if kinds_match(kind, LOCAL_KIND) else kind
         case = ReplyCase(appeal_id, title, content, reply="")
-        examples.append(Example(case, tuple(rules.kind_tags(title, content)), label))
+        examples.append(Example(case, tuple(rules.kind_tags(title, content)), _label(kind)))
     return examples, skipped
+
+
+def _label(kind: str) -> str:
+    """The model's label for a department kind: district government and streets are one."""
+    return LOCAL_KIND if kinds_match(kind, LOCAL_KIND) else kind
 
 
 def _rows(paths: Sequence[Path]):

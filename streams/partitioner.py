@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from aiokafka.partitioner import murmur2
 
-#: Keys remembered: a few batches of appeals (each key is an appeal id of ~30 bytes).
+#: Keys remembered: a few batches of appeals (each key is an appeal id of ~20 bytes).
 CACHED_KEYS = 8192
 
 
