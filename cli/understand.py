@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -18,6 +18,12 @@ def _summary(metrics: dict) -> dict:
         "macro_f1": metrics["macro_f1"],
         "per_class_f1": {c: m["f1"] for c, m in metrics["per_class"].items()},
     }
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """A data file we cannot use: say why on stderr and exit 2 (no traceback)."""
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2) from None
 
 
 @app.command()
@@ -46,9 +52,13 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
 ) -> None:
     """Train the category classifier and save a versioned artifact as the current model."""
+    from understand.dataset import DatasetError
     from understand.training import train as run_train
 
-    path, meta = run_train(data, corrections, out, cross_validation=cv, progress=not quiet)
+    try:
+        path, meta = run_train(data, corrections, out, cross_validation=cv, progress=not quiet)
+    except DatasetError as exc:
+        _fail(exc)
     typer.echo(f"saved {path}")
     typer.echo(
         f"version {meta['version']}  examples {meta['n_examples']} "
@@ -95,7 +105,7 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    from understand.dataset import read_labelled
+    from understand.dataset import DatasetError, read_labelled, read_labelled_file
     from understand.evaluation import cross_validate, evaluate_rows, format_report
 
     if data is not None:
@@ -106,15 +116,29 @@ def evaluate(
         except ModelNotFoundError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None
-        metrics = evaluate_rows(clf, read_labelled(data))
-        summary = {"mode": "file", "data": str(data), "model_version": clf.version}
+        try:
+            labelled = read_labelled_file(data)
+        except DatasetError as exc:
+            _fail(exc)
+        if labelled.encoding != "utf-8-sig":
+            typer.echo(f"read {data} as {labelled.encoding}", err=True)
+        metrics = evaluate_rows(clf, labelled.rows)
+        summary = {
+            "mode": "file",
+            "data": str(data),
+            "encoding": labelled.encoding,
+            "model_version": clf.version,
+        }
     else:
         from config.understand import CORRECTIONS_PATH, TRAIN_DATA
         from understand.training import merge_corrections
 
-        rows = read_labelled(TRAIN_DATA)
-        if CORRECTIONS_PATH.is_file():
-            rows = merge_corrections(rows, read_labelled(CORRECTIONS_PATH))
+        try:
+            rows = read_labelled(TRAIN_DATA)
+            if CORRECTIONS_PATH.is_file():
+                rows = merge_corrections(rows, read_labelled(CORRECTIONS_PATH))
+        except DatasetError as exc:
+            _fail(exc)
         metrics = cross_validate(
             rows,
             folds=folds,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,16 @@ CATEGORIES = (
 )
 
 REQUIRED_COLUMNS = ("subject", "detail", "label")
+#: The competition's own column names (留言主题, 留言详情, 一级标签) are read as ours.
+COLUMN_ALIASES = {"留言主题": "subject", "留言详情": "detail", "一级标签": "label"}
+#: Tried in order: UTF-8 (with or without BOM), then GB18030 (a superset of GBK, what
+#: Excel on a Chinese Windows saves as "CSV").
+ENCODINGS = ("utf-8-sig", "gb18030")
+_DELIMITERS = (",", "\t", ";")
+
+
+class DatasetError(ValueError):
+    """A labelled CSV that cannot be used; the message names the file (and line)."""
 
 
 @dataclass(frozen=True)
@@ -31,28 +42,77 @@ class LabelledAppeal:
     origin: str = ""  # file it came from, for reporting
 
 
+@dataclass(frozen=True)
+class LabelledFile:
+    """The rows of one labelled CSV and how its bytes were read."""
+
+    rows: list[LabelledAppeal]
+    encoding: str
+    delimiter: str
+
+
 def read_labelled(path: Path, origin: str | None = None) -> list[LabelledAppeal]:
     """Rows of a CSV with at least ``subject``, ``detail``, ``label`` columns.
 
-    Rows whose label is not one of :data:`CATEGORIES` are rejected with the line number, so
-    a typo in a reviewer's correction cannot silently create an eighth class.
+    See :func:`read_labelled_file` for what is accepted and rejected.
     """
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            label = (row["label"] or "").strip()
-            if label not in CATEGORIES:
-                raise ValueError(f"{path}:{line}: unknown label {label!r}")
-            rows.append(
-                LabelledAppeal(
-                    row["subject"] or "", row["detail"] or "", label, origin or path.name
-                )
+    return read_labelled_file(path, origin).rows
+
+
+def read_labelled_file(path: Path, origin: str | None = None) -> LabelledFile:
+    """Read a labelled CSV as a user would save it, or raise :class:`DatasetError`.
+
+    Accepted: UTF-8 (BOM or not) or GB18030/GBK bytes; comma, tab or semicolon between
+    fields; our column names or the competition's (留言主题, 留言详情, 一级标签), in any
+    order, extra columns ignored. Rejected with the line number: a label that is not one
+    of :data:`CATEGORIES` (a typo in a reviewer's correction must not create an eighth
+    class). A file without data rows is an error too: there is nothing to learn or score.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text, encoding = _decode(path, data)
+    header = text.split("\n", 1)[0]
+    delimiter = next((d for d in _DELIMITERS if _has_required(header.split(d))), _DELIMITERS[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    names = [COLUMN_ALIASES.get(n.strip(), n.strip()) for n in next(reader, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise DatasetError(
+            f"{path}: missing column(s) {', '.join(missing)} "
+            f"(header read as {names!r}; also accepted: {', '.join(COLUMN_ALIASES)})"
+        )
+    at = {c: names.index(c) for c in REQUIRED_COLUMNS}
+    rows = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue  # blank line, e.g. at the end of a hand-edited file
+        cells = {c: row[i] if i < len(row) else "" for c, i in at.items()}
+        label = cells["label"].strip()
+        if label not in CATEGORIES:
+            raise DatasetError(
+                f"{path}:{reader.line_num}: unknown label {label!r} "
+                f"(expected one of {', '.join(CATEGORIES)})"
             )
-    return rows
+        rows.append(LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name))
+    if not rows:
+        raise DatasetError(f"{path}: no labelled rows")
+    return LabelledFile(rows, encoding, delimiter)
+
+
+def _has_required(cells: list[str]) -> bool:
+    names = {COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells}
+    return all(c in names for c in REQUIRED_COLUMNS)
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise DatasetError(f"{path}: not text in {' or '.join(ENCODINGS)}")
 
 
 def sha256_of(paths: list[Path]) -> str:

@@ -54,3 +54,35 @@ def test_train_writes_artifact(tmp_path, small_rows):
     assert (out / "CURRENT").is_file()
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["version"] == (out / "CURRENT").read_text().strip()
+
+
+def test_evaluate_reads_a_gbk_file_like_its_utf8_twin(saved_model, small_rows, tmp_path):
+    summaries = []
+    for encoding in ("utf-8", "gbk"):
+        data = tmp_path / f"{encoding}.csv"
+        with data.open("w", encoding=encoding, newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["留言主题", "留言详情", "一级标签"])
+            for r in small_rows[::10]:
+                w.writerow([r.subject, r.detail, r.label])
+        args = ["evaluate", "--data", str(data), "--model", str(saved_model)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads(result.output.strip().splitlines()[-1]))
+    assert [s["encoding"] for s in summaries] == ["utf-8-sig", "gb18030"]
+    for key in ("n", "accuracy", "macro_f1", "per_class_f1"):
+        assert summaries[0][key] == summaries[1][key]
+
+
+def test_unusable_data_file_is_an_error_not_a_traceback(saved_model, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,detail,label\n标题,内容,其他\n", encoding="utf-8")
+    for args in (
+        ["evaluate", "--data", str(bad), "--model", str(saved_model)],
+        ["evaluate", "--data", str(tmp_path / "absent.csv"), "--model", str(saved_model)],
+        ["train", "--data", str(bad), "--out", str(tmp_path / "m"), "--no-cv", "--quiet"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: ") and "Traceback" not in result.output
+        assert not isinstance(result.exception, ValueError)

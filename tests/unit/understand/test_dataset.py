@@ -1,0 +1,85 @@
+"""Reading labelled CSVs as users save them: encodings, delimiters, column names, errors."""
+
+import csv
+
+import pytest
+
+from understand.dataset import DatasetError, read_labelled, read_labelled_file
+
+ROWS = [
+    ("小区物业乱收费", "物业每月多收停车费，业主投诉无门。", "城乡建设"),
+    ("", "公交车司机开车打电话，乘客很危险，请交通部门管一管", "交通运输"),
+    ("孩子入学难", '学校说"名额已满",\n让我们等下学期', "教育文体"),
+]
+
+
+def _write(path, header, rows, encoding="utf-8", delimiter=","):
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _triples(rows):
+    return [(r.subject, r.detail, r.label) for r in rows]
+
+
+def test_utf8_with_and_without_bom(tmp_path):
+    plain = _write(tmp_path / "a.csv", ["subject", "detail", "label"], ROWS)
+    bom = _write(tmp_path / "b.csv", ["subject", "detail", "label"], ROWS, "utf-8-sig")
+    assert _triples(read_labelled(plain)) == ROWS
+    assert _triples(read_labelled(bom)) == ROWS
+
+
+def test_gbk_excel_export_with_the_competitions_column_names(tmp_path):
+    # What Excel on a Chinese Windows saves: GBK bytes; the competition's headers, any order.
+    rows = [(str(i), label, subject, detail) for i, (subject, detail, label) in enumerate(ROWS)]
+    path = _write(
+        tmp_path / "gbk.csv", ["留言编号", "一级标签", "留言主题", "留言详情"], rows, "gbk"
+    )
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")  # the file really is not UTF-8
+    got = read_labelled_file(path)
+    assert got.encoding == "gb18030"
+    assert _triples(got.rows) == ROWS
+
+
+def test_tab_and_semicolon_separated(tmp_path):
+    for delimiter in ("\t", ";"):
+        path = _write(tmp_path / "t.csv", ["subject", "detail", "label"], ROWS, delimiter=delimiter)
+        got = read_labelled_file(path)
+        assert got.delimiter == delimiter
+        assert _triples(got.rows) == ROWS
+
+
+def test_blank_lines_skipped_and_short_rows_padded(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("label,detail,subject,extra\n\n城乡建设,路灯不亮\n,,,\n", encoding="utf-8")
+    assert _triples(read_labelled(path)) == [("", "路灯不亮", "城乡建设")]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "missing column"),
+        ("subject,detail\nt,d\n", "missing column(s) label"),
+        ("subject,detail,label\n", "no labelled rows"),
+        ("subject,detail,label\nt,d,城乡建设\nt,d,其他\n", "x.csv:3: unknown label '其他'"),
+    ],
+)
+def test_unusable_files_are_named_errors(tmp_path, text, message):
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DatasetError) as info:
+        read_labelled(path)
+    assert message in str(info.value)
+
+
+def test_missing_file_and_binary_file(tmp_path):
+    with pytest.raises(DatasetError, match="cannot read"):
+        read_labelled(tmp_path / "absent.csv")
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"subject,detail,label\n\xff\xfe\xfd,\x81,\x80\n")
+    with pytest.raises(DatasetError, match="not text"):
+        read_labelled(path)
