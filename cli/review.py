@@ -43,7 +43,7 @@ def list_waiting(
 
 async def _list(limit: int, as_json: bool) -> None:
     from models.review import ReviewRequest
-    from stack.topic_read import read_to_end
+    from stack.topic_read import read_records
     from triage.review_queue import waiting_list
 
     settings, store = _store()
@@ -51,10 +51,14 @@ async def _list(limit: int, as_json: bool) -> None:
         waiting = await store.waiting()
     finally:
         await store.client.aclose()
-    records = (
-        await read_to_end(settings.broker, settings.topic("appeals.review")) if waiting else []
+    pairs, undecodable = (
+        await read_records(settings.broker, settings.topic("appeals.review"), ReviewRequest)
+        if waiting
+        else ([], 0)
     )
-    items = waiting_list(waiting, (ReviewRequest.loads(r.value) for r in records if r.value))
+    if undecodable:  # a hand-published or foreign record must not hide the queue
+        typer.echo(f"skipped {undecodable} undecodable record(s) on appeals.review", err=True)
+    items = waiting_list(waiting, (request for _, request in pairs))
     for w in items[:limit]:
         a, r = w.appeal, w.request
         if as_json:

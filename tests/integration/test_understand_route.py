@@ -117,8 +117,11 @@ def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
 
 async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker):
     aid, _ = await _parked_for_review(worker, "MB-review-cli", "咨询", "请问一下。")
+    # a hand-published record that is not a ReviewRequest is skipped, not fatal
+    await publish(worker.bootstrap, worker.topic("appeals.review"), [b"{not json"], key=b"x")
     listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
     assert listed.returncode == 0, listed.stderr
+    assert "skipped 1 undecodable record(s) on appeals.review" in listed.stderr
     waiting = {w["appeal_id"]: w for w in map(json.loads, listed.stdout.splitlines())}
     assert waiting[aid]["content"] == "请问一下。" and waiting[aid]["suggested_category"]
 
