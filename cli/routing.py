@@ -32,6 +32,7 @@ from routing.training import (
     train_kind_model,
     training_examples,
 )
+from understand.dataset import DatasetError
 
 app = typer.Typer(
     help="Routing (派单): dispatch catalogue, routing decisions and their evaluation.",
@@ -272,7 +273,10 @@ def train(
     cat = _catalogue(catalogue)
     cases = load_replies(replies or DATA_DIR / "replies.csv")
     path = out or KIND_MODEL_PATH
-    extra, skipped = correction_examples(corrections or [], cat)
+    try:
+        extra, skipped = correction_examples(corrections or [], cat)
+    except DatasetError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--corrections") from None
     model = train_kind_model(cases, cat, path, c=c, corrections=extra)
     load_kind_model.cache_clear()
     summary = {"path": str(path), "bytes": path.stat().st_size, "kinds": list(model.kinds)}

@@ -15,6 +15,7 @@ routed to the chosen kind.
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,10 @@ from routing.dispatch import Router
 from routing.evaluation import ReplyCase, kinds_match, reference_for, select
 from routing.kind_model import LOCAL_KIND, KindModel, fit_kind_model
 from routing.text import router_text
+from understand.dataset import DatasetError, read_text
 
+#: What a corrections file must have: the appeal's text and the chosen department.
+CORRECTION_COLUMNS = ("subject", "detail", "department_code")
 #: Regularisation chosen by 5-fold cross-validation within dev (see ``routing cv``).
 DEFAULT_C = 3.0
 
@@ -62,7 +66,9 @@ def correction_examples(paths: Sequence[Path], catalogue: Catalogue) -> tuple[li
     later row (in file order, files in the order given) on the same text wins.
 
     Rows naming no department are not routing labels and are ignored; ``skipped`` counts
-    rows whose code is not in ``catalogue`` (a department since removed).
+    rows whose code is not in ``catalogue`` (a department since removed). A file that
+    cannot be read or lacks :data:`CORRECTION_COLUMNS` raises
+    :class:`~understand.dataset.DatasetError`.
     """
     rules = Router(catalogue)
     chosen: dict[tuple[str, str], tuple[str, str]] = {}
@@ -93,8 +99,12 @@ def _label(kind: str) -> str:
 
 def _rows(paths: Sequence[Path]):
     for path in paths:
-        with path.open(encoding="utf-8", newline="") as fh:
-            yield from csv.DictReader(fh)
+        text, _ = read_text(path)  # UTF-8, or GB18030 if a person saved it from Excel
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        missing = [c for c in CORRECTION_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}")
+        yield from reader
 
 
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:

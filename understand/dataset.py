@@ -68,11 +68,7 @@ def read_labelled_file(path: Path, origin: str | None = None) -> LabelledFile:
     of :data:`CATEGORIES` (a typo in a reviewer's correction must not create an eighth
     class). A file without data rows is an error too: there is nothing to learn or score.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    text, encoding = _decode(path, data)
+    text, encoding = read_text(path)
     header = text.split("\n", 1)[0]
     delimiter = next((d for d in _DELIMITERS if _has_required(header.split(d))), _DELIMITERS[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -106,7 +102,13 @@ def _has_required(cells: list[str]) -> bool:
     return all(c in names for c in REQUIRED_COLUMNS)
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
+def read_text(path: Path) -> tuple[str, str]:
+    """The text of a user-supplied CSV and the encoding it was read in (see
+    :data:`ENCODINGS`), or :class:`DatasetError` if it is missing or not text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding), encoding

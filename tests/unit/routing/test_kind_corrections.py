@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from config.data import DATA_DIR
 from models.review import ReviewDecision
 from routing.catalogue import load_catalogue
@@ -13,6 +15,7 @@ from routing.evaluation import load_replies, select
 from routing.kind_model import load_kind_model
 from routing.training import correction_examples, train_kind_model
 from understand.corrections import append_correction
+from understand.dataset import DatasetError
 
 
 def _decision(appeal_id: str, n: int, department_code: str | None) -> ReviewDecision:
@@ -57,3 +60,23 @@ def test_reviewers_department_choices_reroute_their_appeals(tmp_path) -> None:
     retrained = Router(catalogue, load_kind_model(tmp_path / "m.json"))
     kinds = [retrained.lead_kind(c.title, c.content)[0] for c in picked]
     assert kinds == ["jyj", "zjj", "zjj", "zjj"]
+
+
+def test_a_corrections_file_saved_from_excel_reads_the_same(tmp_path) -> None:
+    catalogue = load_catalogue()
+    path = tmp_path / "corrections.csv"
+    append_correction(_decision("MB-a", 1, "a.zjj"), "小区物业乱收费", "物业多收停车费", path)
+    append_correction(_decision("MB-b", 2, "a.jyj"), "入学难", "学校说名额已满", path)
+    gbk = tmp_path / "gbk.csv"  # a person opened it in Excel and saved it again
+    gbk.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    utf8, _ = correction_examples([path], catalogue)
+    excel, _ = correction_examples([gbk], catalogue)
+    assert [(e.case.title, e.label) for e in excel] == [(e.case.title, e.label) for e in utf8]
+    assert [e.label for e in excel] == ["zjj", "jyj"]
+
+
+def test_a_file_without_the_department_column_is_an_error(tmp_path) -> None:
+    path = tmp_path / "labels.csv"  # a category corrections file from elsewhere
+    path.write_text("subject,detail,label\n路灯不亮,,城乡建设\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="missing column.*department_code"):
+        correction_examples([path], load_catalogue())
