@@ -25,7 +25,9 @@ step 2's verdict becomes one of the model's features and the model picks the lea
 * model disagrees (and its probability ≥ ``HOTLINE_ROUTING_MIN_KIND_PROBABILITY``, or no
   rule fired) → rule id ``model``: the department of that kind in the appeal's district
   (the city's when the district has none or is unknown); kind ``zf`` (属地) → the district
-  government with the street or town the text names as assisting;
+  government with the street or town the text names as assisting; ``zf`` with the district
+  unknown → the best rule's decision (there is no district government to send it to), the
+  centre by hand only when no rule fired;
 * without the model file everything above still works on the rules alone.
 """
 
@@ -375,7 +377,16 @@ class Router:
         if pred.kind == LOCAL_KIND:
             decision = self._fallback(place, text)
             if decision.lead.kind != GOVERNMENT_KIND:
-                return decision  # district unknown: the centre dispatches by hand
+                # District unknown, so no district government to send it to: a rule that
+                # fired still names a department (the city's); only without one does the
+                # centre dispatch by hand.
+                ruled = self._rule_decision(best, [best], place, text) if best else None
+                if ruled is None:
+                    return decision
+                return _replace(
+                    ruled,
+                    explanation=f"{ruled.explanation}；{pred.explain()}（属地），区县不明，按规则派单",
+                )
             return _replace(
                 decision,
                 rule_id=MODEL_RULE_ID,

@@ -187,3 +187,33 @@ def test_an_appeal_in_traditional_characters_is_routed_like_its_simplified_twin(
     assert router.route_batch(traditional) == router.route_batch(simplified)
     assert [router.route(*t) for t in traditional[:20]] == router.route_batch(simplified[:20])
     assert [router.lead_kind(*t) for t in traditional] == [router.lead_kind(*s) for s in simplified]
+
+
+class _SaysLocal:
+    """A kind model that always answers 属地 (zf), confidently."""
+
+    def predict(self, title, content, tags=()):
+        from routing.kind_model import KindPrediction
+
+        return KindPrediction("zf", 0.9, "cgj", 0.1)
+
+    def predict_batch(self, items):
+        return [self.predict(*item) for item in items]
+
+
+def test_local_verdict_without_a_district_falls_to_the_rule_not_to_hand_dispatch() -> None:
+    router = Router(load_catalogue(), _SaysLocal())
+    # district known: the model's 属地 verdict goes to the district government
+    d = router.route("A3区小区门口路灯不亮", "")
+    assert (d.lead.code, d.rule_id, d.fallback) == ("a3.zf", "model", False)
+    # district unknown: no district government to send it to; the rule that fired names
+    # the city's department, and the explanation says why
+    for d in (
+        router.route("小区门口路灯不亮", ""),
+        *router.route_batch([("小区门口路灯不亮", "")]),
+    ):
+        assert (d.lead.code, d.rule_id, d.fallback) == ("a.cgj", "city-management", False)
+        assert "区县不明，按规则派单" in d.explanation and "路灯" in d.matched_keywords
+    # nothing fired and no district: the centre dispatches by hand
+    d = router.route("请问一下", "")
+    assert (d.lead.code, d.rule_id, d.fallback) == ("a.zwfw", "fallback", True)
