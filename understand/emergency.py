@@ -136,14 +136,19 @@ def _lexicon() -> _Lexicon:
     return _Lexicon(rules, re.compile("|".join(raw["exclude"])), int(raw["context"]), prefilter)
 
 
-def _clause_around(text: str, start: int, end: int, width: int) -> str:
-    """Up to ``width`` chars each side of a match, not crossing a sentence end."""
+def _clause_around(text: str, start: int, end: int, width: int) -> tuple[str, str]:
+    """``(evidence, scope)`` of a match: up to ``width`` chars each side, not crossing a
+    sentence end; ``scope``, where hypothetical wording cancels the match, ends at the
+    match's own clause (the next comma). What a caller adds after a comma is a
+    consequence of a present danger ("燃气泄漏了,随时可能爆炸"), not a doubt about it;
+    wording before the match ("一旦发生火灾", "去年,小区着火了") is."""
     left = text[max(0, start - width) : start]
     right = text[end : end + width]
     for mark in "。!?;\n":
         left = left.rsplit(mark, 1)[-1]
         right = right.split(mark, 1)[0]
-    return left + text[start:end] + right
+    head = left + text[start:end]
+    return head + right, head + right.split(",", 1)[0]
 
 
 def detect_emergency(text: str) -> EmergencyMatch | None:
@@ -155,8 +160,8 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
         if rule.needs is not None and not any(s in text for s in rule.needs):
             continue
         for m in rule.pattern.finditer(text):
-            around = _clause_around(text, m.start(), m.end(), lex.context)
-            if lex.exclude.search(around):
+            around, scope = _clause_around(text, m.start(), m.end(), lex.context)
+            if lex.exclude.search(scope):
                 continue
             if rule.requires is not None:
                 near = text[max(0, m.start() - rule.window) : m.end() + rule.window]

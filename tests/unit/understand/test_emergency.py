@@ -13,6 +13,9 @@ EMERGENCIES = [
     ("楼下有人持刀砍人", "110", "暴力侵害"),
     ("老人突然晕倒了,叫不醒", "120", "急病或中毒"),
     ("樓下著火了!", "119", "火灾"),  # traditional characters, after normalisation
+    # a consequence in the next clause is not a doubt about the danger
+    ("楼道里燃气泄漏了,随时可能爆炸", "119", "燃气泄漏"),
+    ("闻到很浓的煤气味,有爆炸的风险,快来人", "119", "燃气泄漏"),
 ]
 
 NOT_EMERGENCIES = [
@@ -24,6 +27,8 @@ NOT_EMERGENCIES = [
     "商场跳楼价甩卖,涉嫌虚假宣传",
     "工厂废气让居民呼吸困难,要求环保部门处理",
     "拖欠的工资是我们一家的救命钱",
+    "地下室层结构层未密封处理,存在燃气泄漏串气的风险",
+    "A3区政府二次毁我家暴征暴拆,征拆违法被迫上访",
 ]
 
 
