@@ -24,8 +24,12 @@ pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+#: Key of the one record that is not a ReviewRequest, published on purpose to appeals.review.
+FOREIGN_KEY = b"foreign-record"
+
+
 def _by_key(records, cls) -> dict:
-    return {r.key.decode(): cls.loads(r.value) for r in records}
+    return {r.key.decode(): cls.loads(r.value) for r in records if r.key != FOREIGN_KEY}
 
 
 async def test_real_appeals_land_on_the_right_department_topics(worker):
@@ -118,7 +122,7 @@ def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
 async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker):
     aid, _ = await _parked_for_review(worker, "MB-review-cli", "咨询", "请问一下。")
     # a hand-published record that is not a ReviewRequest is skipped, not fatal
-    await publish(worker.bootstrap, worker.topic("appeals.review"), [b"{not json"], key=b"x")
+    await publish(worker.bootstrap, worker.topic("appeals.review"), [b"{not json"], key=FOREIGN_KEY)
     listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
     assert listed.returncode == 0, listed.stderr
     assert "skipped 1 undecodable record(s) on appeals.review" in listed.stderr
