@@ -72,6 +72,19 @@ def route_command(
     catalogue: CatalogueOption = None,
 ) -> None:
     """Route one appeal and print the decision as JSON (for operators checking a rule)."""
+    from routing.district import extract_district
+    from routing.text import router_text
+    from understand.dataset import CATEGORIES
+
+    if category is not None and category not in CATEGORIES:
+        raise typer.BadParameter(
+            f"{category!r} is not a first-level category; one of {', '.join(CATEGORIES)}",
+            param_hint="--category",
+        )
+    if district and extract_district(router_text(district)) is None:
+        raise typer.BadParameter(
+            f"{district!r} names no city or district (e.g. A市A3区)", param_hint="--district"
+        )
     router = Router(_catalogue(catalogue), load_kind_model())
     decision = router.route(title, content, category, subcategory, district)
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
