@@ -90,6 +90,14 @@ def route_command(
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
 
 
+def _replies(path: Path | None) -> list:
+    """The reply cases of ``path`` (default: the shared replies.csv), or a usage error."""
+    try:
+        return load_replies(path or DATA_DIR / "replies.csv")
+    except DatasetError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--replies") from None
+
+
 @app.command("catalogue-check")
 def catalogue_check(catalogue: CatalogueOption = None) -> None:
     """Validate the catalogue; list every problem, or print its size as JSON."""
@@ -127,7 +135,7 @@ def catalogue_build(
     stays the source of truth: this command only reports.
     """
     cat = _catalogue(catalogue)
-    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    cases = _replies(replies)
     mined = mine_names(tqdm((c.reply for c in cases), total=len(cases), desc="mining"))
     unknown = {
         n: k for n, k in mined.most_common() if k >= min_count and not normalise_name(n, cat)
@@ -208,7 +216,7 @@ def route_eval(
     routers = {"rules": Router(cat)}
     if kind_model is not None:
         routers["rules+model"] = Router(cat, kind_model)
-    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    cases = _replies(replies)
     splits = split or ["test", "dev", "all"]
     for s in splits:
         if s not in SPLITS:
@@ -284,7 +292,7 @@ def train(
     Prints the artifact's path, size and training summary as JSON.
     """
     cat = _catalogue(catalogue)
-    cases = load_replies(replies or DATA_DIR / "replies.csv")
+    cases = _replies(replies)
     path = out or KIND_MODEL_PATH
     try:
         extra, skipped = correction_examples(corrections or [], cat)
@@ -307,7 +315,7 @@ def cross_validate_command(
 ) -> None:
     """Cross-validate rules alone vs rules + kind model within the ``dev`` half (JSON)."""
     cat = _catalogue(catalogue)
-    examples = training_examples(load_replies(replies or DATA_DIR / "replies.csv"), cat, "dev")
+    examples = training_examples(_replies(replies), cat, "dev")
     results = [cross_validate(examples, cat, folds, value) for value in (c or [DEFAULT_C])]
     typer.echo(_json(results))
 

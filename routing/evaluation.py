@@ -31,7 +31,6 @@ What counts, stated once (and printed in the CLI summary):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +41,7 @@ from routing.catalogue import FALLBACK_RULE_ID, GOVERNMENT_KIND, STREET_KIND, Ca
 from routing.department_names import DepartmentMention, principal_department
 from routing.dispatch import Router, RoutingDecision
 from routing.district import District
+from understand.dataset import read_table
 
 SPLITS = ("dev", "test", "all")
 #: District government and streets/towns are one dispatch target (属地).
@@ -82,17 +82,19 @@ def split_of(appeal_id: str) -> str:
 
 
 def load_replies(path: Path) -> list[ReplyCase]:
-    """Read replies.csv (columns id, subject, detail, reply …) into cases."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return [
-            ReplyCase(
-                id=row["id"],
-                title=row.get("subject") or "",
-                content=row.get("detail") or "",
-                reply=row.get("reply") or "",
-            )
-            for row in csv.DictReader(f)
-        ]
+    """Read replies.csv (columns id, subject, detail, reply …, or the competition's own
+    names; UTF-8 or GB18030, see :func:`understand.dataset.read_table`) into cases.
+    Raises :class:`~understand.dataset.DatasetError` for a file it cannot use."""
+    table = read_table(path, ("id", "reply"))
+    return [
+        ReplyCase(
+            id=cells["id"],
+            title=cells.get("subject") or "",
+            content=cells.get("detail") or "",
+            reply=cells["reply"],
+        )
+        for _, cells in table.rows
+    ]
 
 
 def select(cases: Sequence[ReplyCase], split: str) -> list[ReplyCase]:

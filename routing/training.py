@@ -14,8 +14,6 @@ routed to the chosen kind.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from routing.dispatch import Router
 from routing.evaluation import ReplyCase, kinds_match, reference_for, select
 from routing.kind_model import LOCAL_KIND, KindModel, fit_kind_model
 from routing.text import router_text
-from understand.dataset import DatasetError, read_text
+from understand.dataset import read_table
 
 #: What a corrections file must have: the appeal's text and the chosen department.
 CORRECTION_COLUMNS = ("subject", "detail", "department_code")
@@ -98,13 +96,8 @@ def _label(kind: str) -> str:
 
 
 def _rows(paths: Sequence[Path]):
-    for path in paths:
-        text, _ = read_text(path)  # UTF-8, or GB18030 if a person saved it from Excel
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        missing = [c for c in CORRECTION_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}")
-        yield from reader
+    for path in paths:  # UTF-8, or GB18030 if a person saved it from Excel
+        yield from (cells for _, cells in read_table(path, CORRECTION_COLUMNS).rows)
 
 
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:

@@ -20,8 +20,14 @@ CATEGORIES = (
 )
 
 REQUIRED_COLUMNS = ("subject", "detail", "label")
-#: The competition's own column names (留言主题, 留言详情, 一级标签) are read as ours.
-COLUMN_ALIASES = {"留言主题": "subject", "留言详情": "detail", "一级标签": "label"}
+#: The competition's own column names, read as ours (its files and Excel exports of them).
+COLUMN_ALIASES = {
+    "留言编号": "id",
+    "留言主题": "subject",
+    "留言详情": "detail",
+    "一级标签": "label",
+    "答复意见": "reply",
+}
 #: Tried in order: UTF-8 (with or without BOM), then GB18030 (a superset of GBK, what
 #: Excel on a Chinese Windows saves as "CSV").
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -29,7 +35,7 @@ _DELIMITERS = (",", "\t", ";")
 
 
 class DatasetError(ValueError):
-    """A labelled CSV that cannot be used; the message names the file (and line)."""
+    """A CSV that cannot be used; the message names the file (and line)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,15 @@ class LabelledAppeal:
     detail: str
     label: str
     origin: str = ""  # file it came from, for reporting
+
+
+@dataclass(frozen=True)
+class Table:
+    """The data rows of a user-supplied CSV, by our column names, and how it was read."""
+
+    rows: list[tuple[int, dict[str, str]]]  # (line number, cells); blank lines left out
+    encoding: str
+    delimiter: str
 
 
 @dataclass(frozen=True)
@@ -60,46 +75,59 @@ def read_labelled(path: Path, origin: str | None = None) -> list[LabelledAppeal]
 
 
 def read_labelled_file(path: Path, origin: str | None = None) -> LabelledFile:
-    """Read a labelled CSV as a user would save it, or raise :class:`DatasetError`.
+    """Read a labelled CSV as a user would save it (see :func:`read_table`), or raise
+    :class:`DatasetError`.
+
+    Rejected with the line number: a label that is not one of :data:`CATEGORIES` (a typo
+    in a reviewer's correction must not create an eighth class). A file without data rows
+    is an error too: there is nothing to learn or score.
+    """
+    table = read_table(path, REQUIRED_COLUMNS)
+    rows = []
+    for line, cells in table.rows:
+        label = cells["label"].strip()
+        if label not in CATEGORIES:
+            raise DatasetError(
+                f"{path}:{line}: unknown label {label!r} (expected one of {', '.join(CATEGORIES)})"
+            )
+        rows.append(LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name))
+    if not rows:
+        raise DatasetError(f"{path}: no labelled rows")
+    return LabelledFile(rows, table.encoding, table.delimiter)
+
+
+def read_table(path: Path, required: tuple[str, ...]) -> Table:
+    """A CSV as people save it, or :class:`DatasetError` naming what is wrong.
 
     Accepted: UTF-8 (BOM or not) or GB18030/GBK bytes; comma, tab or semicolon between
-    fields; our column names or the competition's (留言主题, 留言详情, 一级标签), in any
-    order, extra columns ignored. Rejected with the line number: a label that is not one
-    of :data:`CATEGORIES` (a typo in a reviewer's correction must not create an eighth
-    class). A file without data rows is an error too: there is nothing to learn or score.
+    fields; our column names or the competition's (:data:`COLUMN_ALIASES`), in any order;
+    extra columns kept; a short row padded with empty cells. ``required`` columns must
+    be in the header.
     """
     text, encoding = read_text(path)
     header = text.split("\n", 1)[0]
-    delimiter = next((d for d in _DELIMITERS if _has_required(header.split(d))), _DELIMITERS[0])
+    delimiter = next(
+        (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
+        _DELIMITERS[0],
+    )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     names = [COLUMN_ALIASES.get(n.strip(), n.strip()) for n in next(reader, [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    missing = [c for c in required if c not in names]
     if missing:
         raise DatasetError(
             f"{path}: missing column(s) {', '.join(missing)} "
             f"(header read as {names!r}; also accepted: {', '.join(COLUMN_ALIASES)})"
         )
-    at = {c: names.index(c) for c in REQUIRED_COLUMNS}
     rows = []
     for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue  # blank line, e.g. at the end of a hand-edited file
-        cells = {c: row[i] if i < len(row) else "" for c, i in at.items()}
-        label = cells["label"].strip()
-        if label not in CATEGORIES:
-            raise DatasetError(
-                f"{path}:{reader.line_num}: unknown label {label!r} "
-                f"(expected one of {', '.join(CATEGORIES)})"
-            )
-        rows.append(LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name))
-    if not rows:
-        raise DatasetError(f"{path}: no labelled rows")
-    return LabelledFile(rows, encoding, delimiter)
+        if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
+            cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
+            rows.append((reader.line_num, cells))
+    return Table(rows, encoding, delimiter)
 
 
-def _has_required(cells: list[str]) -> bool:
-    names = {COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells}
-    return all(c in names for c in REQUIRED_COLUMNS)
+def _names(cells: list[str]) -> set[str]:
+    return {COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells}
 
 
 def read_text(path: Path) -> tuple[str, str]:

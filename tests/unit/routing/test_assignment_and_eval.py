@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from config.data import DATA_DIR
 from models.assignment import Assignment
 from routing.assignment_event import assignment_from_decision
 from routing.catalogue import load_catalogue
@@ -16,6 +18,7 @@ from routing.evaluation import (
     dispatch_target,
     evaluate,
     kinds_match,
+    load_replies,
     reference_for,
     split_of,
 )
@@ -94,3 +97,13 @@ def test_evaluate_scores_in_city_fully_and_other_cities_by_kind() -> None:
         2,
     )
     assert report.summary()["keywords_and_district"]["kind_accuracy"] == 0.5
+
+
+def test_replies_saved_from_excel_with_the_competitions_headers_read_the_same(tmp_path) -> None:
+    cases = load_replies(DATA_DIR / "replies.csv")[:50]
+    path = tmp_path / "附件4.csv"
+    with path.open("w", encoding="gb18030", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t")
+        w.writerow(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见"])
+        w.writerows([c.id, "A00", c.title, "", c.content, c.reply] for c in cases)
+    assert load_replies(path) == cases
