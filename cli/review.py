@@ -158,7 +158,7 @@ async def _decide(decision, wait: float) -> None:
         f"decision {decision.decision_id} published: {decision.appeal_id} → {decision.category}"
     )
     assignment, letter = await _outcome(
-        settings.broker, start, watched[1], decision.appeal_id, value, wait
+        settings.broker, start, watched[1], decision.decision_id, value, wait
     )
     if assignment is not None:
         typer.echo(
@@ -186,11 +186,12 @@ async def _decide(decision, wait: float) -> None:
 
 
 async def _outcome(
-    bootstrap: str, start: dict, dead_topic: str, appeal_id: str, decision: bytes, wait: float
+    bootstrap: str, start: dict, dead_topic: str, decision_id: str, decision: bytes, wait: float
 ):
-    """``(assignment, None)`` for the review assignment of ``appeal_id`` published after
-    ``start``, ``(None, dead_letter)`` if the decision was dead-lettered, ``(None, None)``
-    when neither came within ``wait`` seconds."""
+    """``(assignment, None)`` for the assignment this decision made (published after
+    ``start``; another reviewer's assignment of the same appeal is not it),
+    ``(None, dead_letter)`` if the decision was dead-lettered, ``(None, None)`` when
+    neither came within ``wait`` seconds."""
     import base64
 
     from aiokafka import AIOKafkaConsumer
@@ -217,7 +218,7 @@ async def _outcome(
                             return None, letter
                         continue
                     a = Assignment.loads(r.value)
-                    if a.appeal_id == appeal_id and a.rule_id == "review":
+                    if a.decision_id == decision_id:
                         return a, None
         return None, None
     finally:

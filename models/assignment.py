@@ -55,6 +55,7 @@ class Assignment(
     topic: str | None = None  # 三级标签 from the taxonomy, when the text allows
     appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议 (picks the SLA policy)
     urgency: str | None = None  # "emergency" when flagged for 110/119/120/122
+    decision_id: str | None = None  # the reviewer's decision (人工复核) that made it, if any
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

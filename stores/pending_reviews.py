@@ -8,7 +8,8 @@ from models.appeal import Appeal
 
 
 class PendingReviews:
-    """``<prefix>review:<appeal_id>`` holds the appeal; ``<prefix>review-done:<decision_id>`` marks a decision."""
+    """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied;
+    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out."""
 
     def __init__(self, client: aioredis.Redis, prefix: str, ttl_s: int = 90 * 86400) -> None:
         self.client = client
@@ -42,17 +43,18 @@ class PendingReviews:
         values = await self.client.mget(keys)
         return {a.appeal_id: a for a in (Appeal.loads(v) for v in values if v is not None)}
 
-    async def first_time(self, decision_id: str) -> bool:
-        """True the first time a decision id is seen (a redelivered decision is applied once)."""
-        return bool(
-            await self.client.set(
-                f"{self.prefix}review-done:{decision_id}", 1, nx=True, ex=self.ttl_s
-            )
-        )
+    async def applied(self, decision_id: str) -> bool:
+        """Whether this decision was applied (its assignment published) already."""
+        return bool(await self.client.exists(f"{self.prefix}review-applied:{decision_id}"))
 
-    async def forget_decision(self, decision_id: str) -> None:
-        """Undo :meth:`first_time` when applying the decision failed, so a retry can apply it."""
-        await self.client.delete(f"{self.prefix}review-done:{decision_id}")
+    async def settle(self, decision_id: str, appeal_id: str) -> None:
+        """Record the decision as applied and take its appeal off the queue, atomically.
 
-    async def resolve(self, appeal_id: str) -> None:
-        await self.client.delete(f"{self.prefix}review:{appeal_id}")
+        Called only after the decision's assignment is acknowledged by the broker: a worker
+        that dies before this finds the appeal still waiting and the decision not applied,
+        and applies it again on redelivery (same assignment id, deduplicated downstream).
+        """
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
+            pipe.delete(f"{self.prefix}review:{appeal_id}")
+            await pipe.execute()

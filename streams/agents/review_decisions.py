@@ -33,12 +33,22 @@ async def apply_review_decisions(stream):
 
 
 async def _apply_decision(event, catalogue, store) -> None:
-    """One decision: dead-lettered if malformed, skipped if applied before, else applied."""
+    """One decision: dead-lettered if malformed, skipped if applied before, else applied.
+
+    Applied means: correction appended, assignment acknowledged by the broker, then the
+    decision marked and its appeal taken off the queue in one Redis transaction. A crash
+    anywhere before that transaction leaves the appeal waiting and the decision unmarked,
+    so the redelivered decision is applied again (the same assignment id); a decision
+    redelivered after it is skipped, not dead-lettered as an unknown appeal.
+    """
     from understand import append_correction
 
     try:
         decision = parse_json_record(event.value or b"", ReviewDecision, "review decision")
         lead = check_decision(decision, catalogue)
+        if await store.applied(decision.decision_id):
+            log.info("review decision %s already applied", decision.decision_id)
+            return
         appeal = await store.get(decision.appeal_id)
         if appeal is None:
             raise IntakeError(
@@ -48,19 +58,15 @@ async def _apply_decision(event, catalogue, store) -> None:
     except IntakeError as exc:
         await dead_letter(event, exc.code, exc.reason, "review", stage="review")
         return
-    if not await store.first_time(decision.decision_id):
-        log.info("review decision %s already applied", decision.decision_id)
-        return
     try:
         append_correction(decision, appeal.title, appeal.content)
         assignment = after_review(appeal, decision, route, datetime.now(TZ), lead=lead)
         await publish_assignment(assignment)
     except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
         log.exception("applying review decision %s failed", decision.decision_id)
-        await store.forget_decision(decision.decision_id)
         await dead_letter(
             event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", "review", stage="review"
         )
         return
-    await store.resolve(decision.appeal_id)
+    await store.settle(decision.decision_id, decision.appeal_id)
     log.info("review %s: %s → %s", decision.decision_id, decision.appeal_id, assignment.lead_code)

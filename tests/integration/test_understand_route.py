@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from models.dead_letter import DeadLetter
 from models.emergency import EmergencyTransfer
 from models.review import ReviewRequest
 from tests.integration.raw_records import mailbox_json
-from tests.integration.worker_process import publish, wait_for
+from tests.integration.worker_process import publish, read_all, wait_for
 
 pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
@@ -101,7 +102,7 @@ async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
         "城乡建设",
         "review",
     )
-    assert "张审核" in assignment.rule_explanation
+    assert "张审核" in assignment.rule_explanation and assignment.decision_id == "D-1"
     dead = await wait_for(
         worker.bootstrap, worker.topic("deadletter"),
         lambda rs: any(DeadLetter.loads(r.value).stage == "review" for r in rs),
@@ -110,6 +111,30 @@ async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
     assert letter.error_code == "MISSING_FIELD" and letter.source_topic == worker.topic(
         "appeals.review.decisions"
     )
+
+
+async def test_a_redelivered_decision_is_applied_once_and_not_dead_lettered(worker):
+    aid, _ = await _parked_for_review(worker, "MB-review-again", "你好", "请问一下。")
+    decision = orjson.dumps({"appeal_id": aid, "decision_id": "D-again", "reviewer": "张审核",
+                             "category": "城乡建设", "decided_at": datetime.now(TZ).isoformat()})  # fmt: skip
+    topic = worker.topic("appeals.review.decisions")
+    await publish(worker.bootstrap, topic, [decision], key=aid.encode())
+    await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: aid in _by_key(rs, Assignment)
+    )
+    # at-least-once: the same decision arrives again; a malformed one on the same key (so
+    # the same partition) is handled after it, and its dead letter marks that point
+    marker = b'{"appeal_id": "%s", "decision_id": "D-marker"}' % aid.encode()
+    await publish(worker.bootstrap, topic, [decision, marker], key=aid.encode())
+    marker_b64 = base64.b64encode(marker).decode()
+    dead = await wait_for(
+        worker.bootstrap, worker.topic("deadletter"),
+        lambda rs: any(DeadLetter.loads(r.value).payload_b64 == marker_b64 for r in rs),
+    )  # fmt: skip
+    letters = [DeadLetter.loads(r.value) for r in dead]
+    assert base64.b64encode(decision).decode() not in {d.payload_b64 for d in letters}
+    records = await read_all(worker.bootstrap, worker.topic("assignments.all"))
+    assert [r.key.decode() for r in records].count(aid) == 1
 
 
 def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
@@ -168,6 +193,7 @@ async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal
     )
     mine = [Assignment.loads(r.value) for r in records if r.key.decode() == aid]
     assert [a.assignment_id for a in mine] == [assigned["assignment_id"]]
+    assert mine[0].decision_id == json.loads(won.splitlines()[-1])["decision_id"]
 
 
 async def test_emergency_is_transferred_ahead_of_dispatch(worker):
