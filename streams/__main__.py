@@ -8,6 +8,8 @@ options are given.
 import asyncio
 import sys
 
+from aiokafka.errors import KafkaConnectionError
+
 from stack.topic_admin import ensure_topics, ensure_topics_sync
 from streams.app import load_all, settings
 from streams.log_throttle import throttle_kafka_client_logs
@@ -34,14 +36,43 @@ async def prepare_faust_topics(app) -> None:
         await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
 
 
+def check_models() -> None:
+    """Exit 2 with the reason when a stage's model is missing, before the worker starts.
+
+    Left to the agent, a missing classifier crashes it at its first batch and faust's
+    supervisor restarts it in a loop while the worker looks alive and appeals pile up.
+    """
+    if "understand" not in settings.stages:
+        return
+    from understand.artifact import ModelNotFoundError, resolve_artifact
+
+    try:
+        resolve_artifact()
+    except ModelNotFoundError as exc:
+        print(f"error: the understand stage needs a classifier: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
+    if argv[:1] == ["worker"]:
+        check_models()
     throttle_kafka_client_logs()
     app = load_all()
     if argv[:1] == ["worker"]:
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
-        ensure_topics_sync(settings.broker, [t.get_topic_name() for t in ALL], settings.partitions)
+        try:
+            ensure_topics_sync(
+                settings.broker, [t.get_topic_name() for t in ALL], settings.partitions
+            )
+        except KafkaConnectionError:
+            print(
+                f"error: Kafka at {settings.broker} is not reachable "
+                "(`hotline stack up` starts the project's own, or set HOTLINE_KAFKA_BOOTSTRAP)",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
         # department topics too: creating ~300 topics one by one on first send stalls dispatch
         departments = department_topic_names()
         ensure_topics_sync(settings.broker, departments, DEPARTMENT_PARTITIONS)

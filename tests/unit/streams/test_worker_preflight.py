@@ -1,0 +1,37 @@
+"""The worker refuses to start, with the reason, when it could only fail later."""
+
+import os
+import subprocess
+import sys
+
+from config.stack import PROJECT_ROOT
+
+
+def _worker(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "streams", "worker", "-l", "warn"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "HOTLINE_KAFKA_BOOTSTRAP": "127.0.0.1:1", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_understand_stage_without_a_classifier_exits_2_before_touching_kafka(tmp_path):
+    done = _worker(
+        tmp_path,
+        HOTLINE_WORKER_STAGES="understand",
+        HOTLINE_UNDERSTAND_MODEL_DIR=str(tmp_path / "no-model"),
+        HOTLINE_UNDERSTAND_MODEL_PATH="",
+    )
+    assert done.returncode == 2, done.stderr
+    assert "needs a classifier" in done.stderr and "hotline train" in done.stderr
+    assert "Kafka" not in done.stderr  # checked first: no broker was needed to say so
+
+
+def test_unreachable_kafka_is_a_one_line_error(tmp_path):
+    done = _worker(tmp_path, HOTLINE_WORKER_STAGES="intake")
+    assert done.returncode == 2, done.stderr
+    assert "Kafka at 127.0.0.1:1 is not reachable" in done.stderr
+    assert "Traceback" not in done.stderr
