@@ -337,7 +337,7 @@ class Router:
         best = scores[0] if scores else None
         kind, rule = self._choose(best, pred)
         if rule is not None and best is not None:
-            decision = self._rule_decision(best, scores, place, text)
+            decision = self._rule_decision(scores, place, text)
             if decision is not None and pred is not None:
                 return _replace(
                     decision,
@@ -347,11 +347,14 @@ class Router:
                 return decision
         if pred is None:
             return self._fallback(place, text)
-        return self._model_decision(pred, best, place, text)
+        return self._model_decision(pred, scores, place, text)
 
     def _rule_decision(
-        self, best: _Score, scores: list[_Score], place: District | None, text: str
+        self, scores: list[_Score], place: District | None, text: str
     ) -> RoutingDecision | None:
+        """The best-scoring rule's decision (``scores`` non-empty, best first), or ``None``
+        when its lead kind has no department here."""
+        best = scores[0]
         runner_up = scores[1].score if len(scores) > 1 else 0
         lead = self._resolve(best.rule.lead, best.rule.level, place)
         if lead is None:
@@ -369,8 +372,9 @@ class Router:
         )
 
     def _model_decision(
-        self, pred: KindPrediction, best: _Score | None, place: District | None, text: str
+        self, pred: KindPrediction, scores: list[_Score], place: District | None, text: str
     ) -> RoutingDecision:
+        best = scores[0] if scores else None
         overruled = (
             f"；规则 {best.rule.id} 建议 {best.rule.lead}，模型未采用" if best is not None else ""
         )
@@ -380,7 +384,7 @@ class Router:
                 # District unknown, so no district government to send it to: a rule that
                 # fired still names a department (the city's); only without one does the
                 # centre dispatch by hand.
-                ruled = self._rule_decision(best, [best], place, text) if best else None
+                ruled = self._rule_decision(scores, place, text) if scores else None
                 if ruled is None:
                     return decision
                 return _replace(
