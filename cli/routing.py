@@ -338,14 +338,17 @@ def harvest_reassignments(
 
     settings = StreamSettings()
     path = out or REASSIGNMENTS_PATH
-    summary = asyncio.run(
-        harvest(
-            settings.broker,
-            settings.topic("cases.events"),
-            settings.topic("appeals.received"),
-            path,
+    try:
+        summary = asyncio.run(
+            harvest(
+                settings.broker,
+                settings.topic("cases.events"),
+                settings.topic("appeals.received"),
+                path,
+            )
         )
-    )
+    except DatasetError as exc:  # the kept file is not text any more
+        raise typer.BadParameter(str(exc), param_hint="--out") from None
     typer.echo(_json(summary))
 
 

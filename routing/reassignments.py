@@ -22,6 +22,7 @@ from pathlib import Path
 
 from models.appeal import Appeal
 from models.case_event import CaseEvent
+from understand.dataset import read_table
 
 COLUMNS = ("subject", "detail", "department_code", "appeal_id", "event_id", "reassigned_at")
 
@@ -99,11 +100,11 @@ def _at(row: Mapping[str, str]) -> datetime:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of an existing harvest file (none if it does not exist)."""
+    """The rows of an existing harvest file (none if it does not exist), read like every
+    CSV people may have re-saved (:func:`understand.dataset.read_table`)."""
     if not path.is_file():
         return []
-    with path.open(encoding="utf-8", newline="") as fh:
-        return [{c: row.get(c) or "" for c in COLUMNS} for row in csv.DictReader(fh)]
+    return [{c: cells.get(c) or "" for c in COLUMNS} for _, cells in read_table(path, ()).rows]
 
 
 def write_rows(path: Path, rows: Iterable[Mapping[str, str]]) -> None:

@@ -55,11 +55,10 @@ def check_models() -> None:
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if argv[:1] == ["worker"]:
-        check_models()
     throttle_kafka_client_logs()
     app = load_all()
     if argv[:1] == ["worker"]:
+        check_models()  # before Kafka: a missing model is said first, and alone
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         try:

@@ -104,7 +104,7 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
     extra columns kept; a short row padded with empty cells. ``required`` columns must
     be in the header.
     """
-    text, encoding = read_text(path)
+    text, encoding = _read_text(path)
     header = text.split("\n", 1)[0]
     delimiter = next(
         (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
@@ -130,7 +130,7 @@ def _names(cells: list[str]) -> set[str]:
     return {COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells}
 
 
-def read_text(path: Path) -> tuple[str, str]:
+def _read_text(path: Path) -> tuple[str, str]:
     """The text of a user-supplied CSV and the encoding it was read in (see
     :data:`ENCODINGS`), or :class:`DatasetError` if it is missing or not text."""
     try:

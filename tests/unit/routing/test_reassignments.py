@@ -94,6 +94,9 @@ def test_the_file_feeds_routing_training_but_not_the_category_model(tmp_path) ->
     path = tmp_path / "routing" / "reassignments.csv"
     write_rows(path, rows)
     assert read_rows(path) == rows and read_rows(tmp_path / "none.csv") == []
+    excel = tmp_path / "excel.csv"  # opened in Excel and saved again: GBK bytes
+    excel.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    assert read_rows(excel) == rows
     examples, skipped = correction_examples([path], load_catalogue())
     assert skipped == 0
     assert [(e.case.title, e.case.content, e.label) for e in examples] == [(title, content, "cgj")]
