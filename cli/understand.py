@@ -105,7 +105,7 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    from understand.dataset import DatasetError, read_labelled, read_labelled_file
+    from understand.dataset import ENCODINGS, DatasetError, read_labelled, read_labelled_file
     from understand.evaluation import cross_validate, evaluate_rows, format_report
 
     if data is not None:
@@ -120,7 +120,7 @@ def evaluate(
             labelled = read_labelled_file(data)
         except DatasetError as exc:
             _fail(exc)
-        if labelled.encoding != "utf-8-sig":
+        if labelled.encoding != ENCODINGS[0]:  # say when it was not UTF-8
             typer.echo(f"read {data} as {labelled.encoding}", err=True)
         metrics = evaluate_rows(clf, labelled.rows)
         summary = {
