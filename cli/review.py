@@ -49,8 +49,10 @@ async def _list(limit: int, as_json: bool) -> None:
     settings, store = _store()
     try:
         waiting = await store.waiting()
+        deadlines = await store.deadlines(sorted(waiting))
     finally:
         await store.client.aclose()
+    now = time.time()
     pairs, undecodable = (
         await read_records(settings.broker, settings.topic("appeals.review"), ReviewRequest)
         if waiting
@@ -61,9 +63,13 @@ async def _list(limit: int, as_json: bool) -> None:
     items = waiting_list(waiting, (request for _, request in pairs))
     for w in items[:limit]:
         a, r = w.appeal, w.request
+        due = deadlines.get(a.appeal_id)
+        due_at = datetime.fromtimestamp(due, SHANGHAI) if due is not None else None
+        overdue = due is not None and due <= now
         if as_json:
             typer.echo(json.dumps({
                 "appeal_id": a.appeal_id, "channel": a.channel, "requested_at": w.requested_at.isoformat(),
+                "due_at": due_at.isoformat() if due_at else None, "overdue": overdue,
                 "title": a.title, "content": a.content,
                 "suggested_category": r.suggested_category if r else None,
                 "confidence": r.confidence if r else None, "reason": r.reason if r else None,
@@ -76,14 +82,20 @@ async def _list(limit: int, as_json: bool) -> None:
             if r
             else "no request on the topic"
         )
+        deadline = (
+            f"  {'OVERDUE since' if overdue else 'due'} {due_at:%Y-%m-%d %H:%M}" if due_at else ""
+        )
         typer.echo(
-            f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}  [{a.channel}]\n"
+            f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}{deadline}  [{a.channel}]\n"
             f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"
         )
     if not as_json:
         shown = min(limit, len(items))
+        late = sum(1 for w in items if deadlines.get(w.appeal.appeal_id, now + 1) <= now)
         typer.echo(
-            f"{len(items)} waiting for review" + (f", {shown} shown" if shown < len(items) else "")
+            f"{len(items)} waiting for review"
+            + (f", {late} overdue" if late else "")
+            + (f", {shown} shown" if shown < len(items) else "")
         )
 
 

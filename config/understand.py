@@ -58,3 +58,10 @@ SEGMENT_CHARS = int_setting(
     "Characters of subject + detail that jieba segments for the word features and the "
     "tokens of each result (segmentation is the costliest step). Retrain after changing",
 )
+REVIEW_ALERT_AFTER = setting(
+    "UNDERSTAND_REVIEW_ALERT_AFTER",
+    "2h",
+    "How long an appeal may wait for a reviewer (复核时限) before an `overdue` alert on sla.alerts "
+    "(a `warn80` yellow card comes at HOTLINE_SLA_WARN_SECOND of it): wall time such as 2h, 30m, "
+    "or working time on the SLA calendar such as 2wh; 0m turns these alerts off",
+)

@@ -13,14 +13,20 @@ SCHEMA_VERSION = 1
 #: Threshold names and the card 12345 centres show (黄牌 near due, 红牌 overdue).
 THRESHOLDS = {"warn50": "预警", "warn80": "黄牌", "overdue": "红牌", "escalate": "督办"}
 #: Clock kinds.
-CLOCK_KINDS = {"case": "整体时限", "sign_for": "签收时限", "handling": "办理时限"}
+CLOCK_KINDS = {
+    "case": "整体时限",
+    "sign_for": "签收时限",
+    "handling": "办理时限",
+    "review": "复核时限",  # waiting for a reviewer, before any department (triage.review_clock)
+}
 
 
 class SlaAlert(faust.Record, serializer="json", isodates=True, coerce=True, include_metadata=False):
     """One threshold of one clock of one case, raised once.
 
     ``alert_id`` is ``<appeal_id>/<clock_id>/<threshold>`` (clock ids: ``c<round>`` for
-    the case clock, ``s<hop>`` sign-for, ``h<hop>`` handling): the same alert published
+    the case clock, ``s<hop>`` sign-for, ``h<hop>`` handling, ``review`` the wait for a
+    reviewer before any assignment): the same alert published
     twice (at-least-once delivery) carries the same id, so consumers dedupe on it.
     """
 

@@ -33,8 +33,9 @@ _UNITS: dict[str, tuple[ClockMode, int | None]] = {
     "d": (ClockMode.WALL, 86400),
     "h": (ClockMode.WALL, 3600),
     "m": (ClockMode.WALL, 60),
+    "s": (ClockMode.WALL, 1),  # for short test limits
 }
-_DURATION = re.compile(r"^\s*(\d+)\s*(wd|wh|wm|d|h|m)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(wd|wh|wm|d|h|m|s)\s*$")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        """Parse ``"<number><unit>"``; units ``wd wh wm`` (working) and ``d h m`` (wall)."""
+        """Parse ``"<number><unit>"``; units ``wd wh wm`` (working) and ``d h m s`` (wall)."""
         m = _DURATION.match(str(text))
         if not m:
             raise ValueError(f"bad duration {text!r}: want e.g. 5wd, 2wh, 30wm, 24h, 30m, 1d")

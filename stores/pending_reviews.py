@@ -1,29 +1,117 @@
-"""Appeals waiting for a reviewer's decision, and which decisions were already applied."""
+"""Appeals waiting for a reviewer's decision, their review deadlines, and which decisions
+were already applied."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
 from models.appeal import Appeal
+from triage.review_clock import ReviewDeadline
+
+
+@dataclass(frozen=True, slots=True)
+class DueReview:
+    """A waiting appeal whose next review-wait threshold has come."""
+
+    appeal_id: str
+    at: int  # the threshold's instant (epoch s)
+    due_at: int  # the review deadline
+    waiting: bool  # False: decided or expired meanwhile; nothing to raise
 
 
 class PendingReviews:
     """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied;
-    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out."""
+    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out.
+
+    Review deadlines (``triage.review_clock``): zset ``<prefix>review-due`` maps each
+    waiting appeal to its deadline, zset ``<prefix>review-next`` to the instant of its next
+    alert threshold (removed once the last one is raised). Both lose the appeal when its
+    decision is settled.
+    """
 
     def __init__(self, client: aioredis.Redis, prefix: str, ttl_s: int = 90 * 86400) -> None:
         self.client = client
         self.prefix = prefix
         self.ttl_s = ttl_s
 
-    async def put_records(self, records: list[tuple[str, bytes]]) -> None:
-        """Keep appeals, as their JSON records ``(appeal_id, json)``, until someone decides
-        (idempotent)."""
+    @property
+    def due_key(self) -> str:
+        return f"{self.prefix}review-due"
+
+    @property
+    def next_key(self) -> str:
+        return f"{self.prefix}review-next"
+
+    async def put_records(
+        self,
+        records: list[tuple[str, bytes]],
+        deadlines: Mapping[str, ReviewDeadline] | None = None,
+    ) -> None:
+        """Keep appeals, as their JSON records ``(appeal_id, json)``, until someone decides,
+        with their review deadlines (idempotent: a redelivered appeal keeps its first
+        deadline, and a threshold already raised is not scheduled again)."""
         if not records:
             return
+        deadlines = deadlines or {}
         async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, record in records:
                 pipe.set(f"{self.prefix}review:{appeal_id}", record, ex=self.ttl_s)
+            for appeal_id, d in deadlines.items():
+                pipe.zadd(self.due_key, {appeal_id: d.due_at}, nx=True)
+            added = (await pipe.execute())[len(records) :]
+        new = [aid for aid, n in zip(deadlines, added, strict=True) if n]
+        if new:
+            await self.client.zadd(self.next_key, {aid: deadlines[aid].warn_at for aid in new})
+
+    async def deadlines(self, appeal_ids: list[str]) -> dict[str, int]:
+        """Review deadlines (epoch s) of these appeals, for those that have one."""
+        if not appeal_ids:
+            return {}
+        scores = await self.client.zmscore(self.due_key, appeal_ids)
+        return {aid: int(s) for aid, s in zip(appeal_ids, scores, strict=True) if s is not None}
+
+    async def due(self, now: int, limit: int = 500) -> list[DueReview]:
+        """Appeals whose next review-wait threshold is at or before ``now``, earliest first."""
+        pairs = await self.client.zrangebyscore(
+            self.next_key, "-inf", now, start=0, num=limit, withscores=True
+        )
+        if not pairs:
+            return []
+        ids = [m.decode() for m, _ in pairs]
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zmscore(self.due_key, ids)
+            for aid in ids:
+                pipe.exists(f"{self.prefix}review:{aid}")
+            due, *exists = await pipe.execute()
+        return [
+            DueReview(aid, int(at), int(d if d is not None else at), bool(e) and d is not None)
+            for aid, (_, at), d, e in zip(ids, pairs, due, exists, strict=True)
+        ]
+
+    async def advance(self, moves: Mapping[str, int | None]) -> None:
+        """After raising thresholds: each appeal's next threshold instant, ``None`` when
+        none is left. An appeal decided meanwhile is not scheduled again (``XX``)."""
+        if not moves:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid, at in moves.items():
+                if at is None:
+                    pipe.zrem(self.next_key, aid)
+                else:
+                    pipe.zadd(self.next_key, {aid: at}, xx=True)
+            await pipe.execute()
+
+    async def forget(self, appeal_ids: list[str], stale_before: int) -> None:
+        """Drop the deadlines of appeals no longer waiting (decided, or expired after the
+        store's TTL), and any deadline older than ``stale_before``."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            if appeal_ids:
+                pipe.zrem(self.next_key, *appeal_ids)
+                pipe.zrem(self.due_key, *appeal_ids)
+            pipe.zremrangebyscore(self.due_key, "-inf", stale_before)
             await pipe.execute()
 
     async def get(self, appeal_id: str) -> Appeal | None:
@@ -57,4 +145,6 @@ class PendingReviews:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
             pipe.delete(f"{self.prefix}review:{appeal_id}")
+            pipe.zrem(self.due_key, appeal_id)
+            pipe.zrem(self.next_key, appeal_id)
             await pipe.execute()

@@ -36,14 +36,22 @@ async def prepare_faust_topics(app) -> None:
         await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
 
 
-def check_models() -> None:
-    """Exit 2 with the reason when a stage's model is missing, before the worker starts.
+def preflight() -> None:
+    """Exit 2 with the reason when a stage's model or setting is missing or bad, before the
+    worker starts.
 
     Left to the agent, a missing classifier crashes it at its first batch and faust's
     supervisor restarts it in a loop while the worker looks alive and appeals pile up.
     """
     if "understand" not in settings.stages:
         return
+    from streams.review_wait import review_clock
+
+    try:
+        review_clock()
+    except ValueError as exc:  # a bad duration would crash every parking of an appeal
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     from understand.artifact import ModelNotFoundError, resolve_artifact
 
     try:
@@ -58,7 +66,7 @@ if __name__ == "__main__":
     throttle_kafka_client_logs()
     app = load_all()
     if argv[:1] == ["worker"]:
-        check_models()  # before Kafka: a missing model is said first, and alone
+        preflight()  # before Kafka: a missing model or bad setting is said first, and alone
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         try:

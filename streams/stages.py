@@ -19,6 +19,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
         "streams.agents.understand_route",
         "streams.agents.review_decisions",
         "streams.timers.department_metadata",
+        "streams.timers.review_alerts",
     ),
     "sla": (
         "streams.agents.sla_clocks",

@@ -11,8 +11,10 @@ from streams.batch_stats import BatchStats
 from streams.dead_letters import dead_letter
 from streams.outages import all_delivered, kafka_down, until_reachable
 from streams.publish_outcomes import enqueue_wires
+from streams.review_wait import review_clock
 from streams.stores import pending_reviews
 from streams.triage_pool import TriagePool
+from triage.review_clock import ReviewDeadline
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,20 @@ async def _publish_all(chunks) -> None:
     await all_delivered(acks)
 
 
+def review_deadlines(appeal_ids: list[str]) -> dict[str, ReviewDeadline]:
+    """Each newly parked appeal's review-wait deadlines, from now (none if alerts are off)."""
+    if not appeal_ids:
+        return {}
+    clock = review_clock()
+    deadline = clock.deadline(int(time.time()))
+    if deadline is None:
+        return {}
+    if deadline.wall_fallback:
+        log.warning("review deadlines counted in wall time: the working-day calendar ends "
+                    "before %s of working time from now", clock.limit)  # fmt: skip
+    return dict.fromkeys(appeal_ids, deadline)
+
+
 async def _publish(events, results) -> list:
     """Dead letters, review parking, then the chunk's records; returns their ack futures."""
     reviews, acks = [], []
@@ -69,6 +85,6 @@ async def _publish(events, results) -> list:
         if t.emergency is not None:
             log.warning("emergency %s → %s", t.appeal_id, t.emergency)
     # park review cases first, so a fast decision always finds its appeal
-    await pending_reviews().put_records(reviews)
+    await pending_reviews().put_records(reviews, review_deadlines([aid for aid, _ in reviews]))
     # each appeal's emergency transfer is first in its list: ahead of normal dispatch
     return acks + await enqueue_wires(w for t in results for w in t.wires)

@@ -10,9 +10,14 @@ from tests.integration.worker_process import WorkerProcess
 
 
 @pytest.fixture(scope="module")
-def worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory):
-    """A running faust worker with a unique topic prefix; its topics are deleted afterwards."""
-    proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("worker"))
+def worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory, request):
+    """A running faust worker with a unique topic prefix; its topics are deleted afterwards.
+
+    A test module may set ``WORKER_ENV`` (a dict) for settings of its own."""
+    proc = WorkerProcess(
+        kafka_bootstrap, redis_url, tmp_path_factory.mktemp("worker"),
+        extra_env=getattr(request.module, "WORKER_ENV", None),
+    )  # fmt: skip
     from stack.topic_admin import ensure_topics_sync
     from streams.topics import SPECS
 

@@ -18,6 +18,7 @@ from models.assignment import Assignment
 from models.dead_letter import DeadLetter
 from models.emergency import EmergencyTransfer
 from models.review import ReviewRequest
+from models.sla_alert import SlaAlert
 from tests.integration.raw_records import mailbox_json
 from tests.integration.worker_process import publish, read_all, wait_for
 
@@ -27,6 +28,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 #: Key of the one record that is not a ReviewRequest, published on purpose to appeals.review.
 FOREIGN_KEY = b"foreign-record"
+#: A review wait short enough to watch its alerts come (the default is hours).
+WORKER_ENV = {"HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER": "4s", "HOTLINE_SLA_TIMER_INTERVAL": "0.5"}
 
 
 def _by_key(records, cls) -> dict:
@@ -194,6 +197,31 @@ async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal
     mine = [Assignment.loads(r.value) for r in records if r.key.decode() == aid]
     assert [a.assignment_id for a in mine] == [assigned["assignment_id"]]
     assert mine[0].decision_id == json.loads(won.splitlines()[-1])["decision_id"]
+
+
+async def test_an_undecided_appeal_raises_a_yellow_then_a_red_card_and_shows_overdue(worker):
+    aid, request = await _parked_for_review(worker, "MB-review-late", "问一下", "请问。")
+    ids = {f"{aid}/review/warn80", f"{aid}/review/overdue"}
+    records = await wait_for(
+        worker.bootstrap, worker.topic("sla.alerts"),
+        lambda rs: ids <= {SlaAlert.loads(r.value).alert_id for r in rs},
+    )  # fmt: skip
+    alerts = {
+        a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records) if a.appeal_id == aid
+    }
+    warn, red = alerts[f"{aid}/review/warn80"], alerts[f"{aid}/review/overdue"]
+    assert warn.clock == red.clock == "review" and warn.due_at == red.due_at == red.threshold_at
+    assert warn.threshold_at < red.threshold_at <= red.raised_at
+    # the deadline runs from the parking: 4 s after the request, give or take the triage
+    assert abs((red.due_at - request.requested_at).total_seconds() - 4) < 2
+    assert warn.raised_at <= red.raised_at  # yellow first
+
+    listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
+    mine = next(w for w in map(json.loads, listed.stdout.splitlines()) if w["appeal_id"] == aid)
+    assert mine["overdue"] is True
+    assert datetime.fromisoformat(mine["due_at"]) == red.due_at
+    text = _hotline(worker, "review", "list", "--limit", "1000").stdout
+    assert f"{aid}  waiting since" in text and "OVERDUE since" in text and " overdue" in text
 
 
 async def test_emergency_is_transferred_ahead_of_dispatch(worker):

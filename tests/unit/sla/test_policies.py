@@ -54,6 +54,7 @@ def test_durations() -> None:
     assert Duration.parse("2wh").seconds(25200) == 7200
     assert Duration.parse("30m").seconds(25200) == 1800
     assert Duration.parse("1d").mode is ClockMode.WALL
+    assert Duration.parse("90s").seconds(25200) == 90
     with pytest.raises(ValueError):
         Duration.parse("5 weeks")
 

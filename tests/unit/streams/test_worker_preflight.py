@@ -35,3 +35,14 @@ def test_unreachable_kafka_is_a_one_line_error(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "Kafka at 127.0.0.1:1 is not reachable" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bad_review_wait_setting_exits_2_naming_it(tmp_path):
+    done = _worker(
+        tmp_path,
+        HOTLINE_WORKER_STAGES="understand",
+        HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER="2 hours",
+    )
+    assert done.returncode == 2, done.stderr
+    assert "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER" in done.stderr and "'2 hours'" in done.stderr
+    assert "Traceback" not in done.stderr and "Kafka" not in done.stderr

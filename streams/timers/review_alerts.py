@@ -1,0 +1,51 @@
+"""Raise review-wait alerts (复核时限) for appeals nobody has decided in time.
+
+At-least-once, like the SLA scanner: an appeal's next threshold moves on only after the
+broker acknowledged its alert, so a crash in between raises it again with the same
+``alert_id``, which consumers drop. Any number of understand workers may run this timer;
+two ticks at once may publish the same alert twice, never lose one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from config.sla import SlaSettings
+from streams import topics
+from streams.app import app
+from streams.intake_step import TZ
+from streams.outages import all_delivered, until_reachable
+from streams.review_wait import review_clock
+from streams.stores import pending_reviews
+from triage.review_clock import review_alert, threshold_due
+
+log = logging.getLogger(__name__)
+
+
+@app.timer(interval=SlaSettings().timer_interval)
+async def raise_review_alerts() -> None:
+    """One tick: alert on every waiting appeal whose next review threshold has come."""
+    if review_clock().enabled:
+        await until_reachable("review alert scan", _tick)
+
+
+async def _tick() -> None:
+    store = pending_reviews()
+    now = int(time.time())
+    due = await store.due(now)
+    gone = [d.appeal_id for d in due if not d.waiting]
+    await store.forget(gone, stale_before=now - store.ttl_s)
+    raised_at = datetime.now(TZ)
+    acks, moves = [], {}
+    for d in due:
+        if not d.waiting:
+            continue
+        threshold, moves[d.appeal_id] = threshold_due(d.at, d.due_at)
+        alert = review_alert(d.appeal_id, threshold, d.at, d.due_at, raised_at)
+        acks.append(await topics.sla_alerts.send(key=alert.appeal_id, value=alert))
+        log.warning("review wait %s: %s undecided at %s (deadline %s)", threshold, d.appeal_id,
+                    alert.threshold_at.isoformat(), alert.due_at.isoformat())  # fmt: skip
+    await all_delivered(acks)
+    await store.advance(moves)

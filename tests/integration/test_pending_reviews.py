@@ -1,0 +1,99 @@
+"""The review queue's deadlines in a real Redis: scheduled once, raised in order, settled.
+
+Instants are passed explicitly, so nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+
+from stores.pending_reviews import PendingReviews
+from triage.review_clock import ReviewDeadline, threshold_due
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+T0 = 1_790_000_000  # any instant: the store only compares numbers
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def store(redis_url: str, unique_prefix: str):
+    client = aioredis.Redis.from_url(redis_url)
+    st = PendingReviews(client, prefix=unique_prefix + ":")
+    yield st
+    # the keys these tests can write (a SCAN of a shared Redis takes seconds)
+    await client.delete(
+        st.due_key, st.next_key,
+        *(f"{st.prefix}review:{a}" for a in ("A1", "A2")),
+        *(f"{st.prefix}review-applied:{d}" for d in ("D-1", "D-2")),
+    )  # fmt: skip
+    await client.aclose()
+
+
+def _record(aid: str) -> bytes:
+    return b'{"appeal_id": "%s"}' % aid.encode()
+
+
+async def _raise_due(store: PendingReviews, now: int) -> list[tuple[str, str]]:
+    """What the worker's timer does, without Kafka: returns (appeal, threshold) raised."""
+    due = await store.due(now)
+    await store.forget([d.appeal_id for d in due if not d.waiting], stale_before=0)
+    raised, moves = [], {}
+    for d in due:
+        if d.waiting:
+            threshold, moves[d.appeal_id] = threshold_due(d.at, d.due_at)
+            raised.append((d.appeal_id, threshold))
+    await store.advance(moves)
+    return raised
+
+
+async def test_yellow_then_red_card_once_each_and_nothing_after(store):
+    await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
+    assert await store.deadlines(["A1", "A2"]) == {"A1": T0 + 100}
+    assert await _raise_due(store, T0 + 79) == []
+    assert await _raise_due(store, T0 + 80) == [("A1", "warn80")]
+    assert await _raise_due(store, T0 + 99) == []
+    assert await _raise_due(store, T0 + 500) == [("A1", "overdue")]
+    assert await _raise_due(store, T0 + 900) == []
+    # still waiting: the queue shows its deadline until a decision is settled
+    assert await store.deadlines(["A1"]) == {"A1": T0 + 100}
+
+
+async def test_a_redelivered_appeal_keeps_its_first_deadline_and_raises_nothing_twice(store):
+    await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
+    assert await _raise_due(store, T0 + 200) == [("A1", "warn80")]
+    assert await _raise_due(store, T0 + 200) == [("A1", "overdue")]
+    # the same appeal parked again later (at-least-once delivery of appeals.received)
+    await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 280, T0 + 300)})
+    assert await store.deadlines(["A1"]) == {"A1": T0 + 100}
+    assert await _raise_due(store, T0 + 1000) == []
+
+
+async def test_a_settled_decision_stops_the_clock(store):
+    deadline = ReviewDeadline(T0 + 80, T0 + 100)
+    await store.put_records(
+        [("A1", _record("A1")), ("A2", _record("A2"))], {"A1": deadline, "A2": deadline}
+    )
+    await store.settle("D-1", "A1")
+    assert await store.deadlines(["A1", "A2"]) == {"A2": T0 + 100}
+    assert await _raise_due(store, T0 + 90) == [("A2", "warn80")]
+    # a decision settled between the scan and the move does not bring the clock back
+    due = await store.due(T0 + 200)
+    await store.settle("D-2", "A2")
+    await store.advance({d.appeal_id: d.due_at for d in due})
+    assert await store.due(T0 + 10_000) == []
+
+
+async def test_an_appeal_gone_without_a_decision_is_forgotten_not_alerted(store):
+    await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
+    await store.client.delete(f"{store.prefix}review:A1")  # expired after the store's TTL
+    assert await _raise_due(store, T0 + 200) == []
+    assert await store.deadlines(["A1"]) == {}
+    assert await store.due(T0 + 10_000) == []
+
+
+async def test_parking_without_deadlines_keeps_the_appeal_only(store):
+    await store.put_records([("A1", _record("A1"))])
+    assert await store.client.get(f"{store.prefix}review:A1") == _record("A1")
+    assert await store.deadlines(["A1"]) == {} and await store.due(T0 + 10_000) == []
