@@ -21,7 +21,7 @@ def _summary(metrics: dict) -> dict:
 
 
 def _fail(exc: Exception) -> NoReturn:
-    """A data file we cannot use: say why on stderr and exit 2 (no traceback)."""
+    """A file we cannot use (data, model): say why on stderr and exit 2 (no traceback)."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2) from None
 
@@ -114,8 +114,7 @@ def evaluate(
         try:
             clf = load_classifier(model)
         except ModelNotFoundError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
+            _fail(exc)
         try:
             labelled = read_labelled_file(data)
         except DatasetError as exc:

@@ -55,16 +55,34 @@ class PendingReviews:
         deadline, and a threshold already raised is not scheduled again)."""
         if not records:
             return
-        deadlines = deadlines or {}
         async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, record in records:
                 pipe.set(f"{self.prefix}review:{appeal_id}", record, ex=self.ttl_s)
+            await pipe.execute()
+        await self.schedule(deadlines or {})
+
+    async def schedule(self, deadlines: Mapping[str, ReviewDeadline]) -> None:
+        """Give appeals their review deadlines, unless they have one already."""
+        if not deadlines:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, d in deadlines.items():
                 pipe.zadd(self.due_key, {appeal_id: d.due_at}, nx=True)
-            added = (await pipe.execute())[len(records) :]
+            added = await pipe.execute()
         new = [aid for aid, n in zip(deadlines, added, strict=True) if n]
         if new:
             await self.client.zadd(self.next_key, {aid: deadlines[aid].warn_at for aid in new})
+
+    async def undated(self) -> list[str]:
+        """Waiting appeals without a review deadline: parked by a worker without review
+        alerts (an older version, or alerts turned off then). SCAN: seconds on a big Redis."""
+        ids = []
+        async for key in self.client.scan_iter(match=f"{self.prefix}review:*", count=1000):
+            ids.append(key.decode()[len(self.prefix) + len("review:") :])
+        if not ids:
+            return []
+        have = await self.client.zmscore(self.due_key, ids)
+        return [aid for aid, score in zip(ids, have, strict=True) if score is None]
 
     async def deadlines(self, appeal_ids: list[str]) -> dict[str, int]:
         """Review deadlines (epoch s) of these appeals, for those that have one."""

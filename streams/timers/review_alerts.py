@@ -24,6 +24,23 @@ from triage.review_clock import review_alert, threshold_due
 log = logging.getLogger(__name__)
 
 
+@app.task
+async def date_undated_reviews() -> None:
+    """At start: appeals left waiting by a worker without review alerts get a deadline
+    from now, so no waiting appeal stays without one."""
+    clock = review_clock()
+    if not clock.enabled:
+        return
+    store = pending_reviews()
+    undated = await until_reachable("review deadlines at start", store.undated)
+    deadline = clock.deadline(int(time.time()))
+    if undated and deadline is not None:
+        await until_reachable("review deadlines at start", store.schedule,
+                              dict.fromkeys(undated, deadline))  # fmt: skip
+        log.warning("%d appeal(s) waiting for review had no deadline: due %s", len(undated),
+                    datetime.fromtimestamp(deadline.due_at, TZ).isoformat())  # fmt: skip
+
+
 @app.timer(interval=SlaSettings().timer_interval)
 async def raise_review_alerts() -> None:
     """One tick: alert on every waiting appeal whose next review threshold has come."""

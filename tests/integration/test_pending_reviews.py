@@ -19,13 +19,15 @@ T0 = 1_790_000_000  # any instant: the store only compares numbers
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def store(redis_url: str, unique_prefix: str):
-    client = aioredis.Redis.from_url(redis_url)
+    # database 1 of the same server: `undated` SCANs the keyspace, and database 0 of a
+    # developer's Redis may hold the SLA benchmark's million cases
+    client = aioredis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/1")
     st = PendingReviews(client, prefix=unique_prefix + ":")
     yield st
     # the keys these tests can write (a SCAN of a shared Redis takes seconds)
     await client.delete(
         st.due_key, st.next_key,
-        *(f"{st.prefix}review:{a}" for a in ("A1", "A2")),
+        *(f"{st.prefix}review:{a}" for a in ("A1", "A2", "A3")),
         *(f"{st.prefix}review-applied:{d}" for d in ("D-1", "D-2")),
     )  # fmt: skip
     await client.aclose()
@@ -97,3 +99,22 @@ async def test_parking_without_deadlines_keeps_the_appeal_only(store):
     await store.put_records([("A1", _record("A1"))])
     assert await store.client.get(f"{store.prefix}review:A1") == _record("A1")
     assert await store.deadlines(["A1"]) == {} and await store.due(T0 + 10_000) == []
+
+
+async def test_appeals_parked_without_deadlines_are_found_and_dated_once(store):
+    await store.put_records([("A1", _record("A1")), ("A2", _record("A2"))])
+    await store.put_records([("A3", _record("A3"))], {"A3": ReviewDeadline(T0 + 80, T0 + 100)})
+    assert sorted(await store.undated()) == ["A1", "A2"]
+    late = ReviewDeadline(T0 + 180, T0 + 200)
+    await store.schedule(dict.fromkeys(["A1", "A2", "A3"], late))  # A3 keeps its own
+    assert await store.undated() == []
+    assert await store.deadlines(["A1", "A2", "A3"]) == {
+        "A1": T0 + 200,
+        "A2": T0 + 200,
+        "A3": T0 + 100,
+    }
+    assert await _raise_due(store, T0 + 190) == [
+        ("A3", "warn80"),
+        ("A1", "warn80"),
+        ("A2", "warn80"),
+    ]

@@ -36,7 +36,7 @@ def test_evaluate_without_model_says_run_train(tmp_path, small_rows):
     data.write_text("subject,detail,label\n物业,物业乱收费,城乡建设\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate", "--data", str(data), "--model", str(tmp_path)])
     assert result.exit_code == 2
-    assert "hotline train" in result.output
+    assert result.output.startswith("error: ") and "hotline train" in result.output
 
 
 def test_train_writes_artifact(tmp_path, small_rows):
