@@ -24,7 +24,8 @@ class DueReview:
 
 class PendingReviews:
     """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied;
-    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out.
+    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out and
+    ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
 
     Review deadlines (``triage.review_clock``): zset ``<prefix>review-due`` maps each
     waiting appeal to its deadline, zset ``<prefix>review-next`` to the instant of its next
@@ -49,17 +50,33 @@ class PendingReviews:
         self,
         records: list[tuple[str, bytes]],
         deadlines: Mapping[str, ReviewDeadline] | None = None,
-    ) -> None:
+    ) -> list[str]:
         """Keep appeals, as their JSON records ``(appeal_id, json)``, until someone decides,
-        with their review deadlines (idempotent: a redelivered appeal keeps its first
-        deadline, and a threshold already raised is not scheduled again)."""
+        with their review deadlines; return the ids parked.
+
+        Idempotent: a redelivered appeal keeps its first deadline, a threshold already
+        raised is not scheduled again, and an appeal whose decision was applied is not
+        parked again (it would ask reviewers to decide twice)."""
         if not records:
-            return
+            return []
+        decided = await self.client.exists(*(self._decided_key(aid) for aid, _ in records))
+        if decided:  # rare (a replayed or redelivered appeal): find which
+            async with self.client.pipeline(transaction=False) as pipe:
+                for aid, _ in records:
+                    pipe.exists(self._decided_key(aid))
+                flags = await pipe.execute()
+            records = [r for r, done in zip(records, flags, strict=True) if not done]
         async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, record in records:
                 pipe.set(f"{self.prefix}review:{appeal_id}", record, ex=self.ttl_s)
             await pipe.execute()
-        await self.schedule(deadlines or {})
+        parked = [aid for aid, _ in records]
+        kept = set(parked)
+        await self.schedule({aid: d for aid, d in (deadlines or {}).items() if aid in kept})
+        return parked
+
+    def _decided_key(self, appeal_id: str) -> str:
+        return f"{self.prefix}review-decided:{appeal_id}"
 
     async def schedule(self, deadlines: Mapping[str, ReviewDeadline]) -> None:
         """Give appeals their review deadlines, unless they have one already."""
@@ -162,6 +179,7 @@ class PendingReviews:
         """
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
+            pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
             pipe.delete(f"{self.prefix}review:{appeal_id}")
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)

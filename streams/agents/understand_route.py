@@ -85,6 +85,10 @@ async def _publish(events, results) -> list:
         if t.emergency is not None:
             log.warning("emergency %s → %s", t.appeal_id, t.emergency)
     # park review cases first, so a fast decision always finds its appeal
-    await pending_reviews().put_records(reviews, review_deadlines([aid for aid, _ in reviews]))
+    ids = [aid for aid, _ in reviews]
+    parked = await pending_reviews().put_records(reviews, review_deadlines(ids))
+    if len(parked) < len(ids):
+        log.info("not parked again, their review decision was applied: %s",
+                 ", ".join(sorted(set(ids) - set(parked))))  # fmt: skip
     # each appeal's emergency transfer is first in its list: ahead of normal dispatch
     return acks + await enqueue_wires(w for t in results for w in t.wires)

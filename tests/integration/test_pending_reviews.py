@@ -29,6 +29,7 @@ async def store(redis_url: str, unique_prefix: str):
         st.due_key, st.next_key,
         *(f"{st.prefix}review:{a}" for a in ("A1", "A2", "A3")),
         *(f"{st.prefix}review-applied:{d}" for d in ("D-1", "D-2")),
+        *(f"{st.prefix}review-decided:{a}" for a in ("A1", "A2")),
     )  # fmt: skip
     await client.aclose()
 
@@ -118,3 +119,15 @@ async def test_appeals_parked_without_deadlines_are_found_and_dated_once(store):
         ("A1", "warn80"),
         ("A2", "warn80"),
     ]
+
+
+async def test_an_appeal_decided_before_is_not_parked_again(store):
+    deadline = ReviewDeadline(T0 + 80, T0 + 100)
+    await store.put_records([("A1", _record("A1"))], {"A1": deadline})
+    await store.settle("D-1", "A1")
+    # the same appeal delivered again (a replay, a consumer group reset)
+    parked = await store.put_records([("A1", _record("A1")), ("A2", _record("A2"))],
+                                     {"A1": deadline, "A2": deadline})  # fmt: skip
+    assert parked == ["A2"]
+    assert await store.get("A1") is None and await store.deadlines(["A1", "A2"]) == {"A2": T0 + 100}
+    assert await _raise_due(store, T0 + 500) == [("A2", "warn80")]
