@@ -7,6 +7,7 @@ import os
 import typer
 
 from cli import deadletter, demo, intake, review, routing, sla, stack, understand
+from cli.help_text import reflow_help
 from config.stack import PROJECT_ROOT
 
 app = typer.Typer(
@@ -59,3 +60,6 @@ def show_config(
             typer.echo(
                 f"{name}={os.environ.get(name, doc.default)}\n    {doc.doc} (default: {doc.default})"
             )
+
+
+reflow_help(app)  # last: every command and sub-app is registered by now
