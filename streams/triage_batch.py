@@ -53,8 +53,13 @@ def warm_up() -> None:
     jieba's dictionary are long-lived objects that every full collection walked again
     (about 90 ms each, 7 % of the triage time); frozen, collections skip them.
     """
-    _classifier().classify_batch([("预热", "小区噪音扰民")])
+    classifier = _classifier()
+    classifier.classify_batch([("预热", "小区噪音扰民")])
     default_router()
+    # a worker keeps this model until it restarts: the log says which one it runs
+    meta = classifier.meta
+    log.info("classifier %s loaded (%s examples, %s of them reviewers' corrections)",
+             classifier.version, meta.get("n_examples", "?"), meta.get("n_corrections", 0))  # fmt: skip
     gc.collect()
     gc.freeze()
 
