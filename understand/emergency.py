@@ -163,9 +163,17 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
             around, scope = _clause_around(text, m.start(), m.end(), lex.context)
             if lex.exclude.search(scope):
                 continue
-            if rule.requires is not None:
-                near = text[max(0, m.start() - rule.window) : m.end() + rule.window]
-                if not rule.requires.search(near):
-                    continue
+            if rule.requires is not None and not _confirmed(rule, text, m, lex):
+                continue
             return EmergencyMatch(rule.reason, rule.service, around)
     return None
+
+
+def _confirmed(rule: _Rule, text: str, m: re.Match[str], lex: _Lexicon) -> bool:
+    """Whether a word ``rule`` requires ("受伤") occurs near match ``m``, in a clause of
+    its own that is not hypothetical or reported ("导致多名学生受伤", "以免造成伤亡")."""
+    assert rule.requires is not None
+    for r in rule.requires.finditer(text, max(0, m.start() - rule.window), m.end() + rule.window):
+        if not lex.exclude.search(_clause_around(text, r.start(), r.end(), lex.context)[1]):
+            return True
+    return False
