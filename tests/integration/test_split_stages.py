@@ -97,3 +97,41 @@ def test_triage_processes_exit_when_the_worker_is_killed(kafka_bootstrap, redis_
     finally:
         w.stop()
         asyncio.run(w.delete_topics())
+
+
+async def test_an_appeal_left_waiting_without_a_deadline_gets_one_when_a_worker_starts(
+    kafka_bootstrap, redis_url, tmp_path
+):
+    """Parked by a worker without review alerts (an older version, or alerts off): the
+    next worker to start dates it from its start, and its cards come."""
+    import redis.asyncio as aioredis
+
+    from models.sla_alert import SlaAlert
+    from stack.topic_admin import ensure_topics
+    from streams.topics import SPECS
+
+    w = WorkerProcess(
+        kafka_bootstrap, redis_url, tmp_path,
+        extra_env={"HOTLINE_WORKER_STAGES": "understand", "HOTLINE_SLA_TIMER_INTERVAL": "0.5",
+                   "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER": "3s"},
+    )  # fmt: skip
+    await ensure_topics(kafka_bootstrap, [w.topic(n) for n in SPECS], 4)
+    legacy = received_appeal("MB-legacy-review", "咨询", "请问一下。")
+    client = aioredis.Redis.from_url(redis_url)
+    await client.set(f"{w.prefix}review:{legacy.appeal_id}", legacy.dumps())
+    w.start()
+    try:
+        ids = {f"{legacy.appeal_id}/review/warn80", f"{legacy.appeal_id}/review/overdue"}
+        await wait_for(
+            w.bootstrap, w.topic("sla.alerts"),
+            lambda rs: ids <= {SlaAlert.loads(r.value).alert_id for r in rs},
+        )  # fmt: skip
+        assert "1 appeal(s) waiting for review had no deadline" in w.log_text()
+    finally:
+        w.stop()
+        await w.delete_topics()
+        keys = [
+            f"{w.prefix}{k}" for k in (f"review:{legacy.appeal_id}", "review-due", "review-next")
+        ]
+        await client.delete(*keys)
+        await client.aclose()
