@@ -267,13 +267,39 @@ def overdue_cmd(
             ),
         )
     )
+    # appeals waiting for a reviewer have no department, district or category yet
+    in_review = (
+        asyncio.run(_review_overdue(redis_url, at))
+        if not (department or district or category)
+        else []
+    )
     if as_json:
-        _echo_json({"count": len(views), "cases": [v.as_dict() for v in views[:limit]]})
+        _echo_json({"count": len(views), "cases": [v.as_dict() for v in views[:limit]],
+                    "review_overdue": in_review})  # fmt: skip
         return
     typer.echo(f"{len(views)} case(s)")
     wt = _wt()
     for v in views[:limit]:
         typer.echo("\n".join(_fmt_view(v, wt)))
+    if in_review:
+        typer.echo(
+            f"also {len(in_review)} appeal(s) past their review deadline (复核时限), not yet "
+            "dispatched: hotline review list"
+        )
+
+
+async def _review_overdue(url: str | None, at: int) -> list[str]:
+    """Appeals overdue in the human-review queue (the worker's keys: its topic prefix)."""
+    import redis.asyncio as aioredis
+
+    from config.streams import StreamSettings
+    from stores.pending_reviews import PendingReviews
+
+    client = aioredis.Redis.from_url(_redis_url(url))
+    try:
+        return await PendingReviews(client, prefix=StreamSettings().redis_prefix).overdue(at)
+    finally:
+        await client.aclose()
 
 
 async def _rebuild(as_of: int) -> tuple[int, str]:

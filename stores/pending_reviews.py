@@ -108,6 +108,17 @@ class PendingReviews:
         scores = await self.client.zmscore(self.due_key, appeal_ids)
         return {aid: int(s) for aid, s in zip(appeal_ids, scores, strict=True) if s is not None}
 
+    async def overdue(self, now: int) -> list[str]:
+        """Waiting appeals past their review deadline, longest overdue first."""
+        ids = [m.decode() for m in await self.client.zrangebyscore(self.due_key, "-inf", now)]
+        if not ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid in ids:
+                pipe.exists(f"{self.prefix}review:{aid}")
+            waiting = await pipe.execute()
+        return [aid for aid, w in zip(ids, waiting, strict=True) if w]
+
     async def due(self, now: int, limit: int = 500) -> list[DueReview]:
         """Appeals whose next review-wait threshold is at or before ``now``, earliest first."""
         pairs = await self.client.zrangebyscore(

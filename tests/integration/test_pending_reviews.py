@@ -59,6 +59,7 @@ async def test_yellow_then_red_card_once_each_and_nothing_after(store):
     assert await _raise_due(store, T0 + 99) == []
     assert await _raise_due(store, T0 + 500) == [("A1", "overdue")]
     assert await _raise_due(store, T0 + 900) == []
+    assert await store.overdue(T0 + 99) == [] and await store.overdue(T0 + 100) == ["A1"]
     # still waiting: the queue shows its deadline until a decision is settled
     assert await store.deadlines(["A1"]) == {"A1": T0 + 100}
 
@@ -91,6 +92,7 @@ async def test_a_settled_decision_stops_the_clock(store):
 async def test_an_appeal_gone_without_a_decision_is_forgotten_not_alerted(store):
     await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
     await store.client.delete(f"{store.prefix}review:A1")  # expired after the store's TTL
+    assert await store.overdue(T0 + 200) == []  # not waiting any more
     assert await _raise_due(store, T0 + 200) == []
     assert await store.deadlines(["A1"]) == {}
     assert await store.due(T0 + 10_000) == []

@@ -222,6 +222,9 @@ async def test_an_undecided_appeal_raises_a_yellow_then_a_red_card_and_shows_ove
     assert datetime.fromisoformat(mine["due_at"]) == red.due_at
     text = _hotline(worker, "review", "list", "--limit", "1000").stdout
     assert f"{aid}  waiting since" in text and "OVERDUE since" in text and " overdue" in text
+    # supervisors see it beside the overdue cases
+    supervisor = _hotline(worker, "sla", "overdue", "--json")
+    assert aid in json.loads(supervisor.stdout)["review_overdue"], supervisor.stderr
 
 
 async def test_emergency_is_transferred_ahead_of_dispatch(worker):
