@@ -37,7 +37,8 @@ def list_waiting(
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Appeals waiting for a reviewer, longest-waiting first, with the suggested categories."""
+    """Appeals waiting for a reviewer, most urgent first (earliest review deadline), with
+    the suggested categories."""
     asyncio.run(_list(limit, as_json))
 
 
@@ -60,7 +61,7 @@ async def _list(limit: int, as_json: bool) -> None:
     )
     if undecodable:  # a hand-published or foreign record must not hide the queue
         typer.echo(f"skipped {undecodable} undecodable record(s) on appeals.review", err=True)
-    items = waiting_list(waiting, (request for _, request in pairs))
+    items = waiting_list(waiting, (request for _, request in pairs), deadlines)
     for w in items[:limit]:
         a, r = w.appeal, w.request
         due = deadlines.get(a.appeal_id)

@@ -65,3 +65,10 @@ REVIEW_ALERT_AFTER = setting(
     "(a `warn80` yellow card comes at HOTLINE_SLA_WARN_SECOND of it): wall time such as 2h, 30m, "
     "or working time on the SLA calendar such as 2wh; 0m turns these alerts off",
 )
+REVIEW_ALERT_AFTER_EMERGENCY = setting(
+    "UNDERSTAND_REVIEW_ALERT_AFTER_EMERGENCY",
+    "30m",
+    "The same wait for an appeal flagged as an emergency (already transferred to 110/119/120/122; "
+    "its department follow-up runs on the emergency SLA policy of hours, so review comes first); "
+    "0m turns these alerts off",
+)

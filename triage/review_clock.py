@@ -39,28 +39,31 @@ class ReviewDeadline:
 
 @dataclass(frozen=True, slots=True)
 class ReviewClock:
-    """The allowed review wait, counted in its own kind of time."""
+    """The allowed review wait, counted in its own kind of time; shorter for emergencies
+    (transferred to 110/119/120/122 at once, their department follow-up due in hours)."""
 
     limit: Duration
     timebase: Timebase
     warn_fraction: float
     day_seconds: int
+    emergency_limit: Duration | None = None  # None: the same as ``limit``
 
     @property
     def enabled(self) -> bool:
-        """False when the limit is zero (review alerts turned off)."""
-        return self.limit.amount > 0
+        """False when both limits are zero (review alerts turned off)."""
+        return self.limit.amount > 0 or bool(self.emergency_limit and self.emergency_limit.amount)
 
-    def deadline(self, requested_at: int) -> ReviewDeadline | None:
-        """Deadlines of an appeal parked at ``requested_at``; ``None`` if alerts are off."""
-        if not self.enabled:
+    def deadline(self, requested_at: int, emergency: bool = False) -> ReviewDeadline | None:
+        """Deadlines of an appeal parked at ``requested_at``; ``None`` if its alerts are off."""
+        limit = self.emergency_limit if emergency and self.emergency_limit else self.limit
+        if limit.amount == 0:
             return None
-        seconds = self.limit.seconds(self.day_seconds)
+        seconds = limit.seconds(self.day_seconds)
         warn = int(seconds * self.warn_fraction)
         try:
             return ReviewDeadline(
-                warn_at=self.timebase.advance(self.limit.mode, requested_at, warn),
-                due_at=self.timebase.advance(self.limit.mode, requested_at, seconds),
+                warn_at=self.timebase.advance(limit.mode, requested_at, warn),
+                due_at=self.timebase.advance(limit.mode, requested_at, seconds),
             )
         except CalendarRangeError:
             wall = ClockMode.WALL

@@ -7,6 +7,7 @@ reviewers' command (``hotline review``) check decisions with the same rules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,15 +32,23 @@ class WaitingAppeal:
 
 
 def waiting_list(
-    waiting: Mapping[str, Appeal], requests: Iterable[ReviewRequest]
+    waiting: Mapping[str, Appeal],
+    requests: Iterable[ReviewRequest],
+    deadlines: Mapping[str, int] | None = None,
 ) -> list[WaitingAppeal]:
-    """Waiting appeals, longest-waiting first, each with its latest review request."""
+    """Waiting appeals, each with its latest review request: most urgent first (earliest
+    review deadline, so emergencies come before older routine appeals), then those
+    without one, longest-waiting first."""
     latest: dict[str, ReviewRequest] = {}
     for r in requests:
         if r.appeal_id in waiting:
             latest[r.appeal_id] = r
+    due = deadlines or {}
     items = [WaitingAppeal(a, latest.get(aid)) for aid, a in waiting.items()]
-    return sorted(items, key=lambda w: (w.requested_at, w.appeal.appeal_id))
+    return sorted(
+        items,
+        key=lambda w: (due.get(w.appeal.appeal_id, math.inf), w.requested_at, w.appeal.appeal_id),
+    )
 
 
 def check_decision(decision: ReviewDecision, catalogue: Catalogue) -> Department | None:

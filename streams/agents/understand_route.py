@@ -60,33 +60,34 @@ async def _publish_all(chunks) -> None:
     await all_delivered(acks)
 
 
-def review_deadlines(appeal_ids: list[str]) -> dict[str, ReviewDeadline]:
-    """Each newly parked appeal's review-wait deadlines, from now (none if alerts are off)."""
-    if not appeal_ids:
-        return {}
-    clock = review_clock()
-    deadline = clock.deadline(int(time.time()))
-    if deadline is None:
-        return {}
-    if deadline.wall_fallback:
-        log.warning("review deadlines counted in wall time: the working-day calendar ends "
-                    "before %s of working time from now", clock.limit)  # fmt: skip
-    return dict.fromkeys(appeal_ids, deadline)
+def review_deadlines(parked: list[tuple[str, bool]]) -> dict[str, ReviewDeadline]:
+    """Review-wait deadlines from now of appeals ``(appeal_id, is_emergency)`` (none for
+    those whose alerts are off)."""
+    clock, now, out = review_clock(), int(time.time()), {}
+    for appeal_id, emergency in parked:
+        deadline = clock.deadline(now, emergency)
+        if deadline is not None:
+            out[appeal_id] = deadline
+            if deadline.wall_fallback:
+                log.warning("review deadline of %s counted in wall time: the working-day "
+                            "calendar ends before it", appeal_id)  # fmt: skip
+    return out
 
 
 async def _publish(events, results) -> list:
     """Dead letters, review parking, then the chunk's records; returns their ack futures."""
-    reviews, acks = [], []
+    reviews, urgent, acks = [], [], []
     for event, t in zip(events, results, strict=True):
         if t.error_code is not None:
             await dead_letter(event, t.error_code, t.error or "", t.channel, "understand", acks)
         elif t.review:
             reviews.append((t.appeal_id, event.value))
+            urgent.append((t.appeal_id, t.emergency is not None))
         if t.emergency is not None:
             log.warning("emergency %s → %s", t.appeal_id, t.emergency)
     # park review cases first, so a fast decision always finds its appeal
     ids = [aid for aid, _ in reviews]
-    parked = await pending_reviews().put_records(reviews, review_deadlines(ids))
+    parked = await pending_reviews().put_records(reviews, review_deadlines(urgent))
     if len(parked) < len(ids):
         log.info("not parked again, their review decision was applied: %s",
                  ", ".join(sorted(set(ids) - set(parked))))  # fmt: skip

@@ -29,7 +29,11 @@ TZ = ZoneInfo("Asia/Shanghai")
 #: Key of the one record that is not a ReviewRequest, published on purpose to appeals.review.
 FOREIGN_KEY = b"foreign-record"
 #: A review wait short enough to watch its alerts come (the default is hours).
-WORKER_ENV = {"HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER": "4s", "HOTLINE_SLA_TIMER_INTERVAL": "0.5"}
+WORKER_ENV = {
+    "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER": "4s",
+    "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER_EMERGENCY": "1s",
+    "HOTLINE_SLA_TIMER_INTERVAL": "0.5",
+}
 
 
 def _by_key(records, cls) -> dict:
@@ -248,3 +252,17 @@ async def test_emergency_is_transferred_ahead_of_dispatch(worker):
                                 lambda rs: any(r.key.decode() == aid for r in rs))  # fmt: skip
     sent_at = next(r.timestamp for r in records if r.key.decode() == aid)
     assert sent_at <= next(r.timestamp for r in classified if r.key.decode() == aid)
+
+
+async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(worker):
+    # short texts of emergencies classify with low confidence: transferred and reviewed
+    aid, request = await _parked_for_review(worker, "MB-review-urgent", "求助", "家里煤气漏气了")
+    records = await wait_for(
+        worker.bootstrap, worker.topic("sla.alerts"),
+        lambda rs: f"{aid}/review/overdue" in {SlaAlert.loads(r.value).alert_id for r in rs},
+    )  # fmt: skip
+    alerts = {a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records)}
+    red = alerts[f"{aid}/review/overdue"]
+    assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
+    transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
+    assert aid in _by_key(transfers, EmergencyTransfer)

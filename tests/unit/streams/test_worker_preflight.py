@@ -46,3 +46,13 @@ def test_a_bad_review_wait_setting_exits_2_naming_it(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER" in done.stderr and "'2 hours'" in done.stderr
     assert "Traceback" not in done.stderr and "Kafka" not in done.stderr
+
+
+def test_a_bad_emergency_review_wait_exits_2_naming_it(tmp_path):
+    done = _worker(
+        tmp_path,
+        HOTLINE_WORKER_STAGES="understand",
+        HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER_EMERGENCY="half an hour",
+    )
+    assert done.returncode == 2, done.stderr
+    assert "HOTLINE_UNDERSTAND_REVIEW_ALERT_AFTER_EMERGENCY" in done.stderr

@@ -14,8 +14,11 @@ HOURS = WorkingHours.parse("09:00-12:00,13:30-17:30")
 TIMEBASE = Timebase(WorkingTime(WorkdayCalendar(), HOURS, TZ))
 
 
-def _clock(limit: str) -> ReviewClock:
-    return ReviewClock(Duration.parse(limit), TIMEBASE, 0.8, HOURS.day_seconds)
+def _clock(limit: str, emergency: str | None = None) -> ReviewClock:
+    return ReviewClock(
+        Duration.parse(limit), TIMEBASE, 0.8, HOURS.day_seconds,
+        Duration.parse(emergency) if emergency else None,
+    )  # fmt: skip
 
 
 def _at(*args: int) -> int:
@@ -61,3 +64,14 @@ def test_the_alert_carries_a_deterministic_id_and_both_instants():
     assert a.alert_id == "HL-1/review/overdue" and a.clock == "review"
     assert a.threshold_at == a.due_at == datetime(2026, 11, 23, 10, 30, tzinfo=TZ)
     assert a.department is None and a.raised_at == raised
+
+
+def test_an_emergency_waits_its_own_shorter_time_in_wall_clock():
+    clock = _clock("2wh", emergency="30m")
+    friday_evening = _at(2026, 11, 20, 17, 20)
+    assert clock.deadline(friday_evening, emergency=True).due_at == _at(2026, 11, 20, 17, 50)
+    assert clock.deadline(friday_evening).due_at == _at(2026, 11, 23, 10, 50)  # Monday
+    # off for routine appeals, still on for emergencies
+    only_urgent = _clock("0m", emergency="30m")
+    assert only_urgent.enabled and only_urgent.deadline(friday_evening) is None
+    assert only_urgent.deadline(friday_evening, emergency=True) is not None

@@ -47,6 +47,17 @@ def test_waiting_appeals_come_longest_waiting_first_with_their_latest_request():
     assert items[1].request.suggested_category == "交通运输"
 
 
+def test_an_earlier_review_deadline_comes_first_then_the_longest_waiting():
+    waiting = {
+        a: _appeal(a, m) for a, m in (("OLD", -60), ("URGENT", 0), ("MID", -10), ("NONE", -90))
+    }
+    due = int(T0.timestamp())
+    # URGENT (an emergency: a short wait) is due before OLD; NONE has no deadline at all
+    deadlines = {"OLD": due + 3600, "URGENT": due + 1800, "MID": due + 6600}
+    items = waiting_list(waiting, [], deadlines)
+    assert [w.appeal.appeal_id for w in items] == ["URGENT", "OLD", "MID", "NONE"]
+
+
 def _decision(category: str = "城乡建设", department: str | None = None) -> ReviewDecision:
     return ReviewDecision(
         appeal_id="A", decision_id="D-1", reviewer="张审核", category=category,
