@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import orjson
 import redis.asyncio as aioredis
 
 from models.appeal import Appeal
@@ -20,6 +21,7 @@ class DueReview:
     at: int  # the threshold's instant (epoch s)
     due_at: int  # the review deadline
     waiting: bool  # False: decided or expired meanwhile; nothing to raise
+    district: str | None = None  # the appeal's, for supervisors who watch by district
 
 
 class PendingReviews:
@@ -129,12 +131,17 @@ class PendingReviews:
         ids = [m.decode() for m, _ in pairs]
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.zmscore(self.due_key, ids)
-            for aid in ids:
-                pipe.exists(f"{self.prefix}review:{aid}")
-            due, *exists = await pipe.execute()
+            pipe.mget([f"{self.prefix}review:{aid}" for aid in ids])
+            due, records = await pipe.execute()
         return [
-            DueReview(aid, int(at), int(d if d is not None else at), bool(e) and d is not None)
-            for aid, (_, at), d, e in zip(ids, pairs, due, exists, strict=True)
+            DueReview(
+                aid,
+                int(at),
+                int(d if d is not None else at),
+                raw is not None and d is not None,
+                _district(raw),
+            )  # fmt: skip
+            for aid, (_, at), d, raw in zip(ids, pairs, due, records, strict=True)
         ]
 
     async def advance(self, moves: Mapping[str, int | None]) -> None:
@@ -195,3 +202,12 @@ class PendingReviews:
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)
             await pipe.execute()
+
+
+def _district(record: bytes | None) -> str | None:
+    """The district of a parked appeal's JSON record, if it names one."""
+    try:
+        district = orjson.loads(record).get("district") if record else None
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return district if isinstance(district, str) else None

@@ -83,9 +83,10 @@ def threshold_due(at: int, due_at: int) -> tuple[str, int | None]:
 
 
 def review_alert(
-    appeal_id: str, threshold: str, at: int, due_at: int, raised_at: datetime
-) -> SlaAlert:
-    """The alert for one threshold of one appeal's review wait."""
+    appeal_id: str, threshold: str, at: int, due_at: int, raised_at: datetime,
+    district: str | None = None,
+) -> SlaAlert:  # fmt: skip
+    """The alert for one threshold of one appeal's review wait (no department yet)."""
     tz = raised_at.tzinfo
     return SlaAlert(
         alert_id=f"{appeal_id}/{CLOCK_ID}/{threshold}",
@@ -96,4 +97,5 @@ def review_alert(
         threshold_at=datetime.fromtimestamp(at, tz),
         due_at=datetime.fromtimestamp(due_at, tz),
         raised_at=raised_at,
+        district=district,
     )

@@ -60,7 +60,7 @@ async def _tick() -> None:
         if not d.waiting:
             continue
         threshold, moves[d.appeal_id] = threshold_due(d.at, d.due_at)
-        alert = review_alert(d.appeal_id, threshold, d.at, d.due_at, raised_at)
+        alert = review_alert(d.appeal_id, threshold, d.at, d.due_at, raised_at, d.district)
         acks.append(await topics.sla_alerts.send(key=alert.appeal_id, value=alert))
         log.warning("review wait %s: %s undecided at %s (deadline %s)", threshold, d.appeal_id,
                     alert.threshold_at.isoformat(), alert.due_at.isoformat())  # fmt: skip

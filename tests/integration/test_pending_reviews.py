@@ -52,7 +52,9 @@ async def _raise_due(store: PendingReviews, now: int) -> list[tuple[str, str]]:
 
 
 async def test_yellow_then_red_card_once_each_and_nothing_after(store):
-    await store.put_records([("A1", _record("A1"))], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
+    record = b'{"appeal_id": "A1", "district": "A\xe5\xb8\x82A3\xe5\x8c\xba"}'  # A市A3区
+    await store.put_records([("A1", record)], {"A1": ReviewDeadline(T0 + 80, T0 + 100)})
+    assert [d.district for d in await store.due(T0 + 80)] == ["A市A3区"]
     assert await store.deadlines(["A1", "A2"]) == {"A1": T0 + 100}
     assert await _raise_due(store, T0 + 79) == []
     assert await _raise_due(store, T0 + 80) == [("A1", "warn80")]

@@ -204,7 +204,7 @@ async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal
 
 
 async def test_an_undecided_appeal_raises_a_yellow_then_a_red_card_and_shows_overdue(worker):
-    aid, request = await _parked_for_review(worker, "MB-review-late", "问一下", "请问。")
+    aid, request = await _parked_for_review(worker, "MB-review-late", "问一下", "A3区的，请问。")
     ids = {f"{aid}/review/warn80", f"{aid}/review/overdue"}
     records = await wait_for(
         worker.bootstrap, worker.topic("sla.alerts"),
@@ -215,6 +215,7 @@ async def test_an_undecided_appeal_raises_a_yellow_then_a_red_card_and_shows_ove
     }
     warn, red = alerts[f"{aid}/review/warn80"], alerts[f"{aid}/review/overdue"]
     assert warn.clock == red.clock == "review" and warn.due_at == red.due_at == red.threshold_at
+    assert red.district == "A市A3区" and red.department is None  # no department before review
     assert warn.threshold_at < red.threshold_at <= red.raised_at
     # the deadline runs from the parking: 4 s after the request, give or take the triage
     assert abs((red.due_at - request.requested_at).total_seconds() - 4) < 2

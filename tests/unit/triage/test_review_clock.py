@@ -63,7 +63,9 @@ def test_the_alert_carries_a_deterministic_id_and_both_instants():
     )
     assert a.alert_id == "HL-1/review/overdue" and a.clock == "review"
     assert a.threshold_at == a.due_at == datetime(2026, 11, 23, 10, 30, tzinfo=TZ)
-    assert a.department is None and a.raised_at == raised
+    assert a.department is None and a.district is None and a.raised_at == raised
+    at = _at(2026, 11, 23, 10, 6)
+    assert review_alert("HL-1", "warn80", at, at + 1440, raised, "A市A3区").district == "A市A3区"
 
 
 def test_an_emergency_waits_its_own_shorter_time_in_wall_clock():
