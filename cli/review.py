@@ -75,6 +75,7 @@ async def _list(limit: int, as_json: bool) -> None:
                 "suggested_category": r.suggested_category if r else None,
                 "confidence": r.confidence if r else None, "reason": r.reason if r else None,
                 "alternatives": (r.alternatives or []) if r else [],
+                "emergency": r.emergency if r else None,
             }, ensure_ascii=False))  # fmt: skip
             continue
         suggestion = (
@@ -86,8 +87,9 @@ async def _list(limit: int, as_json: bool) -> None:
         deadline = (
             f"  {'OVERDUE since' if overdue else 'due'} {due_at:%Y-%m-%d %H:%M}" if due_at else ""
         )
+        urgent = f"  紧急 {r.emergency} (transferred)" if r and r.emergency else ""
         typer.echo(
-            f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}{deadline}  [{a.channel}]\n"
+            f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}{deadline}  [{a.channel}]{urgent}\n"
             f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"
         )
     if not as_json:

@@ -25,6 +25,7 @@ class ReviewRequest(
     requested_at: datetime
     suggested_subcategory: str | None = None
     alternatives: list[str] | None = None  # other likely categories, best first
+    emergency: str | None = None  # e.g. "119 燃气泄漏": already transferred; review it first
     schema_version: int = SCHEMA_VERSION
 
 

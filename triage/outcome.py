@@ -95,6 +95,7 @@ def outcome_of(
             reason=classification.review_reason or "low_confidence", requested_at=now,
             suggested_subcategory=classification.subcategory,
             alternatives=[a.category for a in classification.alternatives],
+            emergency=f"{outcome.emergency.service} {outcome.emergency.reason}" if outcome.emergency else None,
         )  # fmt: skip
         return outcome
     c = classification

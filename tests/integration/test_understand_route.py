@@ -267,3 +267,9 @@ async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(w
     assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
     transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
     assert aid in _by_key(transfers, EmergencyTransfer)
+    # reviewers see that it is an emergency, and it is already transferred
+    assert request.emergency == "119 燃气泄漏"
+    listed = _hotline(worker, "review", "list", "--limit", "1000").stdout
+    assert "紧急 119 燃气泄漏 (transferred)" in next(
+        line for line in listed.splitlines() if line.startswith(aid)
+    )
