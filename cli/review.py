@@ -54,6 +54,7 @@ async def _list(limit: int, as_json: bool) -> None:
     finally:
         await store.client.aclose()
     now = time.time()
+    late = {aid for aid, due in deadlines.items() if due <= now}
     pairs, undecodable = (
         await read_records(settings.broker, settings.topic("appeals.review"), ReviewRequest)
         if waiting
@@ -66,7 +67,7 @@ async def _list(limit: int, as_json: bool) -> None:
         a, r = w.appeal, w.request
         due = deadlines.get(a.appeal_id)
         due_at = datetime.fromtimestamp(due, SHANGHAI) if due is not None else None
-        overdue = due is not None and due <= now
+        overdue = a.appeal_id in late
         if as_json:
             typer.echo(json.dumps({
                 "appeal_id": a.appeal_id, "channel": a.channel, "requested_at": w.requested_at.isoformat(),
@@ -94,10 +95,9 @@ async def _list(limit: int, as_json: bool) -> None:
         )
     if not as_json:
         shown = min(limit, len(items))
-        late = sum(1 for w in items if deadlines.get(w.appeal.appeal_id, now + 1) <= now)
         typer.echo(
             f"{len(items)} waiting for review"
-            + (f", {late} overdue" if late else "")
+            + (f", {len(late)} overdue" if late else "")
             + (f", {shown} shown" if shown < len(items) else "")
         )
 

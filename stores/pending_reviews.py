@@ -61,24 +61,35 @@ class PendingReviews:
         parked again (it would ask reviewers to decide twice)."""
         if not records:
             return []
-        decided = await self.client.exists(*(self._decided_key(aid) for aid, _ in records))
-        if decided:  # rare (a replayed or redelivered appeal): find which
-            async with self.client.pipeline(transaction=False) as pipe:
-                for aid, _ in records:
-                    pipe.exists(self._decided_key(aid))
-                flags = await pipe.execute()
-            records = [r for r, done in zip(records, flags, strict=True) if not done]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid, _ in records:
+                pipe.exists(self._decided_key(aid))
+            decided = await pipe.execute()
+        records = [r for r, done in zip(records, decided, strict=True) if not done]
         async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, record in records:
-                pipe.set(f"{self.prefix}review:{appeal_id}", record, ex=self.ttl_s)
+                pipe.set(self._review_key(appeal_id), record, ex=self.ttl_s)
             await pipe.execute()
         parked = [aid for aid, _ in records]
         kept = set(parked)
         await self.schedule({aid: d for aid, d in (deadlines or {}).items() if aid in kept})
         return parked
 
+    def _review_key(self, appeal_id: str) -> str:
+        return f"{self.prefix}review:{appeal_id}"
+
     def _decided_key(self, appeal_id: str) -> str:
         return f"{self.prefix}review-decided:{appeal_id}"
+
+    async def _scan_keys(self, limit: int | None = None) -> list[bytes]:
+        """Keys of the waiting appeals (at most ``limit``), by SCAN, so a large keyspace
+        does not block Redis (seconds on a big one)."""
+        keys = []
+        async for key in self.client.scan_iter(match=self._review_key("*"), count=1000):
+            keys.append(key)
+            if limit is not None and len(keys) >= limit:
+                break
+        return keys
 
     async def schedule(self, deadlines: Mapping[str, ReviewDeadline]) -> None:
         """Give appeals their review deadlines, unless they have one already."""
@@ -94,10 +105,9 @@ class PendingReviews:
 
     async def undated(self) -> list[str]:
         """Waiting appeals without a review deadline: parked by a worker without review
-        alerts (an older version, or alerts turned off then). SCAN: seconds on a big Redis."""
-        ids = []
-        async for key in self.client.scan_iter(match=f"{self.prefix}review:*", count=1000):
-            ids.append(key.decode()[len(self.prefix) + len("review:") :])
+        alerts (an older version, or alerts turned off then)."""
+        start = len(self._review_key(""))
+        ids = [key.decode()[start:] for key in await self._scan_keys()]
         if not ids:
             return []
         have = await self.client.zmscore(self.due_key, ids)
@@ -117,7 +127,7 @@ class PendingReviews:
             return []
         async with self.client.pipeline(transaction=False) as pipe:
             for aid in ids:
-                pipe.exists(f"{self.prefix}review:{aid}")
+                pipe.exists(self._review_key(aid))
             waiting = await pipe.execute()
         return [aid for aid, w in zip(ids, waiting, strict=True) if w]
 
@@ -131,7 +141,7 @@ class PendingReviews:
         ids = [m.decode() for m, _ in pairs]
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.zmscore(self.due_key, ids)
-            pipe.mget([f"{self.prefix}review:{aid}" for aid in ids])
+            pipe.mget([self._review_key(aid) for aid in ids])
             due, records = await pipe.execute()
         return [
             DueReview(
@@ -168,17 +178,12 @@ class PendingReviews:
             await pipe.execute()
 
     async def get(self, appeal_id: str) -> Appeal | None:
-        raw = await self.client.get(f"{self.prefix}review:{appeal_id}")
+        raw = await self.client.get(self._review_key(appeal_id))
         return Appeal.loads(raw) if raw else None
 
     async def waiting(self, limit: int = 10_000) -> dict[str, Appeal]:
-        """Appeals waiting for a decision, by id (at most ``limit``; SCAN, so a large queue
-        does not block Redis)."""
-        keys = []
-        async for key in self.client.scan_iter(match=f"{self.prefix}review:*", count=500):
-            keys.append(key)
-            if len(keys) >= limit:
-                break
+        """Appeals waiting for a decision, by id (at most ``limit``)."""
+        keys = await self._scan_keys(limit)
         if not keys:
             return {}
         values = await self.client.mget(keys)
@@ -198,7 +203,7 @@ class PendingReviews:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
             pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
-            pipe.delete(f"{self.prefix}review:{appeal_id}")
+            pipe.delete(self._review_key(appeal_id))
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)
             await pipe.execute()

@@ -111,7 +111,7 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
         _DELIMITERS[0],
     )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    names = [COLUMN_ALIASES.get(n.strip(), n.strip()) for n in next(reader, [])]
+    names = [_column(n) for n in next(reader, [])]
     missing = [c for c in required if c not in names]
     if missing:
         raise DatasetError(
@@ -127,7 +127,12 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
 
 
 def _names(cells: list[str]) -> set[str]:
-    return {COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells}
+    return {_column(c) for c in cells}
+
+
+def _column(name: str) -> str:
+    """Our name for a header cell (the competition's names are aliases)."""
+    return COLUMN_ALIASES.get(name.strip(), name.strip())
 
 
 def _read_text(path: Path) -> tuple[str, str]:
