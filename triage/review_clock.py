@@ -60,18 +60,18 @@ class ReviewClock:
             return None
         seconds = limit.seconds(self.day_seconds)
         warn = int(seconds * self.warn_fraction)
+
+        def counted_in(mode: ClockMode) -> ReviewDeadline:
+            return ReviewDeadline(
+                warn_at=self.timebase.advance(mode, requested_at, warn),
+                due_at=self.timebase.advance(mode, requested_at, seconds),
+                wall_fallback=mode is not limit.mode,
+            )
+
         try:
-            return ReviewDeadline(
-                warn_at=self.timebase.advance(limit.mode, requested_at, warn),
-                due_at=self.timebase.advance(limit.mode, requested_at, seconds),
-            )
-        except CalendarRangeError:
-            wall = ClockMode.WALL
-            return ReviewDeadline(
-                warn_at=self.timebase.advance(wall, requested_at, warn),
-                due_at=self.timebase.advance(wall, requested_at, seconds),
-                wall_fallback=True,
-            )
+            return counted_in(limit.mode)
+        except CalendarRangeError:  # wall time never leaves the calendar
+            return counted_in(ClockMode.WALL)
 
 
 def threshold_due(at: int, due_at: int) -> tuple[str, int | None]:
