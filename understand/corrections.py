@@ -3,6 +3,10 @@
 A CSV shaped like ``appeals_labelled.csv`` (``subject``, ``detail``, ``label``) plus the
 decision's provenance columns. ``hotline train`` adds it to the training data when it
 exists; a later decision on the same text replaces an earlier one.
+
+Appending is idempotent by ``decision_id``: a decision redelivered after a crash between
+its append and its settlement (at-least-once delivery) finds its row and adds no second
+one, so the file stays one row per decision for audits and for ``routing train``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import io
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +23,8 @@ from understand.dataset import CATEGORIES
 
 if TYPE_CHECKING:
     from models.review import ReviewDecision
+
+log = logging.getLogger(__name__)
 
 COLUMNS = (
     "subject",
@@ -38,8 +45,10 @@ def append_correction(
 ) -> Path:
     """Append ``decision`` with the appeal's text to the corrections file; returns its path.
 
-    Writes the header when the file is new. Safe against concurrent writers on one host
-    (``flock``). Rejects a category that is not one of the seven first-level labels.
+    Writes the header when the file is new; writes nothing when a row of the same
+    ``decision_id`` is already there (a redelivered decision). Safe against concurrent
+    writers on one host (``flock``). Rejects a category that is not one of the seven
+    first-level labels.
     """
     if decision.category not in CATEGORIES:
         raise ValueError(f"unknown category {decision.category!r}; expected one of {CATEGORIES}")
@@ -63,12 +72,24 @@ def append_correction(
     }
     buf = io.StringIO()
     csv.DictWriter(buf, fieldnames=COLUMNS).writerow(row)
-    with path.open("a", encoding="utf-8", newline="") as fh:
+    with path.open("a+", encoding="utf-8", newline="") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            if os.fstat(fh.fileno()).st_size == 0:  # checked under the lock
+            # both checked under the lock; appends go to the end whatever the read position
+            if os.fstat(fh.fileno()).st_size == 0:
                 fh.write(",".join(COLUMNS) + "\r\n")
+            elif decision.decision_id in _decision_ids(fh):
+                log.info("review decision %s is already in %s", decision.decision_id, path)
+                return path
             fh.write(buf.getvalue())
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
     return path
+
+
+def _decision_ids(fh: io.TextIOBase) -> set[str]:
+    """The ``decision_id`` of every row of an open corrections file (read from the start).
+
+    Decisions come at a reviewer's pace, so reading the file for each one is cheap."""
+    fh.seek(0)
+    return {row.get("decision_id") or "" for row in csv.DictReader(fh)}

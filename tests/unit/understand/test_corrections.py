@@ -59,3 +59,15 @@ def test_read_labelled_rejects_unknown_label(tmp_path):
     path.write_text("subject,detail,label\nt,d,不存在\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad.csv:2"):
         read_labelled(path)
+
+
+def test_redelivered_decision_adds_no_second_row(tmp_path):
+    path = tmp_path / "c.csv"
+    append_correction(_decision(), "楼下KTV噪音", "每晚唱到凌晨", path)
+    append_correction(_decision("城乡建设", "d2"), "小区停水", "已经停水三天", path)
+    # d1 again (a crash between append and settle): the file keeps one row per decision
+    append_correction(_decision(), "楼下KTV噪音", "每晚唱到凌晨", path)
+    with path.open(encoding="utf-8") as fh:
+        assert [r["decision_id"] for r in csv.DictReader(fh)] == ["d1", "d2"]
+    append_correction(_decision("卫生计生", "d3"), "诊所乱收费", "", path)
+    assert [r.label for r in read_labelled(path)] == ["环境保护", "城乡建设", "卫生计生"]
