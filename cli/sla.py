@@ -30,7 +30,11 @@ RedisOption = Annotated[
 ]
 PrefixOption = Annotated[
     str | None,
-    typer.Option("--prefix", help="Redis key prefix (default: $HOTLINE_SLA_REDIS_PREFIX)."),
+    typer.Option(
+        "--prefix",
+        help="Redis key prefix of the SLA clocks (default: the worker's, "
+        "$HOTLINE_TOPIC_PREFIX then $HOTLINE_SLA_REDIS_PREFIX).",
+    ),
 ]
 NowOption = Annotated[
     str | None,
@@ -190,8 +194,11 @@ def _redis_url(url: str | None) -> str:
 
 
 async def _with_store(url: str | None, prefix: str | None, fn: Any) -> Any:
+    from config.streams import StreamSettings
     from sla.redis_store import SlaStore
 
+    if prefix is None:  # the worker's keys, whatever run prefix it has
+        prefix = StreamSettings().sla_redis_prefix
     store = SlaStore.from_url(_redis_url(url), prefix=prefix)
     try:
         return await fn(store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.env import float_setting, int_setting, setting
+from config.sla import SlaSettings
 from config.stack import StackSettings
 
 #: Stages of the worker, in pipeline order (see ``streams/stages.py``).
@@ -116,6 +117,12 @@ class StreamSettings:
     def redis_prefix(self) -> str:
         """Redis keys carry the topic prefix too, so isolated runs never share state."""
         return self.topic_prefix
+
+    @property
+    def sla_redis_prefix(self) -> str:
+        """The SLA clocks' keys: the run's prefix, then ``HOTLINE_SLA_REDIS_PREFIX``. The
+        worker and the supervisors' commands (``hotline sla``) both read it here."""
+        return f"{self.redis_prefix}{SlaSettings().redis_prefix}"
 
     def topic(self, name: str) -> str:
         """Full topic name for ``name``."""

@@ -49,17 +49,11 @@ def replayed_dead_letters() -> ReplayedDeadLetters:
 @cache
 def sla_store() -> SlaStore:
     """SLA clocks share the worker's Redis; keys carry the run's prefix too."""
-    sla = SlaSettings()
-    return SlaStore(
-        redis_client(), settings=sla, prefix=f"{settings.redis_prefix}{sla.redis_prefix}"
-    )
+    return SlaStore(redis_client(), settings=SlaSettings(), prefix=settings.sla_redis_prefix)
 
 
 def early_case_events() -> EarlyCaseEvents:
     """Case events waiting for their assignment (see ``stores/early_case_events.py``)."""
-    sla = SlaSettings()
     return EarlyCaseEvents(
-        redis_client(),
-        prefix=f"{settings.redis_prefix}{sla.redis_prefix}",
-        wait_s=sla.early_event_wait,
+        redis_client(), prefix=settings.sla_redis_prefix, wait_s=SlaSettings().early_event_wait
     )

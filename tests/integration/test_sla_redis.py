@@ -93,7 +93,9 @@ async def assign(store: SlaStore, t: int, aid: str = "A1", dept: str = "zjj", ho
     )
 
 
-async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore, redis_url: str) -> None:
+async def test_no_sign_for_warns_then_overdue_exactly_once(
+    store: SlaStore, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     t0 = at(2025, 3, 3, 16)  # Monday 16:00; sign-for 2 working hours → Tue 09:30
     assert (await assign(store, t0)).applied
     assert await store.r.object("encoding", store.case_key("A1")) == b"listpack"
@@ -145,6 +147,13 @@ async def test_no_sign_for_warns_then_overdue_exactly_once(store: SlaStore, redi
     assert clocks["sign_for"]["remaining"] == -1800
     assert clocks["sign_for"]["level"] == "escalated"
     assert clocks["case"]["level"] == "ok"
+    # without --prefix: the worker's keys, its run prefix ($HOTLINE_TOPIC_PREFIX) first
+    monkeypatch.setenv("HOTLINE_TOPIC_PREFIX", store.prefix[:-1])
+    monkeypatch.setenv("HOTLINE_SLA_REDIS_PREFIX", store.prefix[-1:])
+    args = ["overdue", "--redis-url", redis_url, "--now", "2025-03-04T10:00", "--json"]
+    res = await asyncio.to_thread(invoke, sla_cli, args)
+    assert res.exit_code == 0, res.output
+    assert [c["appeal_id"] for c in json.loads(res.stdout)["cases"]] == ["A1"]
 
 
 async def test_return_and_reassign_move_the_hop_clock(store: SlaStore) -> None:
