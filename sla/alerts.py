@@ -18,9 +18,10 @@ to "ack before publish", which loses alerts on a crash: a missed red card is wor
 a duplicate a consumer can ignore. Exactly-once end to end would need Kafka transactions
 spanning Redis, which the stack does not have.
 
-Wiring in the worker (one scanner per worker process; any number of workers)::
+Wiring in the worker (one scanner per worker process; any number of workers; the store
+is ``streams.stores.sla_store()``, keys under ``StreamSettings().sla_redis_prefix``)::
 
-    store = SlaStore.from_url(redis_url)
+    store = sla_store()
     scanner = AlertScanner(store, publish=lambda a: sla_alerts_topic.send(key=a.appeal_id, value=a))
 
     @app.timer(interval=SlaSettings().timer_interval)

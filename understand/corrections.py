@@ -78,7 +78,7 @@ def append_correction(
             # both checked under the lock; appends go to the end whatever the read position
             if os.fstat(fh.fileno()).st_size == 0:
                 fh.write(",".join(COLUMNS) + "\r\n")
-            elif decision.decision_id in _decision_ids(fh):
+            elif _has_decision(fh, decision.decision_id):
                 log.info("review decision %s is already in %s", decision.decision_id, path)
                 return path
             fh.write(buf.getvalue())
@@ -87,9 +87,9 @@ def append_correction(
     return path
 
 
-def _decision_ids(fh: io.TextIOBase) -> set[str]:
-    """The ``decision_id`` of every row of an open corrections file (read from the start).
+def _has_decision(fh: io.TextIOBase, decision_id: str) -> bool:
+    """Whether an open corrections file (read from the start) has a row of ``decision_id``.
 
     Decisions come at a reviewer's pace, so reading the file for each one is cheap."""
     fh.seek(0)
-    return {row.get("decision_id") or "" for row in csv.DictReader(fh)}
+    return any(row.get("decision_id") == decision_id for row in csv.DictReader(fh))
