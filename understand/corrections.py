@@ -7,6 +7,11 @@ exists; a later decision on the same text replaces an earlier one.
 Appending is idempotent by ``decision_id``: a decision redelivered after a crash between
 its append and its settlement (at-least-once delivery) finds its row and adds no second
 one, so the file stays one row per decision for audits and for ``routing train``.
+
+People open this file in Excel and save it back, which may turn it into GB18030 with
+tabs or reorder its columns. Appends follow the file as it is now (its encoding,
+delimiter and column order, read like every user-supplied CSV by
+:func:`understand.dataset.parse_table`), so the file stays readable as one text.
 """
 
 from __future__ import annotations
@@ -15,11 +20,10 @@ import csv
 import fcntl
 import io
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from understand.dataset import CATEGORIES
+from understand.dataset import CATEGORIES, Table, parse_table
 
 if TYPE_CHECKING:
     from models.review import ReviewDecision
@@ -46,7 +50,9 @@ def append_correction(
     """Append ``decision`` with the appeal's text to the corrections file; returns its path.
 
     Writes the header when the file is new; writes nothing when a row of the same
-    ``decision_id`` is already there (a redelivered decision). Safe against concurrent
+    ``decision_id`` is already there (a redelivered decision); else appends in the file's
+    own encoding, delimiter and column order. A file without the ``subject``, ``detail``,
+    ``label`` or ``decision_id`` column raises :class:`understand.dataset.DatasetError`. Safe against concurrent
     writers on one host (``flock``). Rejects a category that is not one of the seven
     first-level labels.
     """
@@ -70,26 +76,41 @@ def append_correction(
         "decided_at": decision.decided_at.isoformat(),
         "note": decision.note or "",
     }
-    buf = io.StringIO()
-    csv.DictWriter(buf, fieldnames=COLUMNS).writerow(row)
-    with path.open("a+", encoding="utf-8", newline="") as fh:
+    with path.open("a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            # both checked under the lock; appends go to the end whatever the read position
-            if os.fstat(fh.fileno()).st_size == 0:
-                fh.write(",".join(COLUMNS) + "\r\n")
-            elif _has_decision(fh, decision.decision_id):
+            # read and appended under the lock; appends go to the end whatever the position
+            fh.seek(0)
+            data = fh.read()
+            if not data.strip():
+                fh.truncate(0)  # new, or blank lines only: a header would not be line 1
+                fh.write(_line(COLUMNS, COLUMNS, ",", row).encode("utf-8"))
+                return path
+            table = parse_table(data, path, ("subject", "detail", "label", "decision_id"))
+            if any(cells.get("decision_id") == decision.decision_id for _, cells in table.rows):
                 log.info("review decision %s is already in %s", decision.decision_id, path)
                 return path
-            fh.write(buf.getvalue())
+            fh.write(_appended(table, data, row))
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
     return path
 
 
-def _has_decision(fh: io.TextIOBase, decision_id: str) -> bool:
-    """Whether an open corrections file (read from the start) has a row of ``decision_id``.
+def _line(header: tuple[str, ...], names: tuple[str, ...], delimiter: str, row: dict) -> str:
+    """``row`` as CSV text in the column order ``names`` (after ``header`` if given)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter)
+    if header:
+        writer.writerow(header)
+    writer.writerow([row.get(name, "") for name in names])
+    return buf.getvalue()
 
-    Decisions come at a reviewer's pace, so reading the file for each one is cheap."""
-    fh.seek(0)
-    return any(row.get("decision_id") == decision_id for row in csv.DictReader(fh))
+
+def _appended(table: Table, data: bytes, row: dict) -> bytes:
+    """The bytes that append ``row`` to a file read as ``table`` (``data``): its delimiter
+    and column order, its encoding (no second BOM), after a line break if it lacks one."""
+    encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding
+    text = _line((), table.names, table.delimiter, row)
+    if not data.endswith(b"\n"):
+        text = "\r\n" + text
+    return text.encode(encoding)

@@ -55,6 +55,7 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]  # (line number, cells); blank lines left out
     encoding: str
     delimiter: str
+    names: tuple[str, ...] = ()  # the header, by our column names, in the file's order
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,17 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
     extra columns kept; a short row padded with empty cells. ``required`` columns must
     be in the header.
     """
-    text, encoding = _read_text(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse_table(data, path, required)
+
+
+def parse_table(data: bytes, source: Path, required: tuple[str, ...]) -> Table:
+    """:func:`read_table` of bytes already read (``source`` names them in errors), for a
+    caller that holds the file open, e.g. under a lock."""
+    text, encoding = _decode(data, source)
     header = text.split("\n", 1)[0]
     delimiter = next(
         (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
@@ -115,7 +126,7 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
     missing = [c for c in required if c not in names]
     if missing:
         raise DatasetError(
-            f"{path}: missing column(s) {', '.join(missing)} "
+            f"{source}: missing column(s) {', '.join(missing)} "
             f"(header read as {names!r}; also accepted: {', '.join(COLUMN_ALIASES)})"
         )
     rows = []
@@ -123,7 +134,7 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
         if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
             cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
             rows.append((reader.line_num, cells))
-    return Table(rows, encoding, delimiter)
+    return Table(rows, encoding, delimiter, tuple(names))
 
 
 def _names(cells: list[str]) -> set[str]:
@@ -135,19 +146,15 @@ def _column(name: str) -> str:
     return COLUMN_ALIASES.get(name.strip(), name.strip())
 
 
-def _read_text(path: Path) -> tuple[str, str]:
+def _decode(data: bytes, source: Path) -> tuple[str, str]:
     """The text of a user-supplied CSV and the encoding it was read in (see
-    :data:`ENCODINGS`), or :class:`DatasetError` if it is missing or not text."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    :data:`ENCODINGS`), or :class:`DatasetError` if it is not text."""
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise DatasetError(f"{path}: not text in {' or '.join(ENCODINGS)}")
+    raise DatasetError(f"{source}: not text in {' or '.join(ENCODINGS)}")
 
 
 def sha256_of(paths: list[Path]) -> str:

@@ -5,7 +5,7 @@ import pytest
 
 from models.review import ReviewDecision
 from understand.corrections import COLUMNS, append_correction
-from understand.dataset import LabelledAppeal, read_labelled
+from understand.dataset import DatasetError, LabelledAppeal, read_labelled
 from understand.training import merge_corrections
 
 
@@ -71,3 +71,46 @@ def test_redelivered_decision_adds_no_second_row(tmp_path):
         assert [r["decision_id"] for r in csv.DictReader(fh)] == ["d1", "d2"]
     append_correction(_decision("卫生计生", "d3"), "诊所乱收费", "", path)
     assert [r.label for r in read_labelled(path)] == ["环境保护", "城乡建设", "卫生计生"]
+
+
+def test_appends_follow_a_file_resaved_as_gb18030_with_tabs_and_reordered_columns(tmp_path):
+    # what Excel on a Chinese Windows makes of the file: GB18030, tabs, columns moved,
+    # and no line break after the last row
+    path = tmp_path / "c.csv"
+    names = ["label", "decision_id", "detail", "subject", "reviewer"]
+    path.write_bytes(
+        ("\t".join(names) + "\r\n" + "城乡建设\td0\t已经停水三天\t小区停水\t李四").encode("gb18030")
+    )
+    append_correction(_decision(), "楼下KTV噪音", "每晚唱到凌晨", path)
+    append_correction(_decision(), "楼下KTV噪音", "每晚唱到凌晨", path)  # redelivered
+    text = path.read_bytes().decode("gb18030")  # still one encoding throughout
+    assert text.splitlines()[2] == "环境保护\td1\t每晚唱到凌晨\t楼下KTV噪音\t张三"
+    rows = read_labelled(path)
+    assert [(r.subject, r.label) for r in rows] == [
+        ("小区停水", "城乡建设"),
+        ("楼下KTV噪音", "环境保护"),
+    ]
+
+
+def test_utf8_bom_file_gets_no_second_bom(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(("\ufeff" + ",".join(COLUMNS) + "\r\n").encode("utf-8"))
+    append_correction(_decision(), "噪音", "吵", path)
+    assert path.read_bytes().count("\ufeff".encode()) == 1
+    assert [r.subject for r in read_labelled(path)] == ["噪音"]
+
+
+def test_blank_file_gets_a_header(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("\n\n", encoding="utf-8")
+    append_correction(_decision(), "噪音", "吵", path)
+    assert [r.subject for r in read_labelled(path)] == ["噪音"]
+
+
+def test_file_without_decision_ids_is_refused_untouched(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("subject,detail,label\n停水,三天,城乡建设\n", encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(DatasetError, match="decision_id"):
+        append_correction(_decision(), "噪音", "吵", path)
+    assert path.read_bytes() == before
