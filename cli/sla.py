@@ -260,6 +260,10 @@ def overdue_cmd(
     from sla.queries import late_cases
 
     at = _now(now)
+    wt = _wt()
+    runway = wt.calendar.runway_warning(datetime.fromtimestamp(at, wt.tz).date())
+    if runway:  # new cases are missing from this list once their limits pass the calendar
+        typer.echo(f"warning: {runway}", err=True)
     views = asyncio.run(
         _with_store(
             redis_url,
@@ -285,7 +289,6 @@ def overdue_cmd(
                     "review_overdue": in_review})  # fmt: skip
         return
     typer.echo(f"{len(views)} case(s)")
-    wt = _wt()
     for v in views[:limit]:
         typer.echo("\n".join(_fmt_view(v, wt)))
     if in_review:

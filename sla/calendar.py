@@ -123,7 +123,8 @@ class WorkdayCalendar:
         when = f"in {left} days" if left >= 0 else f"{-left} days ago"
         return (
             f"the working-day calendar ends {self.last_day.isoformat()} ({when}): time limits "
-            f"reaching past it cannot be computed and their assignments are dead-lettered; "
+            f"reaching past it cannot be computed, so those cases reach their departments "
+            f"without SLA clocks (the SLA stage dead-letters their assignments); "
             f"declare {self.last_year + 1} (holidays and 调休 make-up days as announced) in "
             f"the calendar overrides file, or upgrade chinese-calendar once it ships the year; "
             f"then `hotline deadletter replay --code SLA_CALENDAR_RANGE`"

@@ -9,7 +9,7 @@ import asyncio
 import heapq
 import json
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,13 +17,14 @@ import pytest_asyncio
 from typer.testing import CliRunner
 
 from cli.sla import app as sla_cli
-from config.sla import SlaSettings
+from config.sla import DEFAULTS, SlaSettings
 from models.case_event import CaseEvent
 from sla.alerts import AlertScanner, scan_due
 from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
 from sla.queries import late_cases, remaining
 from sla.rebuild import rebuild
 from sla.redis_store import SlaStore
+from sla.working_time import working_time_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -154,6 +155,14 @@ async def test_no_sign_for_warns_then_overdue_exactly_once(
     res = await asyncio.to_thread(invoke, sla_cli, args)
     assert res.exit_code == 0, res.output
     assert [c["appeal_id"] for c in json.loads(res.stdout)["cases"]] == ["A1"]
+    assert "calendar ends" not in res.stderr
+    # near the calendar's end the supervisor is told that new cases may lack clocks
+    end = working_time_for(DEFAULTS).calendar.last_day
+    args[args.index("--now") + 1] = f"{end - timedelta(days=20)}T10:00"
+    res = await asyncio.to_thread(invoke, sla_cli, args)
+    assert res.exit_code == 0, res.output
+    assert f"warning: the working-day calendar ends {end} (in 20 days)" in res.stderr
+    assert json.loads(res.stdout)["count"] >= 1  # stdout stays the JSON alone
 
 
 async def test_return_and_reassign_move_the_hop_clock(store: SlaStore) -> None:
