@@ -185,6 +185,11 @@ def main() -> None:
         "--triage-processes", type=int, default=2,
         help="also measure with this many triage processes (0: skip)",
     )  # fmt: skip
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+        help="also measure the one-process worker with these environment variables, in the "
+        "same runs (an A/B on a noisy machine), e.g. asyncio:F_LOOP=aio (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args()
     warm = appeals(args.records + 200)[-200:]
     values = appeals(args.records)
@@ -193,6 +198,13 @@ def main() -> None:
     if args.triage_processes:
         procs = str(args.triage_processes)
         configs["batched+processes"] = {**configs["batched"], "HOTLINE_TRIAGE_PROCESSES": procs}
+    for variant in args.variant:
+        name, _, pairs = variant.partition(":")
+        try:
+            extra = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+        except ValueError:
+            parser.error(f"--variant {variant!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
+        configs[f"batched {name}"] = {**configs["batched"], **extra}
     naive_env = {**base, "HOTLINE_BATCH_SIZE": "1"}
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in [*configs, "naive"]}
     print(f"worker stages: {args.stages}; {args.records} appeals per run, naive "
