@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -27,14 +28,14 @@ def declare_next_year(path: Path) -> Path:
 
 def sla_store(worker: WorkerProcess, redis_url: str):
     """An :class:`sla.redis_store.SlaStore` on the worker's keys, with its policies and
-    calendar (this process's environment takes the worker's files)."""
+    calendar (read from the worker's files; this process's environment is left as it was,
+    so later tests do not inherit a worker's declared year or test policies)."""
     from config.sla import SlaSettings
     from sla.redis_store import SlaStore
 
-    for name in ("HOTLINE_SLA_POLICY_FILE", "HOTLINE_SLA_CALENDAR_OVERRIDES"):
-        if name in worker.env:
-            os.environ[name] = worker.env[name]
-    settings = SlaSettings()
+    names = ("HOTLINE_SLA_POLICY_FILE", "HOTLINE_SLA_CALENDAR_OVERRIDES")
+    with mock.patch.dict(os.environ, {n: worker.env[n] for n in names if n in worker.env}):
+        settings = SlaSettings()
     return SlaStore.from_url(
         redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
     )
