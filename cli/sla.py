@@ -10,6 +10,7 @@ import asyncio
 import json
 import time as _time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -152,6 +153,70 @@ def between(
             f"{_hours(secs)} working time ({secs / wt.day_seconds:.2f} working days of "
             f"{wt.day_seconds / 3600:g} h)"
         )
+
+
+@app.command("declare-year")
+def declare_year_cmd(
+    notice: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="The State Council's holiday notice as text (UTF-8 or GB18030), e.g. copied "
+            "from gov.cn: 国务院办公厅关于2027年部分节假日安排的通知.",
+        ),
+    ],
+    year: Annotated[
+        int | None, typer.Option(help="Year arranged (default: read from the notice's title).")
+    ] = None,
+    overrides: Annotated[
+        Path | None,
+        typer.Option(help="Calendar overrides file (default: $HOTLINE_SLA_CALENDAR_OVERRIDES)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the days; write nothing.")
+    ] = False,
+) -> None:
+    """Declare next year's holidays and 调休 make-up days from the official notice.
+
+    Reads each item of the notice (days off, ``共N天`` checked against the range; make-up
+    working days, checked to fall on weekends), prints every day, and adds the year to the
+    calendar overrides file so time limits can run into it before chinese-calendar ships
+    it. Then restart the workers and replay what the SLA stage dead-lettered meanwhile.
+    """
+    from sla.calendar import declare_year, package_years
+    from sla.holiday_notice import NoticeError, notice_year, parse_notice
+
+    raw = notice.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")
+    try:
+        days = parse_notice(text, year)
+    except NoticeError as e:
+        _fail(f"{notice}: {e}")
+    arranged = year or notice_year(text)
+    for d in days:
+        kind = "make-up working day" if d.workday else "day off"
+        typer.echo(
+            f"{d.day.isoformat()} 周{'一二三四五六日'[d.day.weekday()]}  {kind:19} {d.holiday}"
+        )
+    off = sum(not d.workday for d in days)
+    typer.echo(f"{arranged}: {off} days off, {len(days) - off} make-up working days")
+    if dry_run:
+        return
+    if arranged <= package_years()[1]:
+        _fail(f"{arranged} is in chinese-calendar already ({'–'.join(map(str, package_years()))})")
+    path = overrides or DEFAULTS.overrides_file
+    try:
+        declare_year(path, arranged, [(d.day, d.workday, d.note) for d in days])
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(
+        f"declared {arranged} in {path}; restart the workers, then "
+        "`hotline deadletter replay --code SLA_CALENDAR_RANGE`"
+    )
 
 
 @app.command("policies")

@@ -14,8 +14,10 @@ would silently produce wrong deadlines around the Spring Festival.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,6 +86,47 @@ def load_overrides(path: Path | str | None) -> Overrides:
     return Overrides(days=days, notes=notes, known_years=frozenset(years))
 
 
+_KNOWN_YEARS_LINE = re.compile(r"^known_years\s*=\s*\[[^\]\n]*\]\s*$", re.M)
+
+
+def declare_year(path: Path | str, year: int, days: Iterable[tuple[date, bool, str]]) -> None:
+    """Add ``year`` to an overrides file: in ``known_years``, with one ``[[day]]`` per
+    ``(date, workday, note)`` (its days off and make-up working days).
+
+    The file's comments and earlier entries are kept; the result is loaded (and the
+    calendar built from it) before it replaces the file, so a day the file already
+    declares the other way, or a gap between years, is an error and the file is left as
+    it was. A year the file already declares is refused.
+    """
+    p = Path(path)
+    text = p.read_text("utf-8") if p.exists() else ""
+    known = load_overrides(p).known_years
+    if year in known:
+        raise ValueError(f"{p}: {year} is declared already")
+    line = f"known_years = [{', '.join(str(y) for y in sorted(known | {year}))}]"
+    if _KNOWN_YEARS_LINE.search(text):
+        text = _KNOWN_YEARS_LINE.sub(line, text, count=1)
+    elif "known_years" in text:
+        raise ValueError(f"{p}: write its known_years on one line, then declare {year}")
+    else:  # top-level keys must come before the first [[day]] table
+        text = f"{line}\n{text}"
+    entries = [f"\n# {year}, as declared by the State Council's holiday notice\n"]
+    for d, workday, note in days:
+        if d.year != year and not (d.year == year - 1 and d.month == 12):
+            raise ValueError(f"{d} is not in {year}")
+        flag = "true" if workday else "false"
+        note_toml = json.dumps(note, ensure_ascii=False)  # a valid TOML basic string
+        entries.append(f"[[day]]\ndate = {d.isoformat()}\nworkday = {flag}\nnote = {note_toml}\n")
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(text.rstrip("\n") + "\n" + "\n".join(entries), encoding="utf-8")
+    try:
+        WorkdayCalendar(load_overrides(tmp))
+    except Exception:
+        tmp.unlink()
+        raise
+    tmp.replace(p)
+
+
 class WorkdayCalendar:
     """Decides whether a date is a working day; raises outside the known years."""
 
@@ -125,8 +168,9 @@ class WorkdayCalendar:
             f"the working-day calendar ends {self.last_day.isoformat()} ({when}): time limits "
             f"reaching past it cannot be computed, so those cases reach their departments "
             f"without SLA clocks (the SLA stage dead-letters their assignments); "
-            f"declare {self.last_year + 1} (holidays and 调休 make-up days as announced) in "
-            f"the calendar overrides file, or upgrade chinese-calendar once it ships the year; "
+            f"declare {self.last_year + 1} from the State Council's holiday notice "
+            f"(`hotline sla declare-year NOTICE.txt`), or upgrade chinese-calendar once it "
+            f"ships the year; "
             f"then `hotline deadletter replay --code SLA_CALENDAR_RANGE`"
         )
 

@@ -49,7 +49,8 @@ def test_between() -> None:
 
 
 @pytest.mark.parametrize(
-    "cmd", ["deadline", "is-workday", "between", "policies", "overdue", "remaining"]
+    "cmd",
+    ["deadline", "is-workday", "between", "policies", "overdue", "remaining", "declare-year"],
 )
 def test_help(cmd: str) -> None:
     r = run(cmd, "--help")

@@ -1,0 +1,122 @@
+"""Reading the State Council's holiday notice, and declaring its year in the overrides file.
+
+The notices of 2024–2026 (``notices/``: their arrangement items in the published wording;
+the remarks in parentheses, which the parser drops, may differ from the originals) must
+give exactly the days the chinese-calendar package holds for those years.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from chinese_calendar import constants as package_data
+from typer.testing import CliRunner
+
+from cli.sla import app as sla_cli
+from sla.calendar import WorkdayCalendar, declare_year, load_overrides, package_years
+from sla.holiday_notice import NoticeError, notice_year, parse_notice
+
+NOTICES = Path(__file__).parent / "notices"
+SHIPPED_OVERRIDES = Path(__file__).parents[3] / "sla" / "data" / "calendar_overrides.toml"
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_published_notices_give_the_packages_days(year: int) -> None:
+    text = (NOTICES / f"{year}.txt").read_text(encoding="utf-8")
+    assert notice_year(text) == year
+    got = {d.day: d.workday for d in parse_notice(text)}
+    want = {d: False for d in package_data.holidays if d.year == year}
+    want |= {d: True for d in package_data.workdays if d.year == year}
+    assert got == want
+
+
+def test_days_carry_the_holiday_name() -> None:
+    days = {d.day: d for d in parse_notice((NOTICES / "2024.txt").read_text(encoding="utf-8"))}
+    assert days[date(2024, 2, 18)].holiday == "春节" and days[date(2024, 2, 18)].workday
+    assert days[date(2024, 6, 10)].note == "端午节放假（国务院办公厅通知）"
+    # 鼓励…安排职工在除夕（2月9日）休息 is no statutory day off
+    assert date(2024, 2, 9) not in days
+
+
+def test_a_range_that_contradicts_its_count_is_refused() -> None:
+    with pytest.raises(NoticeError, match="春节: 8 days .* 共7天"):
+        parse_notice("2027年部分节假日安排 一、春节：2月5日至12日放假调休，共7天。")
+
+
+def test_a_make_up_day_on_a_weekday_is_refused() -> None:
+    # 2027-02-03 is a Wednesday
+    with pytest.raises(NoticeError, match="2027-02-03 is a 周三"):
+        parse_notice("2027年部分节假日安排 一、春节：2月5日至11日放假调休，共7天。2月3日上班。")
+
+
+def test_year_from_the_option_and_ranges_across_new_year() -> None:
+    text = "一、元旦：2022年12月31日至2023年1月2日放假调休，共3天。"
+    with pytest.raises(NoticeError, match="no year"):
+        parse_notice(text)
+    days = parse_notice(text, year=2023)
+    assert [d.day for d in days] == [date(2022, 12, 31), date(2023, 1, 1), date(2023, 1, 2)]
+
+
+def _next_year_notice(year: int) -> str:
+    """A made-up notice for the year after the package's (a fixture, not an announcement):
+    the Monday and Tuesday after the first Saturday of March off, that Saturday worked."""
+    saturday = date(year, 3, 1) + timedelta(days=(5 - date(year, 3, 1).weekday()) % 7)
+    monday = saturday + timedelta(days=2)
+    return (
+        f"国务院办公厅关于{year}年部分节假日安排的通知\n"
+        f"一、测试节：{monday.month}月{monday.day}日至{monday.day + 1}日放假调休，共2天。"
+        f"{saturday.month}月{saturday.day}日（周六）上班。\n"
+    )
+
+
+def test_declare_year_adds_the_year_to_a_copy_of_the_shipped_file(tmp_path: Path) -> None:
+    year = package_years()[1] + 1
+    notice = tmp_path / "notice.txt"
+    notice.write_text(_next_year_notice(year), encoding="utf-8")
+    overrides = tmp_path / "overrides.toml"
+    shutil.copy(SHIPPED_OVERRIDES, overrides)
+    runner = CliRunner()
+    args = ["declare-year", str(notice), "--overrides", str(overrides)]
+    dry = runner.invoke(sla_cli, [*args, "--dry-run"])
+    assert dry.exit_code == 0 and f"{year}: 2 days off, 1 make-up working days" in dry.stdout
+    assert overrides.read_bytes() == SHIPPED_OVERRIDES.read_bytes()
+    res = runner.invoke(sla_cli, args)
+    assert res.exit_code == 0, res.output
+    assert "hotline deadletter replay --code SLA_CALENDAR_RANGE" in res.stdout
+    cal = WorkdayCalendar(load_overrides(overrides))
+    assert cal.last_year == year
+    days = parse_notice(_next_year_notice(year))
+    for d in days:
+        assert cal.is_workday(d.day) is d.workday
+        assert "测试节" in cal.describe(d.day)
+    assert cal.is_workday(date(year, 7, 1)) is (date(year, 7, 1).weekday() < 5)
+    assert "# Local working-day announcements" in overrides.read_text(encoding="utf-8")
+    again = runner.invoke(sla_cli, args)
+    assert again.exit_code == 2 and "declared already" in again.stderr
+
+
+def test_a_year_the_package_holds_is_not_declared(tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides.toml"
+    res = CliRunner().invoke(
+        sla_cli, ["declare-year", str(NOTICES / "2026.txt"), "--overrides", str(overrides)]
+    )
+    assert res.exit_code == 2 and "in chinese-calendar already" in res.stderr
+    assert not overrides.exists()
+
+
+def test_a_conflicting_local_day_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    year = package_years()[1] + 1
+    off = parse_notice(_next_year_notice(year))[-1].day  # a day off in the notice
+    overrides = tmp_path / "overrides.toml"
+    overrides.write_text(
+        f'[[day]]\ndate = {off.isoformat()}\nworkday = true\nnote = "本地调整"\n', encoding="utf-8"
+    )
+    before = overrides.read_bytes()
+    days = [(d.day, d.workday, d.note) for d in parse_notice(_next_year_notice(year))]
+    with pytest.raises(ValueError, match="both working day and day off"):
+        declare_year(overrides, year, days)
+    assert overrides.read_bytes() == before
+    assert not overrides.with_name("overrides.toml.tmp").exists()
