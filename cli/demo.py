@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -123,8 +121,11 @@ def demo(
             typer.secho(f"  ! {gap}", fg=typer.colors.YELLOW)
     else:
         typer.echo(f"  accounted for  every one of the {3 * limit} replayed appeals")
-    runway = _calendar_runway()
-    if runway:  # not a gap in this run, but soon every new case's clocks would be
+    from config.sla import SlaSettings
+    from sla.working_time import calendar_runway
+
+    runway = calendar_runway(SlaSettings())  # logged by the worker; the reader may not look
+    if runway:
         typer.secho(f"  ! SLA: {runway}", fg=typer.colors.YELLOW)
     typer.echo("")
     typer.secho("Where to look", bold=True)
@@ -138,18 +139,6 @@ def demo(
     typer.echo("  hotline stack down                 stop worker, Kafka and Redis")
     if gaps:
         raise typer.Exit(1)
-
-
-def _calendar_runway(today: date | None = None) -> str | None:
-    """The working-day calendar's runway warning for ``today`` (default: today in the SLA
-    time zone) if it ends within 60 days; the worker logs it daily, but the demo's reader
-    may never open that log."""
-    from config.sla import SlaSettings
-    from sla.working_time import working_time_for
-
-    s = SlaSettings()
-    today = today or datetime.now(ZoneInfo(s.timezone)).date()
-    return working_time_for(s).calendar.runway_warning(today)
 
 
 def _gaps(delta: dict[str, int], limit: int) -> list[str]:

@@ -17,7 +17,7 @@ import typer
 
 from config.sla import DEFAULTS
 from sla.calendar import CalendarRangeError
-from sla.working_time import WorkingTime, working_time_for
+from sla.working_time import WorkingTime, calendar_runway, working_time_for
 
 app = typer.Typer(
     help="SLA time limits (时限): working-day calendar, deadlines, overdue and near-due cases.",
@@ -185,23 +185,20 @@ def declare_year_cmd(
     it. Then restart the workers and replay what the SLA stage dead-lettered meanwhile.
     """
     from sla.calendar import declare_year, package_years
-    from sla.holiday_notice import NoticeError, notice_year, parse_notice
+    from sla.holiday_notice import WEEKDAY_NAMES, NoticeError, notice_year, parse_notice
+    from understand.dataset import DatasetError, decode_text
 
-    raw = notice.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="replace")
-    try:
+        text, _ = decode_text(notice.read_bytes(), notice)
         days = parse_notice(text, year)
+    except DatasetError as e:
+        _fail(str(e))
     except NoticeError as e:
         _fail(f"{notice}: {e}")
     arranged = year or notice_year(text)
     for d in days:
         kind = "make-up working day" if d.workday else "day off"
-        typer.echo(
-            f"{d.day.isoformat()} 周{'一二三四五六日'[d.day.weekday()]}  {kind:19} {d.holiday}"
-        )
+        typer.echo(f"{d.day.isoformat()} 周{WEEKDAY_NAMES[d.day.weekday()]}  {kind:19} {d.holiday}")
     off = sum(not d.workday for d in days)
     typer.echo(f"{arranged}: {off} days off, {len(days) - off} make-up working days")
     if dry_run:
@@ -326,7 +323,7 @@ def overdue_cmd(
 
     at = _now(now)
     wt = _wt()
-    runway = wt.calendar.runway_warning(datetime.fromtimestamp(at, wt.tz).date())
+    runway = calendar_runway(DEFAULTS, datetime.fromtimestamp(at, wt.tz).date())
     if runway:  # new cases are missing from this list once their limits pass the calendar
         typer.echo(f"warning: {runway}", err=True)
     views = asyncio.run(

@@ -27,7 +27,8 @@ _DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日")
 _NOTE = re.compile(r"\([^)]*\)")  # after NFKC, （…） is (…)
 _TOTAL = re.compile(r"共(\d+)天")
 _YEAR = re.compile(r"(\d{4})年(?:部分)?节假日")
-_WEEKDAYS = "一二三四五六日"
+#: 周一 … 周日 by ``date.weekday()``
+WEEKDAY_NAMES = "一二三四五六日"
 
 
 class NoticeError(ValueError):
@@ -111,7 +112,7 @@ def _item_days(name: str, body: str, year: int) -> list[NoticeDay]:
                 for d in _dates(clause, year, name, ranges=False):
                     if d.weekday() < 5:
                         raise NoticeError(
-                            f"{name}: make-up working day {d} is a 周{_WEEKDAYS[d.weekday()]}, "
+                            f"{name}: make-up working day {d} is a 周{WEEKDAY_NAMES[d.weekday()]}, "
                             "not a weekend day"
                         )
                     out.append(NoticeDay(d, True, name))

@@ -199,3 +199,10 @@ def working_time_for(settings: object | None = None) -> WorkingTime:
         wt = WorkingTime(cal, WorkingHours.parse(s.working_hours), s.timezone)
         _CACHE[key] = wt
     return wt
+
+
+def calendar_runway(settings: object | None = None, today: date | None = None) -> str | None:
+    """The working-day calendar's runway warning (:meth:`WorkdayCalendar.runway_warning`)
+    for ``today`` (default: today in the calendar's time zone), configured by ``settings``."""
+    wt = working_time_for(settings)
+    return wt.calendar.runway_warning(today or datetime.now(wt.tz).date())

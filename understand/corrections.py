@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from understand.dataset import CATEGORIES, Table, parse_table
+from understand.dataset import CATEGORIES, REQUIRED_COLUMNS, Table, parse_table
 
 if TYPE_CHECKING:
     from models.review import ReviewDecision
@@ -52,9 +52,9 @@ def append_correction(
     Writes the header when the file is new; writes nothing when a row of the same
     ``decision_id`` is already there (a redelivered decision); else appends in the file's
     own encoding, delimiter and column order. A file without the ``subject``, ``detail``,
-    ``label`` or ``decision_id`` column raises :class:`understand.dataset.DatasetError`. Safe against concurrent
-    writers on one host (``flock``). Rejects a category that is not one of the seven
-    first-level labels.
+    ``label`` or ``decision_id`` column raises :class:`understand.dataset.DatasetError`.
+    Safe against concurrent writers on one host (``flock``). Rejects a category that is
+    not one of the seven first-level labels.
     """
     if decision.category not in CATEGORIES:
         raise ValueError(f"unknown category {decision.category!r}; expected one of {CATEGORIES}")
@@ -86,7 +86,7 @@ def append_correction(
                 fh.truncate(0)  # new, or blank lines only: a header would not be line 1
                 fh.write(_line(COLUMNS, COLUMNS, ",", row).encode("utf-8"))
                 return path
-            table = parse_table(data, path, ("subject", "detail", "label", "decision_id"))
+            table = parse_table(data, path, (*REQUIRED_COLUMNS, "decision_id"))
             if any(cells.get("decision_id") == decision.decision_id for _, cells in table.rows):
                 log.info("review decision %s is already in %s", decision.decision_id, path)
                 return path

@@ -115,7 +115,7 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
 def parse_table(data: bytes, source: Path, required: tuple[str, ...]) -> Table:
     """:func:`read_table` of bytes already read (``source`` names them in errors), for a
     caller that holds the file open, e.g. under a lock."""
-    text, encoding = _decode(data, source)
+    text, encoding = decode_text(data, source)
     header = text.split("\n", 1)[0]
     delimiter = next(
         (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
@@ -146,8 +146,8 @@ def _column(name: str) -> str:
     return COLUMN_ALIASES.get(name.strip(), name.strip())
 
 
-def _decode(data: bytes, source: Path) -> tuple[str, str]:
-    """The text of a user-supplied CSV and the encoding it was read in (see
+def decode_text(data: bytes, source: Path) -> tuple[str, str]:
+    """The text of a user-supplied file (CSV, notice) and the encoding it was read in (see
     :data:`ENCODINGS`), or :class:`DatasetError` if it is not text."""
     for encoding in ENCODINGS:
         try:

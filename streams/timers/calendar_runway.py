@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from config.sla import SlaSettings
-from sla.working_time import working_time_for
+from sla.working_time import calendar_runway
 from streams.app import app
 
 log = logging.getLogger(__name__)
@@ -19,8 +17,7 @@ _settings = SlaSettings()
 async def warn_when_the_calendar_runs_out() -> None:
     """Log a warning each day while the calendar ends within 60 days."""
     while True:
-        calendar = working_time_for(_settings).calendar
-        warning = calendar.runway_warning(datetime.now(ZoneInfo(_settings.timezone)).date())
+        warning = calendar_runway(_settings)
         if warning:
             log.warning("SLA: %s", warning)
         await asyncio.sleep(86400)

@@ -1,10 +1,6 @@
 """The demo's self-check: replayed appeals that went missing are named, not hidden."""
 
-from datetime import timedelta
-
-from cli.demo import _calendar_runway, _gaps
-from config.sla import SlaSettings
-from sla.working_time import working_time_for
+from cli.demo import _gaps
 
 WHOLE = {
     "mailbox.normalised": 3, "hotline.normalised": 3, "wechat.normalised": 3,
@@ -29,12 +25,3 @@ def test_unclassified_and_unrouted_appeals_are_named():
         "9 new appeals but 7 classified (see the worker log)",
         "7 classified but 6 assigned or sent to review",
     ]
-
-
-def test_the_report_warns_when_the_sla_calendar_is_about_to_end():
-    # the settings the report reads (an earlier test may have declared another year)
-    end = working_time_for(SlaSettings()).calendar.last_day
-    assert _calendar_runway(end - timedelta(days=100)) is None
-    warning = _calendar_runway(end - timedelta(days=10))
-    assert f"ends {end} (in 10 days)" in warning
-    assert "without SLA clocks" in warning and f"declare {end.year + 1}" in warning

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
+from config.sla import SlaSettings
 from sla.calendar import CalendarRangeError, Overrides, WorkdayCalendar, load_overrides
+from sla.working_time import calendar_runway, working_time_for
 
 
 def days(first: str, last: str) -> list[date]:
@@ -139,3 +141,12 @@ def test_declaring_the_next_year_silences_the_runway_warning(tmp_path) -> None:
     f.write_text(f"known_years = [{WorkdayCalendar().last_year + 1}]\n")
     cal = WorkdayCalendar(load_overrides(f))
     assert cal.runway_warning(WorkdayCalendar().last_day - timedelta(days=10)) is None
+
+
+def test_the_runway_warning_for_the_configured_calendar() -> None:
+    # what the worker logs and hotline demo / sla overdue print; SlaSettings at call time
+    end = working_time_for(SlaSettings()).calendar.last_day
+    assert calendar_runway(SlaSettings(), end - timedelta(days=100)) is None
+    warning = calendar_runway(SlaSettings(), end - timedelta(days=10))
+    assert f"ends {end} (in 10 days)" in warning
+    assert "without SLA clocks" in warning and f"declare {end.year + 1}" in warning
