@@ -7,12 +7,17 @@ days worked in exchange (调休上班), in a fixed style::
     二、春节：2月15日（农历腊月二十八、周日）至23日（农历正月初七、周一）放假调休，共9天。…
     五、端午节：6月10日放假，与周末连休。
 
+and, in older notices, a weekday off in lieu (补休)::
+
+    一、元旦：1月1日放假，1月2日（星期一）补休。
+
 The working-day calendar needs that year before time limits can run into it, and
 ``chinese-calendar`` ships it only some weeks later. :func:`parse_notice` turns the
 notice's text into the days to declare, checking what the notice itself states (``共N天``
 against the range, make-up days on weekends) so a misread is an error, not a wrong
 deadline. Sentences that declare neither days off nor working days (``鼓励各单位…安排职工在
-除夕休息``) are not read: they are not statutory.
+除夕休息``) are not read: they are not statutory. A clause naming a date of the year without
+放假, 补休 or 上班 is an error rather than skipped.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ def parse_notice(text: str, year: int | None = None) -> list[NoticeDay]:
     ``year`` is the year arranged; by default it is read from the notice's title. Raises
     :class:`NoticeError` naming the item when an item cannot be read, when a range does
     not hold the number of days the notice says (``共N天``), when a make-up working day
-    is not a Saturday or Sunday, or when a day is declared twice in contradiction.
+    is not a Saturday or Sunday (a 补休 day not a weekday), when a clause names a date
+    without saying what it is, or when a day is declared twice in contradiction.
     """
     # parenthesised remarks go first: （农历正月初七、周二） would read as item 七
     text = _NOTE.sub("", _normalise(text))
@@ -98,17 +104,17 @@ def _normalise(text: str) -> str:
 def _item_days(name: str, body: str, year: int) -> list[NoticeDay]:
     out: list[NoticeDay] = []
     for sentence in re.split(r"[。；;]", body):
-        if "放假" in sentence:
-            off = _dates(sentence.split("放假", 1)[0], year, name)
-            total = _TOTAL.search(sentence)
-            if total and int(total.group(1)) != len(off):
-                raise NoticeError(
-                    f"{name}: {len(off)} days from {off[0]} to {off[-1]}, but the notice "
-                    f"says 共{total.group(1)}天"
-                )
-            out += [NoticeDay(d, False, name) for d in off]
         for clause in re.split(r"[，,]", sentence):
-            if "上班" in clause and "放假" not in clause:
+            if "放假" in clause:
+                off = _dates(clause.split("放假", 1)[0], year, name)
+                total = _TOTAL.search(sentence)
+                if total and int(total.group(1)) != len(off):
+                    raise NoticeError(
+                        f"{name}: {len(off)} days from {off[0]} to {off[-1]}, but the notice "
+                        f"says 共{total.group(1)}天"
+                    )
+                out += [NoticeDay(d, False, name) for d in off]
+            elif "上班" in clause:
                 for d in _dates(clause, year, name, ranges=False):
                     if d.weekday() < 5:
                         raise NoticeError(
@@ -116,7 +122,25 @@ def _item_days(name: str, body: str, year: int) -> list[NoticeDay]:
                             "not a weekend day"
                         )
                     out.append(NoticeDay(d, True, name))
+            elif "补休" in clause:  # older notices: 1月2日（星期一）补休, a weekday off
+                for d in _dates(clause, year, name, ranges=False):
+                    if d.weekday() >= 5:
+                        raise NoticeError(
+                            f"{name}: day off in lieu {d} is a 周{WEEKDAY_NAMES[d.weekday()]}, "
+                            "already a weekend day"
+                        )
+                    out.append(NoticeDay(d, False, name))
+            elif _unread_date(clause, year):
+                raise NoticeError(
+                    f"{name}: {clause!r} names a date but neither 放假, 补休 nor 上班"
+                )
     return out
+
+
+def _unread_date(clause: str, year: int) -> bool:
+    """Whether ``clause`` names a date of the arranged year (the notice's own date, in the
+    year before, is no arrangement: 国务院办公厅 2026年11月…日)."""
+    return any(not (m.group(1) and int(m.group(1)) < year) for m in _DATE.finditer(clause))
 
 
 def _dates(text: str, year: int, name: str, ranges: bool = True) -> list[date]:

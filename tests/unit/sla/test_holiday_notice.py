@@ -1,8 +1,10 @@
 """Reading the State Council's holiday notice, and declaring its year in the overrides file.
 
-The notices of 2024–2026 (``notices/``: their arrangement items in the published wording;
-the remarks in parentheses, which the parser drops, may differ from the originals) must
-give exactly the days the chinese-calendar package holds for those years.
+The notices of 2015, 2017 and 2024–2026 (``notices/``: their arrangement items in the
+published wording; 2026 and 2017 whole, as published; elsewhere the remarks in parentheses,
+which the parser drops, may differ from the originals) must give exactly the days the
+chinese-calendar package holds for those years. 2015 and 2017 are in the older style
+(星期一, 补休: a weekday off in lieu of a holiday on a weekend).
 """
 
 from __future__ import annotations
@@ -23,14 +25,34 @@ NOTICES = Path(__file__).parent / "notices"
 SHIPPED_OVERRIDES = Path(__file__).parents[3] / "sla" / "data" / "calendar_overrides.toml"
 
 
-@pytest.mark.parametrize("year", [2024, 2025, 2026])
+#: Days of a year that a separate notice arranged, not the yearly one: 2015's 70th
+#: anniversary of the victory in the War of Resistance (9月3日至5日放假调休, 9月6日上班).
+SEPARATE_NOTICES = {date(2015, 9, 3), date(2015, 9, 4), date(2015, 9, 6)}
+
+
+@pytest.mark.parametrize("year", [2015, 2017, 2024, 2025, 2026])
 def test_published_notices_give_the_packages_days(year: int) -> None:
     text = (NOTICES / f"{year}.txt").read_text(encoding="utf-8")
     assert notice_year(text) == year
     got = {d.day: d.workday for d in parse_notice(text)}
     want = {d: False for d in package_data.holidays if d.year == year}
     want |= {d: True for d in package_data.workdays if d.year == year}
-    assert got == want
+    assert got == {d: w for d, w in want.items() if d not in SEPARATE_NOTICES}
+
+
+def test_a_day_off_in_lieu_is_a_day_off() -> None:
+    days = {d.day: d for d in parse_notice((NOTICES / "2017.txt").read_text(encoding="utf-8"))}
+    assert not days[date(2017, 1, 2)].workday and days[date(2017, 1, 2)].holiday == "元旦"
+    with pytest.raises(NoticeError, match="2027-01-02 is a 周六, already a weekend day"):
+        parse_notice("2027年部分节假日安排 一、元旦：1月1日放假，1月2日（星期六）补休。")
+
+
+def test_a_date_the_notice_does_not_explain_is_refused() -> None:
+    with pytest.raises(NoticeError, match="'1月2日照常' names a date"):
+        parse_notice("2027年部分节假日安排 一、元旦：1月1日放假，1月2日照常。")
+    # the notice's own date, in the year before, is no arrangement
+    days = parse_notice("2027年部分节假日安排 一、元旦：1月1日放假。国务院办公厅2026年11月4日")
+    assert [d.day for d in days] == [date(2027, 1, 1)]
 
 
 def test_days_carry_the_holiday_name() -> None:
