@@ -2,7 +2,10 @@
 
 Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verified),
 15-digit ID numbers (birth date verified), bank card numbers (Luhn verified) and e-mail
-addresses, every occurrence. Matching runs on a copy with full-width digits folded to
+addresses, every occurrence. A number the text introduces as an identity document or a
+bank card (身份证号…, 护照号…, 银行卡号…, 账号…) is masked without those checks: a typed-up
+call gets a digit wrong now and then, and a mistyped ID number is still someone's ID
+number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they are. Matching runs on a copy with full-width digits folded to
 ASCII so ``１３８…`` is caught too, and masks are applied at the same positions of the
 original, so the rest of the Chinese text is left exactly as it was.
 """
@@ -14,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # full-width forms a Chinese keyboard types; folding keeps positions (one char for one char)
-_FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ（）－　", "0123456789@.Xx()- ")
+# (— and – as typed between area code and number: 0731—84567890)
+_FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ（）－—–　", "0123456789@.Xx()--- ")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -29,6 +33,15 @@ _LANDLINE = re.compile(
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
 _LOCAL = re.compile(
     r"(?<=电话|座机|手机|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])"
+)
+
+# numbers introduced as an identity document or a bank card (their own checks not needed)
+_ID_CUED = re.compile(
+    r"(?:身份证|证件|护照|身份号)(?:号码|号)?[:：是为 ]{0,3}"
+    r"([A-Za-z0-9][A-Za-z0-9 -]{4,22}[A-Za-z0-9])(?![0-9A-Za-z])"
+)
+_CARD_CUED = re.compile(
+    r"(?:银行卡|银行账户|卡号|账号|帐号)(?:号码|号)?[:：是为 ]{0,3}(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"
 )
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -77,11 +90,21 @@ class Masked:
     found: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _enough_digits(value: str) -> bool:
+    """At least six digits: a document number, not a word or a short reference."""
+    return sum(ch.isdigit() for ch in value) >= 6
+
+
 def _keep_ends(value: str, head: int, tail: int) -> str:
     """Star every digit/letter except the first ``head`` and last ``tail`` of them."""
     positions = [i for i, ch in enumerate(value) if ch.isalnum()]
     hide = set(positions[head : len(positions) - tail])
     return "".join("*" if i in hide else ch for i, ch in enumerate(value))
+
+
+def _mask_cued_id(value: str) -> str:
+    # an ID-length number shows what checked ones show (3 and 4); a passport, the last 4
+    return _keep_ends(value, 3 if sum(ch.isalnum() for ch in value) >= 15 else 0, 4)
 
 
 def _mask_email(value: str) -> str:
@@ -100,7 +123,9 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("email", _EMAIL, None, _mask_email),
     ("id_card", _ID18, valid_id18, lambda v: _keep_ends(v, 3, 4)),
     ("id_card", _ID15, valid_id15, lambda v: _keep_ends(v, 3, 3)),
+    ("id_card", _ID_CUED, _enough_digits, _mask_cued_id),
     ("bank_card", _CARD, luhn_ok, lambda v: _keep_ends(v, 4, 4)),
+    ("bank_card", _CARD_CUED, None, lambda v: _keep_ends(v, 4, 4)),
     ("mobile", _MOBILE, None, _mask_mobile),
     (
         "landline",
@@ -112,7 +137,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
 )
 
 
-_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－　]")
+_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－—–　]")
 _LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
 
 

@@ -385,3 +385,42 @@ def test_text_without_personal_data_is_unchanged() -> None:
 )
 def test_mask_value_for_display(kind: str, value: str, expected: str) -> None:
     assert pii.mask_value(kind, value) == expected
+
+
+# --- numbers the text introduces as an ID or a card ----------------------------------------
+
+
+@pytest.mark.parametrize("cue", ["身份证号", "身份证号码：", "身份证", "证件号码是 ", "身份证号为"])
+def test_introduced_id_with_a_wrong_check_digit_is_still_masked(cue: str) -> None:
+    number = _failing_both(make_id18()[:17])
+    m = pii.mask(f"来电人{cue}{number}，要求回电")
+    assert m.text == f"来电人{cue}{number[:3]}{'*' * 11}{number[-4:]}，要求回电"
+    assert m.found == [("id_card", number)]
+
+
+def test_introduced_passport_number_is_masked() -> None:
+    m = pii.mask("护照号E12345678，外籍人士")
+    assert m.text == "护照号*****5678，外籍人士"
+    assert m.found == [("id_card", "E12345678")]
+
+
+def test_introduced_card_number_failing_luhn_is_still_masked() -> None:
+    number = make_card("622202", 19)
+    bad = number[:-1] + str((int(number[-1]) + 5) % 10)
+    assert not pii.luhn_ok(bad)
+    m = pii.mask(f"退款到银行卡{bad}")
+    assert m.text == f"退款到银行卡{bad[:4]}{'*' * 11}{bad[-4:]}"
+    assert m.found == [("bank_card", bad)]
+
+
+@pytest.mark.parametrize(
+    "text", ["身份证尾号1234", "账号zhang_san123", "卡号123", "证件已过期2019年"]
+)
+def test_cues_without_a_document_number_change_nothing(text: str) -> None:
+    assert pii.mask(text).text == text
+
+
+def test_landline_with_an_em_dash_is_masked() -> None:
+    m = pii.mask("联系电话：0731—84567890")
+    assert m.text == "联系电话：0731—****7890"
+    assert m.found == [("landline", "0731—84567890")]
