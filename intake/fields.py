@@ -6,6 +6,7 @@ contract is written once.
 
 from __future__ import annotations
 
+import json
 import types
 from datetime import datetime
 from functools import cache
@@ -108,8 +109,19 @@ def parse_json_record(data: bytes, record: type[R], what: str) -> R:
 
     from intake.decoding import decode
 
+    text = decode(data)
     try:
-        obj = orjson.loads(decode(data))
+        obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise IntakeError(ErrorCode.BAD_JSON, f"{what} is not JSON: {exc}") from None
+    if isinstance(obj, dict) and any(
+        isinstance(v, float) and abs(v) >= 2**63 for v in obj.values()
+    ):
+        # orjson reads integers beyond 64 bits as floats, dropping digits: two 20-digit
+        # ticket numbers would become one appeal id. The text is valid JSON (orjson read
+        # it), and the standard parser keeps such integers exact.
+        try:
+            obj = json.loads(text)
+        except RecursionError:
+            raise IntakeError(ErrorCode.BAD_JSON, f"{what} is nested too deeply") from None
     return build(record, obj, what)

@@ -47,11 +47,13 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
     title = draft.title.strip()
     if not content and not title:
         raise IntakeError(ErrorCode.EMPTY_CONTENT, "the appeal has no title and no content")
-    if len(content) > settings.max_content_chars:
-        raise IntakeError(
-            ErrorCode.OVERSIZED,
-            f"content has {len(content)} characters, limit {settings.max_content_chars}",
-        )
+    # the title too: it stands in for missing content, and nothing else bounds it
+    for name, text in (("content", content), ("title", title)):
+        if len(text) > settings.max_content_chars:
+            raise IntakeError(
+                ErrorCode.OVERSIZED,
+                f"{name} has {len(text)} characters, limit {settings.max_content_chars}",
+            )
     masked_title, masked_content = pii.mask(title), pii.mask(content)
     masked_address = pii.mask(draft.address) if draft.address else None
     aid = appeal_id(draft.channel, draft.source_id)

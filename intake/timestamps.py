@@ -7,8 +7,15 @@ from zoneinfo import ZoneInfo
 
 from intake.errors import ErrorCode, IntakeError
 
-# the mailbox export writes e.g. 2019/4/25 9:32:09 (no zero padding)
-_LOCAL_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+# the mailbox export writes e.g. 2019/4/25 9:32:09 (no zero padding), and a midnight time
+# as the date alone (2018/4/24, as Excel does)
+_LOCAL_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
 EARLIEST = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 
@@ -30,7 +37,12 @@ def parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(tz)
+    try:
+        return parsed.astimezone(tz)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59Z, past year 9999 in local time
+        raise IntakeError(
+            ErrorCode.BAD_TIMESTAMP, f"{field}: {value!r:.40} is out of range"
+        ) from None
 
 
 def from_unix(seconds: int, tz: ZoneInfo, field: str) -> datetime:

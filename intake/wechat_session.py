@@ -22,6 +22,9 @@ def add_piece(
     """Add ``piece``; return (open session, session closed by this piece or None).
 
     A piece whose ``msg_id`` is already in the session is a WeChat retry and changes nothing.
+    A piece sent more than the window before the session's first one (a late or redelivered
+    piece of a session already closed) is closed on its own and the session stays as it
+    was: joined, it would give the session its id, the appeal id of the closed session.
     """
     if session is not None and any(p.msg_id == piece.msg_id for p in session.pieces):
         return session, None
@@ -29,6 +32,11 @@ def add_piece(
         return WeChatSession(
             contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
         ), None
+    if min(p.create_time for p in session.pieces) - piece.create_time > window_s:
+        alone = WeChatSession(
+            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
+        )
+        return session, alone
     last = max(p.create_time for p in session.pieces)
     if piece.create_time - last > window_s:
         fresh = WeChatSession(
