@@ -7,6 +7,7 @@ contract is written once.
 from __future__ import annotations
 
 import json
+import re
 import types
 from datetime import datetime
 from functools import cache
@@ -25,6 +26,18 @@ def _base_type(annotation: Any) -> tuple[type, bool]:
         args = [a for a in get_args(annotation) if a is not type(None)]
         return args[0], True
     return annotation, False
+
+
+# whitespace, control characters and invisible format characters (zero-width space and
+# joiners, BOM, word joiner, direction marks) a form or a copy-paste leaves at the ends
+_EDGES = re.compile(
+    r"^[\s\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]+|[\s\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]+$"
+)
+
+
+def trim(text: str) -> str:
+    """``text`` without whitespace and invisible characters at either end."""
+    return _EDGES.sub("", text)
 
 
 #: Free-text fields may be blank here: the shared check reports EMPTY_CONTENT for them.
@@ -55,14 +68,16 @@ def build(record: type[R], obj: Any, what: str) -> R:
     values: dict[str, Any] = {}
     for name, kind, optional, defaulted in _field_specs(record):
         value = obj.get(name)
-        if value is None or (isinstance(value, str) and not value.strip() and optional):
+        if isinstance(value, str) and name not in TEXT_FIELDS:
+            value = trim(value)  # " GD1 " and "GD1" are one ticket (and one appeal id)
+        if value is None or (isinstance(value, str) and not trim(value) and optional):
             if defaulted or optional:
                 values[name] = None
                 continue
             raise IntakeError(
                 ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is missing"
             )
-        if isinstance(value, str) and not value.strip() and name not in TEXT_FIELDS:
+        if isinstance(value, str) and not value and name not in TEXT_FIELDS:
             raise IntakeError(ErrorCode.MISSING_FIELD, f"{what}: required field '{name}' is blank")
         values[name] = _coerce(value, kind, f"{what}.{name}")
     return record(**values)

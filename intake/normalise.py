@@ -9,6 +9,7 @@ from config.intake import IntakeSettings
 from intake import pii
 from intake.contact import Contact
 from intake.errors import ErrorCode, IntakeError
+from intake.fields import trim
 from intake.identity import appeal_id, contact_ref
 from models.appeal import Appeal, RawRef
 from routing.district import extract_district
@@ -43,8 +44,8 @@ class AppealDraft:
 
 def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
     """Validate size and emptiness, mask personal data and build the appeal."""
-    content = draft.content.strip()
-    title = draft.title.strip()
+    content = trim(draft.content)  # text of only zero-width spaces or NULs is empty too
+    title = trim(draft.title)
     if not content and not title:
         raise IntakeError(ErrorCode.EMPTY_CONTENT, "the appeal has no title and no content")
     # the title too: it stands in for missing content, and nothing else bounds it

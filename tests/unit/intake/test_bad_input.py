@@ -190,3 +190,37 @@ def test_late_piece_within_the_window_before_the_session_still_joins_it() -> Non
     session, closed = add_piece(session, _piece("1", T0, "第一"), 1001.0, WINDOW)
     assert closed is None
     assert [p.msg_id for p in session.pieces] == ["1", "2"]
+
+
+# --- invisible characters and padded ids ------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff\u200b ", "\x00\x00", "\u3000\u200d\n"])
+def test_text_of_only_invisible_characters_is_empty(blank: str) -> None:
+    msg = mailbox.parse(mailbox_bytes(subject=blank, detail=blank))
+    with pytest.raises(IntakeError) as err:
+        mailbox.normalise(msg, RAW, NOW, settings())
+    assert err.value.code is ErrorCode.EMPTY_CONTENT
+
+
+def test_invisible_characters_at_the_ends_are_trimmed_and_the_text_kept() -> None:
+    msg = mailbox.parse(
+        mailbox_bytes(subject="\ufeff路灯不亮\u200b", detail="\u200b杜鹃路路灯不亮")
+    )
+    appeal = mailbox.normalise(msg, RAW, NOW, settings()).appeal
+    assert (appeal.title, appeal.content) == ("路灯不亮", "杜鹃路路灯不亮")
+
+
+def test_padded_ticket_number_is_the_same_ticket() -> None:
+    padded = hotline.normalise(
+        hotline.parse(hotline_bytes(ticket_no=" GD1 ")), RAW, NOW, settings()
+    )
+    plain = hotline.normalise(hotline.parse(hotline_bytes(ticket_no="GD1")), RAW, NOW, settings())
+    assert padded.appeal.appeal_id == plain.appeal.appeal_id
+    assert padded.appeal.source_id == "GD1"
+
+
+def test_id_of_only_invisible_characters_is_missing() -> None:
+    with pytest.raises(IntakeError) as err:
+        hotline.parse(hotline_bytes(ticket_no="\u200b "))
+    assert err.value.code is ErrorCode.MISSING_FIELD
