@@ -37,6 +37,15 @@ CASE_MASK = 0x0F
 HOP_MASK = 0xF0
 
 
+def share(fraction: float, limit: int) -> int:
+    """Whole seconds of ``limit`` consumed at ``fraction``, rounded up.
+
+    Float noise is dropped first: 1.1 × 7200 is 7920.000000000001, and rounding that up
+    would put the threshold a second late, or past a whole break when 7920 s end a period.
+    """
+    return math.ceil(round(fraction * limit, 6))
+
+
 class Threshold(IntEnum):
     """The four alert levels of a clock, in order."""
 
@@ -146,7 +155,7 @@ class Clock:
         """
         if not self.running:
             return (0,) * len(fractions)
-        lefts = [math.ceil(f * self.limit) - self.used for f in fractions]
+        lefts = [share(f, self.limit) - self.used for f in fractions]
         if self.mode is ClockMode.WALL:
             return tuple(self.since + x if x > 0 else self.since for x in lefts)
         # one position lookup for the four instants: this runs for every record applied

@@ -177,6 +177,12 @@ def parse_policies(data: Mapping[str, Any], source: str = "policies") -> PolicyB
         unknown = set(r) - {"policy", "appeal_types", "urgencies", "categories", "tags"}
         if unknown:
             problems.append(f"rule[{i}]: unknown criteria {sorted(unknown)}")
+        for name in ("appeal_types", "urgencies", "categories", "tags"):
+            # `urgencies = "emergency"` would read as the characters e, m, e, …: a rule
+            # that silently never matches
+            value = r.get(name, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(f"rule[{i}]: {name} must be a list of strings")
         rules.append(
             Rule(
                 policy=r["policy"],

@@ -1,0 +1,132 @@
+"""Edge cases a 12345 centre meets: odd start times, pauses over holidays, the calendar's
+end, other UTC offsets, configured fractions, and policy files written slightly wrong."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models.case_event import CaseEvent
+from sla.clocks import Clock, Timebase
+from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
+from sla.policies import ClockMode, load_policies, parse_policies
+from sla.queries import level_of
+from sla.working_time import WorkingTime
+
+from .conftest import POLICIES, at
+
+
+def assign(when: datetime, dept: str = "zjj", hop: int = 1, **kw) -> AssignmentIn:
+    return AssignmentIn("A1", f"as{hop}", hop, dept, when, **kw)
+
+
+def ev(kind: str, when: datetime, event_id: str, dept: str | None = None, **kw) -> CaseEvent:
+    return CaseEvent(
+        event_id=event_id, appeal_id="A1", kind=kind, occurred_at=when, department=dept, **kw
+    )
+
+
+def epoch(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+# -- thresholds with configured fractions ------------------------------------------------
+
+
+def test_escalate_threshold_is_not_pushed_by_float_noise(wt: WorkingTime) -> None:
+    # HOTLINE_SLA_ESCALATE_OVERRUN=0.1 makes the escalate fraction 1.0 + 0.1, and
+    # 1.1 * 7200 is 7920.000000000001 in floats: 2 h 12 min of working time, not a second
+    # more. From Monday 09:48 that is 12:00 sharp, not 13:30:01 after the lunch break.
+    fractions = (0.5, 0.8, 1.0, 1.0 + 0.1)
+    tb = Timebase(wt)
+    sign_for = Clock(ClockMode.WORKING, 7200, 0, epoch(at(2025, 3, 3, 9, 48)))
+    times = sign_for.threshold_times(fractions, tb)
+    assert times[3] == epoch(at(2025, 3, 3, 12))
+    # the same through the engine, and in agreement with the operators' level
+    engine = SlaEngine(wt, load_policies(POLICIES), fractions)
+    out, s = engine.assign(None, assign(at(2025, 3, 3, 9, 48)))
+    assert out.applied
+    assert engine.thresholds(s)[7] == epoch(at(2025, 3, 3, 12))
+    assert level_of(7920, 7200, fractions) == "escalated"  # what `hotline sla` shows at 12:00
+    # wall clocks too: 1.1 × 30 min of an emergency's sign-for is 33 min
+    wall = Clock(ClockMode.WALL, 1800, 0, epoch(at(2025, 3, 3, 22)))
+    assert wall.threshold_times(fractions, tb)[3] == epoch(at(2025, 3, 3, 22, 33))
+
+
+# -- policies file -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("criterion", "value"),
+    [("urgencies", "emergency"), ("tags", "complex"), ("categories", "城乡建设/安全生产")],
+)
+def test_rule_criterion_written_as_a_string_is_an_error(criterion: str, value: str) -> None:
+    # `urgencies = "emergency"` instead of `["emergency"]` read as the characters
+    # e, m, e, r, …: the rule never matched and emergencies silently got 5 working days.
+    doc = {
+        "default": "general",
+        "policy": {
+            "general": {"case": "5wd", "sign_for": "2wh", "handling": "5wd"},
+            "emergency": {"case": "2h", "sign_for": "30m", "handling": "2h"},
+        },
+        "rule": [{"policy": "emergency", criterion: value}],
+    }
+    with pytest.raises(ValueError, match=rf"rule\[0\]: {criterion} must be a list of strings"):
+        parse_policies(doc)
+
+
+# -- behaviours probed and kept (no bug): pinned so they stay -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "kwargs", "expected"),
+    [
+        (at(2025, 3, 3, 12, 30), {"days": 1}, at(2025, 3, 4, 12)),  # lunch: from 12:00
+        (at(2025, 3, 3, 13, 30), {"days": 1}, at(2025, 3, 4, 12)),  # same position as 12:00
+        (at(2025, 3, 3, 18), {"days": 1}, at(2025, 3, 4, 17, 30)),  # evening
+        (at(2025, 10, 11, 10), {"days": 1}, at(2025, 10, 13, 10)),  # 调休 Saturday works
+        (at(2025, 10, 1, 10), {"days": 1}, at(2025, 10, 9, 17, 30)),  # National Day
+        # 10:00 at UTC-05:00 is 23:00 in Beijing
+        (
+            datetime(2025, 3, 3, 10, tzinfo=timezone(timedelta(hours=-5))),
+            {"hours": 1},
+            at(2025, 3, 4, 10),
+        ),
+    ],
+)
+def test_start_times(wt: WorkingTime, start, kwargs, expected) -> None:
+    assert wt.after(start, **kwargs) == expected
+
+
+def test_pause_over_national_day_keeps_the_time_left(engine: SlaEngine) -> None:
+    s, outs = engine.replay(
+        [
+            assign(at(2025, 9, 29, 9)),
+            ev("accept", at(2025, 9, 29, 9), "a", dept="zjj"),
+            ev("pause", at(2025, 9, 30, 10), "p"),  # 8 h used
+            ev("resume", at(2025, 10, 9, 14), "r"),
+        ]
+    )
+    assert all(o.applied for o in outs)
+    # 27 h left from Thu Oct 9 14:00: 3.5 + Fri 7 + 调休 Sat Oct 11 7 + Mon 7 + 2.5
+    assert s.hop_clock.due_at(engine.tb) == epoch(at(2025, 10, 14, 11, 30))
+
+
+def test_resume_past_the_calendar_is_a_clear_rejection(engine: SlaEngine) -> None:
+    last = engine.wt.calendar.last_year  # 2026 with today's chinese-calendar
+    s, _ = engine.replay(
+        [
+            assign(at(last, 12, 1, 9)),
+            ev("accept", at(last, 12, 1, 9), "a", dept="zjj"),
+            ev("pause", at(last, 12, 1, 10), "p"),
+        ]
+    )
+    # almost 5 working days left on Dec 29: the deadline would be in the unknown year
+    out, same = engine.apply(s, ev("resume", at(last, 12, 29, 9), "r"))
+    assert (out.kind, out.reason) == (OutcomeKind.REJECTED, Reason.CALENDAR_RANGE)
+    assert same is s
+    # a wall-clock emergency needs no calendar to run into the new year
+    out, e = engine.assign(None, assign(at(last, 12, 31, 23), urgency="emergency"))
+    assert out.applied
+    assert e.case_clock.due_at(engine.tb) == epoch(at(last + 1, 1, 1, 1))
