@@ -113,6 +113,13 @@ def decide(
     ] = None,
     subcategory: Annotated[str | None, typer.Option(help="Second-level category.")] = None,
     note: Annotated[str | None, typer.Option(help="A note for the record.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SLA policy tag (repeatable), e.g. complex for a 疑难复杂 case: its time "
+            "limits become the complex policy's (sla/data/policies.toml)."
+        ),
+    ] = None,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for the assignment (0: do not wait).")
     ] = 30.0,
@@ -121,9 +128,11 @@ def decide(
 
     Last line: a JSON summary with the decision id and, unless --wait 0, the assignment.
     """
+    from config.sla import SlaSettings
     from intake.errors import IntakeError
     from models.review import ReviewDecision
     from routing.catalogue import load_catalogue
+    from sla.policies import load_policies
     from triage.review_queue import check_decision
 
     if not reviewer.strip():
@@ -132,10 +141,10 @@ def decide(
     decision = ReviewDecision(
         appeal_id=appeal_id, decision_id=f"D-{uuid.uuid4().hex[:16]}", reviewer=reviewer,
         category=category, decided_at=datetime.now(SHANGHAI), subcategory=subcategory,
-        department_code=department, note=note,
+        department_code=department, note=note, tags=sorted(set(tag)) if tag else None,
     )  # fmt: skip
     try:
-        check_decision(decision, load_catalogue())
+        check_decision(decision, load_catalogue(), load_policies(SlaSettings().policy_file).tags)
     except IntakeError as exc:
         raise typer.BadParameter(exc.reason) from None
     asyncio.run(_decide(decision, wait))
@@ -193,7 +202,8 @@ async def _decide(decision, wait: float) -> None:
         "appeal_id": decision.appeal_id, "decision_id": decision.decision_id, "published": True,
         "assignment": None if assignment is None else {
             "assignment_id": assignment.assignment_id, "lead_code": assignment.lead_code,
-            "lead_name": assignment.lead_name, "rule_id": assignment.rule_id},
+            "lead_name": assignment.lead_name, "rule_id": assignment.rule_id,
+            "tags": assignment.tags or []},
         "refused": None if letter is None else {"error_code": letter.error_code, "reason": letter.reason},
     }, ensure_ascii=False))  # fmt: skip
     if letter is not None:

@@ -56,6 +56,8 @@ class Assignment(
     appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议 (picks the SLA policy)
     urgency: str | None = None  # "emergency" when flagged for 110/119/120/122
     decision_id: str | None = None  # the reviewer's decision (人工复核) that made it, if any
+    #: SLA policy tags a reviewer set, e.g. ["complex"] for a 疑难复杂 case (15 working days)
+    tags: list[str] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

@@ -42,4 +42,7 @@ class ReviewDecision(
     subcategory: str | None = None
     department_code: str | None = None
     note: str | None = None
+    #: SLA policy tags for the case, e.g. ["complex"] (疑难复杂): ``sla/data/policies.toml``
+    #: rules read them to pick the time limits
+    tags: list[str] | None = None
     schema_version: int = SCHEMA_VERSION

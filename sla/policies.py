@@ -124,6 +124,11 @@ class PolicyBook:
         """The policy named ``key``; ``KeyError`` if unknown."""
         return self.policies[key]
 
+    @property
+    def tags(self) -> frozenset[str]:
+        """Every tag some rule reads (what a dispatcher can usefully set)."""
+        return frozenset(t for rule in self.rules for t in rule.tags)
+
     def select(
         self,
         appeal_type: str | None = None,

@@ -144,6 +144,7 @@ def after_review(
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"
     assignment.decision_id = decision.decision_id
+    assignment.tags = sorted(set(decision.tags)) if decision.tags else None
     assignment.rule_explanation = f"人工复核：{decision.reviewer} 定为「{decision.category}」" + (
         f"，主办 {assignment.lead_name}"
         if lead is not None

@@ -8,7 +8,7 @@ reviewers' command (``hotline review``) check decisions with the same rules.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,13 +51,28 @@ def waiting_list(
     )
 
 
-def check_decision(decision: ReviewDecision, catalogue: Catalogue) -> Department | None:
-    """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category or department
-    code; return the named lead department, if any."""
+def check_decision(
+    decision: ReviewDecision, catalogue: Catalogue, known_tags: Collection[str] = ()
+) -> Department | None:
+    """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, department code
+    or tag (``known_tags``: those the SLA policy rules read, :attr:`PolicyBook.tags`);
+    return the named lead department, if any."""
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,
             f"category {decision.category!r} is not one of {'/'.join(CATEGORIES)}",
+        )
+    tags = decision.tags
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise IntakeError(ErrorCode.BAD_VALUE, f"tags must be a list of strings, got {tags!r:.40}")
+    unknown = sorted(set(tags or ()) - set(known_tags))
+    if unknown:
+        # a tag no rule reads would be accepted and change nothing: the case would keep
+        # the general time limits while the reviewer believes otherwise
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"unknown tag {', '.join(map(repr, unknown))}: the SLA policies read "
+            f"{', '.join(sorted(known_tags)) or 'no tags'}",
         )
     if not decision.department_code:
         return None

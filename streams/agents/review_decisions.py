@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from config.sla import SlaSettings
 from intake.errors import ErrorCode, IntakeError
 from intake.fields import parse_json_record
 from models.review import ReviewDecision
 from routing.catalogue import load_catalogue
 from routing.dispatch import route
+from sla.policies import load_policies
 from streams import topics
 from streams.app import app
 from streams.dead_letters import dead_letter
@@ -27,12 +29,13 @@ log = logging.getLogger(__name__)
 async def apply_review_decisions(stream):
     """Apply each decision once: corrections file, then the assignment it implies."""
     catalogue = load_catalogue()
+    tags = load_policies(SlaSettings().policy_file).tags  # the tags a decision may set
     store = pending_reviews()
     async for event in stream.events():
-        await until_reachable("review decision", _apply_decision, event, catalogue, store)
+        await until_reachable("review decision", _apply_decision, event, catalogue, store, tags)
 
 
-async def _apply_decision(event, catalogue, store) -> None:
+async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
     """One decision: dead-lettered if malformed, skipped if applied before, else applied.
 
     Applied means: correction appended, assignment acknowledged by the broker, then the
@@ -45,7 +48,7 @@ async def _apply_decision(event, catalogue, store) -> None:
 
     try:
         decision = parse_json_record(event.value or b"", ReviewDecision, "review decision")
-        lead = check_decision(decision, catalogue)
+        lead = check_decision(decision, catalogue, tags)
         if await store.applied(decision.decision_id):
             log.info("review decision %s already applied", decision.decision_id)
             return

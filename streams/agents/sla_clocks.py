@@ -37,7 +37,7 @@ def assignment_in(a: Assignment) -> AssignmentIn:
     return AssignmentIn(
         appeal_id=a.appeal_id, assignment_id=a.assignment_id, hop=a.hop, department=a.lead_code,
         assigned_at=a.assigned_at, appeal_type=a.appeal_type, category=category, urgency=a.urgency,
-        district=a.district,
+        district=a.district, tags=tuple(a.tags or ()),
     )  # fmt: skip
 
 

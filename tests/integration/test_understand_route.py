@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -20,7 +21,7 @@ from models.emergency import EmergencyTransfer
 from models.review import ReviewRequest
 from models.sla_alert import SlaAlert
 from tests.integration.raw_records import mailbox_json
-from tests.integration.worker_process import publish, read_all, wait_for
+from tests.integration.worker_process import publish, read_all, sla_store, wait_for
 
 pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
@@ -151,7 +152,7 @@ def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker):
+async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(worker, redis_url):
     aid, _ = await _parked_for_review(worker, "MB-review-cli", "咨询", "请问一下。")
     # a hand-published record that is not a ReviewRequest is skipped, not fatal
     await publish(worker.bootstrap, worker.topic("appeals.review"), [b"{not json"], key=FOREIGN_KEY)
@@ -163,12 +164,27 @@ async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(wo
 
     wrong = _hotline(worker, "review", "decide", aid, "--category", "城建", "--reviewer", "李审核")
     assert wrong.returncode == 2 and "城乡建设" in wrong.stderr  # names the valid categories
+    untagged = _hotline(worker, "review", "decide", aid, "--category", "交通运输",
+                        "--reviewer", "李审核", "--tag", "疑难")  # fmt: skip
+    assert untagged.returncode == 2 and "complex" in untagged.stderr  # names the known tags
     decided = _hotline(worker, "review", "decide", aid, "--category", "交通运输",
-                       "--department", "a.jtj", "--reviewer", "李审核", "--wait", "40")  # fmt: skip
+                       "--department", "a.jtj", "--reviewer", "李审核", "--tag", "complex",
+                       "--wait", "40")  # fmt: skip
     assert decided.returncode == 0, decided.stderr
     summary = json.loads(decided.stdout.splitlines()[-1])
     assert summary["assignment"]["lead_code"] == "a.jtj"
     assert summary["assignment"]["rule_id"] == "review"
+    assert summary["assignment"]["tags"] == ["complex"]
+    # the reviewer's 疑难复杂 tag gives the case the complex policy's time limits
+    store = sla_store(worker, redis_url)
+    try:
+        for _ in range(100):
+            if (state := await store.load(aid)) is not None:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await store.aclose()
+    assert state is not None and state.policy == "complex"
 
     after = _hotline(worker, "review", "list", "--json", "--limit", "1000")
     assert aid not in {json.loads(line)["appeal_id"] for line in after.stdout.splitlines()}

@@ -7,10 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.sla import SlaSettings
 from intake.errors import ErrorCode, IntakeError
 from models.appeal import Appeal, RawRef
+from models.assignment import Assignment
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import load_catalogue
+from routing.dispatch import route
+from sla.events import SlaEngine
+from sla.policies import load_policies
+from streams.agents.sla_clocks import assignment_in
+from triage.outcome import after_review
 from triage.review_queue import check_decision, waiting_list
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -58,10 +65,12 @@ def test_an_earlier_review_deadline_comes_first_then_the_longest_waiting():
     assert [w.appeal.appeal_id for w in items] == ["URGENT", "OLD", "MID", "NONE"]
 
 
-def _decision(category: str = "城乡建设", department: str | None = None) -> ReviewDecision:
+def _decision(
+    category: str = "城乡建设", department: str | None = None, tags: list[str] | None = None
+) -> ReviewDecision:
     return ReviewDecision(
         appeal_id="A", decision_id="D-1", reviewer="张审核", category=category,
-        decided_at=T0, department_code=department,
+        decided_at=T0, department_code=department, tags=tags,
     )  # fmt: skip
 
 
@@ -73,3 +82,39 @@ def test_a_decision_names_a_known_category_and_department():
         with pytest.raises(IntakeError) as err:
             check_decision(bad, catalogue)
         assert err.value.code == ErrorCode.BAD_VALUE
+
+
+def test_a_decision_may_set_only_tags_the_sla_policies_read():
+    catalogue = load_catalogue()
+    known = load_policies(SlaSettings().policy_file).tags
+    assert "complex" in known
+    assert check_decision(_decision(tags=["complex"]), catalogue, known) is None
+    with pytest.raises(IntakeError) as err:
+        check_decision(_decision(tags=["complex", "疑难"]), catalogue, known)
+    assert err.value.code == ErrorCode.BAD_VALUE and "'疑难'" in err.value.reason
+    with pytest.raises(IntakeError, match="tags must be a list of strings"):
+        check_decision(_decision(tags="complex"), catalogue, known)  # type: ignore[arg-type]
+
+
+def test_the_reviewers_tags_reach_the_assignment_and_pick_its_sla_policy():
+    decision = _decision(department="a3.zjj", tags=["complex"])
+    lead = check_decision(decision, load_catalogue(), load_policies(SlaSettings().policy_file).tags)
+    assignment = after_review(_appeal("A", 0), decision, route, T0, lead=lead)
+    assert assignment.tags == ["complex"]
+    # the wire form keeps them, and the SLA stage reads them from there
+    again = Assignment.loads(assignment.dumps())
+    engine = SlaEngine.from_settings(SlaSettings())
+    picked = engine.book.select(**_criteria(assignment_in(again)))
+    assert picked.key == "complex"
+    untagged = after_review(_appeal("A", 0), _decision(department="a3.zjj"), route, T0, lead=lead)
+    assert untagged.tags is None
+    assert engine.book.select(**_criteria(assignment_in(untagged))).key == "general"
+
+
+def _criteria(a) -> dict:
+    return {
+        "appeal_type": a.appeal_type,
+        "category": a.category,
+        "urgency": a.urgency,
+        "tags": a.tags,
+    }
