@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 from sla.calendar import CalendarRangeError
 from sla.clocks import CaseState, CaseStatus, Clock, HopPhase, Timebase
-from sla.policies import ClockMode, Policy, PolicyBook
+from sla.policies import ClockMode, Policy, PolicyBook, UnknownPolicyError
 from sla.working_time import WorkingTime
 
 #: How many recent record ids a case remembers for duplicate detection.
@@ -547,5 +547,7 @@ def _guarded(step, state: CaseState | None, record) -> tuple[Outcome, CaseState 
         return step(state, record)
     except CalendarRangeError as e:
         return rejected(Reason.CALENDAR_RANGE, str(e)), state
+    except UnknownPolicyError as e:  # a stored case's policy left the file: not a crash
+        return rejected(Reason.UNKNOWN_POLICY, e.args[0]), state
     except (ValueError, TypeError, AttributeError) as e:
         return rejected(Reason.INVALID, str(e)), state

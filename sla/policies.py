@@ -112,6 +112,10 @@ def _category_prefix(category: str, prefix: str) -> bool:
     return category == prefix or category.startswith(prefix.rstrip("/") + "/")
 
 
+class UnknownPolicyError(KeyError):
+    """A policy the policies file does not define (removed or renamed since a case began)."""
+
+
 @dataclass(frozen=True)
 class PolicyBook:
     """All policies and the ordered rules choosing among them."""
@@ -121,8 +125,14 @@ class PolicyBook:
     default: str
 
     def get(self, key: str) -> Policy:
-        """The policy named ``key``; ``KeyError`` if unknown."""
-        return self.policies[key]
+        """The policy named ``key``; :class:`UnknownPolicyError` (a ``KeyError``) if unknown."""
+        try:
+            return self.policies[key]
+        except KeyError:
+            raise UnknownPolicyError(
+                f"policy {key!r} is not in the policies file (removed or renamed after the "
+                "case began? restore it, then replay the dead letters)"
+            ) from None
 
     @property
     def tags(self) -> frozenset[str]:

@@ -130,3 +130,19 @@ def test_resume_past_the_calendar_is_a_clear_rejection(engine: SlaEngine) -> Non
     out, e = engine.assign(None, assign(at(last, 12, 31, 23), urgency="emergency"))
     assert out.applied
     assert e.case_clock.due_at(engine.tb) == epoch(at(last + 1, 1, 1, 1))
+
+
+def test_a_case_whose_policy_left_the_file_is_rejected_not_a_crash(wt: WorkingTime) -> None:
+    book = load_policies(POLICIES)
+    engine = SlaEngine(wt, book, (0.5, 0.8, 1.0, 1.25))
+    out, s = engine.assign(None, assign(at(2025, 3, 3, 10)))
+    assert out.applied and s.policy == book.default
+    # the operator renamed the policy in policies.toml; the stored case still names it
+    renamed = dict(book.policies)
+    renamed["一般"] = renamed.pop(s.policy)
+    later = SlaEngine(wt, type(book)(renamed, (), "一般"), (0.5, 0.8, 1.0, 1.25))
+    out, after = later.apply(s, ev("accept", at(2025, 3, 3, 11), "e1", "zjj"))
+    assert out.kind is OutcomeKind.REJECTED and out.reason is Reason.UNKNOWN_POLICY
+    assert repr(s.policy) in out.detail and after is s
+    out, _ = later.assign(s, assign(at(2025, 3, 4, 10), dept="cgj", hop=2))
+    assert out.reason is Reason.UNKNOWN_POLICY
