@@ -4,6 +4,10 @@ Place names in the shared data are masked by letter and number: cities are ``A�
 ``B市`` …; districts, counties and county-level cities are ``A3区``, ``A7县``, ``A9市``
 and belong to the city with the same letter. Real deployments add their own names to
 ``KNOWN_DISTRICTS`` (a data change, not a code change).
+
+Names are read in traditional characters (``A3區``, ``A7縣``) and in full-width letters and
+digits (``Ａ３区``, an input method's full-width mode) too: the intake reads the raw text,
+and a district it misses there is lost, as the router then takes the stored ``A市`` as given.
 """
 
 from __future__ import annotations
@@ -12,11 +16,22 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-_DISTRICT = re.compile(r"(?<![A-Za-z0-9])([A-Z])(\d{1,2})([区县市])")
+from understand.text_normalise import to_simplified
+
+_DISTRICT = re.compile(r"(?<![A-Za-z0-9])([A-Z])([0-9]{1,2})([区县市])")
 _CITY = re.compile(r"(?<![A-Za-z0-9])([A-Z])市")
 
 #: Extra real-world names → (city, district); empty for the masked data.
 KNOWN_DISTRICTS: dict[str, tuple[str, str]] = {}
+
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a]")
+_TO_ASCII = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B))}
+
+
+def _plain(text: str) -> str:
+    """``text`` with simplified characters and ASCII upper-case letters and digits."""
+    text = to_simplified(text)
+    return text.translate(_TO_ASCII) if _FULL_WIDTH.search(text) else text
 
 
 @dataclass(frozen=True)
@@ -39,18 +54,17 @@ def extract_district(*texts: str | None) -> District | None:
     district mention decides, and within it the most mentioned district wins (ties go
     to the first mention). A city named without a district yields a city-only result.
     """
-    for text in texts:
-        if not text:
-            continue
-        found = [m.group(1) + m.group(2) + m.group(3) for m in _DISTRICT.finditer(text)]
+    plain = [_plain(text) for text in texts if text]
+    for text in plain:
+        found = [(f"{m.group(1)}市", m.group()) for m in _DISTRICT.finditer(text)]
         for name, place in KNOWN_DISTRICTS.items():
             if name in text:
-                found.append(place[1])
+                found.append(place)
         if found:
             counts = Counter(found)
-            best = max(found, key=lambda d: (counts[d], -found.index(d)))
-            return District(city=f"{best[0]}市", district=best)
-    for text in texts:
-        if text and (m := _CITY.search(text)):
+            city, district = max(found, key=lambda d: (counts[d], -found.index(d)))
+            return District(city=city, district=district)
+    for text in plain:
+        if m := _CITY.search(text):
             return District(city=f"{m.group(1)}市", district=None)
     return None

@@ -5,8 +5,9 @@ drowning, traffic accidents with injuries, suicide threats, violence and acute i
 each with the service that handles it (110 police / 119 fire / 120 ambulance / 122 traffic
 police). Mailbox appeals talk about hazards all the time ("消防通道被占用", "存在安全隐患",
 "一旦发生火灾后果不堪设想"); matches near such hypothetical, preventive or past-tense
-wording are dropped. The rules favour recall of present danger over precision only within
-that limit: every match sends a person a review, never an automatic dispatch.
+wording are dropped, and so are negated ones ("没有人受伤", "无人被困", "没有人落水"). The
+rules favour recall of present danger over precision only within that limit: every match
+sends a person a review, never an automatic dispatch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,26 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+#: A time in the past relative to now, days or more ago (三天前, 半个月前, 前几天, 上星期,
+#: 那时): added to the lexicon's ``exclude``, which names absolute and named times (去年,
+#: 上周, 5月13日). Minutes and hours ago (十分钟前) are still now.
+_RELATIVE_PAST = (
+    r"[0-9零一二两三四五六七八九十百几半多]+个?(?:天|日|周|星期|礼拜|月|年)(?:以|之)?前"
+    r"|前(?:几|两|些|一)(?:天|日|个?月|年|周|星期)|前一?段时间|前一?阵|上个?(?:星期|礼拜)|那时"
+)
+#: A negation right before a match or a required word: 没有人落水 (the rule reads 有人落水),
+#: 没有燃气泄漏, 所幸无人受伤, 未造成人员受伤, 司机没有受伤. Only the words in between that
+#: keep it the same statement are allowed (无辜行人受伤, 未成年人, 没想到有人… are not), and
+#: 没/无 ending another word negate nothing (淹没被困在楼顶的老人, 有无人受伤).
+_NEGATED = re.compile(
+    r"(?:(?<![淹埋吞沉覆出])没有?|(?<!有)无|未|不曾)(?:有|造成)?(?:任何)?(?:人员|一人|人)?$"
+)
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether the match starting at ``start`` is negated (see ``_NEGATED``)."""
+    return _NEGATED.search(text, max(0, start - 8), start) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +154,8 @@ def _lexicon() -> _Lexicon:
     if all(r.needs for r in rules):
         literals = sorted(set().union(*(r.needs for r in rules)), key=lambda s: (-len(s), s))
         prefilter = re.compile("|".join(map(re.escape, literals)))
-    return _Lexicon(rules, re.compile("|".join(raw["exclude"])), int(raw["context"]), prefilter)
+    exclude = re.compile("|".join([*raw["exclude"], _RELATIVE_PAST]))
+    return _Lexicon(rules, exclude, int(raw["context"]), prefilter)
 
 
 def _clause_around(text: str, start: int, end: int, width: int) -> tuple[str, str]:
@@ -160,6 +182,8 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
         if rule.needs is not None and not any(s in text for s in rule.needs):
             continue
         for m in rule.pattern.finditer(text):
+            if _negated(text, m.start()):
+                continue
             around, scope = _clause_around(text, m.start(), m.end(), lex.context)
             if lex.exclude.search(scope):
                 continue
@@ -171,9 +195,12 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
 
 def _confirmed(rule: _Rule, text: str, m: re.Match[str], lex: _Lexicon) -> bool:
     """Whether a word ``rule`` requires ("受伤") occurs near match ``m``, in a clause of
-    its own that is not hypothetical or reported ("导致多名学生受伤", "以免造成伤亡")."""
+    its own that is not hypothetical, reported or negated ("导致多名学生受伤", "以免造成伤亡",
+    "所幸无人受伤")."""
     assert rule.requires is not None
     for r in rule.requires.finditer(text, max(0, m.start() - rule.window), m.end() + rule.window):
+        if _negated(text, r.start()):
+            continue
         if not lex.exclude.search(_clause_around(text, r.start(), r.end(), lex.context)[1]):
             return True
     return False
