@@ -39,6 +39,8 @@ def _emergency(text: str):
         # probed and right before the fix
         "上周着火了现在已经处理好了",
         "去年小区着火了",
+        "我家曾着火了",
+        "这里曾经着火了",
         "昨晚着火了",
         "2019年5月着火了",
         "５月１３日着火了",  # full-width date
@@ -64,6 +66,9 @@ def test_past_events_are_not_emergencies(text):
         ("三天前反映过燃气问题。今天又闻到很浓的煤气味", "燃气泄漏"),
         # the fire is right in front of the building: 前 after a place is no time
         ("楼前着火了", "火灾"),
+        # 曾 as a surname is no past tense (曾经, 曾着火 are)
+        ("曾先生家着火了,快来", "火灾"),
+        ("曾女士家煤气泄漏了", "燃气泄漏"),
     ],
 )
 def test_present_dangers_are_still_emergencies(text, reason):
