@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -34,6 +35,32 @@ def _context():
     return settings, settings.topic("deadletter"), known, replayed_dead_letters()
 
 
+def _run(settings, command: Coroutine[Any, Any, None], after: str = "") -> None:
+    """Run a command; Kafka or Redis away (or going away) is a one-line error, exit 2, not
+    a traceback. ``after``: what the operator should know about work done before it."""
+    from aiokafka.errors import KafkaConnectionError, KafkaError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    try:
+        asyncio.run(command)
+        return
+    except KafkaConnectionError:
+        what = (
+            f"Kafka at {settings.broker} is not reachable (`hotline stack up` starts the "
+            "project's own, or set HOTLINE_KAFKA_BOOTSTRAP)"
+        )
+    except KafkaError as exc:
+        what = f"Kafka at {settings.broker}: {type(exc).__name__}: {exc}"
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        what = f"Redis at {settings.redis_url} is not reachable ({str(exc).rstrip('.')})"
+    except KeyboardInterrupt:
+        typer.secho(f"interrupted{after}", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(130) from None
+    typer.secho(f"error: {what}{after}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
 @app.command()
 def summary(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
@@ -43,22 +70,26 @@ def summary(
     Each group shows how many letters, how many were replayed, and the first and last
     failure. Last line: a JSON summary.
     """
-    asyncio.run(_summary(as_json))
+    settings, topic, _, store = _context()
+    _run(settings, _summary(settings, topic, store, as_json))
 
 
-async def _summary(as_json: bool) -> None:
-    from dead_letters.replay import read_letters
+async def _summary(settings, topic: str, store, as_json: bool) -> None:
+    from dead_letters import replay
     from dead_letters.selection import summarize
 
-    settings, topic, _, store = _context()
     try:
-        letters, unreadable = await read_letters(settings.broker, topic)
+        # first: a broker away is said before a consumer is left behind by read_letters
+        exists = topic in await replay.existing_topics(settings.broker)
+        letters, unreadable = await replay.read_letters(settings.broker, topic)
         replayed = await store.all()
     finally:
         await store.client.aclose()
     rows = summarize(letters, replayed)
     if not as_json:
-        if not rows:
+        if not exists:
+            typer.echo(f"no dead letters: {topic} is not on the broker at {settings.broker}")
+        elif not rows:
             typer.echo(f"no dead letters on {topic}")
         for r in rows:
             typer.echo(
@@ -127,29 +158,37 @@ def replay(
 ) -> None:
     """Send matching dead letters' original bytes back to their source topic, once each.
 
-    Letters already replayed are skipped, so a second run sends only new ones. Last
-    line: a JSON summary.
+    Letters already replayed are skipped, so a second run sends only new ones; so are
+    letters whose topic is not on the broker (a replay creates no topic), WeChat sessions'
+    letters (they hold the session, not the raw messages) and letters without bytes (too
+    large to keep). Last line: a JSON summary.
     """
     if not (code or stage or source or everything):
         raise typer.BadParameter("say which letters: --code, --stage, --source, or --all")
     filters = (code or [], stage or [], source or [], _since(since))
-    asyncio.run(_replay(*filters, limit=limit, force=force, dry_run=dry_run, quiet=quiet))
+    settings, topic, known, store = _context()
+    replaying = _replay(settings, topic, known, store, *filters, limit=limit, force=force,
+                        dry_run=dry_run, quiet=quiet)  # fmt: skip
+    after = "" if dry_run else "; run the same replay again: letters marked already are not resent"
+    _run(settings, replaying, after)
 
 
-async def _replay(codes, stages, sources, since, *, limit, force, dry_run, quiet) -> None:
+async def _replay(
+    settings, topic, known, store, codes, stages, sources, since, *, limit, force, dry_run, quiet
+) -> None:
     from tqdm import tqdm
 
-    from dead_letters.replay import read_letters, send_back
+    from dead_letters import replay
     from dead_letters.selection import Filters, plan_replay
 
-    settings, topic, known, store = _context()
     filters = Filters(codes, stages, [settings.topic(s) for s in sources], since)
     try:
-        letters, unreadable = await read_letters(settings.broker, topic)
-        plan = plan_replay(letters, filters, known, await store.all(), limit, force)
+        existing = await replay.existing_topics(settings.broker)  # first: see _summary
+        letters, unreadable = await replay.read_letters(settings.broker, topic)
+        plan = plan_replay(letters, filters, known, await store.all(), limit, force, existing)
         sent = 0
         if plan.resend and not dry_run:
-            sent = await send_back(
+            sent = await replay.send_back(
                 settings.broker, plan.resend, store,
                 progress=lambda it: tqdm(it, total=len(plan.resend), desc="replaying",
                                          unit="letter", disable=quiet),
@@ -169,6 +208,18 @@ async def _replay(codes, stages, sources, since, *, limit, force, dry_run, quiet
             f"skipped {len(plan.unknown_topic)} from topics this deployment does not have",
             fg=typer.colors.YELLOW,
         )
+    if plan.missing_topic:
+        typer.secho(
+            f"skipped {len(plan.missing_topic)} whose topic is not on the broker (a worker "
+            "creates its topics when it starts; replay them then)",
+            fg=typer.colors.YELLOW,
+        )
+    if plan.not_original:
+        typer.secho(
+            f"skipped {len(plan.not_original)} WeChat sessions: their letter holds the "
+            "session's pieces, not the raw messages raw.wechat takes",
+            fg=typer.colors.YELLOW,
+        )
     if plan.input_errors:
         typer.secho(
             f"skipped {len(plan.input_errors)} whose record itself is wrong (fix and republish "
@@ -177,7 +228,15 @@ async def _replay(codes, stages, sources, since, *, limit, force, dry_run, quiet
         )
     if plan.unreadable:
         typer.secho(f"skipped {len(plan.unreadable)} with unreadable bytes", fg=typer.colors.YELLOW)
-    if not any(plan.as_dict().values()):
+    if plan.no_payload:
+        typer.secho(
+            f"skipped {len(plan.no_payload)} without bytes (empty, or too large to keep: "
+            "their reason says where they are)",
+            fg=typer.colors.YELLOW,
+        )
+    if topic not in existing:
+        typer.echo(f"no dead letters: {topic} is not on the broker at {settings.broker}")
+    elif not any(plan.as_dict().values()):
         typer.echo(f"no dead letter on {topic} matches")
     typer.echo(
         json.dumps(

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from dead_letters.selection import Letter, Resend, letter_id
 from models.dead_letter import DeadLetter
@@ -31,6 +32,16 @@ async def read_letters(bootstrap: str, topic: str) -> tuple[list[Letter], int]:
     return [
         Letter(letter_id(rec.partition, rec.offset), record) for rec, record in pairs
     ], unreadable
+
+
+async def existing_topics(bootstrap: str) -> set[str]:
+    """The topics on the broker now (a replay sends to none other: sending would create it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
 
 
 async def send_back(

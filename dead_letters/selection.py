@@ -38,6 +38,12 @@ INPUT_ERRORS = frozenset(
 )
 
 
+#: Stages whose letters hold a record they built, not the bytes they read at the source
+#: position: a WeChat session's letter holds its pieces (JSON) and the raw position of its
+#: first message. Sent to the source topic (raw.wechat, XML) it could only become BAD_XML.
+NOT_ORIGINAL_STAGES = frozenset({"wechat-session"})
+
+
 @dataclass(frozen=True, slots=True)
 class Letter:
     """One record of the dead-letter topic, parsed."""
@@ -90,16 +96,21 @@ class Plan:
     resend: list[Resend] = field(default_factory=list)
     already_replayed: list[str] = field(default_factory=list)
     unknown_topic: list[str] = field(default_factory=list)  # not a topic of this deployment
+    missing_topic: list[str] = field(default_factory=list)  # one of ours, not on the broker
+    not_original: list[str] = field(default_factory=list)  # NOT_ORIGINAL_STAGES
     unreadable: list[str] = field(default_factory=list)  # payload or key not base64
+    no_payload: list[str] = field(default_factory=list)  # bytes empty, or too large to keep
     input_errors: list[str] = field(default_factory=list)  # INPUT_ERRORS, not forced
 
     def as_dict(self) -> dict[str, int]:
-        """Counts, for the command's JSON summary."""
+        """Counts, for the command's JSON summary: ``unknown_topic`` counts every letter
+        with no topic to go to (``missing_topic`` too), ``unreadable`` every one without
+        bytes to send back (``not_original`` and ``no_payload`` too)."""
         return {
             "selected": len(self.resend),
             "already_replayed": len(self.already_replayed),
-            "unknown_topic": len(self.unknown_topic),
-            "unreadable": len(self.unreadable),
+            "unknown_topic": len(self.unknown_topic) + len(self.missing_topic),
+            "unreadable": len(self.unreadable) + len(self.not_original) + len(self.no_payload),
             "input_errors": len(self.input_errors),
         }
 
@@ -111,13 +122,17 @@ def plan_replay(
     replayed: Collection[str],
     limit: int | None = None,
     force: bool = False,
+    existing_topics: Collection[str] | None = None,
 ) -> Plan:
     """Choose the letters to send back, oldest first (topic order), at most ``limit``.
 
     A letter already replayed (its id in ``replayed``) is left out, so running a replay
     twice sends each letter once; one whose source is not in ``known_topics`` is never
-    sent (a replay must not create or feed another deployment's topics); one whose code
-    is in :data:`INPUT_ERRORS` only with ``force``.
+    sent (a replay must not create or feed another deployment's topics), nor one whose
+    source is not in ``existing_topics`` (the broker's topics, when given: sending would
+    create it); one whose code is in :data:`INPUT_ERRORS` only with ``force``. Letters
+    without bytes to send (empty, or too large to keep) and those of
+    :data:`NOT_ORIGINAL_STAGES` are never sent.
     """
     plan = Plan()
     for letter in letters:
@@ -128,6 +143,10 @@ def plan_replay(
             plan.already_replayed.append(letter.letter_id)
         elif record.source_topic not in known_topics:
             plan.unknown_topic.append(letter.letter_id)
+        elif existing_topics is not None and record.source_topic not in existing_topics:
+            plan.missing_topic.append(letter.letter_id)
+        elif record.stage in NOT_ORIGINAL_STAGES:
+            plan.not_original.append(letter.letter_id)
         elif record.error_code in INPUT_ERRORS and not force:
             plan.input_errors.append(letter.letter_id)
         elif limit is not None and len(plan.resend) >= limit:
@@ -138,6 +157,9 @@ def plan_replay(
                 key = base64.b64decode(record.key_b64, validate=True) if record.key_b64 else None
             except (binascii.Error, ValueError):
                 plan.unreadable.append(letter.letter_id)
+                continue
+            if not value:  # every stage rejects an empty record: nothing worth sending
+                plan.no_payload.append(letter.letter_id)
                 continue
             plan.resend.append(Resend(letter.letter_id, record.source_topic, key, value))
     return plan

@@ -12,6 +12,9 @@ class DeadLetter(
 
     ``payload_b64`` holds the original bytes unchanged (base64), so the record can be
     fixed and replayed; the dead-letter topic is therefore as restricted as raw topics.
+    A record too large to keep (base64 would take its letter past the producer's request
+    limit) leaves ``payload_b64`` empty and ``key_b64`` unset; the reason gives its size
+    and position (``streams.dead_letters.fitting``).
     """
 
     error_code: str

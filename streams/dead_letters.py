@@ -53,8 +53,34 @@ def dead_letter_record(
     )  # fmt: skip
 
 
+#: Room left in a producer request besides the letter's key and value (record and batch
+#: headers are under 100 bytes).
+REQUEST_OVERHEAD = 1024
+
+
+def fitting(record: DeadLetter, key: str) -> DeadLetter:
+    """``record``, or, when it is too large for the producer, the same letter without the
+    record's bytes, its reason saying how many there were and where they are.
+
+    Base64 makes a letter a third larger than its record, so a record of more than about
+    740 KB, which the broker takes (1 MB), has no letter within the producer's limit (1 MB).
+    Refused, the letter crashed its agent and faust moved past the rest of the batch: the
+    good records in it were lost.
+    """
+    limit = topics.dead_letters.app.conf.producer_max_request_size - REQUEST_OVERHEAD
+    if len(key.encode()) + len(record.dumps()) <= limit:
+        return record
+    size = len(base64.b64decode(record.payload_b64)) if record.payload_b64 else 0
+    reason = (
+        f"{record.reason} (the record's {size} bytes are too large to keep in a dead letter: "
+        f"read them at {key} while the topic retains them)"
+    )
+    return record.derive(payload_b64="", key_b64=None, reason=reason)
+
+
 async def send_dead_letter(record: DeadLetter, pending: list[Awaitable] | None = None) -> None:
-    """Publish a prepared dead letter, keyed by its source position.
+    """Publish a prepared dead letter, keyed by its source position (without the record's
+    bytes if they do not fit, see :func:`fitting`).
 
     The failed record's offset may be acknowledged once this returns, so the broker's
     acknowledgement is awaited here; a batch passes ``pending`` instead, gets the
@@ -62,6 +88,7 @@ async def send_dead_letter(record: DeadLetter, pending: list[Awaitable] | None =
     made a flood of bad records twelve times slower).
     """
     key = f"{record.source_topic}/{record.source_partition}/{record.source_offset}"
+    record = fitting(record, key)
     log.warning("dead-letter %s %s: %s", key, record.error_code, record.reason)
     ack = await topics.dead_letters.send(key=key, value=record)
     if pending is None:
