@@ -39,6 +39,7 @@ from models.sla_alert import SlaAlert
 from sla.redis_store import SlaStore
 
 Publish = Callable[[SlaAlert], Awaitable[object]]
+_monotonic = time.monotonic
 
 
 @dataclass
@@ -100,12 +101,17 @@ class AlertScanner:
     async def tick(self, now: int | None = None) -> TickReport:
         """One round: redeliver expired claims, then claim and publish what is due."""
         now = int(time.time()) if now is None else int(now)
+        started = _monotonic()
         report = TickReport()
         stale = await self.store.redeliver(now, self.lease, self.batch)
         report.redelivered = len(stale)
         await self._publish_all(stale, report)
         while report.batches < self.max_batches:
-            examined, alerts = await self.store.claim_due(now, self.batch)
+            # Claim (and so lease) each batch at the time it is claimed, not at the tick's
+            # start: publishing a backlog takes a while, and a lease already run out would
+            # let another worker's tick redeliver alerts this one is still publishing.
+            at = now + int(_monotonic() - started)
+            examined, alerts = await self.store.claim_due(at, self.batch)
             report.batches += 1
             report.claimed += len(alerts)
             await self._publish_all(alerts, report)

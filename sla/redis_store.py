@@ -21,6 +21,7 @@ a redelivered record is a no-op. Reads and writes each take one Lua call per bat
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,7 @@ from sla.events import (
 )
 from sla.policies import ClockMode
 
+log = logging.getLogger(__name__)
 _LUA = Path(__file__).resolve().parent / "lua"
 _F_CASE_WORKING, _F_HOP, _F_HOP_WORKING = 1, 2, 4
 
@@ -64,6 +66,8 @@ _RETRIES = 8
 #: Interned name spaces: policy key, department, district, category.
 _NS_POLICY, _NS_DEPT, _NS_DISTRICT, _NS_CATEGORY = "k:", "d:", "di:", "ca:"
 _HEAD = struct.Struct(">BB")
+#: a name after the cases read by ``read.lua``: code, length of the name
+_NAME = struct.Struct(">HI")
 #: bucket, expected version, fired bits to clear, old department code, closed
 _CAS = struct.Struct(">HIBHB")
 
@@ -175,6 +179,16 @@ def _script(name: str) -> str:
     return (_LUA / "common.lua").read_text() + "\n" + (_LUA / name).read_text()
 
 
+def _usable_id(appeal_id: object) -> bool:
+    """Whether the scripts can frame the id (length byte, newline-joined lists)."""
+    return (
+        isinstance(appeal_id, str)
+        and bool(appeal_id)
+        and "\n" not in appeal_id
+        and len(appeal_id.encode()) <= 200
+    )
+
+
 def dept_bucket(appeal_id: str, buckets: int) -> int:
     """Which of a department's index hashes holds the case (stable across processes)."""
     return zlib.crc32(appeal_id.encode()) % buckets
@@ -206,6 +220,8 @@ class SlaStore:
         self._claim = client.register_script(_script("claim.lua"))
         self._redeliver = client.register_script(_script("redeliver.lua"))
         self._intern = client.register_script(_script("intern.lua"))
+        # Caches of the interned names, stale if Redis loses its data: the scripts check
+        # the codes a write uses (apply.lua) and read the names back with the cases.
         self._codes: dict[str, int] = {"": 0}  # namespaced name → code
         self._names: dict[int, str] = {0: ""}  # code → namespaced name
 
@@ -262,17 +278,31 @@ class SlaStore:
                 self._names[int(c)] = n
         return {n: self._codes[n] for n in names}
 
-    async def names(self, codes: Iterable[int]) -> dict[int, str]:
-        """Namespaced names of codes (unknown codes map to ``""``)."""
+    async def names(self, codes: Iterable[int], fresh: bool = False) -> dict[int, str]:
+        """Namespaced names of codes (unknown codes map to ``""``); ``fresh``: as Redis
+        holds them now, not as cached."""
         codes = list(dict.fromkeys(int(c) for c in codes))
-        missing = [c for c in codes if c not in self._names]
-        if missing:
-            got = await self.r.hmget(self.prefix + "n:r", missing)
-            for c, n in zip(missing, got, strict=True):
-                if n is not None:
-                    self._names[c] = n.decode()
-                    self._codes[n.decode()] = c
-        return {c: self._names.get(c, "") for c in codes}
+        ask = [c for c in codes if c and (fresh or c not in self._names)]
+        got: dict[int, str] = {}
+        if ask:
+            raw = await self.r.hmget(self.prefix + "n:r", ask)
+            got = {c: n.decode() if n is not None else "" for c, n in zip(ask, raw, strict=True)}
+            self._learn(got)
+        return {c: got[c] if c in got else self._names.get(c, "") for c in codes}
+
+    def _learn(self, names: dict[int, str]) -> None:
+        """Cache code → name pairs just read from Redis. One that contradicts the cache
+        means Redis lost the names and handed codes out anew: forget them all."""
+        if any(self._names.get(c, n) != n for c, n in names.items()):
+            self._forget_names()
+        for c, n in names.items():
+            if n:
+                self._names[c] = n
+                self._codes[n] = c
+
+    def _forget_names(self) -> None:
+        self._codes = {"": 0}
+        self._names = {0: ""}
 
     async def code_of(self, namespace: str, name: str) -> int | None:
         """Existing code of a name, without creating one (queries)."""
@@ -288,12 +318,15 @@ class SlaStore:
     # -- reading --------------------------------------------------------------------------
 
     async def _read_many(self, appeal_ids: Sequence[str]) -> dict[str, CaseState | None]:
-        if not appeal_ids:
-            return {}
-        blob = await self._read(args=[self.prefix, "\n".join(appeal_ids)])
+        out: dict[str, CaseState | None] = dict.fromkeys(appeal_ids)
+        # an id the scripts cannot frame names no case (apply_batch refuses them)
+        ids = [aid for aid in out if _usable_id(aid)]
+        if not ids:
+            return out
+        blob = await self._read(args=[self.prefix, "\n".join(ids)])
         raw: list[tuple[CaseState, Codes] | None] = []
         pos = 0
-        for aid in appeal_ids:
+        for aid in ids:
             lt, lb = _HEAD.unpack_from(blob, pos)
             pos += _HEAD.size
             if not lt:
@@ -305,23 +338,22 @@ class SlaStore:
             state.times = times  # lets the engine skip recomputing unchanged clocks
             pos += lt + lb
             raw.append((state, codes))
-        wanted = {
-            c
-            for r in raw
-            if r
-            for c in (r[1].policy, r[1].department, r[1].district, r[1].category)
-        }
-        names = await self.names(wanted)
-        out: dict[str, CaseState | None] = {}
-        for aid, r in zip(appeal_ids, raw, strict=True):
+        # then the names of the codes met, as Redis holds them now
+        names = {0: ""}
+        while pos < len(blob):
+            code, n = _NAME.unpack_from(blob, pos)
+            pos += _NAME.size
+            names[code] = blob[pos : pos + n].decode()
+            pos += n
+        self._learn(names)
+        for aid, r in zip(ids, raw, strict=True):
             if r is None:
-                out[aid] = None
                 continue
             state, c = r
-            state.policy = names[c.policy].removeprefix(_NS_POLICY)
-            state.department = names[c.department].removeprefix(_NS_DEPT)
-            state.district = names[c.district].removeprefix(_NS_DISTRICT)
-            state.category = names[c.category].removeprefix(_NS_CATEGORY)
+            state.policy = names.get(c.policy, "").removeprefix(_NS_POLICY)
+            state.department = names.get(c.department, "").removeprefix(_NS_DEPT)
+            state.district = names.get(c.district, "").removeprefix(_NS_DISTRICT)
+            state.category = names.get(c.category, "").removeprefix(_NS_CATEGORY)
             out[aid] = state
         return out
 
@@ -408,7 +440,7 @@ class SlaStore:
         for i, rec in enumerate(records):
             # the Lua side frames ids by length byte and newline: refuse what cannot fit
             aid = getattr(rec, "appeal_id", None)
-            if not isinstance(aid, str) or not aid or "\n" in aid or len(aid.encode()) > 200:
+            if not _usable_id(aid):
                 outcomes[i] = rejected(Reason.INVALID, f"unusable appeal_id {aid!r}")
             else:
                 todo.append(i)
@@ -429,6 +461,17 @@ class SlaStore:
             if not changed:
                 break
             results = await self._write_many([(orig[a], cur[a]) for a in changed])  # type: ignore[misc]
+            if results is None:
+                # Redis lost the interned names (restarted without its data): codes are
+                # handed out anew, ours are stale. Forget them; read and compute again.
+                log.warning(
+                    "SLA names under %r are not what this worker interned: Redis lost "
+                    "data? Cases it lost are unknown until `hotline sla rebuild`",
+                    self.prefix,
+                )
+                self._forget_names()
+                conflicts = set(changed)
+                continue
             conflicts = {aid for aid, ok in zip(changed, results, strict=True) if not ok}
             if not conflicts:
                 break
@@ -448,8 +491,9 @@ class SlaStore:
                     _NS_CATEGORY + st.category,
                 )
             )
-        codes = await self.codes(n for n in wanted if not n.endswith(":"))
-        codes.update({_NS_DEPT: 0, _NS_DISTRICT: 0, _NS_CATEGORY: 0})
+        empty = {_NS_DEPT: 0, _NS_DISTRICT: 0, _NS_CATEGORY: 0}  # no name: code 0
+        codes = await self.codes(n for n in wanted if n not in empty)
+        codes.update(empty)
         return codes
 
     @staticmethod
@@ -461,8 +505,13 @@ class SlaStore:
             codes[_NS_CATEGORY + st.category],
         )
 
-    async def _write_many(self, pairs: list[tuple[CaseState | None, CaseState]]) -> list[int]:
-        """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict."""
+    async def _write_many(
+        self, pairs: list[tuple[CaseState | None, CaseState]]
+    ) -> list[int] | None:
+        """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict.
+
+        ``None``, nothing written: a cached code is not Redis's code of its name.
+        """
         codes = await self._codes_for(st for pair in pairs for st in pair if st is not None)
         parts = []
         for old, new in pairs:
@@ -486,9 +535,13 @@ class SlaStore:
                 bytes((len(b),)),
                 b,
             ]
+        used = [x for name, code in codes.items() if code for x in (name, str(code))]
         res = await self._apply(
-            keys=[self.due_key], args=[self.prefix, self.settings.closed_ttl, b"".join(parts)]
+            keys=[self.due_key],
+            args=[self.prefix, self.settings.closed_ttl, b"".join(parts), *used],
         )
+        if res and int(res[0]) == -1:
+            return None
         return [int(x) for x in res]
 
     # -- alerts ---------------------------------------------------------------------------
@@ -532,7 +585,8 @@ class SlaStore:
 
     async def _alerts(self, joined: bytes) -> list[SlaAlert]:
         rows = [json.loads(p) for p in joined.split(b"\n")] if joined else []
-        names = await self.names(c for d in rows for c in (d["d"], d["di"], d["ca"]))
+        # as Redis holds them now: a cached name may be stale (see _learn)
+        names = await self.names((c for d in rows for c in (d["d"], d["di"], d["ca"])), fresh=True)
         tz = self.engine.wt.tz
         out = []
         for d in rows:
@@ -594,8 +648,7 @@ class SlaStore:
         keys = await self.keys()
         for i in range(0, len(keys), 1000):
             await self.r.unlink(*keys[i : i + 1000])
-        self._codes = {"": 0}
-        self._names = {0: ""}
+        self._forget_names()
         return len(keys)
 
     async def dump(self, include_alerts: bool = False) -> dict[str, Any]:

@@ -5,8 +5,15 @@
 --   appeal id (u8 length + bytes), department bucket (u16), expected version (u32,
 --   0 = new case), fired bits to clear (u8), old department code (u16), closed (u8),
 --   t, b (u8 length + bytes each)
--- Returns one integer per case: 1 written, 0 version conflict (caller recomputes).
+-- ARGV[4], ARGV[5], ...: each interned name the cases use (old states' too) and the code
+--   Python has for it. Python caches codes; if Redis lost its data (restarted without
+--   persistence, or the last second of its AOF) they may mean nothing, or other names.
+-- Returns one integer per case: 1 written, 0 version conflict (caller recomputes); or
+-- {-1}, writing nothing, when a name's code is not the one given (caller re-interns).
 local prefix, ttl, blob = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+for i = 4, #ARGV, 2 do
+  if redis.call('HGET', prefix .. 'n', ARGV[i]) ~= ARGV[i + 1] then return {-1} end
+end
 local out = {}
 local pos = 1
 while pos <= #blob do
