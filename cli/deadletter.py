@@ -35,30 +35,22 @@ def _context():
     return settings, settings.topic("deadletter"), known, replayed_dead_letters()
 
 
-def _run(settings, command: Coroutine[Any, Any, None], after: str = "") -> None:
+def _run(command: Coroutine[Any, Any, None], after: str = "") -> None:
     """Run a command; Kafka or Redis away (or going away) is a one-line error, exit 2, not
     a traceback. ``after``: what the operator should know about work done before it."""
-    from aiokafka.errors import KafkaConnectionError, KafkaError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from cli.service_errors import service_down
 
     try:
         asyncio.run(command)
-        return
-    except KafkaConnectionError:
-        what = (
-            f"Kafka at {settings.broker} is not reachable (`hotline stack up` starts the "
-            "project's own, or set HOTLINE_KAFKA_BOOTSTRAP)"
-        )
-    except KafkaError as exc:
-        what = f"Kafka at {settings.broker}: {type(exc).__name__}: {exc}"
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        what = f"Redis at {settings.redis_url} is not reachable ({str(exc).rstrip('.')})"
     except KeyboardInterrupt:
         typer.secho(f"interrupted{after}", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(130) from None
-    typer.secho(f"error: {what}{after}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    except Exception as exc:
+        said = service_down(exc)
+        if said is None:
+            raise
+        typer.secho(f"{said}{after}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -71,7 +63,7 @@ def summary(
     failure. Last line: a JSON summary.
     """
     settings, topic, _, store = _context()
-    _run(settings, _summary(settings, topic, store, as_json))
+    _run(_summary(settings, topic, store, as_json))
 
 
 async def _summary(settings, topic: str, store, as_json: bool) -> None:
@@ -170,7 +162,7 @@ def replay(
     replaying = _replay(settings, topic, known, store, *filters, limit=limit, force=force,
                         dry_run=dry_run, quiet=quiet)  # fmt: skip
     after = "" if dry_run else "; run the same replay again: letters marked already are not resent"
-    _run(settings, replaying, after)
+    _run(replaying, after)
 
 
 async def _replay(

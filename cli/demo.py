@@ -68,13 +68,18 @@ def demo(
     """Bring up Kafka and Redis, start the worker, replay real appeals on all three channels, report."""
     from cli.intake import _replay
     from stack import kafka, redis, worker
+    from stack.process import StackError
 
     s = StackSettings()
-    for step in (redis.start, kafka.start):
-        typer.echo(step(s))
     # the demo closes WeChat sessions after 5 idle seconds instead of 10 minutes
     env = {"HOTLINE_WECHAT_IDLE_FLUSH_S": os.environ.get("HOTLINE_WECHAT_IDLE_FLUSH_S", "5")}
-    typer.echo(worker.start(s, env=env))
+    try:
+        for step in (redis.start, kafka.start):
+            typer.echo(step(s))
+        typer.echo(worker.start(s, env=env))
+    except StackError as exc:  # as `hotline stack up` says it: why, and no traceback
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
     before = _snapshot()
     published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None))
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])

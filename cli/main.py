@@ -8,6 +8,7 @@ import typer
 
 from cli import deadletter, demo, intake, review, routing, sla, stack, understand
 from cli.help_text import reflow_help
+from cli.service_errors import guard_services
 from config.stack import PROJECT_ROOT
 
 app = typer.Typer(
@@ -62,4 +63,5 @@ def show_config(
             )
 
 
+guard_services(app)
 reflow_help(app)  # last: every command and sub-app is registered by now

@@ -13,7 +13,7 @@ import typer
 from tqdm import tqdm
 
 from config.data import DATA_DIR
-from config.routing import KIND_MODEL_PATH, REASSIGNMENTS_PATH
+from config.routing import CATALOGUE_PATH, KIND_MODEL_PATH, REASSIGNMENTS_PATH
 from routing.catalogue import CatalogueError, load_catalogue
 from routing.department_names import find_mentions, mine_names, normalise_name
 from routing.dispatch import Router
@@ -54,6 +54,28 @@ def _catalogue(path: Path | None):
     except CatalogueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    except (OSError, ValueError) as exc:  # missing, a folder, not UTF-8, not TOML
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        typer.echo(f"{path or CATALOGUE_PATH}: cannot read the catalogue ({reason})", err=True)
+        raise typer.Exit(2) from None
+
+
+def _kind_model(path: Path | None = None):
+    """The department-kind model (``None`` when the default file is absent), or a one-line
+    error naming a file that is not one."""
+    try:
+        return load_kind_model(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # not UTF-8, not JSON, …
+        shown = path or KIND_MODEL_PATH
+        typer.echo(f"{shown}: not a department-kind model ({type(exc).__name__}: {exc})", err=True)
+        raise typer.Exit(2) from None
+
+
+def _positive_c(values: list[float]) -> None:
+    """The model's inverse regularisation must be a positive number."""
+    for value in values:
+        if not value > 0:  # 0, negative or nan
+            raise typer.BadParameter(f"must be a number above 0, got {value:g}", param_hint="--c")
 
 
 def _json(data: object) -> str:
@@ -85,7 +107,7 @@ def route_command(
         raise typer.BadParameter(
             f"{district!r} names no city or district (e.g. A市A3区)", param_hint="--district"
         )
-    router = Router(_catalogue(catalogue), load_kind_model())
+    router = Router(_catalogue(catalogue), _kind_model())
     decision = router.route(title, content, category, subcategory, district)
     typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
 
@@ -156,22 +178,23 @@ def catalogue_build(
     for key, n in missing.items():
         typer.echo(f"  {n:5d}  {key}")
     if out is not None:
-        out.write_text(
-            _json(
-                {
-                    "names": [
-                        {"name": n, "count": k, "kind": normalise_name(n, cat)}
-                        for n, k in mined.most_common()
-                        if k >= min_count
-                    ],
-                    "occurring": [
-                        {"unit": u, "kind": k, "count": n, "in_catalogue": bool(cat.find(k, u))}
-                        for (u, k), n in occurring.most_common()
-                    ],
-                }
-            ),
-            encoding="utf-8",
-        )
+        mined_list = {
+            "names": [
+                {"name": n, "count": k, "kind": normalise_name(n, cat)}
+                for n, k in mined.most_common()
+                if k >= min_count
+            ],
+            "occurring": [
+                {"unit": u, "kind": k, "count": n, "in_catalogue": bool(cat.find(k, u))}
+                for (u, k), n in occurring.most_common()
+            ],
+        }
+        try:
+            out.write_text(_json(mined_list), encoding="utf-8")
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot write {out}: {exc.strerror or exc}", param_hint="--out"
+            ) from None
     named = sum(1 for n in mined if unit_re.match(n))
     typer.echo(
         _json(
@@ -200,7 +223,11 @@ def route_eval(
     ] = True,
     model: Annotated[
         Path | None,
-        typer.Option(help="Kind model JSON (default: $HOTLINE_ROUTING_KIND_MODEL, if present)."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Kind model JSON (default: $HOTLINE_ROUTING_KIND_MODEL, if present).",
+        ),
     ] = None,
 ) -> None:
     """Compare each appeal's lead department with the department its official reply names.
@@ -212,7 +239,7 @@ def route_eval(
     and for rules + kind model, then one JSON summary as the last line of stdout.
     """
     cat = _catalogue(catalogue)
-    kind_model = load_kind_model(model) if model is not None else load_kind_model()
+    kind_model = _kind_model(model)
     routers = {"rules": Router(cat)}
     if kind_model is not None:
         routers["rules+model"] = Router(cat, kind_model)
@@ -291,6 +318,7 @@ def train(
 
     Prints the artifact's path, size and training summary as JSON.
     """
+    _positive_c([c])
     cat = _catalogue(catalogue)
     cases = _replies(replies)
     path = out or KIND_MODEL_PATH
@@ -298,7 +326,12 @@ def train(
         extra, skipped = correction_examples(corrections or [], cat)
     except DatasetError as exc:
         raise typer.BadParameter(str(exc), param_hint="--corrections") from None
-    model = train_kind_model(cases, cat, path, c=c, corrections=extra)
+    try:
+        model = train_kind_model(cases, cat, path, c=c, corrections=extra)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {path}: {exc.strerror or exc}", param_hint="--out"
+        ) from None
     load_kind_model.cache_clear()
     summary = {"path": str(path), "bytes": path.stat().st_size, "kinds": list(model.kinds)}
     if corrections:
@@ -310,10 +343,11 @@ def train(
 def cross_validate_command(
     replies: RepliesOption = None,
     catalogue: CatalogueOption = None,
-    folds: Annotated[int, typer.Option(help="Number of folds.")] = 5,
+    folds: Annotated[int, typer.Option(min=2, help="Number of folds.")] = 5,
     c: Annotated[list[float] | None, typer.Option(help="Values of C to compare.")] = None,
 ) -> None:
     """Cross-validate rules alone vs rules + kind model within the ``dev`` half (JSON)."""
+    _positive_c(c or [])
     cat = _catalogue(catalogue)
     examples = training_examples(_replies(replies), cat, "dev")
     results = [cross_validate(examples, cat, folds, value) for value in (c or [DEFAULT_C])]
@@ -349,6 +383,10 @@ def harvest_reassignments(
         )
     except DatasetError as exc:  # the kept file is not text any more
         raise typer.BadParameter(str(exc), param_hint="--out") from None
+    except OSError as exc:  # a folder, or a place it cannot write
+        raise typer.BadParameter(
+            f"cannot write {path}: {exc.strerror or exc}", param_hint="--out"
+        ) from None
     typer.echo(_json(summary))
 
 

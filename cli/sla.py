@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time as _time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -27,7 +28,7 @@ app = typer.Typer(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 RedisOption = Annotated[
     str | None,
-    typer.Option("--redis-url", help="Redis URL (default: the project's Redis, database 0)."),
+    typer.Option("--redis-url", help="Redis URL (default: the worker's, $HOTLINE_REDIS_URL)."),
 ]
 PrefixOption = Annotated[
     str | None,
@@ -63,9 +64,20 @@ def _hours(seconds: int) -> str:
     return f"{sign}{s // 3600}:{s % 3600 // 60:02d}" + (f":{s % 60:02d}" if s % 60 else "")
 
 
-def _fail(msg: str) -> None:
+def _fail(msg: str) -> NoReturn:
     typer.echo(msg, err=True)
     raise typer.Exit(2)
+
+
+def _out_of_calendar(exc: CalendarRangeError) -> NoReturn:
+    """A time outside the working-day calendar: say so, and what to do."""
+    msg = str(exc)
+    if "declare" not in msg:
+        msg += (
+            "; declare the year from the State Council's holiday notice "
+            "(`hotline sla declare-year NOTICE.txt`) or upgrade chinese-calendar"
+        )
+    _fail(msg)
 
 
 def _echo_json(data: Any) -> None:
@@ -85,6 +97,9 @@ def deadline(
     """Deadline N working days (N × working-day length) or N working hours after START."""
     if (days is None) == (hours is None):
         _fail("give exactly one of --days or --hours")
+    given = days if days is not None else hours
+    if not math.isfinite(given) or given < 0:
+        _fail(f"{'--days' if days is not None else '--hours'} must be 0 or more, got {given:g}")
     wt = _wt()
     t0 = _parse_dt(start, wt)
     try:
@@ -93,7 +108,7 @@ def deadline(
         else:
             due = wt.after(t0, days=days or 0, hours=hours or 0)
     except CalendarRangeError as e:
-        _fail(str(e))
+        _out_of_calendar(e)
     amount = f"{days:g} working days" if days is not None else f"{hours:g} working hours"
     if wall:
         amount = amount.replace("working ", "")
@@ -117,7 +132,7 @@ def is_workday(
     try:
         workday, why = cal.is_workday(d), cal.describe(d)
     except CalendarRangeError as e:
-        _fail(str(e))
+        _out_of_calendar(e)
     if as_json:
         _echo_json({"date": d.isoformat(), "workday": workday, "why": why})
     else:
@@ -136,7 +151,7 @@ def between(
     try:
         secs = int(wt.between(a, b).total_seconds())
     except CalendarRangeError as e:
-        _fail(str(e))
+        _out_of_calendar(e)
     if as_json:
         _echo_json(
             {
@@ -153,6 +168,10 @@ def between(
             f"{_hours(secs)} working time ({secs / wt.day_seconds:.2f} working days of "
             f"{wt.day_seconds / 3600:g} h)"
         )
+
+
+#: The holidays every State Council notice arranges (an item may name two: 中秋节、国庆节).
+STATUTORY_HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 
 
 @app.command("declare-year")
@@ -201,6 +220,13 @@ def declare_year_cmd(
         typer.echo(f"{d.day.isoformat()} 周{WEEKDAY_NAMES[d.day.weekday()]}  {kind:19} {d.holiday}")
     off = sum(not d.workday for d in days)
     typer.echo(f"{arranged}: {off} days off, {len(days) - off} make-up working days")
+    missing = [h for h in STATUTORY_HOLIDAYS if not any(h in d.holiday for d in days)]
+    if missing:  # a notice copied in part: those holidays would become working days
+        typer.echo(
+            f"warning: {notice} has no item for {'、'.join(missing)}; every year's notice "
+            f"arranges {'、'.join(STATUTORY_HOLIDAYS)}: is it the whole notice?",
+            err=True,
+        )
     if dry_run:
         return
     if arranged <= package_years()[1]:
@@ -208,8 +234,10 @@ def declare_year_cmd(
     path = overrides or DEFAULTS.overrides_file
     try:
         declare_year(path, arranged, [(d.day, d.workday, d.note) for d in days])
-    except ValueError as e:
-        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {path}: {e.strerror or e}")
+    except ValueError as e:  # not TOML, not UTF-8, the year already there, …
+        _fail(str(e) if str(path) in str(e) else f"{path}: {e}")
     typer.echo(
         f"declared {arranged} in {path}; restart the workers, then "
         "`hotline deadletter replay --code SLA_CALENDAR_RANGE`"
@@ -247,12 +275,12 @@ def _now(text: str | None) -> int:
 
 
 def _redis_url(url: str | None) -> str:
+    """``url``, or the worker's Redis ($HOTLINE_REDIS_URL), where its SLA clocks are."""
     if url:
         return url
-    from config.stack import StackSettings
+    from config.streams import StreamSettings
 
-    s = StackSettings()
-    return f"redis://{s.redis_host}:{s.redis_port}/0"
+    return StreamSettings().redis_url
 
 
 async def _with_store(url: str | None, prefix: str | None, fn: Any) -> Any:
@@ -295,7 +323,10 @@ def remaining_cmd(
     from sla.queries import remaining
 
     at = _now(now)
-    view = asyncio.run(_with_store(redis_url, prefix, lambda st: remaining(st, appeal_id, at)))
+    try:
+        view = asyncio.run(_with_store(redis_url, prefix, lambda st: remaining(st, appeal_id, at)))
+    except CalendarRangeError as e:
+        _out_of_calendar(e)
     if view is None:
         _fail(f"unknown case {appeal_id!r}")
     if as_json:
@@ -312,7 +343,7 @@ def overdue_cmd(
     near: Annotated[
         bool, typer.Option("--near", help="Include near-due cases (≥ warn80, yellow card).")
     ] = False,
-    limit: Annotated[int, typer.Option(help="Print at most this many cases.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Print at most this many cases.")] = 50,
     now: NowOption = None,
     redis_url: RedisOption = None,
     prefix: PrefixOption = None,
@@ -321,25 +352,30 @@ def overdue_cmd(
     """Overdue (and with --near, near-due) open cases, worst first."""
     from sla.queries import late_cases
 
+    _check_department(department)
+    _check_district(district)
     at = _now(now)
     wt = _wt()
     runway = calendar_runway(DEFAULTS, datetime.fromtimestamp(at, wt.tz).date())
     if runway:  # new cases are missing from this list once their limits pass the calendar
         typer.echo(f"warning: {runway}", err=True)
-    views = asyncio.run(
-        _with_store(
-            redis_url,
-            prefix,
-            lambda st: late_cases(
-                st,
-                at,
-                department=department,
-                district=district,
-                category=category,
-                include_near=near,
-            ),
+    try:
+        views = asyncio.run(
+            _with_store(
+                redis_url,
+                prefix,
+                lambda st: late_cases(
+                    st,
+                    at,
+                    department=department,
+                    district=district,
+                    category=category,
+                    include_near=near,
+                ),
+            )
         )
-    )
+    except CalendarRangeError as e:
+        _out_of_calendar(e)
     # appeals waiting for a reviewer have no department, district or category yet
     in_review = (
         asyncio.run(_review_overdue(redis_url, at))
@@ -357,6 +393,41 @@ def overdue_cmd(
         typer.echo(
             f"also {len(in_review)} appeal(s) past their review deadline (复核时限), not yet "
             "dispatched: hotline review list"
+        )
+
+
+def _check_department(code: str | None) -> None:
+    """A department filter must name a department of the dispatch catalogue: a typo
+    would list no case, which reads as 'nothing overdue'."""
+    if not code:
+        return
+    from routing.catalogue import load_catalogue
+
+    try:
+        catalogue = load_catalogue()
+    except (OSError, ValueError):  # no catalogue to check against: filter as given
+        return
+    try:
+        catalogue.department(code)
+    except KeyError:
+        raise typer.BadParameter(
+            f"unknown department code {code!r} (not in the dispatch catalogue)",
+            param_hint="--department",
+        ) from None
+
+
+def _check_district(district: str | None) -> None:
+    """A district filter must be written as cases store it (A市A3区), or it matches none."""
+    if not district:
+        return
+    from routing.district import extract_district
+
+    found = extract_district(district)
+    if found is None or found.name != district:
+        hint = f"; did you mean {found.name}?" if found else ""
+        raise typer.BadParameter(
+            f"{district!r} is not a district as cases store it (e.g. A市A3区){hint}",
+            param_hint="--district",
         )
 
 

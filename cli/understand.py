@@ -59,6 +59,8 @@ def train(
         path, meta = run_train(data, corrections, out, cross_validation=cv, progress=not quiet)
     except DatasetError as exc:
         _fail(exc)
+    except ValueError as exc:  # readable, but too little to fit (scikit-learn says why)
+        _fail(f"cannot train on this data: {exc}")
     typer.echo(f"saved {path}")
     typer.echo(
         f"version {meta['version']}  examples {meta['n_examples']} "
@@ -113,8 +115,10 @@ def evaluate(
 
         try:
             clf = load_classifier(model)
-        except ModelNotFoundError as exc:
+        except (ModelNotFoundError, RuntimeError) as exc:  # none there; another format
             _fail(exc)
+        except Exception as exc:  # a file that is no artifact at all (unpickling fails)
+            _fail(f"{model}: not a classifier artifact ({type(exc).__name__}: {exc})")
         try:
             labelled = read_labelled_file(data)
         except DatasetError as exc:

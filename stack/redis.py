@@ -44,11 +44,20 @@ def healthy(s: StackSettings) -> bool:
     if not port_open(s.redis_host, s.redis_port):
         return False
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
+    # one try: a server that accepts but never answers (hung, stopped) is DOWN after one
+    # timeout, not after redis-py's default retries (about 25 s)
+    client = redis.Redis(
+        host=s.redis_host, port=s.redis_port, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
     try:
-        return bool(redis.Redis(host=s.redis_host, port=s.redis_port, socket_timeout=2).ping())
+        return bool(client.ping())
     except redis.RedisError:
         return False
+    finally:
+        client.close()
 
 
 def start(s: StackSettings, timeout: float = 20.0) -> str:

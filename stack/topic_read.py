@@ -22,9 +22,9 @@ async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     offsets at the time of the call; records published meanwhile are not waited for.
     A topic that does not exist reads as empty."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     out: list[ConsumerRecord] = []
     try:
+        await consumer.start()  # in the try: a consumer that could not start is stopped too
         await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())

@@ -9,8 +9,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 async def partition_ends(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
     """End offset of every partition of each topic (a missing topic has none)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()  # in the try: a consumer that could not start is stopped too
         parts: list[TopicPartition] = []
         for topic in topics:
             partitions = consumer.partitions_for_topic(topic)
