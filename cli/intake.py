@@ -111,9 +111,9 @@ async def _tail(topic: str, limit: int, timeout: float) -> None:
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    await consumer.start()
     shown = 0
     try:
+        await consumer.start()  # in the try: a consumer that could not start is stopped too
         while shown < limit:
             batch = await consumer.getmany(
                 timeout_ms=int(timeout * 1000), max_records=limit - shown

@@ -25,11 +25,11 @@ async def publish(
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=262144
     )
-    await producer.start()
     sent = 0
     started = time.monotonic()
     pending = []
     try:
+        await producer.start()  # in the try: a producer that could not start is stopped too
         with tqdm(total=total, desc=desc, unit="rec", disable=not progress) as bar:
             for topic, key, value in records:
                 pending.append(await producer.send(topic, value=value, key=key))
