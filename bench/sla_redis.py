@@ -14,7 +14,7 @@ compute in Python, Lua compare-and-set write), then measures
 Rates are medians of ``--runs`` runs. Usage::
 
     .venv/bin/python bench/sla_redis.py                 # 1,000,000 cases
-    .venv/bin/python bench/sla_redis.py --cases 100000  # quick run
+    .venv/bin/python bench/sla_redis.py --cases 100000 --updates 30000  # quick run
 """
 
 from __future__ import annotations
@@ -257,7 +257,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--port", type=int, default=0, help="port for the benchmark redis-server (default: free)"
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if min(args.cases, args.updates) * args.runs > args.cases:
+        # each run applies its events to cases of its own; a second run on the same cases
+        # would find them accepted already ("records not applied")
+        p.error(
+            f"--updates x --runs ({min(args.cases, args.updates)} x {args.runs}) must not "
+            f"exceed --cases ({args.cases}): e.g. --cases 100000 --updates 30000"
+        )
+    return args
 
 
 if __name__ == "__main__":
