@@ -26,7 +26,8 @@ class SlaAlert(faust.Record, serializer="json", isodates=True, coerce=True, incl
 
     ``alert_id`` is ``<appeal_id>/<clock_id>/<threshold>`` (clock ids: ``c<round>`` for
     the case clock, ``s<hop>`` sign-for, ``h<hop>`` handling, ``review`` the wait for a
-    reviewer before any assignment): the same alert published
+    reviewer before any assignment; ``x<n>`` follows once ``n`` extensions were approved:
+    an extended deadline raises alerts of its own): the same alert published
     twice (at-least-once delivery) carries the same id, so consumers dedupe on it.
     """
 

@@ -33,6 +33,8 @@ THRESHOLD_NAMES = ("warn50", "warn80", "overdue", "escalate")
 #: Slot offsets of the two clocks of a case.
 CASE_SLOTS = 0
 HOP_SLOTS = 4
+#: Extensions counted in clock ids (and in ``t``, a nibble shared with the Lua scripts).
+MAX_EXT_ID = 15
 CASE_MASK = 0x0F
 HOP_MASK = 0xF0
 
@@ -221,10 +223,13 @@ class CaseState:
         return ClockKind.SIGN_FOR if self.phase == HopPhase.SIGN_FOR else ClockKind.HANDLING
 
     def clock_id(self, kind: ClockKind) -> str:
-        """Stable id of a clock: ``c<round>``, ``s<hop>`` or ``h<hop>``."""
+        """Stable id of a clock: ``c<round>``, ``s<hop>`` or ``h<hop>``, then ``x<n>`` once
+        ``n`` extensions were approved: an extended deadline is a new one, whose alerts
+        (its own overdue, say) must not be taken for those of the deadline before."""
+        ext = f"x{min(self.ext_used, MAX_EXT_ID)}" if self.ext_used else ""
         if kind is ClockKind.CASE:
-            return f"c{self.round}"
-        return ("s" if kind is ClockKind.SIGN_FOR else "h") + str(self.hop)
+            return f"c{self.round}{ext}"
+        return ("s" if kind is ClockKind.SIGN_FOR else "h") + str(self.hop) + ext
 
     def clocks(self) -> list[tuple[ClockKind, Clock]]:
         """The case clock, then the hop clock if there is one."""
@@ -252,11 +257,19 @@ class CaseState:
         return case + hop
 
 
-def reset_mask(old: CaseState | None, new: CaseState) -> int:
-    """Fired bits to clear when ``new`` replaces ``old``: those of clocks that were replaced."""
+def reset_mask(old: CaseState | None, new: CaseState, times: tuple[int, ...] | None = None) -> int:
+    """Fired bits to clear when ``new`` replaces ``old``: those of clocks that were
+    replaced, and, after an approved extension, those of thresholds that now lie ahead
+    (``times``: ``new``'s threshold instants; without them every threshold is re-armed).
+    Thresholds still behind stay fired, so an extension does not repeat old warnings."""
     if old is None:
         return CASE_MASK | HOP_MASK
     mask = 0
+    if old.ext_used != new.ext_used:
+        if times is None:
+            mask |= CASE_MASK | HOP_MASK
+        else:
+            mask |= sum(1 << i for i, t in enumerate(times) if t > new.last_at)
     if old.round != new.round:
         mask |= CASE_MASK
     if (old.hop, old.phase) != (new.hop, new.phase):

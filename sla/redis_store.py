@@ -34,7 +34,7 @@ import redis.asyncio as aioredis
 
 from config.sla import DEFAULTS, SlaSettings
 from models.sla_alert import SlaAlert
-from sla.clocks import CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
+from sla.clocks import MAX_EXT_ID, CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
 from sla.events import (
     RING,
     AssignmentIn,
@@ -96,7 +96,8 @@ def pack_state(state: CaseState, times: tuple[int, ...], codes: Codes) -> tuple[
     t = T_FMT.pack(
         state.round,
         state.hop,
-        int(state.phase),
+        # the high nibble: extensions approved, for the clock ids Lua writes into alerts
+        int(state.phase) | min(state.ext_used, MAX_EXT_ID) << 4,
         state.fired,
         state.version,
         codes.department,
@@ -163,7 +164,7 @@ def unpack_state(appeal_id: str, t: bytes, b: bytes) -> tuple[CaseState, tuple[i
         round=rnd,
         hop=hop_no,
         hop_assigned_at=hop_at,
-        phase=HopPhase(phase),
+        phase=HopPhase(phase & 0x0F),
         hop_clock=hop_clock,
         ext_used=ext_used,
         ext_requested=ext_req,
@@ -515,9 +516,8 @@ class SlaStore:
         codes = await self._codes_for(st for pair in pairs for st in pair if st is not None)
         parts = []
         for old, new in pairs:
-            t, b = pack_state(
-                new, new.times or self.engine.thresholds(new), self._codes_of(new, codes)
-            )
+            times = new.times or self.engine.thresholds(new)
+            t, b = pack_state(new, times, self._codes_of(new, codes))
             aid = new.appeal_id.encode()
             old_dept = old.department if old and old.status != CaseStatus.CLOSED else ""
             parts += [
@@ -526,7 +526,7 @@ class SlaStore:
                 _CAS.pack(
                     dept_bucket(new.appeal_id, self.buckets),
                     old.version if old else 0,
-                    reset_mask(old, new),
+                    reset_mask(old, new, times),
                     codes[_NS_DEPT + old_dept],
                     1 if new.status == CaseStatus.CLOSED else 0,
                 ),

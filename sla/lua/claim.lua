@@ -33,6 +33,7 @@ for _, aid in ipairs(ids) do
         else
           kind, cid = 'handling', 'h' .. s.hop
         end
+        if s.ext > 0 then cid = cid .. 'x' .. s.ext end  -- an extended deadline is a new one
         local alert_id = aid .. '/' .. cid .. '/' .. names[thr + 1]
         local payload = cjson.encode({
           alert_id = alert_id, appeal_id = aid, clock = kind, clock_id = cid,

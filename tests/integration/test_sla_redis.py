@@ -224,11 +224,36 @@ async def test_approved_extension_moves_the_deadline(store: SlaStore) -> None:
     s = await store.load("A1")
     assert s.hop_clock.due_at(store.engine.tb) == at(2025, 3, 12, 17, 30)
     alerts = await scan_due(store, at(2025, 3, 7, 17, 30))
-    assert "A1/h1/overdue" not in {a.alert_id for a in alerts}
+    assert not {a.alert_id for a in alerts if a.threshold == "overdue"}
+    # the extended deadline is a new one: its clocks' ids say so (x1: one extension)
     alerts = await scan_due(store, at(2025, 3, 12, 17, 30))
-    assert {"A1/h1/overdue", "A1/c1/overdue"} <= {a.alert_id for a in alerts}
+    assert {"A1/h1x1/overdue", "A1/c1x1/overdue"} <= {a.alert_id for a in alerts}
     over = await store.apply_event(ev("extend_request", at(2025, 3, 13, 9), extension_days=2))
     assert over.reason is Reason.EXTENSION_LIMIT
+
+
+async def test_an_extension_approved_after_the_deadline_gets_its_own_alerts(
+    store: SlaStore,
+) -> None:
+    await assign(store, at(2025, 3, 3, 9))
+    await store.apply_event(ev("accept", at(2025, 3, 3, 9)))
+    assert (
+        await store.apply_event(ev("extend_request", at(2025, 3, 7, 9), extension_days=5))
+    ).applied
+    # the centre approves only after the deadline (Monday 10 09:00): the red card went out
+    first = await scan_due(store, at(2025, 3, 10, 9))
+    assert "A1/h1/overdue" in {a.alert_id for a in first}
+    assert (await store.apply_event(ev("extend_approve", at(2025, 3, 10, 10), dept=None))).applied
+    # thresholds already behind the approval stay fired: no repeated warnings at once
+    assert await scan_due(store, at(2025, 3, 10, 10)) == []
+    # the extended deadline (5 more working days: Monday 17 09:00) missed as well: a red
+    # card of its own id, which consumers would otherwise drop as the first one's repeat
+    later = await scan_due(store, at(2025, 3, 17, 9))
+    ids = {a.alert_id for a in later}
+    assert {"A1/h1x1/warn80", "A1/h1x1/overdue"} <= ids, ids
+    assert all(a.threshold != "warn50" for a in later)  # 50 % was behind at approval
+    view = await remaining(store, "A1", at(2025, 3, 17, 9))
+    assert {c.clock_id for c in view.clocks} == {"c1x1", "h1x1"}
 
 
 async def test_bad_input_outcomes_leave_state_alone(store: SlaStore) -> None:

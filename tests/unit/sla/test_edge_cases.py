@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.case_event import CaseEvent
-from sla.clocks import Clock, Timebase
+from sla.clocks import CASE_MASK, HOP_MASK, HOP_SLOTS, Clock, ClockKind, Timebase, reset_mask
 from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
 from sla.policies import ClockMode, load_policies, parse_policies
 from sla.queries import level_of
@@ -146,3 +146,28 @@ def test_a_case_whose_policy_left_the_file_is_rejected_not_a_crash(wt: WorkingTi
     assert repr(s.policy) in out.detail and after is s
     out, _ = later.assign(s, assign(at(2025, 3, 4, 10), dept="cgj", hop=2))
     assert out.reason is Reason.UNKNOWN_POLICY
+
+
+def test_an_approved_extension_rearms_the_thresholds_ahead_under_new_clock_ids(
+    wt: WorkingTime,
+) -> None:
+    engine = SlaEngine(wt, load_policies(POLICIES), (0.5, 0.8, 1.0, 1.25))
+    _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
+    _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    _, s = engine.apply(s, ev("extend_request", at(2025, 3, 7, 9), "e2", "zjj", extension_days=5))
+    assert s.clock_id(ClockKind.HANDLING) == "h1"
+    out, extended = engine.apply(s, ev("extend_approve", at(2025, 3, 10, 10), "e3"))
+    assert out.applied
+    assert extended.clock_id(ClockKind.HANDLING) == "h1x1"
+    assert extended.clock_id(ClockKind.CASE) == "c1x1"
+    times = engine.thresholds(extended)
+    mask = reset_mask(s, extended, times)
+    approved = epoch(at(2025, 3, 10, 10))
+    ahead = {i for i, t in enumerate(times) if t > approved}
+    assert ahead and {i for i in range(8) if mask >> i & 1} == ahead
+    assert not mask & 1 << (HOP_SLOTS + 0)  # the handling clock's 50 % was behind: stays fired
+    # without the instants, every threshold is re-armed
+    assert reset_mask(s, extended) == CASE_MASK | HOP_MASK
+    # an event that is no extension re-arms nothing
+    _, paused = engine.apply(extended, ev("pause", at(2025, 3, 10, 11), "e4"))
+    assert reset_mask(extended, paused, engine.thresholds(paused)) == 0
