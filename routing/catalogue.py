@@ -8,15 +8,18 @@ fails at start-up with a list of what to fix instead of misrouting appeals later
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from config.routing import CATALOGUE_PATH, TOPIC_PREFIX
+from understand.dataset import CATEGORIES
 
 #: Department codes become Kafka topic names (``assign.<code>``): Kafka allows
 #: ``[a-zA-Z0-9._-]``; upper case is excluded so codes never differ only by case.
@@ -29,6 +32,26 @@ FALLBACK_RULE_ID = "fallback"
 #: Kinds with a special role in routing.
 GOVERNMENT_KIND = "zf"
 STREET_KIND = "jd"
+#: The keys each part of the catalogue may have. Any other key is a typo (``levle``) or a
+#: feature the catalogue does not have (a rule's ``district``): ignored, it would change
+#: routing without a word, so it is reported.
+_KEYS = {
+    "top level": {"version", "city", "centre", "units", "kinds", "departments", "rules"},
+    "units": {"name", "code"},
+    "kinds": {"name", "responsibilities", "aliases"},
+    "departments": {"code", "name", "kind", "serves", "responsibilities", "place"},
+    "rules": {
+        "id",
+        "name",
+        "lead",
+        "level",
+        "explanation",
+        "assist",
+        "categories",
+        "subcategories",
+        "keywords",
+    },
+}
 
 
 class CatalogueError(ValueError):
@@ -166,13 +189,67 @@ def department_topic(code: str, prefix: str = TOPIC_PREFIX) -> str:
     return topic
 
 
+def _padded(value: str) -> bool:
+    """Blank, or with leading or trailing spaces (the full-width U+3000 included)."""
+    return not value.strip() or value != value.strip()
+
+
 def _strings(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+    # Every list is matched against text or names: a blank word (a full-width space) is in
+    # countless appeals, a padded one in none.
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        problems.append(f"{where}: expected a list of non-empty strings, got {value!r}")
+    if not isinstance(value, list) or not all(isinstance(v, str) and not _padded(v) for v in value):
+        problems.append(
+            f"{where}: expected a list of non-empty strings without leading or trailing "
+            f"spaces, got {value!r}"
+        )
         return ()
     return tuple(value)
+
+
+def _string(
+    entry: Mapping[str, Any], key: str, where: str, problems: list[str], default: str = ""
+) -> str | None:
+    """A key holding one name or code (``lead``, ``kind`` …); ``None`` after reporting any
+    other type (a list of two leads, a number), so no further check repeats the problem."""
+    value = entry.get(key, default)
+    if isinstance(value, str):
+        return value
+    problems.append(f"{where}: {key!r} must be a string, got {value!r}")
+    return None
+
+
+def _tables(data: Mapping[str, Any], key: str, problems: list[str]) -> list[tuple[int, dict]]:
+    """The entries of a ``[[key]]`` list with their positions; other values are reported."""
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        problems.append(f"{key}: expected a list of tables ([[{key}]]), got {value!r:.60}")
+        return []
+    out = []
+    for i, entry in enumerate(value):
+        if isinstance(entry, dict):
+            out.append((i, entry))
+        else:
+            problems.append(f"{key}[{i}]: expected a table {{ … }}, got {entry!r:.60}")
+    return out
+
+
+def _unknown_keys(entry: Mapping[str, Any], part: str, where: str, problems: list[str]) -> None:
+    known = _KEYS[part]
+    problems.extend(
+        f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})"
+        for key in entry
+        if key not in known
+    )
+
+
+@lru_cache(maxsize=1)
+def _subcategories() -> frozenset[str]:
+    """Second-level categories of the label taxonomy (what the classifier passes on)."""
+    table = resources.files("understand.data").joinpath("label_taxonomy.csv")
+    with table.open(encoding="utf-8") as fh:
+        return frozenset(row["level2"] for row in csv.DictReader(fh))
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str, problems: list[str]) -> str:
@@ -188,24 +265,47 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
 
     Checks: unique, topic-safe department codes; known kinds and units; a government for
     every district; the centre exists; unique rule ids (``fallback`` is reserved); rule
-    lead and assist kinds exist; city-level rules have a city department to lead.
+    lead and assist kinds exist and have departments; city-level rules have a city
+    department to lead; rule
+    categories and subcategories exist in the taxonomy; no two departments of one kind
+    serve one unit (no two streets one place); every value has its type, no key is unknown
+    and no word is blank or padded with spaces.
     """
     problems: list[str] = []
 
+    _unknown_keys(data, "top level", "top level", problems)
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        problems.append(f"'version' must be a whole number, got {version!r}")
+        version = 1
+
     units: list[Unit] = []
-    for i, raw in enumerate(data.get("units") or []):
+    for i, raw in _tables(data, "units", problems):
         where = f"units[{i}]"
-        units.append(Unit(name=_text(raw, "name", where, problems), code=raw.get("code", "")))
-        if not _CODE.match(units[-1].code):
-            problems.append(f"{where}: code {units[-1].code!r} is not lower-case ASCII")
+        _unknown_keys(raw, "units", where, problems)
+        code = _string(raw, "code", where, problems)
+        units.append(Unit(name=_text(raw, "name", where, problems), code=code or ""))
+        if code is not None and not _CODE.match(code):
+            problems.append(f"{where}: code {code!r} is not lower-case ASCII")
+        if units[-1].name and _padded(units[-1].name):
+            problems.append(f"{where}: name {units[-1].name!r} has leading or trailing spaces")
     unit_names = {u.name for u in units}
-    city = data.get("city", "")
-    if city not in unit_names:
+    city = _string(data, "city", "top level", problems)
+    if city is not None and city not in unit_names:
         problems.append(f"city {city!r} is not one of the units")
+    city = city or ""
 
     kinds: dict[str, Kind] = {}
-    for key, raw in (data.get("kinds") or {}).items():
+    raw_kinds = data.get("kinds") or {}
+    if not isinstance(raw_kinds, dict):
+        problems.append(f"kinds: expected a table of kinds ([kinds.zjj] …), got {raw_kinds!r:.60}")
+        raw_kinds = {}
+    for key, raw in raw_kinds.items():
         where = f"kinds.{key}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: expected a table, got {raw!r:.60}")
+            continue
+        _unknown_keys(raw, "kinds", where, problems)
         kinds[key] = Kind(
             key=key,
             name=_text(raw, "name", where, problems),
@@ -218,27 +318,50 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
 
     departments: list[Department] = []
     seen_codes: set[str] = set()
-    for i, raw in enumerate(data.get("departments") or []):
-        code = raw.get("code", "")
-        where = f"departments[{i}] ({code or 'no code'})"
-        if not isinstance(code, str) or not _CODE.match(code):
+    # (kind, unit, place for streets) -> code: the router finds a department by its kind
+    # and unit (a street by its place), so a second one would never get an appeal.
+    taken: dict[tuple[str, str, str | None], str] = {}
+    for i, raw in _tables(data, "departments", problems):
+        where = f"departments[{i}] ({raw.get('code') or 'no code'})"
+        _unknown_keys(raw, "departments", where, problems)
+        code = _string(raw, "code", where, problems)
+        duplicate = code in seen_codes
+        if code is None:
+            code = ""
+        elif not _CODE.match(code):
             problems.append(f"{where}: code must be lower-case ASCII [a-z0-9._-]")
         elif len(TOPIC_PREFIX + code) > _MAX_TOPIC_LENGTH:
             problems.append(f"{where}: code too long for a Kafka topic")
-        if code in seen_codes:
+        if duplicate:
             problems.append(f"{where}: duplicate code")
         seen_codes.add(code)
-        kind = raw.get("kind", "")
-        if kind not in kinds:
+        kind = _string(raw, "kind", where, problems)
+        if kind is not None and kind not in kinds:
             problems.append(f"{where}: unknown kind {kind!r}")
+        kind = kind or ""
         serves = _strings(raw.get("serves"), f"{where}.serves", problems)
         if not serves:
             problems.append(f"{where}: serves no unit")
         problems.extend(f"{where}: unknown unit {u!r}" for u in serves if u not in unit_names)
         place = raw.get("place")
+        if place is not None and not isinstance(place, str):
+            problems.append(f"{where}: 'place' must be one place name, got {place!r}")
+            place = None
+        elif place and _padded(place):
+            problems.append(f"{where}: place {place!r} has leading or trailing spaces")
         if kind == STREET_KIND and not place:
             problems.append(f"{where}: a street or town needs its place name")
-        responsibilities = raw.get("responsibilities") or (
+        street_without_place = kind == STREET_KIND and not place
+        for unit in () if duplicate or not kind or street_without_place else serves:
+            slot = (kind, unit, place if kind == STREET_KIND else None)
+            if slot in taken:
+                what = f"a street or town {place!r}" if kind == STREET_KIND else f"a {kind!r}"
+                problems.append(
+                    f"{where}: {unit} already has {what} department ({taken[slot]}); "
+                    "only the first would ever get an appeal"
+                )
+            taken.setdefault(slot, code)
+        responsibilities = _string(raw, "responsibilities", where, problems) or (
             kinds[kind].responsibilities if kind in kinds else ""
         )
         departments.append(
@@ -256,27 +379,43 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
     for unit in units:
         if unit.name != city and (GOVERNMENT_KIND, unit.name) not in by_kind_unit:
             problems.append(f"district {unit.name} has no government (kind {GOVERNMENT_KIND})")
-    centre = data.get("centre", "")
-    if centre not in seen_codes:
+    centre = _string(data, "centre", "top level", problems)
+    if centre is not None and centre not in seen_codes:
         problems.append(f"centre {centre!r} is not a department code")
+    centre = centre or ""
 
     rules: list[Rule] = []
     seen_rules: set[str] = set()
-    for i, raw in enumerate(data.get("rules") or []):
-        rule_id = raw.get("id", "")
-        where = f"rules[{i}] ({rule_id or 'no id'})"
-        if not rule_id or rule_id == FALLBACK_RULE_ID or rule_id in seen_rules:
+    staffed = {kind for kind, _ in by_kind_unit}
+    for i, raw in _tables(data, "rules", problems):
+        where = f"rules[{i}] ({raw.get('id') or 'no id'})"
+        _unknown_keys(raw, "rules", where, problems)
+        rule_id = _string(raw, "id", where, problems)
+        if rule_id is not None and (
+            not rule_id or rule_id == FALLBACK_RULE_ID or rule_id in seen_rules
+        ):
             problems.append(f"{where}: id missing, duplicate or reserved ({FALLBACK_RULE_ID!r})")
+        rule_id = rule_id or ""
         seen_rules.add(rule_id)
-        lead, level = raw.get("lead", ""), raw.get("level", "district")
-        if lead not in kinds:
+        lead = _string(raw, "lead", where, problems)
+        level = _string(raw, "level", where, problems, default="district")
+        if lead is not None and lead not in kinds:
             problems.append(f"{where}: unknown lead kind {lead!r}")
-        if level not in LEVELS:
+        if level is not None and level not in LEVELS:
             problems.append(f"{where}: level must be one of {LEVELS}, got {level!r}")
-        if level == "city" and (lead, city) not in by_kind_unit:
+        lead, level = lead or "", level or ""
+        if level == "city" and lead and (lead, city) not in by_kind_unit:
             problems.append(f"{where}: city-level rule but no {lead!r} department serves {city}")
+        elif lead in kinds and lead not in staffed:
+            # the rule would fire and then hand its appeals to the fallback
+            problems.append(f"{where}: no department of lead kind {lead!r} to send appeals to")
         assist = _strings(raw.get("assist"), f"{where}.assist", problems)
         problems.extend(f"{where}: unknown assist kind {k!r}" for k in assist if k not in kinds)
+        problems.extend(
+            f"{where}: no department of assist kind {k!r}"
+            for k in assist
+            if k in kinds and k not in staffed
+        )
         rule = Rule(
             id=rule_id,
             name=_text(raw, "name", where, problems),
@@ -288,6 +427,19 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
             subcategories=_strings(raw.get("subcategories"), f"{where}.subcategories", problems),
             keywords=_strings(raw.get("keywords"), f"{where}.keywords", problems),
         )
+        # A category no appeal is given would never add to the score: a typo (城建) or a
+        # third-level name (物业服务) where the router gets the second level.
+        problems.extend(
+            f"{where}: unknown category {c!r} (one of {'/'.join(CATEGORIES)})"
+            for c in rule.categories
+            if c not in CATEGORIES
+        )
+        problems.extend(
+            f"{where}: unknown subcategory {s!r} (not a second-level category of "
+            "understand/data/label_taxonomy.csv)"
+            for s in rule.subcategories
+            if s not in _subcategories()
+        )
         if not (rule.keywords or rule.categories or rule.subcategories):
             problems.append(f"{where}: needs keywords, categories or subcategories to ever fire")
         rules.append(rule)
@@ -295,7 +447,7 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
     if problems:
         raise CatalogueError(problems, source)
     return Catalogue(
-        version=int(data.get("version", 1)),
+        version=version,
         city=city,
         centre=centre,
         units=tuple(units),
@@ -309,6 +461,18 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
 def load_catalogue(path: Path | str | None = None) -> Catalogue:
     """Load and validate the catalogue (default: ``$HOTLINE_ROUTING_CATALOGUE``); cached."""
     path = Path(path) if path is not None else CATALOGUE_PATH
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    return parse_catalogue(data, source=str(path))
+    raw = path.read_bytes()
+    try:
+        # utf-8-sig: Windows Notepad's "UTF-8" starts with a BOM, which is not content
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        body = exc.object  # after a BOM, if there is one
+        line = body[: exc.start].count(b"\n") + 1
+        problem = f"line {line}: not UTF-8 (byte 0x{body[exc.start]:02x}); save the file as UTF-8"
+        try:
+            raw.decode("gb18030")
+            problem += " (it reads as GBK/GB18030, as Chinese Windows editors save it)"
+        except UnicodeDecodeError:
+            pass
+        raise CatalogueError([problem], str(path)) from None
+    return parse_catalogue(tomllib.loads(text), source=str(path))

@@ -27,7 +27,8 @@ step 2's verdict becomes one of the model's features and the model picks the lea
   (the city's when the district has none or is unknown); kind ``zf`` (属地) → the district
   government with the street or town the text names as assisting; ``zf`` with the district
   unknown → the best rule's decision (there is no district government to send it to), the
-  centre by hand only when no rule fired;
+  centre by hand only when no rule fired; a kind without a department in the catalogue
+  → likewise the best rule's decision, the fallback only when no rule fired;
 * without the model file everything above still works on the rules alone.
 """
 
@@ -402,7 +403,15 @@ class Router:
             )
         lead = self._resolve(pred.kind, "district", place)
         if lead is None:
-            return self._fallback(place, text)
+            # No department of the model's kind in this catalogue (a model trained with
+            # another one): a rule that fired still names one; the fallback only without.
+            ruled = self._rule_decision(scores, place, text) if scores else None
+            if ruled is None:
+                return self._fallback(place, text)
+            return _replace(
+                ruled,
+                explanation=f"{ruled.explanation}；{pred.explain()}，目录中无此类部门，按规则派单",
+            )
         street = self._street(place, text)
         kind = self.catalogue.kinds.get(pred.kind)
         return RoutingDecision(
