@@ -7,10 +7,13 @@ become, and applied when the assignment arrives; after ``wait_s`` it is dead-let
 
 Keys: ``<prefix>early:<appeal_id>`` a list of parked records in arrival order, and
 ``<prefix>early:due`` a sorted set of appeal ids by the time their first event was parked.
+An appeal id spelt ``due`` (or ``_due``, ``__due``, ...) gets one more ``_`` in its list's
+key, so no event's appeal id, however odd, names the sorted set.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import redis.asyncio as aioredis
@@ -29,6 +32,11 @@ return left
 """
 
 
+#: Appeal ids given one more ``_`` in their list's key: ``due`` would name the wait index
+#: itself (WRONGTYPE on every later park and scan), the others keep the keys one per id.
+_ESCAPED = re.compile(r"_*due")
+
+
 class EarlyCaseEvents:
     """Park, read back in order, drop, and expire case events waiting for their assignment."""
 
@@ -39,6 +47,8 @@ class EarlyCaseEvents:
         self._due = f"{prefix}early:due"
 
     def _key(self, appeal_id: str) -> str:
+        if _ESCAPED.fullmatch(appeal_id):
+            appeal_id = "_" + appeal_id  # not `early:due`; distinct from every other id's
         return f"{self.prefix}early:{appeal_id}"
 
     async def park(self, appeal_id: str, record: bytes, now: float | None = None) -> None:

@@ -12,6 +12,30 @@ import redis.asyncio as aioredis
 from models.appeal import Appeal
 from triage.review_clock import ReviewDeadline
 
+#: Give appeal ARGV[1] the deadline ARGV[2] and first threshold ARGV[3] (KEYS: review-due,
+#: review-next) unless it has a deadline already. One script: a deadline written without
+#: its threshold (a worker gone, or a reply lost, in between) would never raise an alert,
+#: and a retry would not mend it (the deadline is there).
+_SCHEDULE = """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+end
+return 1
+"""
+
+#: Park appeal ARGV[1] (record ARGV[4], TTL ARGV[5]) under KEYS[4] unless its decision is
+#: settled (KEYS[3]), then schedule it as above when ARGV[2] is a deadline. Checked and
+#: written at once: a decision settled between a separate check and write would leave the
+#: decided appeal waiting again (reviewers asked twice, alerts on a dispatched case).
+_PARK = (
+    """
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
+if ARGV[2] == '' then return 1 end
+"""
+    + _SCHEDULE
+)
+
 
 @dataclass(frozen=True, slots=True)
 class DueReview:
@@ -61,19 +85,17 @@ class PendingReviews:
         parked again (it would ask reviewers to decide twice)."""
         if not records:
             return []
+        deadlines = deadlines or {}
         async with self.client.pipeline(transaction=False) as pipe:
-            for aid, _ in records:
-                pipe.exists(self._decided_key(aid))
-            decided = await pipe.execute()
-        records = [r for r, done in zip(records, decided, strict=True) if not done]
-        async with self.client.pipeline(transaction=False) as pipe:
-            for appeal_id, record in records:
-                pipe.set(self._review_key(appeal_id), record, ex=self.ttl_s)
-            await pipe.execute()
-        parked = [aid for aid, _ in records]
-        kept = set(parked)
-        await self.schedule({aid: d for aid, d in (deadlines or {}).items() if aid in kept})
-        return parked
+            for aid, record in records:
+                d = deadlines.get(aid)
+                pipe.eval(
+                    _PARK, 4, self.due_key, self.next_key, self._decided_key(aid),
+                    self._review_key(aid), aid, d.due_at if d else "", d.warn_at if d else "",
+                    record, self.ttl_s,
+                )  # fmt: skip
+            done = await pipe.execute()
+        return [aid for (aid, _), ok in zip(records, done, strict=True) if ok]
 
     def _review_key(self, appeal_id: str) -> str:
         return f"{self.prefix}review:{appeal_id}"
@@ -97,11 +119,8 @@ class PendingReviews:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for appeal_id, d in deadlines.items():
-                pipe.zadd(self.due_key, {appeal_id: d.due_at}, nx=True)
-            added = await pipe.execute()
-        new = [aid for aid, n in zip(deadlines, added, strict=True) if n]
-        if new:
-            await self.client.zadd(self.next_key, {aid: deadlines[aid].warn_at for aid in new})
+                pipe.eval(_SCHEDULE, 2, self.due_key, self.next_key, appeal_id, d.due_at, d.warn_at)
+            await pipe.execute()
 
     async def undated(self) -> list[str]:
         """Waiting appeals without a review deadline: parked by a worker without review
