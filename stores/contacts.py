@@ -1,7 +1,9 @@
 """Contact store in Redis: one hash per contact reference, under its own key prefix.
 
-Only the contact service should read it; deployments may point it at a separate Redis
-(``HOTLINE_CONTACT_REDIS_URL``). Nothing read from here is ever published to a topic.
+Only the contact service should read it. It shares the worker's Redis
+(``HOTLINE_REDIS_URL``) under its own key prefix; a deployment wanting it apart would
+need a setting of its own, which does not exist yet. Nothing read from here is ever
+published to a topic.
 """
 
 from __future__ import annotations
