@@ -7,7 +7,8 @@ here and is tried again until the service answers; meanwhile its offsets stay
 unacknowledged, so a worker stopped during the outage leaves the batch to its successor.
 Every batch step is idempotent (appeal ids, event ids, record positions, WeChat message
 ids), so a retried step repeats nothing a consumer cannot recognise: records sent again
-carry the ids they had the first time.
+carry the ids they had the first time. An SLA case that kept changing under concurrent
+writers past the store's own retries (``ConcurrencyError``) is waited out the same way.
 """
 
 from __future__ import annotations
@@ -43,8 +44,14 @@ def kafka_down(exc: BaseException) -> bool:
 
 def _service_down(exc: BaseException) -> str | None:
     """What the operator should read in the log: which service, and how it fails."""
+    from sla.redis_store import ConcurrencyError
+
     if isinstance(exc, REDIS_DOWN):
         return "Redis unreachable"
+    if isinstance(exc, ConcurrencyError):
+        # writers on the same SLA case outran the store's retries (a rebalance, a replay
+        # beside the live stream): a later attempt reads the settled case and goes on
+        return "SLA cases busy"
     if kafka_down(exc):
         cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
         if isinstance(cause, UnknownTopicOrPartitionError):

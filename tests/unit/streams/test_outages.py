@@ -95,6 +95,16 @@ async def test_retries_through_a_redis_outage(no_sleep, caplog):
     assert "Redis unreachable during SLA (ConnectionError: Error 111)" in caplog.text
 
 
+async def test_a_busy_sla_case_is_retried_not_a_crash(no_sleep, caplog):
+    from sla.redis_store import ConcurrencyError
+
+    step, calls = _failing(1, ConcurrencyError("cases kept changing while applying: ['A1']"))
+    with caplog.at_level(logging.WARNING):
+        assert await outages.until_reachable("SLA case events", step, 1) == 2
+    assert len(calls) == 2
+    assert "SLA cases busy during SLA case events" in caplog.text
+
+
 async def test_an_unknown_topic_names_both_an_outage_and_a_missing_topic(no_sleep, caplog):
     step, calls = _failing(1, _wrapped_by_faust(UnknownTopicOrPartitionError()))
     with caplog.at_level(logging.WARNING):
