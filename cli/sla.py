@@ -47,7 +47,18 @@ NowOption = Annotated[
 
 
 def _wt() -> WorkingTime:
-    return working_time_for(DEFAULTS)
+    try:
+        return working_time_for(DEFAULTS)
+    except (ValueError, OSError) as e:
+        _settings_problem(e)
+
+
+def _settings_problem(exc: Exception) -> NoReturn:
+    """A setting or a file it names that cannot be used: one line, not a traceback."""
+    _fail(
+        f"SLA settings: {exc} (see `hotline config`: HOTLINE_SLA_WORKING_HOURS, "
+        "HOTLINE_SLA_POLICY_FILE, HOTLINE_SLA_CALENDAR_OVERRIDES)"
+    )
 
 
 def _parse_dt(text: str, wt: WorkingTime) -> datetime:
@@ -249,7 +260,10 @@ def policies(as_json: JsonOption = False) -> None:
     """List the time-limit policies and the rules that choose them."""
     from sla.policies import load_policies
 
-    book = load_policies(DEFAULTS.policy_file)
+    try:
+        book = load_policies(DEFAULTS.policy_file)
+    except (ValueError, OSError) as e:
+        _settings_problem(e)
     rows = [
         {
             "key": p.key,
@@ -289,7 +303,10 @@ async def _with_store(url: str | None, prefix: str | None, fn: Any) -> Any:
 
     if prefix is None:  # the worker's keys, whatever run prefix it has
         prefix = StreamSettings().sla_redis_prefix
-    store = SlaStore.from_url(_redis_url(url), prefix=prefix)
+    try:
+        store = SlaStore.from_url(_redis_url(url), prefix=prefix)
+    except (ValueError, OSError) as e:  # its engine reads the policies and calendar files
+        _settings_problem(e)
     try:
         return await fn(store)
     finally:

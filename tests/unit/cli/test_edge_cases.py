@@ -384,3 +384,26 @@ def test_demo_says_why_the_stack_would_not_start(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(stack_redis, "start", taken)
     err = refused(run("demo", "--limit", "1"), code=1)
     assert "port 16379 is taken by something that is not Redis" in err
+
+
+# -- SLA settings that cannot be used ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "args"),
+    [
+        ("working_hours", "bad", ("sla", "deadline", "2026-03-02T09:00", "--days", "1")),
+        ("policy_file", Path("/nonexistent/policies.toml"), ("sla", "policies")),
+    ],
+)
+def test_unusable_sla_settings_are_one_line(monkeypatch, field, value, args):
+    import dataclasses
+
+    import cli.sla
+
+    monkeypatch.setattr(
+        cli.sla, "DEFAULTS", dataclasses.replace(cli.sla.DEFAULTS, **{field: value})
+    )
+    said = refused(run(*args))
+    assert said.startswith("SLA settings: ") and "hotline config" in said
+    assert said.count("\n") == 1
