@@ -30,7 +30,9 @@ _TO_ASCII = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF
 
 def _plain(text: str) -> str:
     """``text`` with simplified characters and ASCII upper-case letters and digits."""
-    text = to_simplified(text)
+    # masked names (A3區) differ from simplified only in 區/縣; real names may in any char
+    if KNOWN_DISTRICTS or "區" in text or "縣" in text:
+        text = to_simplified(text)
     return text.translate(_TO_ASCII) if _FULL_WIDTH.search(text) else text
 
 
