@@ -10,48 +10,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 
 import sla.alerts
-from config.sla import SlaSettings
 from models.case_event import CaseEvent
 from sla.alerts import AlertScanner, scan_due
-from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
+from sla.events import AssignmentIn, OutcomeKind, Reason
 from sla.queries import late_cases, remaining
 from sla.redis_store import SlaStore
+from tests.integration import test_sla_redis as base
+from tests.integration.test_sla_redis import SETTINGS, at, dt
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
-TZ = ZoneInfo("Asia/Shanghai")
-SETTINGS = SlaSettings(
-    warn_first=0.5, warn_second=0.8, escalate_overrun=0.25, scan_batch=500, alert_lease=60
-)
 DISTRICT, CATEGORY = "A市A3区", "城乡建设/物业管理/物业服务"
-
-
-def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
-    return int(datetime(y, mo, d, h, mi, tzinfo=TZ).timestamp())
-
-
-def dt(t: int) -> datetime:
-    return datetime.fromtimestamp(t, TZ)
-
-
-@pytest.fixture(scope="module")
-def engine() -> SlaEngine:
-    return SlaEngine.from_settings(SETTINGS)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def store(redis_url: str, unique_prefix: str, engine: SlaEngine):
-    st = SlaStore.from_url(redis_url, engine=engine, settings=SETTINGS, prefix=unique_prefix + ":")
-    yield st
-    await st.wipe()
-    await st.aclose()
+engine, store = base.engine, base.store  # the same fixtures: settings, engine, own prefix
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -28,7 +28,8 @@ from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
 from stores.replayed_dead_letters import ReplayedDeadLetters
 from streams.outages import REDIS_DOWN, until_reachable
-from triage.review_clock import ReviewDeadline, threshold_due
+from tests.integration.test_pending_reviews import _raise_due
+from triage.review_clock import ReviewDeadline
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -85,19 +86,6 @@ async def _reply_lost() -> None:
 def _host_port(client: aioredis.Redis) -> str:
     kwargs = client.connection_pool.connection_kwargs
     return f"{kwargs['host']}:{kwargs['port']}"
-
-
-async def _raise_due(store: PendingReviews, now: int) -> list[tuple[str, str]]:
-    """What the review-alert timer does, without Kafka: the (appeal, threshold) raised."""
-    due = await store.due(now)
-    await store.forget([d.appeal_id for d in due if not d.waiting], stale_before=0)
-    raised, moves = [], {}
-    for d in due:
-        if d.waiting:
-            threshold, moves[d.appeal_id] = threshold_due(d.at, d.due_at)
-            raised.append((d.appeal_id, threshold))
-    await store.advance(moves)
-    return raised
 
 
 # --- pending reviews ------------------------------------------------------------------
