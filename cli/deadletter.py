@@ -195,37 +195,20 @@ async def _replay(
         typer.echo(f"{verb} {n} back to {t}")
     if plan.already_replayed:
         typer.echo(f"skipped {len(plan.already_replayed)} already replayed")
-    if plan.unknown_topic:
-        typer.secho(
-            f"skipped {len(plan.unknown_topic)} from topics this deployment does not have",
-            fg=typer.colors.YELLOW,
-        )
-    if plan.missing_topic:
-        typer.secho(
-            f"skipped {len(plan.missing_topic)} whose topic is not on the broker (a worker "
-            "creates its topics when it starts; replay them then)",
-            fg=typer.colors.YELLOW,
-        )
-    if plan.not_original:
-        typer.secho(
-            f"skipped {len(plan.not_original)} WeChat sessions: their letter holds the "
-            "session's pieces, not the raw messages raw.wechat takes",
-            fg=typer.colors.YELLOW,
-        )
-    if plan.input_errors:
-        typer.secho(
-            f"skipped {len(plan.input_errors)} whose record itself is wrong (fix and republish "
-            "them, or --force)",
-            fg=typer.colors.YELLOW,
-        )
-    if plan.unreadable:
-        typer.secho(f"skipped {len(plan.unreadable)} with unreadable bytes", fg=typer.colors.YELLOW)
-    if plan.no_payload:
-        typer.secho(
-            f"skipped {len(plan.no_payload)} without bytes (empty, or too large to keep: "
-            "their reason says where they are)",
-            fg=typer.colors.YELLOW,
-        )
+    skipped = (
+        (plan.unknown_topic, "from topics this deployment does not have"),
+        (plan.missing_topic, "whose topic is not on the broker (a worker creates its topics "
+                             "when it starts; replay them then)"),
+        (plan.not_original, "WeChat sessions: their letter holds the session's pieces, not the "
+                            "raw messages raw.wechat takes"),
+        (plan.input_errors, "whose record itself is wrong (fix and republish them, or --force)"),
+        (plan.unreadable, "with unreadable bytes"),
+        (plan.no_payload, "without bytes (empty, or too large to keep: their reason says where "
+                          "they are)"),
+    )  # fmt: skip
+    for ids, why in skipped:
+        if ids:
+            typer.secho(f"skipped {len(ids)} {why}", fg=typer.colors.YELLOW)
     if topic not in existing:
         typer.echo(f"no dead letters: {topic} is not on the broker at {settings.broker}")
     elif not any(plan.as_dict().values()):
