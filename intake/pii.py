@@ -149,6 +149,8 @@ def _fold(text: str) -> str:
     if _FULLWIDTH.search(text) is None:
         return text
     return _FULLWIDTH.sub(lambda m: m.group().translate(_FOLD), text)
+
+
 _LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
 
 
