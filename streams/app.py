@@ -6,11 +6,14 @@ import faust
 
 from config.stack import StackSettings
 from config.streams import StreamSettings
+from streams import recovery_order
 from streams.partitioner import cached_partitioner
 
 settings = StreamSettings()
 FAUST_DIR = StackSettings().state_dir / "faust"
 FAUST_DIR.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
+
+recovery_order.install()
 
 app = faust.App(
     settings.topic_prefix + settings.group_id,
