@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from config.sla import SlaSettings
 from sla.redis_store import SlaStore
 from stores.appeals_seen import SeenAppeals
+from stores.closed_wechat_messages import ClosedWeChatMessages
 from stores.contacts import ContactStore
 from stores.early_case_events import EarlyCaseEvents
 from stores.intake_counters import IntakeCounters
@@ -30,6 +31,13 @@ def contact_store() -> ContactStore:
 def seen_appeals() -> SeenAppeals:
     return SeenAppeals(
         redis_client(), prefix=f"{settings.redis_prefix}seen:", ttl_s=settings.seen_ttl_s
+    )
+
+
+def closed_wechat_messages() -> ClosedWeChatMessages:
+    """Messages of WeChat sessions already closed (see ``stores/closed_wechat_messages.py``)."""
+    return ClosedWeChatMessages(
+        redis_client(), prefix=f"{settings.redis_prefix}wechat-closed:", ttl_s=settings.seen_ttl_s
     )
 
 

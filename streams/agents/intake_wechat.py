@@ -20,7 +20,7 @@ from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_all, intake_settings
 from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
-from streams.stores import contact_store, redis_client
+from streams.stores import closed_wechat_messages, contact_store
 from streams.tables.wechat_sessions import wechat_sessions
 
 log = logging.getLogger(__name__)
@@ -58,29 +58,10 @@ async def _close(session: WeChatSession) -> None:
     await _remember_closed(session)
 
 
-def _closed_key(contact_ref: str, msg_id: str) -> str:
-    return f"{settings.redis_prefix}wechat-closed:{contact_ref}:{msg_id}"
-
-
 async def _remember_closed(session: WeChatSession) -> None:
     """Mark the session's messages as closed, once its appeal (or dead letter) is out and
-    before the table forgets the session.
-
-    A worker that crashes before the pieces' offsets are committed gets them again, while
-    its table (restored from the changelog) may already hold the sender's next session or
-    none: the first piece then closed alone again (the closed appeal's id, other content)
-    and the second one became an appeal of its own (a new id, content already published).
-    """
-    async with redis_client().pipeline(transaction=False) as pipe:
-        for p in session.pieces:
-            pipe.set(_closed_key(p.contact_ref, p.msg_id), 1, ex=settings.seen_ttl_s)
-        await pipe.execute()
-
-
-async def _closed_before(piece: WeChatPiece) -> bool:
-    """Whether the piece belongs to a session that was closed already (a redelivery, or
-    WeChat sending the message again)."""
-    return bool(await redis_client().exists(_closed_key(piece.contact_ref, piece.msg_id)))
+    before the table forgets the session (see ``stores/closed_wechat_messages.py``)."""
+    await closed_wechat_messages().remember((p.contact_ref, p.msg_id) for p in session.pieces)
 
 
 async def _dead_letter_session(session: WeChatSession, code: ErrorCode, reason: str) -> None:
@@ -129,7 +110,7 @@ async def _on_piece(piece: WeChatPiece) -> None:
             del wechat_sessions[piece.contact_ref]
         return
     known = current is not None and any(p.msg_id == piece.msg_id for p in current.pieces)
-    if not known and await _closed_before(piece):
+    if not known and await closed_wechat_messages().closed(piece.contact_ref, piece.msg_id):
         log.info("WeChat message %s (%s) is in a closed session already: skipped",
                  piece.msg_id, piece.raw.as_text())  # fmt: skip
         return
