@@ -71,6 +71,11 @@ def _kind_model(path: Path | None = None):
         raise typer.Exit(2) from None
 
 
+def _cannot_write(path: Path, exc: OSError) -> typer.BadParameter:
+    """The --out error for a file that cannot be written (a folder, no permission, …)."""
+    return typer.BadParameter(f"cannot write {path}: {exc.strerror or exc}", param_hint="--out")
+
+
 def _positive_c(values: list[float]) -> None:
     """The model's inverse regularisation must be a positive number."""
     for value in values:
@@ -192,9 +197,7 @@ def catalogue_build(
         try:
             out.write_text(_json(mined_list), encoding="utf-8")
         except OSError as exc:
-            raise typer.BadParameter(
-                f"cannot write {out}: {exc.strerror or exc}", param_hint="--out"
-            ) from None
+            raise _cannot_write(out, exc) from None
     named = sum(1 for n in mined if unit_re.match(n))
     typer.echo(
         _json(
@@ -329,9 +332,7 @@ def train(
     try:
         model = train_kind_model(cases, cat, path, c=c, corrections=extra)
     except OSError as exc:
-        raise typer.BadParameter(
-            f"cannot write {path}: {exc.strerror or exc}", param_hint="--out"
-        ) from None
+        raise _cannot_write(path, exc) from None
     load_kind_model.cache_clear()
     summary = {"path": str(path), "bytes": path.stat().st_size, "kinds": list(model.kinds)}
     if corrections:
@@ -384,9 +385,7 @@ def harvest_reassignments(
     except DatasetError as exc:  # the kept file is not text any more
         raise typer.BadParameter(str(exc), param_hint="--out") from None
     except OSError as exc:  # a folder, or a place it cannot write
-        raise typer.BadParameter(
-            f"cannot write {path}: {exc.strerror or exc}", param_hint="--out"
-        ) from None
+        raise _cannot_write(path, exc) from None
     typer.echo(_json(summary))
 
 

@@ -146,8 +146,6 @@ def _fold(text: str) -> str:
     Replacing only the matches: ``str.translate`` looks every character up in the table,
     and texts with a dash or a full-width space (most of them) paid that in full.
     """
-    if _FULLWIDTH.search(text) is None:
-        return text
     return _FULLWIDTH.sub(lambda m: m.group().translate(_FOLD), text)
 
 
