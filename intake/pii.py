@@ -5,9 +5,10 @@ Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verifi
 addresses, every occurrence. A number the text introduces as an identity document or a
 bank card (身份证号…, 护照号…, 银行卡号…, 账号…) is masked without those checks: a typed-up
 call gets a digit wrong now and then, and a mistyped ID number is still someone's ID
-number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they are. Matching runs on a copy with full-width digits folded to
-ASCII so ``１３８…`` is caught too, and masks are applied at the same positions of the
-original, so the rest of the Chinese text is left exactly as it was.
+number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they
+are. Matching runs on a copy with full-width digits folded to ASCII so ``１３８…`` is
+caught too, and masks are applied at the same positions of the original, so the rest of
+the Chinese text is left exactly as it was.
 """
 
 from __future__ import annotations
