@@ -335,6 +335,10 @@ class Router:
         text: str,
         pred: KindPrediction | None,
     ) -> RoutingDecision:
+        # A rule whose lead has no department here (a district's government when the
+        # district is unknown) cannot take the appeal; the next rule can: 停水 with no
+        # district goes to the water company, not to the centre's manual dispatch.
+        scores = [s for s in scores if self._resolve(s.rule.lead, s.rule.level, place)]
         best = scores[0] if scores else None
         kind, rule = self._choose(best, pred)
         if rule is not None and best is not None:

@@ -217,3 +217,33 @@ def test_local_verdict_without_a_district_falls_to_the_rule_not_to_hand_dispatch
     # nothing fired and no district: the centre dispatches by hand
     d = router.route("请问一下", "")
     assert (d.lead.code, d.rule_id, d.fallback) == ("a.zwfw", "fallback", True)
+
+
+def test_the_broad_category_alone_names_the_district_not_a_specific_rule(router) -> None:
+    """城乡建设 with no keyword of a specific rule: the district leads under a rule that
+    says so; it used to lend its score to the demolition rule, which explained a street
+    lamp as 征地拆迁 and added the planning bureau as assisting department."""
+    for d in (
+        router.route("", "我家门口的路灯坏了一个月了，晚上很黑。A市A3区", category="城乡建设"),
+        router.route("", "楼下烧烤店油烟太大。A市A3区梅溪湖街道", category="城乡建设"),
+    ):
+        assert (d.lead.code, d.rule_id) == ("a3.zf", "urban-rural-local")
+        assert "拆迁" not in d.explanation and "属地" in d.explanation
+        assert all(a.kind == "jd" for a in d.assisting)
+    # a keyword of the demolition rule still finds it
+    d = router.route("", "拆迁补偿款一直没有到位。A市A3区", category="城乡建设")
+    assert d.rule_id == "demolition"
+
+
+def test_a_rule_without_a_department_here_gives_way_to_the_next_rule(router) -> None:
+    """No district: the district government cannot lead, so the category's 属地 rule steps
+    aside for the keyword rule that can (it used to send such appeals to the centre's
+    manual dispatch)."""
+    for d in (
+        router.route("", "家里停水两天了，也没有通知", category="城乡建设"),
+        *router.route_batch([("", "家里停水两天了，也没有通知", "城乡建设")]),
+    ):
+        assert (d.rule_id, d.fallback) == ("water-supply", False)
+        assert d.lead.code != "a.zwfw"
+    d = router.route("", "我们村的土地被违法占用建厂", category="城乡建设")
+    assert d.lead.kind == "zrj" and not d.fallback
