@@ -6,7 +6,7 @@ import faust
 
 from config.stack import StackSettings
 from config.streams import StreamSettings
-from streams import recovery_order
+from streams import recovery_order, shutdown
 from streams.partitioner import cached_partitioner
 
 settings = StreamSettings()
@@ -14,6 +14,7 @@ FAUST_DIR = StackSettings().state_dir / "faust"
 FAUST_DIR.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
 
 recovery_order.install()
+shutdown.install()  # a stop during a Redis outage ends within a bound
 
 app = faust.App(
     settings.topic_prefix + settings.group_id,

@@ -9,6 +9,11 @@ Every batch step is idempotent (appeal ids, event ids, record positions, WeChat 
 ids), so a retried step repeats nothing a consumer cannot recognise: records sent again
 carry the ids they had the first time. An SLA case that kept changing under concurrent
 writers past the store's own retries (``ConcurrencyError``) is waited out the same way.
+
+A worker told to stop while steps wait here does not wait for the service:
+``streams/shutdown.py`` leaves their records unacknowledged (the next worker does them
+again) and calls :func:`stop_retrying`; a waiting step then parks until the worker cancels
+it, instead of trying again.
 """
 
 from __future__ import annotations
@@ -62,27 +67,69 @@ def _service_down(exc: BaseException) -> str | None:
     return None
 
 
+#: How the log says a service's state when the worker stops during its outage.
+_STATE = {
+    "Redis unreachable": "Redis is unreachable",
+    "SLA cases busy": "SLA cases are busy",
+    "Kafka unreachable": "Kafka is unreachable",
+    "Kafka unreachable or topic missing": "Kafka is unreachable (or a topic missing)",
+}
+
+
+def state_of(service: str) -> str:
+    """``"Redis unreachable"`` → ``"Redis is unreachable"`` (for "stopping while ...")."""
+    return _STATE.get(service, service)
+
+
+#: Steps waiting for a service right now: a token per call → (what, service).
+_waiting: dict[object, tuple[str, str]] = {}
+_stop_requested = False
+
+
+def waiting_steps() -> list[tuple[str, str]]:
+    """``(what, service)`` of every step now waiting for a service that is down."""
+    return list(_waiting.values())
+
+
+def stop_retrying() -> None:
+    """The worker is stopping: a step that finds its service down waits no more for it
+    (it parks until cancelled; its records are left to the next worker)."""
+    global _stop_requested
+    _stop_requested = True
+
+
 async def until_reachable(
     what: str, step: Callable[..., Awaitable[T]], *args: object, longest_wait: float = 10.0
 ) -> T:
     """Run ``step(*args)``; while Redis or the broker is unreachable, log and run it
-    again after a growing wait (0.5 s doubling up to ``longest_wait``)."""
-    wait = 0.5
-    while True:
-        try:
-            return await step(*args)
-        except Exception as exc:
-            service = _service_down(exc)
-            if service is None:
-                raise
-            name, text = type(exc).__name__, str(exc)
-            cause = text if text.startswith(name) else f"{name}: {text}"  # aiokafka's say it
-            log.warning(
-                "%s during %s (%s); retrying in %.1f s, nothing acknowledged",
-                service, what, cause, wait,
-            )  # fmt: skip
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, longest_wait)
+    again after a growing wait (0.5 s doubling up to ``longest_wait``).
+
+    Once the worker is stopping (:func:`stop_retrying`), a step that fails on an outage is
+    not run again: it waits until the worker cancels it, with nothing acknowledged."""
+    wait, token = 0.5, object()
+    try:
+        while True:
+            try:
+                return await step(*args)
+            except Exception as exc:
+                service = _service_down(exc)
+                if service is None:
+                    raise
+                _waiting[token] = (what, service)
+                name, text = type(exc).__name__, str(exc)
+                cause = text if text.startswith(name) else f"{name}: {text}"  # aiokafka's say it
+                if _stop_requested:
+                    log.info("%s during %s (%s); not retried, the worker is stopping",
+                             service, what, cause)  # fmt: skip
+                    await asyncio.get_running_loop().create_future()  # until cancelled
+                log.warning(
+                    "%s during %s (%s); retrying in %.1f s, nothing acknowledged",
+                    service, what, cause, wait,
+                )  # fmt: skip
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, longest_wait)
+    finally:
+        _waiting.pop(token, None)
 
 
 async def all_delivered(acks: list[Awaitable]) -> None:

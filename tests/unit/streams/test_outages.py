@@ -133,3 +133,54 @@ async def test_all_delivered_waits_for_every_ack_and_raises_the_first_failure():
 
 async def test_all_delivered_of_nothing_returns():
     await outages.all_delivered([])
+
+
+@pytest.fixture
+def not_stopping(monkeypatch):
+    monkeypatch.setattr(outages, "_stop_requested", False)
+    monkeypatch.setattr(outages, "_waiting", {})
+
+
+async def test_a_step_waiting_for_a_service_is_listed_until_it_gets_through(no_sleep, not_stopping):
+    seen = []
+
+    async def step():
+        seen.append(outages.waiting_steps())
+        if len(seen) < 3:
+            raise RedisConnectionError("Error 111")
+        return "done"
+
+    assert await outages.until_reachable("mailbox intake", step) == "done"
+    down = [("mailbox intake", "Redis unreachable")]
+    assert seen == [[], down, down]  # listed from the first failure, while retried
+    assert outages.waiting_steps() == []
+
+
+async def test_once_the_worker_stops_a_step_meeting_an_outage_is_not_retried(
+    no_sleep, not_stopping, caplog
+):
+    """It waits, with nothing acknowledged, until the stopping worker cancels it."""
+    calls = []
+
+    async def step():
+        calls.append(1)
+        if len(calls) == 2:
+            outages.stop_retrying()  # SIGTERM while the step is away
+        raise RedisConnectionError("Error 111")
+
+    with caplog.at_level(logging.INFO):
+        task = asyncio.create_task(outages.until_reachable("SLA assignments", step))
+        await asyncio.wait([task], timeout=0.1)  # (asyncio.sleep is patched out here)
+    assert not task.done() and len(calls) == 2
+    assert outages.waiting_steps() == [("SLA assignments", "Redis unreachable")]
+    assert "during SLA assignments (ConnectionError: Error 111); not retried, the worker is " \
+        "stopping" in caplog.text  # fmt: skip
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert outages.waiting_steps() == []
+
+
+def test_the_stop_log_says_what_state_each_service_is_in():
+    assert outages.state_of("Redis unreachable") == "Redis is unreachable"
+    assert outages.state_of("SLA cases busy") == "SLA cases are busy"
