@@ -18,6 +18,7 @@ class WeChatPiece(faust.Record, serializer="json", include_metadata=False, coerc
     latitude: float | None = None
     longitude: float | None = None
     media_id: str | None = None
+    requested_at: float | None = None  # flush requests only: when the idle timer asked
 
 
 class WeChatSession(faust.Record, serializer="json", include_metadata=False, coerce=True):

@@ -22,9 +22,24 @@ from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
 from streams.stores import closed_wechat_messages, contact_store
 from streams.tables.wechat_sessions import wechat_sessions
+from streams.wechat_backlog import IntakeBacklog, kafka_offsets
 
 log = logging.getLogger(__name__)
 FLUSH = "flush"  # msg_type of the control piece the idle timer sends
+
+#: Idle flushes wait after each assignment until the raw.wechat messages waiting then are
+#: pieces (see ``streams/wechat_backlog.py``): a session restored after a downtime longer
+#: than the idle period would otherwise close before its sender's later messages. Waited
+#: for at most 6 idle periods (an hour by default), then sessions close as before.
+intake_backlog = IntakeBacklog(
+    kafka_offsets(settings.broker, settings.topic("raw.wechat"), app.conf.id),
+    max_wait_s=6 * intake_settings.wechat_idle_flush_s,
+)
+
+
+@app.on_partitions_assigned.connect
+async def _backlog_after_assignment(sender, assigned, **kwargs) -> None:
+    intake_backlog.close(time.time())
 
 
 def _to_piece(data, ref, now):
@@ -103,8 +118,11 @@ async def _on_piece(piece: WeChatPiece) -> None:
     current = wechat_sessions.get(piece.contact_ref)
     now = time.time()
     if piece.msg_type == FLUSH:
-        if current is not None and wechat_session.is_idle(
-            current, now, intake_settings.wechat_idle_flush_s
+        # a request older than the gate's opening may have overtaken backlog pieces
+        if (
+            current is not None
+            and intake_backlog.allows(piece.requested_at)
+            and wechat_session.is_idle(current, now, intake_settings.wechat_idle_flush_s)
         ):
             await _close(current)
             del wechat_sessions[piece.contact_ref]
@@ -120,8 +138,9 @@ async def _on_piece(piece: WeChatPiece) -> None:
     wechat_sessions[piece.contact_ref] = session
 
 
-def flush_request(contact_ref: str) -> WeChatPiece:
+def flush_request(contact_ref: str, requested_at: float) -> WeChatPiece:
     """The control piece asking the session agent to close an idle session."""
     return WeChatPiece(
-        contact_ref=contact_ref, msg_id="", create_time=0, msg_type=FLUSH, raw=RawRef("", 0, 0)
-    )
+        contact_ref=contact_ref, msg_id="", create_time=0, msg_type=FLUSH,
+        raw=RawRef("", 0, 0), requested_at=requested_at,
+    )  # fmt: skip

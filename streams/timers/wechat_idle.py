@@ -1,7 +1,9 @@
 """Ask for idle WeChat sessions to be closed.
 
 Tables may only change inside the agent that owns the partition, so the timer sends a
-flush request through the pieces topic instead of closing sessions itself.
+flush request through the pieces topic instead of closing sessions itself. It sends none
+while raw.wechat messages waiting at the last assignment are not pieces yet
+(``streams/wechat_backlog.py``): they may belong to a session that looks idle.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import time
 
 from streams import topics
-from streams.agents.intake_wechat import flush_request
+from streams.agents.intake_wechat import flush_request, intake_backlog
 from streams.app import app
 from streams.intake_step import intake_settings
 from streams.outages import until_reachable
@@ -29,14 +31,21 @@ async def request_idle_flushes() -> None:
 
 async def _request_idle_flushes() -> None:
     now = time.time()
+    if not await intake_backlog.refresh(now):
+        return
+    opened_at = intake_backlog.opened_at
     idle_s = intake_settings.wechat_idle_flush_s
     for stale in [ref for ref, at in _requested.items() if now - at > 10 * idle_s]:
         del _requested[stale]
     for contact_ref, session in list(wechat_sessions.items()):
+        if intake_backlog.opened_at != opened_at:  # closed by a rebalance meanwhile
+            return
         if session is None or now - session.last_seen_wall < idle_s:
             continue
-        if now - _requested.get(contact_ref, 0.0) < idle_s:
+        asked = _requested.get(contact_ref, 0.0)
+        # a request made before the gate last opened is ignored by the agent: ask again
+        if asked >= opened_at and now - asked < idle_s:
             continue
         log.debug("asking to close idle WeChat session %s", contact_ref)
-        await topics.wechat_pieces.send(key=contact_ref, value=flush_request(contact_ref))
+        await topics.wechat_pieces.send(key=contact_ref, value=flush_request(contact_ref, now))
         _requested[contact_ref] = now  # only once sent: a retried tick asks again

@@ -1,0 +1,146 @@
+"""Whether WeChat messages that were waiting when this worker got its partitions have been
+taken in yet: the gate of the idle rule for WeChat sessions.
+
+Why: a session is idle when no piece of its sender was *processed* for the idle period
+(wall clock). While the worker runs, that is close enough to "the citizen stopped
+writing". Across a stop it is not: a session restored from the changelog looks idle at
+once after a downtime longer than the idle period, while the sender's later messages may
+still wait in raw.wechat, not yet parsed into pieces. A flush request sent then went
+through the pieces topic ahead of them, the session closed, and the later messages
+became a second appeal (one citizen request, two cases).
+
+The design, the simplest one that holds for any number of workers:
+
+* On every partition assignment (a start, a rebalance) the gate closes. On the idle
+  timer's next tick the end offsets of every raw.wechat partition are read: the backlog.
+  The gate opens once the worker group's *committed* raw.wechat offsets reach them. The
+  intake acknowledges a raw record only after its pieces were delivered, so by then each
+  waiting message is a piece on the pieces topic, ahead of any flush request sent later
+  for its sender (one key, one partition, in order). Every partition counts, not only
+  this worker's: a sender's raw messages and its session's table partition may belong to
+  different workers of the group.
+* The timer sends no flush request while the gate is closed, and the session agent
+  honours only requests stamped (``WeChatPiece.requested_at``) after the gate opened: a
+  request left on the pieces topic by the previous worker sits ahead of the backlog's
+  pieces and would close the session too early.
+* Bounded: the gate opens anyway, with a warning, if the offsets cannot be read (the
+  behaviour before this gate) or the backlog is not taken in within ``max_wait_s`` (an
+  intake stalled for good would otherwise keep every session open forever).
+
+Event time (the messages' ``CreateTime``) was not used instead: without new traffic it
+never advances, so the wall clock would still be needed and with it the same race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+#: (raw.wechat end offsets, the group's committed offsets), both by partition; a partition
+#: the group never committed is missing from the second.
+OffsetsReader = Callable[[], Awaitable[tuple[Mapping[int, int], Mapping[int, int]]]]
+
+
+def taken_in(backlog: Mapping[int, int], committed: Mapping[int, int]) -> bool:
+    """Whether the committed offsets reach the backlog's end offsets on every partition
+    (a partition that was empty needs no commit)."""
+    return all(end <= 0 or committed.get(p, -1) >= end for p, end in backlog.items())
+
+
+def flush_allowed(requested_at: float | None, opened_at: float | None) -> bool:
+    """Whether a flush request may close an idle session: the gate is open and the request
+    was made after it opened (an older one, or one without a stamp, may have overtaken
+    pieces of the backlog; the timer asks again)."""
+    return opened_at is not None and requested_at is not None and requested_at >= opened_at
+
+
+class IntakeBacklog:
+    """The gate: closed from each partition assignment until the raw.wechat backlog found
+    after it has been committed (see the module docstring)."""
+
+    def __init__(self, read_offsets: OffsetsReader, max_wait_s: float, timeout_s: float = 10.0):
+        self._read = read_offsets
+        self.max_wait_s = max_wait_s
+        self.timeout_s = timeout_s
+        self.opened_at: float | None = None  # None: closed
+        self._closed_at: float | None = None  # None: closed since the process started
+        self._backlog: Mapping[int, int] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None
+
+    def close(self, now: float) -> None:
+        """Partitions were assigned: messages may wait that this worker has not seen."""
+        self.opened_at, self._closed_at, self._backlog = None, now, None
+
+    def allows(self, requested_at: float | None) -> bool:
+        return flush_allowed(requested_at, self.opened_at)
+
+    async def refresh(self, now: float) -> bool:
+        """Open the gate if the backlog has been taken in (or cannot be waited for);
+        whether it is open. Never raises."""
+        if self.opened_at is not None:
+            return True
+        if self._closed_at is None:  # no assignment yet: the backlog is read after one
+            self._closed_at = now
+        try:
+            ends, committed = await asyncio.wait_for(self._read(), self.timeout_s)
+        except Exception as exc:  # noqa: BLE001 (any failure: the behaviour without the gate)
+            log.warning("raw.wechat backlog unknown (%s: %s): idle WeChat sessions close by "
+                        "the wall clock alone", type(exc).__name__, exc)  # fmt: skip
+            return self._open(now)
+        if self._backlog is None:
+            self._backlog = dict(ends)
+            waiting = sum(max(0, e - committed.get(p, 0)) for p, e in ends.items())
+            log.info("WeChat idle flushes wait for the raw.wechat backlog: %d records", waiting)
+        if taken_in(self._backlog, committed):
+            log.info("raw.wechat backlog taken in after %.1f s: idle WeChat sessions close "
+                     "again", now - self._closed_at)  # fmt: skip
+            return self._open(now)
+        if now - self._closed_at >= self.max_wait_s:
+            log.warning("raw.wechat backlog not taken in after %.0f s: idle WeChat sessions "
+                        "close by the wall clock again", now - self._closed_at)  # fmt: skip
+            return self._open(now)
+        return False
+
+    def _open(self, now: float) -> bool:
+        self.opened_at, self._backlog = now, None
+        return True
+
+
+def kafka_offsets(bootstrap: str, topic: str, group: str) -> OffsetsReader:
+    """An :data:`OffsetsReader` asking the broker, with clients of its own (faust's consumer
+    knows only this worker's partitions). A partition the group never committed counts
+    from its first offset (what the group would start from)."""
+
+    async def read() -> tuple[dict[int, int], dict[int, int]]:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            await consumer.start()
+            await admin.start()
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:  # as stack/topic_stats.py: metadata not fetched yet
+                await consumer._client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                raise LookupError(f"no partitions known for {topic}")
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            ends = await consumer.end_offsets(tps)
+            firsts = await consumer.beginning_offsets(tps)
+            done = await admin.list_consumer_group_offsets(group, partitions=tps)
+        finally:
+            await consumer.stop()
+            await admin.close()
+        committed = {tp.partition: firsts[tp] for tp in tps}
+        committed.update({tp.partition: m.offset for tp, m in done.items() if m.offset >= 0})
+        return {tp.partition: ends[tp] for tp in tps}, committed
+
+    return read
