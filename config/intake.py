@@ -32,7 +32,9 @@ class IntakeSettings:
         default_factory=lambda: int_setting(
             "WECHAT_IDLE_FLUSH_S",
             600,
-            "Close a WeChat session after this long without a new message (wall clock)",
+            "Close a WeChat session after this long without a new message (wall clock); after "
+            "a start or rebalance only once the raw.wechat messages waiting then are taken in "
+            "(at most 6 idle periods; at once, with a warning, if offsets cannot be read)",
         )
     )
     contact_secret: str = field(

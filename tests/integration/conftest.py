@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.integration.worker_process import WorkerProcess
 
@@ -27,3 +28,33 @@ def worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory, request):
     yield proc
     proc.stop()
     asyncio.run(proc.delete_topics())
+
+
+@pytest.fixture
+def make_isolated_worker(kafka_bootstrap: str, redis_url: str, tmp_path):
+    """Factory of workers (not started) with topics and Redis keys of their own, all
+    removed afterwards: ``await make_isolated_worker(extra_env)``."""
+    from stack.topic_admin import ensure_topics
+    from streams.topics import SPECS
+
+    made: list[WorkerProcess] = []
+
+    async def make(env: dict[str, str]) -> WorkerProcess:
+        proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env=env)
+        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
+        made.append(proc)
+        return proc
+
+    yield make
+
+    async def forget(proc: WorkerProcess) -> None:
+        await proc.delete_topics()
+        client = aioredis.Redis.from_url(redis_url)
+        keys = [k async for k in client.scan_iter(match=f"{proc.prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+    for proc in made:
+        proc.stop()
+        asyncio.run(forget(proc))

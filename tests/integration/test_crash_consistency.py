@@ -48,8 +48,6 @@ from models.review import ReviewRequest
 from models.wechat import WeChatPiece
 from samples.appeal_rows import read_rows
 from samples.replay import BAD_SAMPLES, CHANNELS, records_for
-from stack.topic_admin import ensure_topics
-from streams.topics import SPECS
 from tests.integration.raw_records import wechat_xml
 from tests.integration.worker_process import WorkerProcess, read_all, sla_store
 
@@ -231,29 +229,13 @@ async def _problems(
 
 
 @pytest.fixture
-def make_worker(kafka_bootstrap, redis_url, tmp_path):
-    """Workers on topics and Redis keys of their own, removed afterwards."""
-    made: list[WorkerProcess] = []
+def make_worker(make_isolated_worker):
+    """Workers on topics and Redis keys of their own, quick to rebalance."""
 
     async def make(env: dict[str, str]) -> WorkerProcess:
-        proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env={**FAST_GROUP, **env})
-        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
-        made.append(proc)
-        return proc
+        return await make_isolated_worker({**FAST_GROUP, **env})
 
-    yield make
-
-    async def forget(proc: WorkerProcess) -> None:
-        await proc.delete_topics()
-        client = aioredis.Redis.from_url(redis_url)
-        keys = [k async for k in client.scan_iter(match=f"{proc.prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-
-    for proc in made:
-        proc.stop()
-        asyncio.run(forget(proc))
+    return make
 
 
 def _traffic(w: WorkerProcess, *parts: list) -> list[list]:

@@ -17,13 +17,10 @@ import time
 from collections import defaultdict
 
 import pytest
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from models.appeal import Appeal
 from models.wechat import WeChatPiece
-from stack.topic_admin import ensure_topics
-from streams.topics import SPECS
 from tests.integration.raw_records import wechat_xml
 from tests.integration.worker_process import WorkerProcess, publish, read_all
 
@@ -40,31 +37,15 @@ ROUNDS = int(os.environ.get("HOTLINE_IT_WECHAT_ROUNDS", "1"))
 
 
 @pytest.fixture
-def make_worker(kafka_bootstrap, redis_url, tmp_path):
-    """Intake workers on topics and Redis keys of their own, removed afterwards."""
-    made: list[WorkerProcess] = []
+def make_worker(make_isolated_worker):
+    """Intake workers on topics and Redis keys of their own."""
 
     async def make() -> WorkerProcess:
-        proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env={
+        return await make_isolated_worker({
             "HOTLINE_WORKER_STAGES": "intake", "HOTLINE_WECHAT_IDLE_FLUSH_S": str(IDLE_S),
             "HOTLINE_WECHAT_WINDOW_S": "600"})  # fmt: skip
-        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
-        made.append(proc)
-        return proc
 
-    yield make
-
-    async def forget(proc: WorkerProcess) -> None:
-        await proc.delete_topics()
-        client = aioredis.Redis.from_url(redis_url)
-        keys = [k async for k in client.scan_iter(match=f"{proc.prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-
-    for proc in made:
-        proc.stop()
-        asyncio.run(forget(proc))
+    return make
 
 
 async def _publish_many(bootstrap: str, topic: str, values: list[bytes]) -> None:
