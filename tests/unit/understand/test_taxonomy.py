@@ -24,6 +24,24 @@ def test_wage_arrears():
     }
 
 
+def test_heating_complaints_are_winter_heating_which_sets_the_outage_time_limit():
+    """暖气/供暖 were not keywords of 冬季采暖, and 小区 tied with 供暖: heating failures got
+    no topic, so the SLA's 24-hour outage policy (keyed on the topic) never applied."""
+    from config.sla import SlaSettings
+    from sla.policies import load_policies
+
+    book = load_policies(SlaSettings().policy_file)
+    for text in ("小区供暖不热", "暖气不热,家里只有十几度", "我们小区今年一直没有暖气"):
+        level2, level3 = _match("城乡建设", text)
+        assert (level2, level3) == ("城市建设和市政管理", "冬季采暖"), text
+        assert book.select("投诉", f"城乡建设/{level2}/{level3}").key == "outage"
+
+
+def test_a_street_lamp_jieba_splits_oddly_is_still_public_facilities():
+    # jieba cuts 路灯不亮 into 路 / 灯不亮, so the 2-character keyword 路灯 is no token of it
+    assert _match("城乡建设", "路灯不亮") == ("城市建设和市政管理", "城市公共设施")
+
+
 def test_nothing_confident_returns_none():
     assert _match("城乡建设", "请问领导什么时候给个答复") == (None, None)
 
