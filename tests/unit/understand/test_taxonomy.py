@@ -37,6 +37,13 @@ def test_heating_complaints_are_winter_heating_which_sets_the_outage_time_limit(
         assert book.select("投诉", f"城乡建设/{level2}/{level3}").key == "outage"
 
 
+def test_an_outage_in_a_residential_compound_is_the_outage_not_the_compound():
+    # 小区 (小区管理) used to tie with a bare 停水 / 停电: no topic, no outage policy
+    assert _match("城乡建设", "小区停水,我们小区从昨天开始停水")[1] == "自来水供应"
+    assert _match("城乡建设", "小区停电一天了")[1] == "电力供应"
+    assert _match("城乡建设", "小区里停气了,没法做饭")[1] == "燃气供应"
+
+
 def test_a_street_lamp_jieba_splits_oddly_is_still_public_facilities():
     # jieba cuts 路灯不亮 into 路 / 灯不亮, so the 2-character keyword 路灯 is no token of it
     assert _match("城乡建设", "路灯不亮") == ("城市建设和市政管理", "城市公共设施")
