@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from config.intake import IntakeSettings
 from intake.appeal_type import infer_appeal_type
+from intake.greetings import subject_line
 from intake.normalise import AppealDraft, Normalised, finish
 from models.wechat import WeChatPiece, WeChatSession
 
@@ -61,7 +62,7 @@ def close(session: WeChatSession, now: datetime, settings: IntakeSettings) -> No
     content = "\n".join(texts)
     labels = [p.label for p in session.pieces if p.label]
     media = [p.media_id for p in session.pieces if p.media_id]
-    title = texts[0][:30] if texts else ""
+    title = subject_line(texts)  # not a greeting ("你好", "在吗") that opened the session
     draft = AppealDraft(
         channel="wechat", source_id=first.msg_id,
         received_at=datetime.fromtimestamp(first.create_time, ZoneInfo(settings.timezone)),

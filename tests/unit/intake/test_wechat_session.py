@@ -117,7 +117,9 @@ def test_close_joins_texts_in_order_into_one_appeal() -> None:
         a.content
         == "你好，我要反映问题\nA3区杜鹃路的路灯坏了三个月。\n晚上出行很不安全，请尽快修复。"
     )
-    assert a.title == "你好，我要反映问题"
+    # the opening greeting says nothing: the title is the first message with the appeal
+    assert a.title == "A3区杜鹃路的路灯坏了三个月。"
+    assert a.appeal_type == "求助"
     assert a.channel == "wechat"
     assert a.source_id == "m1"
     assert a.appeal_id == appeal_id("wechat", "m1")
@@ -126,6 +128,11 @@ def test_close_joins_texts_in_order_into_one_appeal() -> None:
     assert a.contact_ref == REF
     assert a.raw == RAW
     assert a.ingested_at == NOW
+
+
+def test_a_session_of_greetings_only_keeps_the_first_as_its_title() -> None:
+    a = close(session_of(piece("1", T0, "你好"), piece("2", T0 + 5, "在吗？")), NOW, settings())
+    assert a.appeal.title == "你好"
 
 
 def test_title_is_the_first_text_cut_to_30_characters() -> None:
