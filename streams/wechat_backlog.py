@@ -118,29 +118,21 @@ def kafka_offsets(bootstrap: str, topic: str, group: str) -> OffsetsReader:
     from its first offset (what the group would start from)."""
 
     async def read() -> tuple[dict[int, int], dict[int, int]]:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        from stack.topic_stats import partition_bounds
+
+        firsts, ends = await partition_bounds(bootstrap, [topic])
+        if not ends:
+            raise LookupError(f"no partitions known for {topic}")
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         try:
-            await consumer.start()
             await admin.start()
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions is None:  # as stack/topic_stats.py: metadata not fetched yet
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                raise LookupError(f"no partitions known for {topic}")
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            ends = await consumer.end_offsets(tps)
-            firsts = await consumer.beginning_offsets(tps)
-            done = await admin.list_consumer_group_offsets(group, partitions=tps)
+            done = await admin.list_consumer_group_offsets(group, partitions=list(ends))
         finally:
-            await consumer.stop()
             await admin.close()
-        committed = {tp.partition: firsts[tp] for tp in tps}
+        committed = {tp.partition: firsts[tp] for tp in ends}
         committed.update({tp.partition: m.offset for tp, m in done.items() if m.offset >= 0})
-        return {tp.partition: ends[tp] for tp in tps}, committed
+        return {tp.partition: end for tp, end in ends.items()}, committed
 
     return read
