@@ -18,6 +18,7 @@ from models.emergency import EmergencyTransfer
 from models.review import ReviewDecision, ReviewRequest
 from routing.assignment_event import assignment_from_decision
 from routing.dispatch import RoutingDecision
+from understand.refinement import Refinement
 
 #: route(title, content, category, subcategory, district, category_confidence) -> decision
 RouteFn = Callable[..., RoutingDecision]
@@ -132,14 +133,26 @@ def assignment_of(
 
 
 def after_review(
-    appeal: Appeal, decision: ReviewDecision, route: RouteFn, now: datetime, lead=None
+    appeal: Appeal,
+    decision: ReviewDecision,
+    route: RouteFn,
+    now: datetime,
+    lead=None,
+    refinement: Refinement | None = None,
 ) -> Assignment:
     """The assignment after a reviewer decided: their category, and their department if given.
 
     ``lead`` is the catalogue ``Department`` named by ``decision.department_code`` (the
-    caller looks it up and dead-letters unknown codes).
+    caller looks it up and dead-letters unknown codes). ``refinement`` is what the text adds
+    under the reviewer's category (:func:`understand.refinement.refine`): its sub-category
+    and topic, and the emergency flag, pick the time limits as for an appeal not reviewed.
     """
-    assignment = assign(appeal, decision.category, decision.subcategory, 1.0, route, now)
+    subcategory = refinement.subcategory if refinement else decision.subcategory
+    assignment = assign(appeal, decision.category, subcategory, 1.0, route, now)
+    if refinement is not None:
+        assignment.topic = refinement.topic
+        if refinement.emergency is not None:
+            assignment.urgency = "emergency"  # as in outcome_of: already transferred too
     if lead is not None:
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"

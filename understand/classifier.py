@@ -23,7 +23,7 @@ from understand.features import (
     PreparedAppeal,
     prepare,
 )
-from understand.taxonomy import match_subcategory
+from understand.refinement import refine_prepared
 from understand.text_normalise import DEFAULT_MAX_CHARS
 
 #: Fewer Chinese characters than this and there is nothing to classify.
@@ -98,8 +98,6 @@ class AppealClassifier:
         results = []
         for doc, order, probs in zip(docs, top.tolist(), top_p, strict=True):
             alternatives = [(classes[i], p) for i, p in zip(order, probs, strict=True)]
-            text = doc.text or doc.body
-            emergency = detect_emergency(text)
             if doc.cjk_chars < MIN_CJK_CHARS:
                 results.append(
                     ClassificationResult(
@@ -108,13 +106,13 @@ class AppealClassifier:
                         alternatives=alternatives,
                         needs_review=True,
                         review_reason="no_chinese_text",
-                        emergency=emergency,
+                        emergency=detect_emergency(doc.text or doc.body),
                         tokens=doc.tokens,
                     )
                 )
                 continue
             category, confidence = alternatives[0]
-            level2, level3 = match_subcategory(category, text, doc.tokens)
+            refined = refine_prepared(doc, category)
             # greetings and filler only ("你好，请问一下"): the model sees nothing but its
             # priors and can still be confident, so a person decides
             empty = not doc.tokens
@@ -130,9 +128,9 @@ class AppealClassifier:
                     else "low_confidence"
                     if low
                     else None,
-                    subcategory=level2,
-                    topic=level3,
-                    emergency=emergency,
+                    subcategory=refined.subcategory,
+                    topic=refined.topic,
+                    emergency=refined.emergency,
                     tokens=doc.tokens,
                 )
             )

@@ -21,6 +21,7 @@ from streams.publish_outcomes import publish_assignment
 from streams.stores import pending_reviews
 from triage.outcome import after_review
 from triage.review_queue import check_decision
+from understand.refinement import refine
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
         return
     try:
         append_correction(decision, appeal.title, appeal.content)
-        assignment = after_review(appeal, decision, route, datetime.now(TZ), lead=lead)
+        refinement = refine(appeal.title, appeal.content, decision.category, decision.subcategory)
+        assignment = after_review(
+            appeal, decision, route, datetime.now(TZ), lead=lead, refinement=refinement
+        )
         await publish_assignment(assignment)
     except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
         log.exception("applying review decision %s failed", decision.decision_id)

@@ -289,3 +289,13 @@ async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(w
     assert "紧急 119 燃气泄漏 (transferred)" in next(
         line for line in listed.splitlines() if line.startswith(aid)
     )
+    # the reviewer's decision keeps the case on the emergency time limits (hours, not days)
+    decision = {"appeal_id": aid, "decision_id": "D-urgent", "reviewer": "张审核",
+                "category": "城乡建设", "decided_at": datetime.now(TZ).isoformat()}  # fmt: skip
+    await publish(worker.bootstrap, worker.topic("appeals.review.decisions"),
+                  [orjson.dumps(decision)], key=aid.encode())  # fmt: skip
+    records = await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: aid in _by_key(rs, Assignment)
+    )
+    assignment = _by_key(records, Assignment)[aid]
+    assert (assignment.rule_id, assignment.urgency) == ("review", "emergency")

@@ -19,6 +19,7 @@ from sla.policies import load_policies
 from streams.agents.sla_clocks import assignment_in
 from triage.outcome import after_review
 from triage.review_queue import check_decision, waiting_list
+from understand.refinement import refine
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=TZ)
@@ -118,3 +119,43 @@ def _criteria(a) -> dict:
         "urgency": a.urgency,
         "tags": a.tags,
     }
+
+
+def _appeal_saying(title: str, content: str) -> Appeal:
+    return Appeal(
+        appeal_id="A", channel="hotline", source_id="A", title=title, content=content,
+        received_at=T0, ingested_at=T0, appeal_type="求助",
+        raw=RawRef(topic="raw.hotline", partition=0, offset=0),
+    )  # fmt: skip
+
+
+def _after_review_policy(appeal: Appeal, decision: ReviewDecision):
+    refinement = refine(appeal.title, appeal.content, decision.category, decision.subcategory)
+    assignment = after_review(appeal, decision, route, T0, refinement=refinement)
+    again = assignment_in(Assignment.loads(assignment.dumps()))
+    engine = SlaEngine.from_settings(SlaSettings())
+    return assignment, engine.book.select(**_criteria(again)).key
+
+
+def test_a_reviewed_emergency_keeps_the_emergency_time_limits():
+    # Short emergency texts classify with low confidence, so they are the ones reviewed:
+    # the reviewer's category must not put the department's case on 5 working days.
+    appeal = _appeal_saying("求助", "家里煤气漏气了")
+    assignment, policy = _after_review_policy(appeal, _decision(category="城乡建设"))
+    assert assignment.urgency == "emergency"
+    assert policy == "emergency"
+    calm, policy = _after_review_policy(_appeal_saying("绿化", "小区绿化带被人种了菜"), _decision())
+    assert calm.urgency is None and policy == "general"
+
+
+def test_a_reviewed_outage_keeps_its_topic_and_the_outage_time_limits():
+    appeal = _appeal_saying("停水", "我们小区从昨天开始停水，到现在还没来水")
+    assignment, policy = _after_review_policy(appeal, _decision(category="城乡建设"))
+    assert (assignment.subcategory, assignment.topic) == ("城市建设和市政管理", "自来水供应")
+    assert policy == "outage"
+    # the reviewer's own second level stands; a topic from another second level is dropped
+    decision = _decision(category="城乡建设")
+    decision.subcategory = "住房保障与房地产"
+    assignment, policy = _after_review_policy(appeal, decision)
+    assert (assignment.subcategory, assignment.topic) == ("住房保障与房地产", None)
+    assert policy == "general"
