@@ -7,6 +7,7 @@ contract is written once.
 from __future__ import annotations
 
 import json
+import re
 import types
 from datetime import datetime
 from functools import cache
@@ -47,6 +48,22 @@ _EDGES = (
 def trim(text: str) -> str:
     """``text`` without whitespace and invisible characters at either end."""
     return text.strip(_EDGES)
+
+
+# Invisible format characters inside a text: soft hyphen, zero-width space and non-joiner,
+# direction marks and embeddings, word joiner and invisible operators, BOM. Copied from
+# web pages and chat apps, they split a phone number (masking then misses it) and words
+# (jieba, keywords and district names then miss them). The zero-width joiner stays: it
+# holds emoji sequences together.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def clean_text(text: str) -> str:
+    """``text`` trimmed (:func:`trim`) and without invisible format characters inside."""
+    text = text.strip(_EDGES)
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) is not None else text
 
 
 #: Free-text fields may be blank here: the shared check reports EMPTY_CONTENT for them.

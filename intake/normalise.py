@@ -9,7 +9,7 @@ from config.intake import IntakeSettings
 from intake import pii
 from intake.contact import Contact
 from intake.errors import ErrorCode, IntakeError
-from intake.fields import trim
+from intake.fields import clean_text
 from intake.identity import appeal_id, contact_ref
 from models.appeal import Appeal, RawRef
 from routing.district import extract_district
@@ -44,8 +44,9 @@ class AppealDraft:
 
 def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
     """Validate size and emptiness, mask personal data and build the appeal."""
-    content = trim(draft.content)  # text of only zero-width spaces or NULs is empty too
-    title = trim(draft.title)
+    content = clean_text(draft.content)  # text of only zero-width spaces or NULs is empty too
+    title = clean_text(draft.title)
+    address = clean_text(draft.address) if draft.address else None
     if not content and not title:
         raise IntakeError(ErrorCode.EMPTY_CONTENT, "the appeal has no title and no content")
     # the title too: it stands in for missing content, and nothing else bounds it
@@ -56,13 +57,13 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
                 f"{name} has {len(text)} characters, limit {settings.max_content_chars}",
             )
     masked_title, masked_content = pii.mask(title), pii.mask(content)
-    masked_address = pii.mask(draft.address) if draft.address else None
+    masked_address = pii.mask(address) if address else None
     aid = appeal_id(draft.channel, draft.source_id)
     ref = draft.contact_ref or contact_ref(settings.contact_secret, draft.channel, draft.identity)
     found = (
         masked_title.found + masked_content.found + (masked_address.found if masked_address else [])
     )
-    district = extract_district(draft.address, title, content)
+    district = extract_district(address, title, content)
     appeal = Appeal(
         appeal_id=aid,
         channel=draft.channel,

@@ -211,6 +211,30 @@ def test_invisible_characters_at_the_ends_are_trimmed_and_the_text_kept() -> Non
     assert (appeal.title, appeal.content) == ("路灯不亮", "杜鹃路路灯不亮")
 
 
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\ufeff", "\u2060", "\u200e", "\u202c"])
+def test_invisible_characters_inside_the_text_do_not_hide_a_phone_number_or_a_word(
+    mark: str,
+) -> None:
+    # text copied from web pages and chat apps carries zero-width spaces and soft hyphens
+    # between visible characters: they split numbers (so masking missed them) and words
+    msg = mailbox.parse(
+        mailbox_bytes(
+            subject=f"路{mark}灯不亮",
+            detail=f"A3{mark}区杜鹃路路灯不亮，电话138{mark}1234{mark}5678",
+        )
+    )
+    appeal = mailbox.normalise(msg, RAW, NOW, settings()).appeal
+    assert appeal.title == "路灯不亮"
+    assert appeal.content == "A3区杜鹃路路灯不亮，电话138****5678"
+    assert appeal.district == "A市A3区"
+
+
+def test_a_zero_width_joiner_inside_an_emoji_is_kept() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    msg = mailbox.parse(mailbox_bytes(subject="噪音", detail=f"楼上装修太吵{family}"))
+    assert mailbox.normalise(msg, RAW, NOW, settings()).appeal.content == f"楼上装修太吵{family}"
+
+
 def test_padded_ticket_number_is_the_same_ticket() -> None:
     padded = hotline.normalise(
         hotline.parse(hotline_bytes(ticket_no=" GD1 ")), RAW, NOW, settings()
