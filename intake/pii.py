@@ -1,8 +1,9 @@
 """Mask personal data in free text before an appeal leaves intake.
 
 Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verified),
-15-digit ID numbers (birth date verified), bank card numbers (Luhn verified) and e-mail
-addresses, every occurrence. A number the text introduces as an identity document or a
+15-digit ID numbers (birth date verified), bank card numbers (Luhn verified), e-mail
+addresses, and QQ numbers and WeChat ids the text introduces as such (QQ号…, 微信…),
+every occurrence. A number the text introduces as an identity document or a
 bank card (身份证号…, 护照号…, 银行卡号…, 账号…) is masked without those checks: a typed-up
 call gets a digit wrong now and then, and a mistyped ID number is still someone's ID
 number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they
@@ -27,7 +28,9 @@ _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![0-9A-Za-z])"
 )
-_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])"
+)
 _LANDLINE = re.compile(
     r"(?<![0-9A-Za-z])(?:\(0\d{2,3}\)|0\d{2,3})[ -]?[2-9]\d{6,7}(?:-\d{1,5})?(?![0-9A-Za-z])"
 )
@@ -44,6 +47,15 @@ _ID_CUED = re.compile(
 _CARD_CUED = re.compile(
     r"(?:银行卡|银行账户|卡号|账号|帐号)(?:号码|号)?[:：是为 ]{0,3}(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"
 )
+
+# contact accounts, only when introduced: a QQ number (5 to 11 digits) and a WeChat id (6
+# to 20 letters, digits, _ or -, starting with a letter: WeChat's own rule)
+_QQ_CUED = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[:：是为 ]{0,3}([1-9]\d{4,10})(?![0-9A-Za-z])")
+_WECHAT_CUED = re.compile(
+    r"微信(?:号码|号)?[:：是为 ]{0,3}([A-Za-z][A-Za-z0-9_-]{5,19})(?![0-9A-Za-z_-])"
+)
+# any of their cues: texts without one (nearly all) skip those rules
+_ACCOUNT_CUE = re.compile(r"QQ|qq|Qq|扣扣|微信")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -135,7 +147,10 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
         lambda v: _keep_ends(v, 3 if v.lstrip("(").startswith(("01", "02")) else 4, 4),
     ),
     ("landline", _LOCAL, None, lambda v: _keep_ends(v, 0, 4)),
+    ("qq", _QQ_CUED, None, lambda v: _keep_ends(v, 0, 4)),
+    ("wechat", _WECHAT_CUED, None, lambda v: f"{v[:2]}{'*' * (len(v) - 4)}{v[-2:]}"),
 )
+_ACCOUNT_KINDS = frozenset({"qq", "wechat"})
 
 
 _FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－—–　]")
@@ -160,12 +175,13 @@ def mask(text: str | None) -> Masked:
     # matching runs on an ASCII-folded probe of the same length; most texts need no fold
     probe = _fold(text)
     has_email = "@" in probe
-    if not has_email and not _LONG_DIGITS.search(probe):
+    has_account = _ACCOUNT_CUE.search(probe) is not None
+    if not has_email and not has_account and not _LONG_DIGITS.search(probe):
         return Masked(text)  # nothing that could be a personal number: the common fast path
     original = list(text)
     found: list[tuple[str, str]] = []
     for kind, pattern, valid, masker in _RULES:
-        if kind == "email" and not has_email:
+        if (kind == "email" and not has_email) or (kind in _ACCOUNT_KINDS and not has_account):
             continue
         changed = False
         # right to left, so a mask of another length never shifts a match still to apply

@@ -424,3 +424,43 @@ def test_landline_with_an_em_dash_is_masked() -> None:
     m = pii.mask("联系电话：0731—84567890")
     assert m.text == "联系电话：0731—****7890"
     assert m.found == [("landline", "0731—84567890")]
+
+
+# --- international prefix, QQ numbers and WeChat ids ----------------------------------------
+
+
+def test_mobile_with_the_0086_prefix_is_masked() -> None:
+    m = pii.mask("电话008613812345678，或者 0086 139 1234 5678")
+    assert m.text == "电话0086138****5678，或者 0086 139 **** 5678"
+    assert [kind for kind, _ in m.found] == ["mobile", "mobile"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "found"),
+    [
+        ("我的QQ号是123456789，请联系", "我的QQ号是*****6789，请联系", ("qq", "123456789")),
+        ("扣扣：12345678", "扣扣：****5678", ("qq", "12345678")),
+        ("qq 10001", "qq *0001", ("qq", "10001")),
+        ("加我微信wxid_abc123", "加我微信wx*******23", ("wechat", "wxid_abc123")),
+        ("微信号：Zhang-San_88", "微信号：Zh********88", ("wechat", "Zhang-San_88")),
+    ],
+)
+def test_introduced_qq_numbers_and_wechat_ids_are_masked(text, expected, found) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert m.found == [found]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "通过微信公众号反映过",
+        "在微信群里说过，QQ群也发了",
+        "微信支付扣了我100元",
+        "QQ音乐会员自动续费",
+        "微信abc",  # too short for an id
+        "QQ号被盗了",
+    ],
+)
+def test_qq_and_wechat_mentioned_without_an_id_change_nothing(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])
