@@ -37,6 +37,15 @@ class IntakeSettings:
             "(at most 6 idle periods; at once, with a warning, if offsets cannot be read)",
         )
     )
+    wechat_emergency_idle_s: int = field(
+        default_factory=lambda: int_setting(
+            "WECHAT_EMERGENCY_IDLE_S",
+            30,
+            "Close a WeChat session whose messages describe an emergency (fire, gas leak, "
+            "injury…) after this long without a new message, so it reaches the emergency "
+            "transfer in seconds rather than after the idle period",
+        )
+    )
     contact_secret: str = field(
         default_factory=lambda: setting(
             "CONTACT_SECRET",

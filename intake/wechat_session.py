@@ -2,7 +2,9 @@
 
 A citizen typically sends several short messages ("你好", "我要投诉…", a location, a
 photo). Messages of one user whose ``CreateTime`` gaps stay within the window form one
-session; a larger gap, or no message for the idle period (wall clock), closes it.
+session; a larger gap, or no message for the idle period (wall clock), closes it. A
+session whose messages describe an emergency closes after a much shorter quiet spell, so
+the emergency transfer does not wait for the idle period.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from intake.appeal_type import infer_appeal_type
 from intake.greetings import subject_line
 from intake.normalise import AppealDraft, Normalised, finish
 from models.wechat import WeChatPiece, WeChatSession
+from understand.emergency import detect_emergency
+from understand.text_normalise import normalise
 
 
 def add_piece(
@@ -30,24 +34,36 @@ def add_piece(
     if session is not None and any(p.msg_id == piece.msg_id for p in session.pieces):
         return session, None
     if session is None:
-        return WeChatSession(
-            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
-        ), None
+        return _session([piece], wall_now), None
     if min(p.create_time for p in session.pieces) - piece.create_time > window_s:
-        alone = WeChatSession(
-            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
-        )
-        return session, alone
+        return session, _session([piece], wall_now)
     last = max(p.create_time for p in session.pieces)
     if piece.create_time - last > window_s:
-        fresh = WeChatSession(
-            contact_ref=piece.contact_ref, pieces=[piece], last_seen_wall=wall_now
-        )
-        return fresh, session
+        return _session([piece], wall_now), session
     pieces = sorted([*session.pieces, piece], key=lambda p: (p.create_time, p.msg_id))
+    return _session(pieces, wall_now, session.emergency), None
+
+
+def _session(pieces: list[WeChatPiece], wall_now: float, emergency: bool = False) -> WeChatSession:
+    """A session of ``pieces``, flagged once its text so far describes an emergency."""
+    if not emergency:
+        text = "\n".join(p.text for p in pieces if p.text)
+        emergency = bool(text) and detect_emergency(normalise(text)) is not None
     return WeChatSession(
-        contact_ref=session.contact_ref, pieces=pieces, last_seen_wall=wall_now
-    ), None
+        contact_ref=pieces[0].contact_ref, pieces=pieces, last_seen_wall=wall_now,
+        emergency=emergency,
+    )  # fmt: skip
+
+
+def idle_period(session: WeChatSession, settings: IntakeSettings) -> int:
+    """Seconds without a new message after which ``session`` closes: short for an emergency.
+
+    Not at once: the next messages (the address, what is burning) usually follow within
+    seconds and belong to the same call for help.
+    """
+    if session.emergency:
+        return min(settings.wechat_emergency_idle_s, settings.wechat_idle_flush_s)
+    return settings.wechat_idle_flush_s
 
 
 def is_idle(session: WeChatSession, wall_now: float, idle_s: int) -> bool:

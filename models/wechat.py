@@ -27,3 +27,5 @@ class WeChatSession(faust.Record, serializer="json", include_metadata=False, coe
     contact_ref: str
     pieces: list[WeChatPiece]
     last_seen_wall: float  # when the last piece was processed (for idle flushing)
+    #: its messages describe an emergency: closed after a short quiet spell, not the idle period
+    emergency: bool = False

@@ -122,7 +122,9 @@ async def _on_piece(piece: WeChatPiece) -> None:
         if (
             current is not None
             and intake_backlog.allows(piece.requested_at)
-            and wechat_session.is_idle(current, now, intake_settings.wechat_idle_flush_s)
+            and wechat_session.is_idle(
+                current, now, wechat_session.idle_period(current, intake_settings)
+            )
         ):
             await _close(current)
             del wechat_sessions[piece.contact_ref]

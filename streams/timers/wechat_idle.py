@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+from intake.wechat_session import idle_period, is_idle
 from streams import topics
 from streams.agents.intake_wechat import flush_request, intake_backlog
 from streams.app import app
@@ -22,7 +23,11 @@ log = logging.getLogger(__name__)
 _requested: dict[str, float] = {}
 
 
-@app.timer(interval=max(1.0, min(30.0, intake_settings.wechat_idle_flush_s / 4)))
+#: Often enough for the shorter of the two quiet spells (emergencies close after seconds).
+_SHORTEST_IDLE_S = min(intake_settings.wechat_idle_flush_s, intake_settings.wechat_emergency_idle_s)
+
+
+@app.timer(interval=max(1.0, min(30.0, _SHORTEST_IDLE_S / 4)))
 async def request_idle_flushes() -> None:
     """Send one flush request per idle session (again only after another idle period)."""
     # an exception in a timer stops the worker: wait for the broker instead
@@ -34,13 +39,16 @@ async def _request_idle_flushes() -> None:
     if not await intake_backlog.refresh(now):
         return
     opened_at = intake_backlog.opened_at
-    idle_s = intake_settings.wechat_idle_flush_s
-    for stale in [ref for ref, at in _requested.items() if now - at > 10 * idle_s]:
+    longest_s = intake_settings.wechat_idle_flush_s
+    for stale in [ref for ref, at in _requested.items() if now - at > 10 * longest_s]:
         del _requested[stale]
     for contact_ref, session in list(wechat_sessions.items()):
         if intake_backlog.opened_at != opened_at:  # closed by a rebalance meanwhile
             return
-        if session is None or now - session.last_seen_wall < idle_s:
+        if session is None:
+            continue
+        idle_s = idle_period(session, intake_settings)
+        if not is_idle(session, now, idle_s):
             continue
         asked = _requested.get(contact_ref, 0.0)
         # a request made before the gate last opened is ignored by the agent: ask again

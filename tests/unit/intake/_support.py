@@ -26,6 +26,7 @@ def settings(**overrides: Any) -> IntakeSettings:
         "max_future_skew_s": 600,
         "wechat_window_s": 600,
         "wechat_idle_flush_s": 600,
+        "wechat_emergency_idle_s": 30,
         "contact_secret": SECRET,
         "timezone": "Asia/Shanghai",
     }

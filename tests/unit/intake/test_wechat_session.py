@@ -9,7 +9,7 @@ import pytest
 from intake import wechat
 from intake.errors import ErrorCode, IntakeError
 from intake.identity import appeal_id, contact_ref
-from intake.wechat_session import add_piece, close, is_idle
+from intake.wechat_session import add_piece, close, idle_period, is_idle
 from models.wechat import WeChatPiece, WeChatSession
 from tests.unit.intake._support import NOW, OPENID, RAW, SECRET, json_text, settings, wx_xml
 
@@ -100,6 +100,21 @@ def test_retry_arriving_after_the_window_does_not_close_the_session() -> None:
 def test_is_idle_after_the_idle_period(elapsed: float, idle: bool) -> None:
     session = session_of(piece("1", T0, "a"), wall=1000.0)
     assert is_idle(session, 1000.0 + elapsed, 600) is idle
+
+
+def test_a_session_describing_an_emergency_closes_after_a_short_quiet_spell() -> None:
+    # a call for help over WeChat must not wait the 10-minute idle period for its transfer
+    calm = session_of(piece("1", T0, "你好"), piece("2", T0 + 5, "小区门口的路灯坏了"))
+    assert not calm.emergency and idle_period(calm, settings()) == 600
+    # the danger may come in a later message, or across two: the flag is set then, and kept
+    urgent = session_of(piece("1", T0, "你好"), piece("2", T0 + 5, "家里煤气漏气了"))
+    assert urgent.emergency and idle_period(urgent, settings()) == 30
+    split = session_of(piece("1", T0, "救命"), piece("2", T0 + 3, "隔壁着火了"))
+    assert split.emergency
+    later, _ = add_piece(urgent, piece("3", T0 + 20, "地址是A3区杜鹃路5号"), 1010.0, WINDOW)
+    assert later.emergency and is_idle(later, 1040.0, idle_period(later, settings()))
+    # never longer than the idle period itself
+    assert idle_period(urgent, settings(wechat_idle_flush_s=10)) == 10
 
 
 # --- close ------------------------------------------------------------------------------
