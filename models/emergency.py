@@ -24,4 +24,10 @@ class EmergencyTransfer(
     flagged_at: datetime
     district: str | None = None
     address: str | None = None
+    #: how to reach the citizen: the emergency desk looks the reference up in the restricted
+    #: contact store (Redis hash ``contact:<ref>``: phone, name) to call back a mailbox or
+    #: WeChat appeal; a hotline caller may still be on the line (``channel``, ``received_at``)
+    contact_ref: str | None = None
+    channel: str | None = None
+    received_at: datetime | None = None
     schema_version: int = SCHEMA_VERSION

@@ -87,7 +87,8 @@ def outcome_of(
         outcome.emergency = EmergencyTransfer(
             appeal_id=appeal.appeal_id, service=e.service, reason=e.reason, evidence=e.evidence,
             title=appeal.title, content=appeal.content, flagged_at=now, district=appeal.district,
-            address=appeal.address,
+            address=appeal.address, contact_ref=appeal.contact_ref, channel=appeal.channel,
+            received_at=appeal.received_at,
         )  # fmt: skip
     if classification.needs_review:
         outcome.review = ReviewRequest(

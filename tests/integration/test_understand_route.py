@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
+import redis
 
 from config.stack import PROJECT_ROOT
 from intake.identity import appeal_id
@@ -248,13 +249,13 @@ async def test_an_undecided_appeal_raises_a_yellow_then_a_red_card_and_shows_ove
     assert aid in json.loads(supervisor.stdout)["review_overdue"], supervisor.stderr
 
 
-async def test_emergency_is_transferred_ahead_of_dispatch(worker):
+async def test_emergency_is_transferred_ahead_of_dispatch(worker, redis_url):
     aid = appeal_id("mailbox", "MB-emergency-1")
     text = "A2区小区楼道里有很浓的煤气味，怀疑燃气泄漏，有老人被困家中，快来人！"
     await publish(
         worker.bootstrap,
         worker.topic("raw.mailbox"),
-        [mailbox_json("MB-emergency-1", "燃气泄漏", text)],
+        [mailbox_json("MB-emergency-1", "燃气泄漏", text, phone="13812345678")],
     )
     records = await wait_for(
         worker.bootstrap,
@@ -264,6 +265,12 @@ async def test_emergency_is_transferred_ahead_of_dispatch(worker):
     transfer = _by_key(records, EmergencyTransfer)[aid]
     assert transfer.service == "119" and transfer.reason and transfer.evidence
     assert transfer.district == "A市A2区"
+    assert transfer.channel == "mailbox" and transfer.received_at is not None
+    # the emergency desk can call the citizen back: the reference resolves to the phone
+    contact = redis.Redis.from_url(redis_url).hgetall(
+        f"{worker.prefix}contact:{transfer.contact_ref}"
+    )
+    assert contact[b"phone"] == b"13812345678"
     # published ahead of the rest of the appeal's dispatch
     classified = await wait_for(worker.bootstrap, worker.topic("appeals.classified"),
                                 lambda rs: any(r.key.decode() == aid for r in rs))  # fmt: skip
