@@ -47,5 +47,26 @@ def normalise(
         channel="hotline", source_id=order.ticket_no, received_at=start, appeal_type=kind,
         title=order.title, content=order.content, identity=order.caller_number,
         address=order.address, name=order.caller_name, phone=order.caller_number,
+        urgency=urgency_of(order.urgency),
     )  # fmt: skip
     return finish(draft, raw, now, settings)
+
+
+#: 紧急程度 marks of call-centre systems: routine ones, and those the SLA policies read as
+#: "urgent" (a safety appeal marked so gets the emergency time limits)
+_ROUTINE = frozenset({"", "一般", "普通", "正常", "normal"})
+_URGENT = frozenset({"紧急", "特急", "加急", "urgent"})
+
+
+def urgency_of(marked: str | None) -> str | None:
+    """``"urgent"`` for an urgent mark, ``None`` for a routine or missing one."""
+    value = (marked or "").strip()
+    if value in _ROUTINE:
+        return None
+    if value in _URGENT:
+        return "urgent"
+    raise IntakeError(
+        ErrorCode.BAD_VALUE,
+        f"urgency {marked!r} is not one of {'/'.join(sorted(_ROUTINE - {''}))} (routine) "
+        f"or {'/'.join(sorted(_URGENT))} (urgent)",
+    )

@@ -40,6 +40,7 @@ class AppealDraft:
     email: str | None = None
     attachments: list[str] | None = None
     contact_ref: str | None = None  # already known (WeChat sessions are keyed by it)
+    urgency: str | None = None  # "urgent": the agent marked the work order 紧急/特急
 
 
 def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSettings) -> Normalised:
@@ -78,6 +79,7 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
         district=district.name if district else None,
         contact_ref=ref,
         attachments=draft.attachments,
+        urgency=draft.urgency,
     )
     contact = Contact(
         ref=ref, channel=draft.channel, identity=draft.identity, name=draft.name,

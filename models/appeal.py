@@ -49,4 +49,7 @@ class Appeal(faust.Record, serializer="json", isodates=True, coerce=True, includ
     district: str | None = None
     contact_ref: str | None = None
     attachments: list[str] | None = None
+    #: "urgent" when the call-centre agent marked the work order 紧急/特急 (the SLA
+    #: policies read it); None for routine appeals and channels without such a mark
+    urgency: str | None = None
     schema_version: int = SCHEMA_VERSION

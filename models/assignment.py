@@ -54,7 +54,9 @@ class Assignment(
     district: str | None = None
     topic: str | None = None  # 三级标签 from the taxonomy, when the text allows
     appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议 (picks the SLA policy)
-    urgency: str | None = None  # "emergency" when flagged for 110/119/120/122
+    #: "emergency" when flagged for 110/119/120/122, else the appeal's own ("urgent": the
+    #: call-centre agent marked it 紧急/特急); the SLA policies read it
+    urgency: str | None = None
     decision_id: str | None = None  # the reviewer's decision (人工复核) that made it, if any
     #: SLA policy tags a reviewer set, e.g. ["complex"] for a 疑难复杂 case (15 working days)
     tags: list[str] | None = None

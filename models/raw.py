@@ -26,6 +26,7 @@ class HotlineWorkOrder(faust.Record, **_OPTS):
     content: str
     caller_name: str | None = None
     address: str | None = None
+    urgency: str | None = None  # 紧急程度 as the agent marked it: 一般/紧急/特急
 
 
 class MailboxMessage(faust.Record, **_OPTS):

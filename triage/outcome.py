@@ -130,6 +130,7 @@ def assignment_of(
         subcategory=subcategory, category_confidence=confidence,
     )  # fmt: skip
     assignment.appeal_type = appeal.appeal_type
+    assignment.urgency = appeal.urgency  # the agent's 紧急 mark; an emergency overrides it
     return assignment
 
 

@@ -160,6 +160,22 @@ def test_unknown_appeal_type_is_bad_value(bad: str) -> None:
     assert _error(appeal_type=bad).code is ErrorCode.BAD_VALUE
 
 
+@pytest.mark.parametrize(
+    ("marked", "expected"),
+    [(None, None), ("一般", None), ("普通", None), ("", None), ("紧急", "urgent"),
+     ("特急", "urgent"), (" 加急 ", "urgent"), ("urgent", "urgent")],
+)  # fmt: skip
+def test_the_agents_urgency_mark_is_carried(marked: str | None, expected: str | None) -> None:
+    # 紧急程度 as the call-centre agent marked it; the SLA policies read "urgent"
+    overrides = {} if marked is None else {"urgency": marked}
+    assert _normalise(**overrides).appeal.urgency == expected
+
+
+def test_an_unknown_urgency_is_bad_value() -> None:
+    err = _error(urgency="很急")
+    assert err.code is ErrorCode.BAD_VALUE and "紧急" in err.reason
+
+
 def test_call_end_before_call_start_is_bad_value() -> None:
     err = _error(call_start="2024-03-01T10:00:00", call_end="2024-03-01T09:59:59")
     assert err.code is ErrorCode.BAD_VALUE

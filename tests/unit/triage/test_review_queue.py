@@ -159,3 +159,19 @@ def test_a_reviewed_outage_keeps_its_topic_and_the_outage_time_limits():
     assignment, policy = _after_review_policy(appeal, decision)
     assert (assignment.subcategory, assignment.topic) == ("住房保障与房地产", None)
     assert policy == "general"
+
+
+def test_an_urgent_safety_appeal_gets_the_emergency_time_limits_a_routine_one_does_not():
+    # the agent marked 紧急 on a work-safety hazard: the policies' second rule gives it hours
+    appeal = _appeal_saying("安全隐患", "工地脚手架没有防护网，随时可能坠物伤人")
+    decision = _decision(category="城乡建设")
+    decision.subcategory = "安全生产"
+    appeal.urgency = "urgent"
+    assignment, policy = _after_review_policy(appeal, decision)
+    assert assignment.urgency == "urgent" and policy == "emergency"
+    appeal.urgency = None
+    assert _after_review_policy(appeal, decision)[1] == "general"
+    # urgent alone is no emergency outside the safety categories
+    noisy = _appeal_saying("噪音", "楼上装修太吵")
+    noisy.urgency = "urgent"
+    assert _after_review_policy(noisy, _decision(category="环境保护"))[1] == "general"
