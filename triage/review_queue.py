@@ -17,6 +17,7 @@ from models.appeal import Appeal
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import Catalogue, Department
 from understand.dataset import CATEGORIES
+from understand.taxonomy import level2_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +55,22 @@ def waiting_list(
 def check_decision(
     decision: ReviewDecision, catalogue: Catalogue, known_tags: Collection[str] = ()
 ) -> Department | None:
-    """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, department code
-    or tag (``known_tags``: those the SLA policy rules read, :attr:`PolicyBook.tags`);
+    """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, second-level
+    category of it, department code or tag (``known_tags``: those the SLA policy rules read, :attr:`PolicyBook.tags`);
     return the named lead department, if any."""
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,
             f"category {decision.category!r} is not one of {'/'.join(CATEGORIES)}",
+        )
+    if decision.subcategory is not None and decision.subcategory not in level2_names(
+        decision.category
+    ):
+        # it would reach the assignment and the corrections file, and pick no time limit
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"subcategory {decision.subcategory!r} is not a second-level category of "
+            f"{decision.category}: {'/'.join(level2_names(decision.category))}",
         )
     tags = decision.tags
     if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):

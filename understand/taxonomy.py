@@ -79,6 +79,15 @@ def keyword_index() -> dict[str, dict[tuple[str, str], frozenset[str]]]:
     return {l1: {k: frozenset(v) for k, v in subs.items()} for l1, subs in index.items()}
 
 
+@cache
+def level2_names(category: str) -> tuple[str, ...]:
+    """The second-level categories (二级标签) of first-level ``category``, in taxonomy order."""
+    data = resources.files("understand.data")
+    with data.joinpath("label_taxonomy.csv").open(encoding="utf-8") as fh:
+        names = [row["level2"] for row in csv.DictReader(fh) if row["level1"] == category]
+    return tuple(dict.fromkeys(names))
+
+
 @dataclass(frozen=True)
 class _CategoryIndex:
     """Inverted index of one first-level category's keywords."""

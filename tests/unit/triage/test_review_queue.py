@@ -85,6 +85,19 @@ def test_a_decision_names_a_known_category_and_department():
         assert err.value.code == ErrorCode.BAD_VALUE
 
 
+def test_a_decision_names_a_second_level_category_of_its_own_first_level():
+    catalogue = load_catalogue()
+    good = _decision(category="城乡建设")
+    good.subcategory = "住房保障与房地产"
+    assert check_decision(good, catalogue) is None
+    for category, subcategory in (("城乡建设", "物业"), ("环境保护", "住房保障与房地产")):
+        bad = _decision(category=category)
+        bad.subcategory = subcategory
+        with pytest.raises(IntakeError) as err:
+            check_decision(bad, catalogue)
+        assert err.value.code == ErrorCode.BAD_VALUE and repr(subcategory) in err.value.reason
+
+
 def test_a_decision_may_set_only_tags_the_sla_policies_read():
     catalogue = load_catalogue()
     known = load_policies(SlaSettings().policy_file).tags
