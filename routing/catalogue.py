@@ -36,7 +36,16 @@ STREET_KIND = "jd"
 #: feature the catalogue does not have (a rule's ``district``): ignored, it would change
 #: routing without a word, so it is reported.
 _KEYS = {
-    "top level": {"version", "city", "centre", "units", "kinds", "departments", "rules"},
+    "top level": {
+        "version",
+        "city",
+        "centre",
+        "emergencies",
+        "units",
+        "kinds",
+        "departments",
+        "rules",
+    },
     "units": {"name", "code"},
     "kinds": {"name", "responsibilities", "aliases"},
     "departments": {"code", "name", "kind", "serves", "responsibilities", "place"},
@@ -120,6 +129,9 @@ class Catalogue:
     kinds: Mapping[str, Kind]
     departments: tuple[Department, ...]
     rules: tuple[Rule, ...]
+    #: emergency service (110/119/120/122) or reason (燃气泄漏) → kind of department that
+    #: follows up such an emergency when nothing in the text chose one
+    emergencies: Mapping[str, str] = field(default_factory=dict)
     _by_code: dict[str, Department] = field(default_factory=dict, repr=False, compare=False)
     _by_kind_unit: dict[tuple[str, str], Department] = field(
         default_factory=dict, repr=False, compare=False
@@ -444,6 +456,7 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
             problems.append(f"{where}: needs keywords, categories or subcategories to ever fire")
         rules.append(rule)
 
+    emergencies = _emergencies(data.get("emergencies"), kinds, staffed, problems)
     if problems:
         raise CatalogueError(problems, source)
     return Catalogue(
@@ -454,7 +467,42 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
         kinds=kinds,
         departments=tuple(departments),
         rules=tuple(rules),
+        emergencies=emergencies,
     )
+
+
+#: The emergency services an emergency transfer names (understand/data/emergency_lexicon.toml).
+EMERGENCY_SERVICES = ("110", "119", "120", "122")
+
+
+def _emergencies(
+    raw: Any, kinds: Mapping[str, Kind], staffed: set[str], problems: list[str]
+) -> dict[str, str]:
+    """``emergencies = { "110" = "gaj", "燃气泄漏" = "rq", … }``: service or reason → kind,
+    each kind staffed somewhere."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"'emergencies' must be a table of service = kind, got {raw!r:.40}")
+        return {}
+    from understand.emergency import emergency_reasons
+
+    reasons = emergency_reasons()
+    found: dict[str, str] = {}
+    for service, kind in raw.items():
+        where = f"emergencies.{service}"
+        if service not in EMERGENCY_SERVICES and service not in reasons:
+            problems.append(
+                f"{where}: neither an emergency service ({'/'.join(EMERGENCY_SERVICES)}) nor "
+                f"a reason of understand/data/emergency_lexicon.toml ({'/'.join(reasons)})"
+            )
+        elif not isinstance(kind, str) or kind not in kinds:
+            problems.append(f"{where}: unknown kind {kind!r}")
+        elif kind not in staffed:
+            problems.append(f"{where}: no department of kind {kind!r}")
+        else:
+            found[service] = kind
+    return found
 
 
 @lru_cache(maxsize=4)

@@ -30,6 +30,10 @@ step 2's verdict becomes one of the model's features and the model picks the lea
   centre by hand only when no rule fired; a kind without a department in the catalogue
   → likewise the best rule's decision, the fallback only when no rule fired;
 * without the model file everything above still works on the rules alone.
+
+An appeal flagged as an emergency gets one more step (:meth:`Router.for_emergency`, called
+by the understand stage): a decision nothing in the text backs goes to the catalogue's
+department for the emergency service or reason (rule id ``emergency``).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ from routing.text import router_text
 
 #: Rule id of decisions for appeals about a city the centre does not serve.
 OUT_OF_AREA_RULE_ID = "out-of-area"
+#: Rule id of emergencies no rule covered, sent to the catalogue's department for the service.
+EMERGENCY_RULE_ID = "emergency"
 #: Rule id of decisions whose lead kind the trained kind model chose against the rules.
 MODEL_RULE_ID = "model"
 TITLE_WEIGHT = 3
@@ -166,6 +172,7 @@ class Router:
         self._subcategory_rules = _rules_by(catalogue.rules, "subcategories")
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
         self._keyword_index = KeywordIndex(self._keywords)
+        self._rule_by_id = {rule.id: rule for rule in catalogue.rules}
 
     def route(
         self,
@@ -492,6 +499,47 @@ class Router:
         index = self._keyword_index
         return index.found_in(title), index.found_in(content[:CONTENT_CHARS])
 
+    def for_emergency(
+        self,
+        decision: RoutingDecision,
+        service: str,
+        reason: str,
+        subcategory: str | None = None,
+    ) -> RoutingDecision:
+        """``decision`` for an appeal flagged as an emergency for ``service`` (110/119/…).
+
+        A decision nothing in the text backs goes to the department the catalogue's
+        ``emergencies`` names for the reason or else the service, in the appeal's district: the centre's manual
+        dispatch and the district government's catch-all (an emergency must not wait for a
+        dispatcher), and a rule that fired on the first-level category alone (城乡建设 →
+        属地: the seven categories have no place for 撬门 or 持刀). A decision by keywords,
+        by the appeal's ``subcategory`` (电梯 → 质监: the lift's inspector) or by the kind
+        model stands: its department handles what caused the emergency.
+        """
+        leads = self.catalogue.emergencies
+        kind = leads.get(reason) or leads.get(service)
+        rule = self._rule_by_id.get(decision.rule_id)
+        by_text = (
+            decision.rule_id == MODEL_RULE_ID
+            or bool(decision.matched_keywords)
+            or (rule is not None and subcategory is not None and subcategory in rule.subcategories)
+        )
+        if kind is None or decision.rule_id == OUT_OF_AREA_RULE_ID or by_text:
+            return decision
+        lead = self._resolve(kind, "district", decision.district)
+        if lead is None:
+            return decision
+        return RoutingDecision(
+            lead=lead,
+            assisting=(),
+            district=decision.district,
+            rule_id=EMERGENCY_RULE_ID,
+            rule_name=f"紧急事项跟进（{service} {reason}）",
+            explanation=f"{reason}：已转{service}，由{lead.name}跟进（原派单：{decision.rule_name}）",
+            confidence=1.0,
+            fallback=False,
+        )
+
     def _resolve(self, kind: str, level: str, place: District | None) -> Department | None:
         city = self.catalogue.city
         if level == "district" and place is not None and place.district:
@@ -605,3 +653,10 @@ def route(
 def route_batch(items: Iterable[RouteItem]) -> list[RoutingDecision]:
     """Route many appeals with the default router; see :meth:`Router.route_batch`."""
     return default_router().route_batch(items)
+
+
+def for_emergency(
+    decision: RoutingDecision, service: str, reason: str, subcategory: str | None = None
+) -> RoutingDecision:
+    """:meth:`Router.for_emergency` with the default router."""
+    return default_router().for_emergency(decision, service, reason, subcategory)

@@ -18,7 +18,7 @@ from config.intake import IntakeSettings
 from intake.errors import ErrorCode, IntakeError
 from intake.fields import parse_json_record
 from models.appeal import Appeal
-from routing.dispatch import default_router, route_batch
+from routing.dispatch import default_router, for_emergency, route_batch
 from streams.outcome_wires import Wire, outcome_wires
 from triage.outcome import classification_of, decide_batch
 
@@ -73,7 +73,9 @@ def _triage(appeals: list[Appeal]) -> list[Triaged]:
         for appeal, result in zip(appeals, results, strict=True)
     ]
     out = []
-    for (appeal, _), outcome in zip(pairs, decide_batch(pairs, route_batch, now), strict=True):
+    for (appeal, _), outcome in zip(
+        pairs, decide_batch(pairs, route_batch, now, for_emergency), strict=True
+    ):
         e = outcome.emergency
         out.append(
             Triaged(

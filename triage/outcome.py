@@ -24,6 +24,9 @@ from understand.refinement import Refinement
 RouteFn = Callable[..., RoutingDecision]
 #: route_many([(title, content, category, subcategory, district, category_confidence)]) -> decisions
 RouteManyFn = Callable[[list[tuple]], list[RoutingDecision]]
+#: for_emergency(decision, service, reason, subcategory) -> decision
+#: (``routing.dispatch.for_emergency``)
+EmergencyRouteFn = Callable[[RoutingDecision, str, str, str | None], RoutingDecision]
 
 
 @dataclass
@@ -51,24 +54,33 @@ def classification_of(appeal: Appeal, result, model_version: str, now: datetime)
 
 
 def decide(
-    appeal: Appeal, classification: Classification, route: RouteFn, now: datetime
+    appeal: Appeal,
+    classification: Classification,
+    route: RouteFn,
+    now: datetime,
+    emergency_route: EmergencyRouteFn | None = None,
 ) -> Outcome:
     """Emergency transfer if flagged; review when confidence is low; otherwise an assignment."""
     decision = None
     if not classification.needs_review:
         decision = route(*route_request(appeal, classification)[:5],
                          category_confidence=classification.confidence)  # fmt: skip
-    return outcome_of(appeal, classification, decision, now)
+    return outcome_of(appeal, classification, decision, now, emergency_route)
 
 
 def decide_batch(
-    pairs: Sequence[tuple[Appeal, Classification]], route_many: RouteManyFn, now: datetime
+    pairs: Sequence[tuple[Appeal, Classification]],
+    route_many: RouteManyFn,
+    now: datetime,
+    emergency_route: EmergencyRouteFn | None = None,
 ) -> list[Outcome]:
     """:func:`decide` for many appeals, with one routing call for all that need it."""
     wanted = [i for i, (_, c) in enumerate(pairs) if not c.needs_review]
     decisions = route_many([route_request(*pairs[i]) for i in wanted])
     by_index = dict(zip(wanted, decisions, strict=True))
-    return [outcome_of(a, c, by_index.get(i), now) for i, (a, c) in enumerate(pairs)]
+    return [
+        outcome_of(a, c, by_index.get(i), now, emergency_route) for i, (a, c) in enumerate(pairs)
+    ]
 
 
 def route_request(appeal: Appeal, classification: Classification) -> tuple:
@@ -78,9 +90,16 @@ def route_request(appeal: Appeal, classification: Classification) -> tuple:
 
 
 def outcome_of(
-    appeal: Appeal, classification: Classification, decision: RoutingDecision | None, now: datetime
+    appeal: Appeal,
+    classification: Classification,
+    decision: RoutingDecision | None,
+    now: datetime,
+    emergency_route: EmergencyRouteFn | None = None,
 ) -> Outcome:
-    """The events for one appeal; ``decision`` is ``None`` exactly when it needs review."""
+    """The events for one appeal; ``decision`` is ``None`` exactly when it needs review.
+
+    ``emergency_route`` gives an emergency's decision its follow-up department when no
+    rule covered it (:func:`routing.dispatch.for_emergency`)."""
     outcome = Outcome(classification)
     if classification.emergency is not None:
         e = classification.emergency
@@ -101,6 +120,8 @@ def outcome_of(
         )  # fmt: skip
         return outcome
     c = classification
+    if c.emergency is not None and emergency_route is not None:
+        decision = emergency_route(decision, c.emergency.service, c.emergency.reason, c.subcategory)
     outcome.assignment = assignment_of(
         appeal, decision, c.category, c.subcategory, c.confidence, now
     )
@@ -141,6 +162,7 @@ def after_review(
     now: datetime,
     lead=None,
     refinement: Refinement | None = None,
+    emergency_route: EmergencyRouteFn | None = None,
 ) -> Assignment:
     """The assignment after a reviewer decided: their category, and their department if given.
 
@@ -150,7 +172,14 @@ def after_review(
     and topic, and the emergency flag, pick the time limits as for an appeal not reviewed.
     """
     subcategory = refinement.subcategory if refinement else decision.subcategory
-    assignment = assign(appeal, decision.category, subcategory, 1.0, route, now)
+    emergency = refinement.emergency if refinement else None
+    if emergency is not None and emergency_route is not None:
+        routed = route(appeal.title, appeal.content, decision.category, subcategory,
+                       appeal.district, category_confidence=1.0)  # fmt: skip
+        routed = emergency_route(routed, emergency.service, emergency.reason, subcategory)
+        assignment = assignment_of(appeal, routed, decision.category, subcategory, 1.0, now)
+    else:
+        assignment = assign(appeal, decision.category, subcategory, 1.0, route, now)
     if refinement is not None:
         assignment.topic = refinement.topic
         if refinement.emergency is not None:

@@ -162,6 +162,11 @@ def _lexicon() -> _Lexicon:
     return _Lexicon(rules, exclude, int(raw["context"]), prefilter)
 
 
+def emergency_reasons() -> dict[str, str]:
+    """Every reason the rules give, with its service (e.g. ``{"火灾": "119", …}``)."""
+    return {r.reason: r.service for r in _lexicon().rules}
+
+
 def _alternation(literals: Iterable[str]) -> re.Pattern[str]:
     """One regex matching any of ``literals`` (longest first)."""
     return re.compile("|".join(re.escape(s) for s in sorted(literals, key=lambda s: (-len(s), s))))

@@ -10,7 +10,7 @@ from intake.errors import ErrorCode, IntakeError
 from intake.fields import parse_json_record
 from models.review import ReviewDecision
 from routing.catalogue import load_catalogue
-from routing.dispatch import route
+from routing.dispatch import for_emergency, route
 from sla.policies import load_policies
 from streams import topics
 from streams.app import app
@@ -66,7 +66,13 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
         append_correction(decision, appeal.title, appeal.content)
         refinement = refine(appeal.title, appeal.content, decision.category, decision.subcategory)
         assignment = after_review(
-            appeal, decision, route, datetime.now(TZ), lead=lead, refinement=refinement
+            appeal,
+            decision,
+            route,
+            datetime.now(TZ),
+            lead=lead,
+            refinement=refinement,
+            emergency_route=for_emergency,
         )
         await publish_assignment(assignment)
     except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it

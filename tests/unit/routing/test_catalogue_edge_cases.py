@@ -325,3 +325,16 @@ def test_odd_appeals_get_a_real_department_and_an_explanation(with_model) -> Non
         assert 0.0 <= d.confidence <= 1.0
     assert router.route_batch(ODD_APPEALS) == decisions
     assert decisions[9].lead == cat.centre_department  # 外市转办
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d["emergencies"].update({"911": "gaj"}), "emergencies.911: neither"),
+        (lambda d: d["emergencies"].update({"煤气": "rq"}), "emergencies.煤气: neither"),
+        (lambda d: d["emergencies"].update({"110": "police"}), "emergencies.110: unknown kind"),
+        (lambda d: d.update(emergencies=["gaj"]), "'emergencies' must be a table"),
+    ],
+)
+def test_emergency_follow_up_entries_are_checked(raw, edit, expected) -> None:
+    assert expected in _problems(raw, edit)

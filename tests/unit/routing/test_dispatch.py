@@ -247,3 +247,43 @@ def test_a_rule_without_a_department_here_gives_way_to_the_next_rule(router) -> 
         assert d.lead.code != "a.zwfw"
     d = router.route("", "我们村的土地被违法占用建厂", category="城乡建设")
     assert d.lead.kind == "zrj" and not d.fallback
+
+
+# --- emergencies: the follow-up department when nothing in the text chose one -------------
+
+
+def test_an_emergency_no_rule_covers_goes_to_the_services_department(router) -> None:
+    # 撬门 has no rule; district known → the district government's catch-all before
+    d = router.route("求助", "A3区有人在撬我家门", district="A市A3区")
+    assert d.rule_id == "fallback" and d.lead.code == "a3.zf"
+    e = router.for_emergency(d, "110", "入室盗窃")
+    assert (e.lead.code, e.rule_id, e.fallback) == ("a3.gaj", "emergency", False)
+    assert "入室盗窃" in e.explanation and "110" in e.explanation
+    # district unknown → the centre's manual dispatch before; the city's department now
+    d = router.route("求助", "我妈摔倒了起不来")
+    assert d.lead.code == "a.zwfw"
+    assert router.for_emergency(d, "120", "急病或中毒").lead.code == "a.wjw"
+
+
+def test_an_emergency_routed_on_its_first_level_category_alone_goes_to_the_service(router) -> None:
+    d = router.route("求助", "A3区有人在撬我家门", "城乡建设", district="A市A3区",
+                     category_confidence=0.9)  # fmt: skip
+    assert d.rule_id == "urban-rural-local" and not d.matched_keywords
+    assert router.for_emergency(d, "110", "入室盗窃").lead.code == "a3.gaj"
+    # a reason may name its own department: a gas leak's follow-up is the gas company's
+    d = router.route("求助", "家里煤气漏气了", "商贸旅游", category_confidence=0.9)
+    assert router.for_emergency(d, "119", "燃气泄漏").lead.code == "a.rq"
+
+
+def test_an_emergency_the_text_routed_keeps_its_department(router) -> None:
+    # keywords: the manhole is the city management's, whoever fell in
+    d = router.route("井盖丢失", "下水道井盖没了，有人掉下去了", district="A市A3区")
+    assert d.matched_keywords
+    assert router.for_emergency(d, "120", "人员坠落") == d
+    # the sub-category: a lift is the special-equipment inspector's
+    d = router.route("求助", "电梯里困了人", "商贸旅游", "质监检验检疫", category_confidence=0.9)
+    assert d.rule_id == "market-regulation" and not d.matched_keywords
+    assert router.for_emergency(d, "119", "人员被困", "质监检验检疫") == d
+    # another city's emergency stays with the centre for transfer
+    d = router.route("求助", "B市B2区有人在撬门")
+    assert router.for_emergency(d, "110", "入室盗窃") == d

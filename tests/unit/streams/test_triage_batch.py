@@ -14,7 +14,7 @@ from models.appeal import Appeal, RawRef
 from models.assignment import Assignment
 from models.classification import Classification
 from models.emergency import EmergencyTransfer
-from routing.dispatch import route
+from routing.dispatch import for_emergency, route
 from samples.appeal_rows import read_rows
 from streams.triage_batch import _classifier, triage_records
 from triage.outcome import classification_of, decide
@@ -52,7 +52,11 @@ def test_batch_gives_the_same_events_as_one_appeal_at_a_time(real_appeals):
         result = classifier.classify_batch([(appeal.title, appeal.content)])[0]
         now = datetime.now(TZ)
         expected = decide(
-            appeal, classification_of(appeal, result, classifier.version, now), route, now
+            appeal,
+            classification_of(appeal, result, classifier.version, now),
+            route,
+            now,
+            for_emergency,
         )
         by_topic = {
             w.topic.rsplit(".", 1)[-1] if "assign." not in w.topic else "own": w
@@ -88,3 +92,13 @@ def test_emergency_transfer_comes_first():
     assert first.topic.endswith("appeals.emergency")
     assert EmergencyTransfer.loads(first.value).service == "119"
     assert triaged.wires[1].topic.endswith("appeals.classified")
+
+
+def test_an_emergency_nothing_in_the_text_routes_goes_to_the_services_department():
+    # before, the district government's catch-all took it (and a dispatcher, without one)
+    appeal = _appeal(998, "求助", "A3区某小区门口有个人倒在地上没反应了，请派人来看看")
+    (triaged,) = triage_records([appeal.dumps()])
+    assert triaged.emergency and triaged.emergency.startswith("120")
+    assignment = next(Assignment.loads(w.value) for w in triaged.wires if w.topic.endswith("all"))
+    assert (assignment.lead_code, assignment.rule_id) == ("a3.wjw", "emergency")
+    assert assignment.urgency == "emergency"

@@ -13,7 +13,7 @@ from models.appeal import Appeal, RawRef
 from models.assignment import Assignment
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import load_catalogue
-from routing.dispatch import route
+from routing.dispatch import for_emergency, route
 from sla.events import SlaEngine
 from sla.policies import load_policies
 from streams.agents.sla_clocks import assignment_in
@@ -188,3 +188,17 @@ def test_an_urgent_safety_appeal_gets_the_emergency_time_limits_a_routine_one_do
     noisy = _appeal_saying("噪音", "楼上装修太吵")
     noisy.urgency = "urgent"
     assert _after_review_policy(noisy, _decision(category="环境保护"))[1] == "general"
+
+
+def test_a_reviewed_emergency_no_rule_covers_goes_to_the_services_department():
+    appeal = _appeal_saying("求助", "有人在撬我家门，快来人")
+    appeal.district = "A市A3区"
+    decision = _decision(category="城乡建设")
+    refinement = refine(appeal.title, appeal.content, decision.category)
+    assert refinement.emergency is not None and refinement.emergency.service == "110"
+    plain = after_review(appeal, decision, route, T0, refinement=refinement)
+    assert plain.lead_code == "a3.zf"  # 城乡建设 alone: the district government
+    routed = after_review(appeal, decision, route, T0, refinement=refinement,
+                          emergency_route=for_emergency)  # fmt: skip
+    assert (routed.lead_code, routed.urgency, routed.rule_id) == ("a3.gaj", "emergency", "review")
+    assert "A3区公安分局" in routed.rule_explanation
