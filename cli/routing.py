@@ -98,7 +98,10 @@ def route_command(
     ] = None,
     catalogue: CatalogueOption = None,
 ) -> None:
-    """Route one appeal and print the decision as JSON (for operators checking a rule)."""
+    """Route one appeal and print the decision as JSON (for operators checking a rule).
+
+    An emergency in the text is shown (``emergency``: service and reason), and the
+    decision is the one the stream makes for it."""
     from routing.district import extract_district
     from routing.text import router_text
     from understand.dataset import CATEGORIES
@@ -112,9 +115,20 @@ def route_command(
         raise typer.BadParameter(
             f"{district!r} names no city or district (e.g. A市A3区)", param_hint="--district"
         )
+    from understand.emergency import detect_emergency
+    from understand.text_normalise import prepare_text
+
     router = Router(_catalogue(catalogue), _kind_model())
     decision = router.route(title, content, category, subcategory, district)
-    typer.echo(json.dumps(decision.as_dict(), ensure_ascii=False, indent=2))
+    # as the understand stage does: an emergency nothing in the text routes goes to the
+    # service's department
+    emergency = detect_emergency(prepare_text(title, content)[1])
+    out = decision.as_dict()
+    if emergency is not None:
+        decision = router.for_emergency(decision, emergency.service, emergency.reason, subcategory)
+        out = {**decision.as_dict(), "emergency": {"service": emergency.service,
+                                                   "reason": emergency.reason}}  # fmt: skip
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
 def _replies(path: Path | None) -> list:

@@ -514,14 +514,18 @@ class Router:
         dispatcher), and a rule that fired on the first-level category alone (城乡建设 →
         属地: the seven categories have no place for 撬门 or 持刀). A decision by keywords,
         by the appeal's ``subcategory`` (电梯 → 质监: the lift's inspector) or by the kind
-        model stands: its department handles what caused the emergency.
+        model (unless its verdict is 属地) stands: its department handles what caused the
+        emergency.
         """
         leads = self.catalogue.emergencies
         kind = leads.get(reason) or leads.get(service)
         rule = self._rule_by_id.get(decision.rule_id)
+        # the kind model's 属地 verdict is its answer when it knows no department (it leans
+        # to 属地): for an emergency no better than the catch-all
+        by_model = decision.rule_id == MODEL_RULE_ID and decision.lead.kind != GOVERNMENT_KIND
         by_text = (
-            decision.rule_id == MODEL_RULE_ID
-            or bool(decision.matched_keywords)
+            by_model
+            or (bool(decision.matched_keywords) and decision.rule_id != MODEL_RULE_ID)
             or (rule is not None and subcategory is not None and subcategory in rule.subcategories)
         )
         if kind is None or decision.rule_id == OUT_OF_AREA_RULE_ID or by_text:

@@ -26,3 +26,13 @@ def test_unknown_category_or_district_is_refused_with_the_valid_forms() -> None:
     assert bad_category.exit_code == 2 and "环境保护" in bad_category.output
     bad_district = _route("--district", "火星")
     assert bad_district.exit_code == 2 and "A市A3区" in bad_district.output
+
+
+def test_route_shows_an_emergency_and_the_decision_the_stream_makes_for_it() -> None:
+    result = runner.invoke(app, ["route", "求助", "A3区有人在撬我家门"])
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.output)
+    assert decision["emergency"] == {"service": "110", "reason": "入室盗窃"}
+    assert (decision["lead"]["code"], decision["rule_id"]) == ("a3.gaj", "emergency")
+    calm = json.loads(runner.invoke(app, ["route", "路灯不亮", "A3区路灯坏了"]).output)
+    assert "emergency" not in calm

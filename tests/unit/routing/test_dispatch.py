@@ -287,3 +287,12 @@ def test_an_emergency_the_text_routed_keeps_its_department(router) -> None:
     # another city's emergency stays with the centre for transfer
     d = router.route("求助", "B市B2区有人在撬门")
     assert router.for_emergency(d, "110", "入室盗窃") == d
+
+
+def test_the_kind_models_local_verdict_on_an_emergency_is_no_better_than_the_catch_all() -> None:
+    from routing.kind_model import load_kind_model
+
+    with_model = Router(load_catalogue(), load_kind_model())
+    d = with_model.route("求助", "A3区有人在撬我家门", district="A市A3区")
+    assert (d.rule_id, d.lead.kind) == (MODEL_RULE_ID, "zf")
+    assert with_model.for_emergency(d, "110", "入室盗窃").lead.code == "a3.gaj"
