@@ -2,8 +2,8 @@
 
 Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verified),
 15-digit ID numbers (birth date verified), bank card numbers (Luhn verified), e-mail
-addresses, and QQ numbers and WeChat ids the text introduces as such (QQ号…, 微信…),
-every occurrence. A number the text introduces as an identity document or a
+addresses, QQ numbers and WeChat ids the text introduces as such (QQ号…, 微信…), and
+names it introduces (我叫…, 姓名：…, 联系人：…; surname kept: 张**), every occurrence. A number the text introduces as an identity document or a
 bank card (身份证号…, 护照号…, 银行卡号…, 账号…) is masked without those checks: a typed-up
 call gets a digit wrong now and then, and a mistyped ID number is still someone's ID
 number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they
@@ -56,6 +56,26 @@ _WECHAT_CUED = re.compile(
 )
 # any of their cues: texts without one (nearly all) skip those rules
 _ACCOUNT_CUE = re.compile(r"QQ|qq|Qq|扣扣|微信")
+
+# a person's name the writer introduces (我叫张三, 姓名：张三, 联系人：张三): the 2 or 3
+# Chinese chars after the cue, if the first is a common surname (我叫他们, 我叫车 are not
+# names; 安, 车, 门 … are left out of the surnames for that reason)
+_NAME_CUED = re.compile(
+    r"(?:我叫|我的名字[是叫]做?|(?<![\u4e00-\u9fff])姓名[:：是为 ]{0,2}|联系人[:：是为 ]{0,2})"
+    r"([\u4e00-\u9fff]{2,3})"
+)
+_NAME_CUE = re.compile(r"我叫|名字|姓名|联系人")
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
+    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈"
+    "饶解牟艾尤阳时穆农卓古吉缪简项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟应臧闵苟邬边"
+    "卞姬和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗"
+    "燕楚鄢劳谌奚皮粟冼蔺楼满闻厉伊仝郜海阚花权帅屠豆朴盖练廉禹井祖漆巴丰支卿狄计索宣晋初容敬"
+    "扈晁芮都普阙浦戈伏鹿薄邸雍辜羊乌母裘亓修邰赫杭况宿鲜印逯隆茹诸战慕危玉银亢嵇哈湛宾戎勾茅"
+    "利於居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由代"
+)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -149,6 +169,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("landline", _LOCAL, None, lambda v: _keep_ends(v, 0, 4)),
     ("qq", _QQ_CUED, None, lambda v: _keep_ends(v, 0, 4)),
     ("wechat", _WECHAT_CUED, None, lambda v: f"{v[:2]}{'*' * (len(v) - 4)}{v[-2:]}"),
+    ("name", _NAME_CUED, lambda v: v[0] in _SURNAMES, lambda v: v[0] + "*" * (len(v) - 1)),
 )
 _ACCOUNT_KINDS = frozenset({"qq", "wechat"})
 
@@ -176,12 +197,17 @@ def mask(text: str | None) -> Masked:
     probe = _fold(text)
     has_email = "@" in probe
     has_account = _ACCOUNT_CUE.search(probe) is not None
-    if not has_email and not has_account and not _LONG_DIGITS.search(probe):
+    has_name = _NAME_CUE.search(probe) is not None
+    if not (has_email or has_account or has_name) and not _LONG_DIGITS.search(probe):
         return Masked(text)  # nothing that could be a personal number: the common fast path
     original = list(text)
     found: list[tuple[str, str]] = []
     for kind, pattern, valid, masker in _RULES:
-        if (kind == "email" and not has_email) or (kind in _ACCOUNT_KINDS and not has_account):
+        if (
+            (kind == "email" and not has_email)
+            or (kind in _ACCOUNT_KINDS and not has_account)
+            or (kind == "name" and not has_name)
+        ):
             continue
         changed = False
         # right to left, so a mask of another length never shifts a match still to apply

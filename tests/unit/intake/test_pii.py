@@ -464,3 +464,32 @@ def test_introduced_qq_numbers_and_wechat_ids_are_masked(text, expected, found) 
 )
 def test_qq_and_wechat_mentioned_without_an_id_change_nothing(text: str) -> None:
     assert pii.mask(text) == pii.Masked(text, [])
+
+
+# --- names the writer introduces --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "name"),
+    [
+        ("您好！我叫朱琼会，女，35岁", "您好！我叫朱**，女，35岁", "朱琼会"),
+        ("我叫王丰。", "我叫王*。", "王丰"),
+        ("我的名字叫做余成虎。", "我的名字叫做余**。", "余成虎"),
+        ("举报人：姓名：申波中，身份证", "举报人：姓名：申**，身份证", "申波中"),
+        ("联系人：刘林满。", "联系人：刘**。", "刘林满"),
+        ("我叫赵兵文西地省F市人", "我叫赵**西地省F市人", "赵兵文"),  # no stop: three chars
+    ],
+)
+def test_an_introduced_name_keeps_only_its_surname(text: str, expected: str, name: str) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert m.found == [("name", name)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我叫他们过来了解下", "我叫车的时候司机拒载", "并骂我叫我滚", "姓名用字实属不雅", "请填写紧急联系人",
+     "我叫王xx，是K市人", "我叫了救护车"],
+)  # fmt: skip
+def test_cues_without_a_name_change_nothing(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])
