@@ -14,6 +14,10 @@ from samples.replay import CHANNELS
 app = typer.Typer()
 
 
+#: The invented calls for help the demo adds (``samples.derive.emergency_calls``).
+EMERGENCY_CALLS = 2
+
+
 def _counters() -> dict[str, int]:
     """Intake outcome totals per channel, from the worker's Redis counters."""
     import redis
@@ -81,14 +85,14 @@ def demo(
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     before = _snapshot()
-    published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None))
+    published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None, True))
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])
     after = _wait_until_settled(quiet_s=max(6.0, idle + 4.0), timeout_s=180)
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     typer.echo("")
     typer.secho("What happened", bold=True)
     typer.echo(
-        f"  published      {published['records']} raw records ({limit} real appeals × 3 channels + malformed samples)"
+        f"  published      {published['records']} raw records ({limit} real appeals × 3 channels + malformed samples + {EMERGENCY_CALLS} invented calls for help)"
     )
     for channel in CHANNELS:
         typer.echo(f"    raw.{channel:8} {published.get(_topic(f'raw.{channel}'), 0)}")
@@ -125,7 +129,10 @@ def demo(
         for gap in gaps:
             typer.secho(f"  ! {gap}", fg=typer.colors.YELLOW)
     else:
-        typer.echo(f"  accounted for  every one of the {3 * limit} replayed appeals")
+        typer.echo(
+            f"  accounted for  every one of the {3 * limit} replayed appeals and the "
+            f"{EMERGENCY_CALLS} calls for help"
+        )
     from config.sla import SlaSettings
     from sla.working_time import calendar_runway
 
@@ -162,6 +169,9 @@ def _gaps(delta: dict[str, int], limit: int) -> list[str]:
     routed = delta.get("assignments.all", 0) + delta.get("appeals.review", 0)
     if routed < classified:
         gaps.append(f"{classified} classified but {routed} assigned or sent to review")
+    transfers = delta.get("appeals.emergency", 0)
+    if transfers < EMERGENCY_CALLS:
+        gaps.append(f"{EMERGENCY_CALLS} calls for help replayed, {transfers} transferred")
     return gaps
 
 

@@ -58,18 +58,27 @@ def replay(
     data: Path = typer.Option(
         None, help="CSV with subject/detail/time columns (default: shared appeals_labelled.csv)"
     ),
+    emergencies: bool = typer.Option(
+        False, help="Also publish two invented calls for help (hotline, WeChat): transfer demo"
+    ),
 ) -> None:
     """Publish real appeals from the shared data as raw channel records."""
-    counts = asyncio.run(_replay(channels, limit, offset, rate, bad, data))
+    counts = asyncio.run(_replay(channels, limit, offset, rate, bad, data, emergencies))
     typer.echo(orjson.dumps(counts).decode())
 
 
 async def _replay(
-    channels: str, limit: int, offset: int, rate: float, bad: bool, data: Path | None
+    channels: str,
+    limit: int,
+    offset: int,
+    rate: float,
+    bad: bool,
+    data: Path | None,
+    emergencies: bool = False,
 ) -> dict[str, int]:
     from samples.appeal_rows import read_rows
     from samples.publisher import publish
-    from samples.replay import BAD_SAMPLES, CHANNELS, records_for
+    from samples.replay import BAD_SAMPLES, CHANNELS, emergency_records, records_for
     from streams.app import settings
 
     chosen = tuple(c.strip() for c in channels.split(",") if c.strip())
@@ -83,6 +92,8 @@ async def _replay(
     records = list(records_for(rows, chosen, topic_of))
     if bad:
         records += [(topic_of[c], None, payload) for c, payload in BAD_SAMPLES if c in chosen]
+    if emergencies:
+        records += emergency_records(chosen, topic_of)
     per_topic: dict[str, int] = {}
     for topic, _, _ in records:
         per_topic[topic] = per_topic.get(topic, 0) + 1

@@ -107,3 +107,30 @@ def wechat_messages(row: AppealRow, fallback_time: datetime) -> list[bytes]:
                   "MsgId": int(_digits("loc" + row.id, 16))})
         )  # fmt: skip
     return out
+
+
+def emergency_calls(now: datetime) -> list[tuple[str, bytes]]:
+    """Two calls for help the demo adds so the emergency transfer is visible (invented, not
+    from the shared data, which holds complaints): an agent's work order marked 紧急, and a
+    WeChat user typing in three messages. ``(channel, record)`` pairs."""
+    start = now - timedelta(minutes=3)
+    caller = synthetic_mobile("emergency-hotline")
+    order = orjson.dumps(
+        {
+            "ticket_no": f"GD{start:%Y%m%d}EMG001", "call_id": f"CALL-{_digits('emg', 10)}",
+            "caller_number": caller, "caller_name": "市民", "agent_id": "A001",
+            "call_start": start.isoformat(), "call_end": (start + timedelta(minutes=2)).isoformat(),
+            "appeal_type": "求助", "title": "楼道燃气泄漏",
+            "content": "来电人反映其所在小区3栋2单元楼道内燃气泄漏，气味很浓，楼上有老人在家，请求紧急处置。",
+            "address": "A市A3区杜鹃路8号", "urgency": "紧急",
+        }
+    )  # fmt: skip
+    openid = "o" + hashlib.sha256(b"emergency-wechat").hexdigest()[:27]
+    base = {"ToUserName": "gh_12345hotline", "FromUserName": openid}
+    sent = int(now.timestamp()) - 20
+    messages = [
+        _xml({**base, "CreateTime": sent + i * 5, "MsgType": "text", "Content": text,
+              "MsgId": int(_digits(f"emg-wx-{i}", 16))})
+        for i, text in enumerate(("你好", "救命，楼下着火了，浓烟很大", "地址是A市A5区雨花路12号"))
+    ]  # fmt: skip
+    return [("hotline", order), *(("wechat", m) for m in messages)]

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from samples.appeal_rows import AppealRow
-from samples.derive import hotline_record, mailbox_record, wechat_messages
+from samples.derive import emergency_calls, hotline_record, mailbox_record, wechat_messages
 
 CHANNELS = ("mailbox", "hotline", "wechat")
 
@@ -34,3 +34,16 @@ BAD_SAMPLES: tuple[tuple[str, bytes], ...] = (
     ("wechat", b"<xml><MsgType>text</MsgType><Content>unclosed"),
     ("mailbox", b"\xff\xfe\x00binary\x81\x82"),
 )
+
+
+def emergency_records(
+    channels: tuple[str, ...], topic_of: dict[str, str]
+) -> list[tuple[str, bytes | None, bytes]]:
+    """The demo's two calls for help (:func:`samples.derive.emergency_calls`) on the chosen
+    channels, timed now: they reach ``appeals.emergency`` within seconds."""
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    return [
+        (topic_of[c], b"emergency-" + c.encode(), payload)
+        for c, payload in emergency_calls(now)
+        if c in channels
+    ]

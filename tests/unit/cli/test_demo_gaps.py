@@ -5,7 +5,7 @@ from cli.demo import _gaps
 WHOLE = {
     "mailbox.normalised": 3, "hotline.normalised": 3, "wechat.normalised": 3,
     "mailbox.published": 3, "hotline.published": 3, "wechat.published": 3,
-    "appeals.classified": 9, "assignments.all": 8, "appeals.review": 1,
+    "appeals.classified": 9, "assignments.all": 8, "appeals.review": 1, "appeals.emergency": 2,
 }  # fmt: skip
 
 
@@ -25,3 +25,8 @@ def test_unclassified_and_unrouted_appeals_are_named():
         "9 new appeals but 7 classified (see the worker log)",
         "7 classified but 6 assigned or sent to review",
     ]
+
+
+def test_calls_for_help_that_were_not_transferred_are_named():
+    missed = {**WHOLE, "appeals.emergency": 1}
+    assert _gaps(missed, 3) == ["2 calls for help replayed, 1 transferred"]

@@ -120,3 +120,25 @@ def test_row_without_time_uses_the_fallback() -> None:
     a = mailbox.normalise(mailbox.parse(mailbox_record(row, FALLBACK)), RAW, NOW, settings()).appeal
     assert a.received_at == FALLBACK
     assert a.title == "A市A3区路灯不亮"  # the first clause stands in for the subject
+
+
+def test_the_demos_calls_for_help_are_emergencies_on_both_channels() -> None:
+    from samples.derive import emergency_calls
+    from understand.emergency import detect_emergency
+
+    s = settings()
+    now = NOW
+    records = emergency_calls(now)
+    assert [c for c, _ in records] == ["hotline", "wechat", "wechat", "wechat"]
+    order = hotline.normalise(hotline.parse(records[0][1]), RAW, now, s).appeal
+    assert order.urgency == "urgent" and order.district == "A市A3区"
+    assert detect_emergency(order.content).service == "119"
+    session = None
+    for i, (_, data) in enumerate(records[1:]):
+        piece, _ = wechat.to_piece(wechat.parse(data), RAW, now, s)
+        session, closed = add_piece(session, piece, 1000.0 + i, s.wechat_window_s)
+        assert closed is None
+    assert session.emergency  # closes after the short quiet spell
+    appeal = close(session, now, s).appeal
+    assert appeal.title.startswith("救命") and appeal.district == "A市A5区"
+    assert detect_emergency(appeal.content).service == "119"
