@@ -131,16 +131,6 @@ def outcome_of(
     return outcome
 
 
-def assign(
-    appeal: Appeal, category: str | None, subcategory: str | None, confidence: float | None, route: RouteFn,
-    now: datetime, hop: int = 1,
-) -> Assignment:  # fmt: skip
-    """Route the appeal and build its assignment event."""
-    decision = route(appeal.title, appeal.content, category, subcategory, appeal.district,
-                     category_confidence=confidence)  # fmt: skip
-    return assignment_of(appeal, decision, category, subcategory, confidence, now, hop)
-
-
 def assignment_of(
     appeal: Appeal, decision: RoutingDecision, category: str | None, subcategory: str | None,
     confidence: float | None, now: datetime, hop: int = 1,
@@ -173,13 +163,11 @@ def after_review(
     """
     subcategory = refinement.subcategory if refinement else decision.subcategory
     emergency = refinement.emergency if refinement else None
+    routed = route(appeal.title, appeal.content, decision.category, subcategory, appeal.district,
+                   category_confidence=1.0)  # fmt: skip
     if emergency is not None and emergency_route is not None:
-        routed = route(appeal.title, appeal.content, decision.category, subcategory,
-                       appeal.district, category_confidence=1.0)  # fmt: skip
         routed = emergency_route(routed, emergency.service, emergency.reason, subcategory)
-        assignment = assignment_of(appeal, routed, decision.category, subcategory, 1.0, now)
-    else:
-        assignment = assign(appeal, decision.category, subcategory, 1.0, route, now)
+    assignment = assignment_of(appeal, routed, decision.category, subcategory, 1.0, now)
     if refinement is not None:
         assignment.topic = refinement.topic
         if refinement.emergency is not None:
