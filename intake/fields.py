@@ -62,7 +62,7 @@ _INVISIBLE = re.compile(
 
 def clean_text(text: str) -> str:
     """``text`` trimmed (:func:`trim`) and without invisible format characters inside."""
-    text = text.strip(_EDGES)
+    text = trim(text)
     return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) is not None else text
 
 

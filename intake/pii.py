@@ -3,13 +3,14 @@
 Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verified),
 15-digit ID numbers (birth date verified), bank card numbers (Luhn verified), e-mail
 addresses, QQ numbers and WeChat ids the text introduces as such (QQ号…, 微信…), and
-names it introduces (我叫…, 姓名：…, 联系人：…; surname kept: 张**), every occurrence. A number the text introduces as an identity document or a
-bank card (身份证号…, 护照号…, 银行卡号…, 账号…) is masked without those checks: a typed-up
-call gets a digit wrong now and then, and a mistyped ID number is still someone's ID
-number. Unintroduced numbers that fail the checks (order numbers, 流水号) stay as they
-are. Matching runs on a copy with full-width digits folded to ASCII so ``１３８…`` is
-caught too, and masks are applied at the same positions of the original, so the rest of
-the Chinese text is left exactly as it was.
+names it introduces (我叫…, 姓名：…, 联系人：…; surname kept: 张**), every occurrence.
+A number the text introduces as an identity document or a bank card (身份证号…, 护照号…,
+银行卡号…, 账号…) is masked without those checks: a typed-up call gets a digit wrong now
+and then, and a mistyped ID number is still someone's ID number. Unintroduced numbers
+that fail the checks (order numbers, 流水号) stay as they are. Matching runs on a copy with
+full-width digits folded to ASCII so ``１３８…`` is caught too, and masks are applied at
+the same positions of the original, so the rest of the Chinese text is left exactly as
+it was.
 """
 
 from __future__ import annotations

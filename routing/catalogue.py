@@ -8,18 +8,17 @@ fails at start-up with a list of what to fix instead of misrouting appeals later
 
 from __future__ import annotations
 
-import csv
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from config.routing import CATALOGUE_PATH, TOPIC_PREFIX
 from understand.dataset import CATEGORIES
+from understand.taxonomy import level2_by_category
 
 #: Department codes become Kafka topic names (``assign.<code>``): Kafka allows
 #: ``[a-zA-Z0-9._-]``; upper case is excluded so codes never differ only by case.
@@ -259,9 +258,7 @@ def _unknown_keys(entry: Mapping[str, Any], part: str, where: str, problems: lis
 @lru_cache(maxsize=1)
 def _subcategories() -> frozenset[str]:
     """Second-level categories of the label taxonomy (what the classifier passes on)."""
-    table = resources.files("understand.data").joinpath("label_taxonomy.csv")
-    with table.open(encoding="utf-8") as fh:
-        return frozenset(row["level2"] for row in csv.DictReader(fh))
+    return frozenset(name for names in level2_by_category().values() for name in names)
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str, problems: list[str]) -> str:
@@ -471,10 +468,6 @@ def parse_catalogue(data: Mapping[str, Any], source: str = "catalogue") -> Catal
     )
 
 
-#: The emergency services an emergency transfer names (understand/data/emergency_lexicon.toml).
-EMERGENCY_SERVICES = ("110", "119", "120", "122")
-
-
 def _emergencies(
     raw: Any, kinds: Mapping[str, Kind], staffed: set[str], problems: list[str]
 ) -> dict[str, str]:
@@ -487,13 +480,14 @@ def _emergencies(
         return {}
     from understand.emergency import emergency_reasons
 
-    reasons = emergency_reasons()
+    reasons = emergency_reasons()  # reason → service, as the emergency rules give them
+    services = sorted(set(reasons.values()))
     found: dict[str, str] = {}
     for service, kind in raw.items():
         where = f"emergencies.{service}"
-        if service not in EMERGENCY_SERVICES and service not in reasons:
+        if service not in services and service not in reasons:
             problems.append(
-                f"{where}: neither an emergency service ({'/'.join(EMERGENCY_SERVICES)}) nor "
+                f"{where}: neither an emergency service ({'/'.join(services)}) nor "
                 f"a reason of understand/data/emergency_lexicon.toml ({'/'.join(reasons)})"
             )
         elif not isinstance(kind, str) or kind not in kinds:

@@ -509,10 +509,10 @@ class Router:
         """``decision`` for an appeal flagged as an emergency for ``service`` (110/119/…).
 
         A decision nothing in the text backs goes to the department the catalogue's
-        ``emergencies`` names for the reason or else the service, in the appeal's district: the centre's manual
-        dispatch and the district government's catch-all (an emergency must not wait for a
-        dispatcher), and a rule that fired on the first-level category alone (城乡建设 →
-        属地: the seven categories have no place for 撬门 or 持刀). A decision by keywords,
+        ``emergencies`` names for the reason, else for the service, in the appeal's
+        district: the centre's manual dispatch and the district government's catch-all (an
+        emergency must not wait for a dispatcher), and a rule that fired on the first-level
+        category alone (城乡建设 → 属地: the seven categories have no place for 撬门 or 持刀). A decision by keywords,
         by the appeal's ``subcategory`` (电梯 → 质监: the lift's inspector) or by the kind
         model (unless its verdict is 属地) stands: its department handles what caused the
         emergency.

@@ -56,8 +56,8 @@ def check_decision(
     decision: ReviewDecision, catalogue: Catalogue, known_tags: Collection[str] = ()
 ) -> Department | None:
     """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, second-level
-    category of it, department code or tag (``known_tags``: those the SLA policy rules read, :attr:`PolicyBook.tags`);
-    return the named lead department, if any."""
+    category of it, department code or tag (``known_tags``: those the SLA policy rules
+    read, :attr:`PolicyBook.tags`); return the named lead department, if any."""
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,

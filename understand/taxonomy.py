@@ -80,12 +80,19 @@ def keyword_index() -> dict[str, dict[tuple[str, str], frozenset[str]]]:
 
 
 @cache
-def level2_names(category: str) -> tuple[str, ...]:
-    """The second-level categories (二级标签) of first-level ``category``, in taxonomy order."""
+def level2_by_category() -> dict[str, tuple[str, ...]]:
+    """``{level1: second-level categories (二级标签)}`` of the taxonomy, in its order."""
     data = resources.files("understand.data")
+    found: dict[str, dict[str, None]] = defaultdict(dict)
     with data.joinpath("label_taxonomy.csv").open(encoding="utf-8") as fh:
-        names = [row["level2"] for row in csv.DictReader(fh) if row["level1"] == category]
-    return tuple(dict.fromkeys(names))
+        for row in csv.DictReader(fh):
+            found[row["level1"]][row["level2"]] = None
+    return {level1: tuple(names) for level1, names in found.items()}
+
+
+def level2_names(category: str) -> tuple[str, ...]:
+    """The second-level categories of first-level ``category`` (empty if unknown)."""
+    return level2_by_category().get(category, ())
 
 
 @dataclass(frozen=True)
