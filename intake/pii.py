@@ -60,10 +60,11 @@ _ACCOUNT_CUE = re.compile(r"QQ|qq|Qq|扣扣|微信")
 
 # a person's name the writer introduces (我叫张三, 姓名：张三, 联系人：张三): the 2 or 3
 # Chinese chars after the cue, if the first is a common surname (我叫他们, 我叫车 are not
-# names; 安, 车, 门 … are left out of the surnames for that reason)
+# names; 安, 车, 门 … are left out of the surnames for that reason); a space or line
+# break may follow the cue ("我叫 张三", and a WeChat session's messages "我叫" / "张三")
 _NAME_CUED = re.compile(
-    r"(?:我叫|我的名字[是叫]做?|(?<![\u4e00-\u9fff])姓名[:：是为 ]{0,2}|联系人[:：是为 ]{0,2})"
-    r"([\u4e00-\u9fff]{2,3})"
+    r"(?:我叫|我的名字[是叫]做?|(?<![\u4e00-\u9fff])姓名[:：是为]{0,2}|联系人[:：是为]{0,2})"
+    r"\s{0,2}([\u4e00-\u9fff]{2,3})"
 )
 _NAME_CUE = re.compile(r"我叫|名字|姓名|联系人")
 _SURNAMES = frozenset(

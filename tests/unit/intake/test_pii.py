@@ -463,6 +463,10 @@ def test_introduced_qq_numbers_and_wechat_ids_are_masked(text, expected, found) 
         ("举报人：姓名：申波中，身份证", "举报人：姓名：申**，身份证", "申波中"),
         ("联系人：刘林满。", "联系人：刘**。", "刘林满"),
         ("我叫赵兵文西地省F市人", "我叫赵**西地省F市人", "赵兵文"),  # no stop: three chars
+        # a space or line break after the cue (a WeChat session joins its messages with one)
+        ("我叫 王丰，住A3区", "我叫 王*，住A3区", "王丰"),
+        ("姓名： 申波中", "姓名： 申**", "申波中"),
+        ("联系人\n刘林满", "联系人\n刘**", "刘林满"),
     ],
 )
 def test_an_introduced_name_keeps_only_its_surname(text: str, expected: str, name: str) -> None:
@@ -480,7 +484,7 @@ def test_an_introduced_name_keeps_only_its_surname(text: str, expected: str, nam
         "QQ号被盗了",
         # name cues without a name
         "我叫他们过来了解下", "我叫车的时候司机拒载", "并骂我叫我滚", "姓名用字实属不雅", "请填写紧急联系人",
-        "我叫王xx，是K市人", "我叫了救护车",
+        "我叫王xx，是K市人", "我叫了救护车", "我叫 他们过来",
     ],
 )  # fmt: skip
 def test_cues_without_an_account_or_a_name_change_nothing(text: str) -> None:

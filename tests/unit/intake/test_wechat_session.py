@@ -210,6 +210,13 @@ def test_close_masks_text_that_was_not_masked_yet() -> None:
     assert a.title == a.content == "请回电138****5678"
 
 
+def test_a_name_split_across_two_messages_is_masked_in_the_appeal() -> None:
+    session = session_of(piece("1", T0, "我叫"), piece("2", T0 + 5, "张三丰，小区门口垃圾没人清理"))
+    a = close(session, NOW, settings()).appeal
+    assert "三丰" not in a.content
+    assert a.content == "我叫\n张**，小区门口垃圾没人清理"
+
+
 def test_oversized_joined_content() -> None:
     session = session_of(piece("1", T0, "长" * 60), piece("2", T0 + 5, "长" * 60))
     with pytest.raises(IntakeError) as err:
