@@ -37,7 +37,14 @@ _LANDLINE = re.compile(
 )
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
 _LOCAL = re.compile(
-    r"(?<=电话|座机|手机|联系|热线|致电)[:：是为 ]{0,3}([2-9]\d{6,7})(?![0-9A-Za-z])"
+    r"(?<=电话|座机|手机|联系|热线|致电)[:：是为 ]{0,3}([2-9](?:[ .-]?\d){6,7})(?![0-9A-Za-z])"
+)
+_PHONE_CUE = re.compile(r"电话|手机|座机|联系|热线|致电|[Tt]el|TEL")
+# a mobile number introduced as a phone may be grouped any way (1381 234 5678,
+# 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
+_MOBILE_CUED = re.compile(
+    r"(?:电话|手机|座机|联系方式|热线|致电|[Tt]el|TEL)(?:号码|号)?[:：是为 ]{0,3}"
+    r"(1[3-9](?:[ .-]?\d){9})(?![0-9A-Za-z])"
 )
 
 # numbers introduced as an identity document or a bank card (their own checks not needed)
@@ -162,6 +169,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("bank_card", _CARD, luhn_ok, lambda v: _keep_ends(v, 4, 4)),
     ("bank_card", _CARD_CUED, None, lambda v: _keep_ends(v, 4, 4)),
     ("mobile", _MOBILE, None, _mask_mobile),
+    ("mobile", _MOBILE_CUED, None, _mask_mobile),
     (
         "landline",
         _LANDLINE,
@@ -174,7 +182,10 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("name", _NAME_CUED, lambda v: v[0] in _SURNAMES, lambda v: v[0] + "*" * (len(v) - 1)),
 )
 #: The cheap check each kind needs to pass (numbers: a run of digits).
-_FAMILY = {"email": "email", "qq": "account", "wechat": "account", "name": "name"}
+_FAMILY = {
+    _EMAIL: "email", _QQ_CUED: "account", _WECHAT_CUED: "account", _NAME_CUED: "name",
+    _LOCAL: "phone_cue", _MOBILE_CUED: "phone_cue",
+}  # fmt: skip
 
 
 _FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－—–　]")
@@ -190,6 +201,7 @@ def _fold(text: str) -> str:
 
 
 _LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
+_DOTTED_DIGITS = re.compile(r"\d{3}\.\d{3}")
 
 
 def mask(text: str | None) -> Masked:
@@ -203,15 +215,22 @@ def mask(text: str | None) -> Masked:
         "digits": _LONG_DIGITS.search(probe) is not None,
         "email": "@" in probe,
         "account": _ACCOUNT_CUE.search(probe) is not None,
+        "phone_cue": False,
         # the cue words first: the name pattern has no literal prefix to scan for (7 µs)
         "name": _NAME_CUE.search(probe) is not None and _NAME_CUED.search(probe) is not None,
     }
+    # the cued phone rules: a run of digits, or digits grouped with dots (138.1234.5678)
+    wanted["phone_cue"] = wanted["digits"] or (
+        "." in probe
+        and _DOTTED_DIGITS.search(probe) is not None
+        and _PHONE_CUE.search(probe) is not None
+    )
     if not any(wanted.values()):
         return Masked(text)  # nothing that could be personal data: the common fast path
     original = list(text)
     found: list[tuple[str, str]] = []
     for kind, pattern, valid, masker in _RULES:
-        if not wanted[_FAMILY.get(kind, "digits")]:
+        if not wanted[_FAMILY.get(pattern, "digits")]:
             continue
         changed = False
         # right to left, so a mask of another length never shifts a match still to apply

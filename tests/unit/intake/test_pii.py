@@ -54,6 +54,11 @@ def test_generated_numbers_match_published_examples() -> None:
         ("138-1234-5678", "138-****-5678"),
         ("138 1234 5678", "138 **** 5678"),
         ("手机１３８１２３４５６７８谢谢", "手机１３８****５６７８谢谢"),
+        # after a phone cue, any grouping people type
+        ("电话1381 234 5678", "电话138* *** 5678"),
+        ("手机号：13812 345678", "手机号：138** **5678"),
+        ("联系方式 138.1234.5678", "联系方式 138.****.5678"),
+        ("Tel:1381-234-5678", "Tel:138*-***-5678"),
     ],
 )
 def test_mobile_numbers_are_masked_keeping_first_three_and_last_four(
@@ -132,6 +137,8 @@ def test_landline_with_full_width_punctuation_is_masked(text: str) -> None:
         ("座机：88889999，白天有人", "座机：****9999，白天有人"),
         ("联系 6543210", "联系 ***3210"),
         ("请致电为23456789", "请致电为****6789"),
+        ("电话：8456 7890", "电话：**** 7890"),
+        ("座机8456.7890", "座机****.7890"),
     ],
 )
 def test_local_numbers_are_masked_only_after_a_phone_cue(text: str, expected: str) -> None:
@@ -146,6 +153,8 @@ def test_local_numbers_are_masked_only_after_a_phone_cue(text: str, expected: st
         "2019年4月25日",
         "小区共有23456789平方米",
         "5.1在A6区明发国际工地受伤",
+        "共计1500 2000 3000元",  # grouped digits without a phone cue
+        "面积138.5平方米，单价12000元",
     ],
 )
 def test_amounts_and_dates_are_not_masked(text: str) -> None:
