@@ -16,6 +16,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import faust
 
 from intake.errors import ErrorCode, IntakeError
+from intake.markup import plain_text
 
 R = TypeVar("R", bound=faust.Record)
 
@@ -61,8 +62,9 @@ _INVISIBLE = re.compile(
 
 
 def clean_text(text: str) -> str:
-    """``text`` trimmed (:func:`trim`) and without invisible format characters inside."""
-    text = trim(text)
+    """``text`` without web-form markup (:func:`intake.markup.plain_text`), trimmed
+    (:func:`trim`) and without invisible format characters inside."""
+    text = trim(plain_text(text))
     return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) is not None else text
 
 
