@@ -58,6 +58,7 @@ class _Rule:
     window: int
     needs: frozenset[str] | None = None  # a match contains one of these (None: unknown)
     needs_any: re.Pattern[str] | None = None  # ``needs`` as one alternation (faster than any())
+    reported: bool = False  # only in a call-centre report of a call ("来电人称家中着火")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class _Lexicon:
     exclude: re.Pattern[str]
     context: int
     prefilter: re.Pattern[str] | None  # a text this does not match matches no rule
+    #: how a call-centre agent opens a work order ("来电人称…"), or None
+    report_frame: re.Pattern[str] | None = None
+    #: the prefilter of a report (its own rules too), or None
+    report_prefilter: re.Pattern[str] | None = None
+    #: how far past the frame a report's own rules look (the call, not a long story)
+    report_window: int = 80
 
 
 def _rarest(s: str, freq) -> str:
@@ -144,6 +151,7 @@ def _rule(r: dict) -> _Rule:
         window=int(r.get("window", 40)),
         needs=needs,
         needs_any=_alternation(needs) if needs else None,
+        reported=bool(r.get("reported", False)),
     )
 
 
@@ -155,11 +163,16 @@ def _lexicon() -> _Lexicon:
     rules = tuple(_rule(r) for r in raw["rule"])
     # One alternation of every rule's literals, longest first: a plain alternation of
     # literals scans ~15x faster than the rules themselves, and most appeals match none.
-    prefilter = None
+    # Reports have a prefilter of their own: their rules' bare words (着火, 昏迷) are
+    # common in complaints, and would let most complaints past a shared one.
+    prefilter = report_prefilter = None
     if all(r.needs for r in rules):
-        prefilter = _alternation(set().union(*(r.needs for r in rules)))
+        prefilter = _alternation(set().union(*(r.needs for r in rules if not r.reported)))
+        report_prefilter = _alternation(set().union(*(r.needs for r in rules)))
     exclude = re.compile("|".join([*raw["exclude"], _RELATIVE_PAST]))
-    return _Lexicon(rules, exclude, int(raw["context"]), prefilter)
+    frame = re.compile(raw["report_frame"]) if raw.get("report_frame") else None
+    window = int(raw.get("report_window", 80))
+    return _Lexicon(rules, exclude, int(raw["context"]), prefilter, frame, report_prefilter, window)
 
 
 def emergency_reasons() -> dict[str, str]:
@@ -190,12 +203,19 @@ def _clause_around(text: str, start: int, end: int, width: int) -> tuple[str, st
 def detect_emergency(text: str) -> EmergencyMatch | None:
     """The first emergency rule that ``text`` (normalised) matches, or ``None``."""
     lex = _lexicon()
-    if lex.prefilter is not None and lex.prefilter.search(text) is None:
+    frame = lex.report_frame.match(text) if lex.report_frame is not None else None
+    prefilter = lex.report_prefilter if frame is not None else lex.prefilter
+    if prefilter is not None and prefilter.search(text) is None:
         return None
     for rule in lex.rules:
-        if rule.needs_any is not None and rule.needs_any.search(text) is None:
+        end = len(text)
+        if rule.reported:
+            if frame is None:
+                continue
+            end = frame.end() + lex.report_window
+        if rule.needs_any is not None and rule.needs_any.search(text, 0, end) is None:
             continue
-        for m in rule.pattern.finditer(text):
+        for m in rule.pattern.finditer(text, 0, end):
             if _negated(text, m.start()):
                 continue
             around, scope = _clause_around(text, m.start(), m.end(), lex.context)
