@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -64,6 +66,30 @@ def _total(counts: dict[str, int], outcome: str) -> int:
     return sum(v for k, v in counts.items() if k.endswith("." + outcome))
 
 
+def _new_emergency_calls() -> int:
+    """How many of the demo's calls for help this stack has not seen yet.
+
+    An earlier demo (the hotline call's ticket number carries the day; the WeChat call's
+    message ids are fixed) sent the same ones: sent again they are duplicates, suppressed
+    at intake as they should be, and no transfer is expected of them.
+    """
+    import redis
+
+    from config.intake import IntakeSettings
+    from intake import hotline, wechat
+    from intake.identity import appeal_id
+    from samples.derive import emergency_calls
+    from streams.app import settings
+
+    calls = emergency_calls(datetime.now(ZoneInfo(IntakeSettings().timezone)))
+    ids = [appeal_id("hotline", hotline.parse(r).ticket_no) for c, r in calls if c == "hotline"]
+    messages = [wechat.parse(r) for c, r in calls if c == "wechat"]
+    if messages:  # one session: named after its first message
+        ids.append(appeal_id("wechat", min(messages, key=lambda m: m.create_time).msg_id))
+    client = redis.Redis.from_url(settings.redis_url)
+    return sum(not client.exists(f"{settings.redis_prefix}seen:{i}") for i in ids)
+
+
 @app.command()
 def demo(
     limit: int = typer.Option(200, min=1, help="How many real appeals to replay on each channel"),
@@ -85,6 +111,7 @@ def demo(
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     before = _snapshot()
+    new_calls = _new_emergency_calls()
     published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None, True))
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])
     after = _wait_until_settled(quiet_s=max(6.0, idle + 4.0), timeout_s=180)
@@ -103,6 +130,11 @@ def demo(
             "duplicate",
             "duplicates",
             "suppressed (appeal id seen before: replaying twice yields one appeal)",
+        ),
+        (
+            "resent",
+            "resent",
+            "WeChat sessions closed before, sent again: skipped",
         ),
         (
             "dead_lettered",
@@ -124,7 +156,7 @@ def demo(
     typer.echo(
         f"  emergencies    {delta.get('appeals.emergency', 0):5} on appeals.emergency (transfer to 110/119/120/122)"
     )
-    gaps = _gaps(delta, limit)
+    gaps = _gaps(delta, limit, new_calls)
     if gaps:
         for gap in gaps:
             typer.secho(f"  ! {gap}", fg=typer.colors.YELLOW)
@@ -133,6 +165,11 @@ def demo(
             f"  accounted for  every one of the {3 * limit} replayed appeals and the "
             f"{EMERGENCY_CALLS} calls for help"
         )
+        if _total(delta, "published") == 0:
+            typer.echo(
+                "                 (all replayed before on this stack, so nothing new: "
+                "`hotline stack down --wipe` starts afresh)"
+            )
     from config.sla import SlaSettings
     from sla.working_time import calendar_runway
 
@@ -148,17 +185,21 @@ def demo(
     typer.echo("  hotline review list                waiting for review (review decide assigns)")
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
-    typer.echo("  hotline stack down                 stop worker, Kafka and Redis")
+    typer.echo(
+        "  hotline stack down [--wipe]        stop worker, Kafka and Redis [delete their data]"
+    )
     if gaps:
         raise typer.Exit(1)
 
 
-def _gaps(delta: dict[str, int], limit: int) -> list[str]:
-    """What the counts say went missing: each channel yields ``limit`` appeals, and each new
-    appeal is classified, then assigned or sent to review."""
+def _gaps(delta: dict[str, int], limit: int, new_calls: int = EMERGENCY_CALLS) -> list[str]:
+    """What the counts say went missing: each channel yields ``limit`` appeals (normalised,
+    or for WeChat a session closed before and sent again), each new appeal is classified,
+    then assigned or sent to review, and each of the ``new_calls`` new calls for help is
+    transferred."""
     gaps = []
     for channel in CHANNELS:
-        seen = delta.get(f"{channel}.normalised", 0)
+        seen = delta.get(f"{channel}.normalised", 0) + delta.get(f"{channel}.resent", 0)
         if seen < limit:
             gaps.append(
                 f"{channel}: {limit} appeals replayed, {seen} normalised (see the worker log)"
@@ -170,8 +211,8 @@ def _gaps(delta: dict[str, int], limit: int) -> list[str]:
     if routed < classified:
         gaps.append(f"{classified} classified but {routed} assigned or sent to review")
     transfers = delta.get("appeals.emergency", 0)
-    if transfers < EMERGENCY_CALLS:
-        gaps.append(f"{EMERGENCY_CALLS} calls for help replayed, {transfers} transferred")
+    if transfers < new_calls:
+        gaps.append(f"{new_calls} new calls for help replayed, {transfers} transferred")
     return gaps
 
 

@@ -38,11 +38,34 @@ def up() -> None:
 
 
 @app.command()
-def down() -> None:
+def down(
+    wipe: bool = typer.Option(
+        False,
+        "--wipe",
+        help="Also delete their data (topics, Redis keys, the worker's local table state), "
+        "so the next start is empty; the Kafka jars stay",
+    ),
+) -> None:
     """Stop the background worker, Kafka and Redis started by this project."""
     s = StackSettings()
     for step in (worker.stop, kafka.stop, redis.stop):
         _run(step, s)
+    if wipe:
+        _run(_wipe, s)
+
+
+def _wipe(s: StackSettings) -> str:
+    """Delete Kafka's log folder, Redis's append-only files and faust's local state."""
+    import shutil
+
+    for name, healthy in (("Kafka", kafka.healthy), ("Redis", redis.healthy)):
+        if healthy(s):  # not ours to stop (started elsewhere): its data is not ours either
+            raise StackError(f"{name} still answers on its port; nothing was wiped")
+    folders = [s.kafka_dir / "data", s.redis_dir / "appendonlydir", s.state_dir / "faust"]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    (s.redis_dir / "dump.rdb").unlink(missing_ok=True)
+    return "wiped " + ", ".join(str(f) for f in folders)
 
 
 @app.command()

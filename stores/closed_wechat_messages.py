@@ -10,9 +10,15 @@ kept as long as appeal ids are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
+
+#: Stored for the message a closed session's appeal is named after (its first): a whole
+#: session sent again is then counted once, as one appeal re-sent, not once per message.
+FIRST = "first"
+#: Stored for the session's other messages.
+JOINED = "1"
 
 
 class ClosedWeChatMessages:
@@ -26,13 +32,15 @@ class ClosedWeChatMessages:
     def _key(self, contact_ref: str, msg_id: str) -> str:
         return f"{self.prefix}{contact_ref}:{msg_id}"
 
-    async def remember(self, messages: Iterable[tuple[str, str]]) -> None:
-        """Mark ``(contact_ref, msg_id)`` pairs as closed."""
+    async def remember(self, contact_ref: str, msg_ids: Sequence[str]) -> None:
+        """Mark a closed session's messages, its first (the appeal's id) first."""
         async with self.client.pipeline(transaction=False) as pipe:
-            for contact_ref, msg_id in messages:
-                pipe.set(self._key(contact_ref, msg_id), 1, ex=self.ttl_s)
+            for i, msg_id in enumerate(msg_ids):
+                pipe.set(self._key(contact_ref, msg_id), FIRST if i == 0 else JOINED, ex=self.ttl_s)
             await pipe.execute()
 
-    async def closed(self, contact_ref: str, msg_id: str) -> bool:
-        """Whether the message belongs to a session closed already."""
-        return bool(await self.client.exists(self._key(contact_ref, msg_id)))
+    async def closed(self, contact_ref: str, msg_id: str) -> str | None:
+        """:data:`FIRST` or :data:`JOINED` if the message belongs to a session closed
+        already, else ``None``."""
+        value = await self.client.get(self._key(contact_ref, msg_id))
+        return None if value is None else value.decode()

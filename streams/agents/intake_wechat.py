@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections import Counter
 from datetime import datetime
 
 import orjson
@@ -14,13 +15,14 @@ from intake.errors import ErrorCode, IntakeError
 from models.appeal import RawRef
 from models.dead_letter import DeadLetter
 from models.wechat import WeChatPiece, WeChatSession
+from stores.closed_wechat_messages import FIRST
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_all, intake_settings
 from streams.outages import all_delivered, until_reachable
 from streams.publish_appeals import publish_appeals
-from streams.stores import closed_wechat_messages, contact_store
+from streams.stores import closed_wechat_messages, contact_store, intake_counters
 from streams.tables.wechat_sessions import wechat_sessions
 from streams.wechat_backlog import IntakeBacklog, kafka_offsets
 
@@ -76,7 +78,7 @@ async def _close(session: WeChatSession) -> None:
 async def _remember_closed(session: WeChatSession) -> None:
     """Mark the session's messages as closed, once its appeal (or dead letter) is out and
     before the table forgets the session (see ``stores/closed_wechat_messages.py``)."""
-    await closed_wechat_messages().remember((p.contact_ref, p.msg_id) for p in session.pieces)
+    await closed_wechat_messages().remember(session.contact_ref, [p.msg_id for p in session.pieces])
 
 
 async def _dead_letter_session(session: WeChatSession, code: ErrorCode, reason: str) -> None:
@@ -130,9 +132,14 @@ async def _on_piece(piece: WeChatPiece) -> None:
             del wechat_sessions[piece.contact_ref]
         return
     known = current is not None and any(p.msg_id == piece.msg_id for p in current.pieces)
-    if not known and await closed_wechat_messages().closed(piece.contact_ref, piece.msg_id):
+    closed = (
+        None if known else await closed_wechat_messages().closed(piece.contact_ref, piece.msg_id)
+    )
+    if closed is not None:
         log.info("WeChat message %s (%s) is in a closed session already: skipped",
                  piece.msg_id, piece.raw.as_text())  # fmt: skip
+        if closed == FIRST:  # the session's appeal, sent again: counted once per appeal
+            await intake_counters().add(Counter({"wechat.resent": 1}))
         return
     session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
     if closed is not None:

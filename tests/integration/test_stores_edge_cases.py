@@ -295,6 +295,17 @@ async def test_counters_and_replayed_letters_are_idempotent_where_they_say(clien
     assert await counters.read() == {"mailbox.published": 5, "wechat.duplicate": 1}
 
 
+async def test_closed_wechat_messages_mark_the_session_first_message(client, unique_prefix):
+    from stores.closed_wechat_messages import FIRST, JOINED, ClosedWeChatMessages
+
+    closed = ClosedWeChatMessages(client, prefix=f"{unique_prefix}:closed:", ttl_s=60)
+    await closed.remember("C-1", ["101", "102", "103"])
+    assert [await closed.closed("C-1", m) for m in ("101", "102", "103")] == [FIRST, JOINED, JOINED]
+    assert await closed.closed("C-1", "104") is None
+    assert await closed.closed("C-2", "101") is None  # per sender
+    assert 0 < await client.ttl(f"{unique_prefix}:closed:C-1:101") <= 60
+
+
 # --- Redis not there ---------------------------------------------------------------------
 
 

@@ -29,4 +29,26 @@ def test_unclassified_and_unrouted_appeals_are_named():
 
 def test_calls_for_help_that_were_not_transferred_are_named():
     missed = {**WHOLE, "appeals.emergency": 1}
-    assert _gaps(missed, 3) == ["2 calls for help replayed, 1 transferred"]
+    assert _gaps(missed, 3) == ["2 new calls for help replayed, 1 transferred"]
+
+
+# a second demo on the same stack: every appeal is a duplicate, every WeChat session was
+# closed before (its messages skipped, each session counted once as resent)
+AGAIN = {
+    "mailbox.normalised": 3, "hotline.normalised": 3, "wechat.normalised": 0,
+    "mailbox.duplicate": 3, "hotline.duplicate": 3, "wechat.resent": 3,
+}  # fmt: skip
+
+
+def test_a_run_replaying_what_an_earlier_demo_sent_has_no_gaps():
+    assert _gaps(AGAIN, 3, new_calls=0) == []
+
+
+def test_wechat_sessions_neither_normalised_nor_resent_are_still_named():
+    assert _gaps({**AGAIN, "wechat.resent": 1}, 3, new_calls=0) == [
+        "wechat: 3 appeals replayed, 1 normalised (see the worker log)"
+    ]
+
+
+def test_calls_for_help_new_to_the_stack_must_be_transferred():
+    assert _gaps(AGAIN, 3, new_calls=1) == ["1 new calls for help replayed, 0 transferred"]
