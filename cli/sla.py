@@ -428,7 +428,7 @@ def _check_department(code: str | None) -> None:
         catalogue.department(code)
     except KeyError:
         raise typer.BadParameter(
-            f"unknown department code {code!r} (not in the dispatch catalogue)",
+            f"{catalogue.unknown_code(code)} (not in the dispatch catalogue)",
             param_hint="--department",
         ) from None
 

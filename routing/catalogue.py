@@ -157,6 +157,22 @@ class Catalogue:
         """Return the department with this code; ``KeyError`` if there is none."""
         return self._by_code[code]
 
+    def unknown_code(self, code: str) -> str:
+        """Why ``code`` is not a department, with the codes meant most likely: the same kind
+        elsewhere (``a3.rq`` → ``a.rq``: the gas company serves the whole city), codes
+        spelt alike, or departments whose name contains it (``燃气``, ``A3区住房``)."""
+        import difflib
+
+        kind = code.rsplit(".", 1)[-1]
+        same_kind = [d for d in self.departments if d.kind == kind]
+        by_name = [d for d in self.departments if code and code in d.name]
+        alike = difflib.get_close_matches(code, list(self._by_code), n=3, cutoff=0.75)
+        seen: dict[str, Department] = {}
+        for dept in [*(self._by_code[c] for c in alike), *by_name, *same_kind]:
+            seen.setdefault(dept.code, dept)
+        hint = ", ".join(f"{d.code} ({d.name})" for d in list(seen.values())[:5])
+        return f"unknown department code {code!r}" + (f"; did you mean {hint}?" if hint else "")
+
     def find(self, kind: str, unit: str) -> Department | None:
         """Return the department of ``kind`` serving ``unit`` (e.g. ``zjj``, ``A3区``)."""
         return self._by_kind_unit.get((kind, unit))

@@ -90,5 +90,5 @@ def check_decision(
         return catalogue.department(decision.department_code)
     except KeyError:
         raise IntakeError(
-            ErrorCode.BAD_VALUE, f"unknown department code {decision.department_code!r}"
+            ErrorCode.BAD_VALUE, catalogue.unknown_code(decision.department_code)
         ) from None

@@ -92,3 +92,21 @@ def test_district_without_government_is_rejected(raw: dict) -> None:
     bad["departments"] = [d for d in bad["departments"] if d["code"] != "a3.zf"]
     with pytest.raises(CatalogueError, match="A3区 has no government"):
         parse_catalogue(bad)
+
+
+@pytest.mark.parametrize(
+    ("code", "meant"),
+    [
+        ("a3.rq", "a.rq (A市燃气有限公司)"),  # the gas company serves the whole city
+        ("a3.zjjj", "a3.zjj (A3区住房和城乡建设局)"),  # a typo
+        ("A3区住房", "a3.zjj (A3区住房和城乡建设局)"),  # part of the name
+    ],
+)
+def test_an_unknown_code_names_the_departments_likely_meant(code: str, meant: str) -> None:
+    said = load_catalogue(DEFAULT_CATALOGUE).unknown_code(code)
+    assert said.startswith(f"unknown department code {code!r}; did you mean ")
+    assert meant in said
+
+
+def test_an_unknown_code_like_nothing_says_only_that() -> None:
+    assert load_catalogue(DEFAULT_CATALOGUE).unknown_code("xyz") == "unknown department code 'xyz'"
