@@ -53,14 +53,23 @@ def normalise(
 
 
 #: 紧急程度 marks of call-centre systems: routine ones, and those the SLA policies read as
-#: "urgent" (a safety appeal marked so gets the emergency time limits)
-_ROUTINE = frozenset({"", "一般", "普通", "正常", "normal"})
-_URGENT = frozenset({"紧急", "特急", "加急", "urgent"})
+#: "urgent" (a safety appeal marked so gets the emergency time limits). Systems write them
+#: with or without 件 (急件, 普通件) and grade them 一般/较急/紧急/特急; 较急 counts as urgent:
+#: it only shortens the time limits of safety appeals, and rejecting it would hold the
+#: appeal back.
+_ROUTINE = frozenset(
+    {"", "一般", "普通", "正常", "平", "常规", "非紧急", "不紧急", "normal", "low", "routine"}
+)
+_URGENT = frozenset(
+    {"紧急", "特急", "加急", "较急", "急", "特别紧急", "非常紧急", "urgent", "high"}
+)
 
 
 def urgency_of(marked: str | None) -> str | None:
     """``"urgent"`` for an urgent mark, ``None`` for a routine or missing one."""
-    value = (marked or "").strip()
+    value = (marked or "").strip().lower()
+    if value.endswith("件"):
+        value = value[:-1]
     if value in _ROUTINE:
         return None
     if value in _URGENT:
@@ -68,5 +77,5 @@ def urgency_of(marked: str | None) -> str | None:
     raise IntakeError(
         ErrorCode.BAD_VALUE,
         f"urgency {marked!r} is not one of {'/'.join(sorted(_ROUTINE - {''}))} (routine) "
-        f"or {'/'.join(sorted(_URGENT))} (urgent)",
+        f"or {'/'.join(sorted(_URGENT))} (urgent), with or without 件",
     )

@@ -163,7 +163,10 @@ def test_unknown_appeal_type_is_bad_value(bad: str) -> None:
 @pytest.mark.parametrize(
     ("marked", "expected"),
     [(None, None), ("一般", None), ("普通", None), ("", None), ("紧急", "urgent"),
-     ("特急", "urgent"), (" 加急 ", "urgent"), ("urgent", "urgent")],
+     ("特急", "urgent"), (" 加急 ", "urgent"), ("urgent", "urgent"),
+     # as other call-centre systems write them
+     ("普通件", None), ("非紧急", None), ("Normal", None), ("急件", "urgent"),
+     ("特急件", "urgent"), ("较急", "urgent"), ("URGENT", "urgent")],
 )  # fmt: skip
 def test_the_agents_urgency_mark_is_carried(marked: str | None, expected: str | None) -> None:
     # 紧急程度 as the call-centre agent marked it; the SLA policies read "urgent"
