@@ -22,7 +22,15 @@ def infer_appeal_type(title: str, content: str) -> str:
     return "求助"
 
 
+#: Other names call-centre systems record for the same types.
+_SYNONYMS = {"意见": "建议", "意见建议": "建议", "求援": "求助", "求救": "求助", "检举": "举报"}
+#: Recorded when the agent did not choose: the type is inferred from the text instead.
+UNCHOSEN = frozenset({"其他", "其它"})
+
+
 def normalise_appeal_type(value: str) -> str | None:
-    """Accept a recorded type (咨询/求助/投诉/举报/建议, optionally with 类); None if unknown."""
+    """Accept a recorded type (咨询/求助/投诉/举报/建议 or a synonym such as 意见, optionally
+    with 类); None if unknown."""
     value = value.strip().removesuffix("类")
+    value = _SYNONYMS.get(value, value)
     return value if value in APPEAL_TYPES else None

@@ -161,6 +161,14 @@ def test_unknown_appeal_type_is_bad_value(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("content", "inferred"), [("请问公积金怎么提取", "咨询"), ("举报工地夜间施工", "举报")]
+)
+def test_an_appeal_type_of_other_is_inferred_from_the_text(content: str, inferred: str) -> None:
+    # 其他: the agent did not choose; the channels without a type infer it the same way
+    assert _normalise(appeal_type="其他", title="", content=content).appeal.appeal_type == inferred
+
+
+@pytest.mark.parametrize(
     ("marked", "expected"),
     [(None, None), ("一般", None), ("普通", None), ("", None), ("紧急", "urgent"),
      ("特急", "urgent"), (" 加急 ", "urgent"), ("urgent", "urgent"),

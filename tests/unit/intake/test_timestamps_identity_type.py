@@ -127,6 +127,8 @@ def test_contact_ref_is_stable_opaque_and_keyed() -> None:
         ("求助类", "求助"),
         ("举报", "举报"),
         ("建议", "建议"),
+        ("意见", "建议"),
+        ("求援类", "求助"),
         ("表扬", None),
         ("complaint", None),
         ("", None),
