@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,41 @@ _LOCAL_FORMATS = (
 )
 EARLIEST = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
 
+# Chinese systems' own ways: 2019年4月25日 9:32, 2019.04.25 09:32:09, 2019/4/25 下午3:32
+# (a Chinese-locale Excel), 2019年4月25日9时32分
+_CHINESE = re.compile(
+    r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(上午|早上|凌晨|中午|下午|晚上)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*分?"
+    r"(?:\s*[:：]?\s*(\d{1,2})\s*秒?)?)?"
+)
+# compact digits, as database exports write them: 20190425093209, 201904250932, 20190425
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?")
+_AFTERNOON = {"下午", "晚上"}
+
+
+def _chinese_style(text: str) -> datetime | None:
+    """A naive datetime from the Chinese forms above, or None."""
+    m = _CHINESE.fullmatch(text) or _COMPACT.fullmatch(text)
+    if m is None:
+        return None
+    groups = m.groups()
+    half = groups[3] if m.re is _CHINESE else None
+    numbers = [int(g) if g else 0 for g in (groups[4:] if m.re is _CHINESE else groups[3:])]
+    hour, minute, second = (numbers + [0, 0, 0])[:3]
+    # 下午3点 is 15:00; 中午1点 is 13:00 and 中午12点 noon
+    if (half in _AFTERNOON and hour < 12) or (half == "中午" and hour < 6):
+        hour += 12
+    elif half in ("上午", "早上", "凌晨") and hour == 12:
+        hour = 0
+    try:
+        return datetime(int(groups[0]), int(groups[1]), int(groups[2]), hour, minute, second)
+    except ValueError:
+        return None
+
 
 def parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:
-    """Parse ISO 8601 or the mailbox's ``Y/M/D H:MM:SS``; naive times are local (``tz``)."""
+    """Parse ISO 8601, the mailbox's ``Y/M/D H:MM:SS`` or a Chinese form (``2019年4月25日
+    9:32``, ``2019.04.25``, ``20190425093209``); naive times are local (``tz``)."""
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text)
@@ -32,9 +65,11 @@ def parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:
             except ValueError:
                 continue
         else:
-            raise IntakeError(
-                ErrorCode.BAD_TIMESTAMP, f"{field}: unrecognised time {value!r:.40}"
-            ) from None
+            parsed = _chinese_style(text)
+            if parsed is None:
+                raise IntakeError(
+                    ErrorCode.BAD_TIMESTAMP, f"{field}: unrecognised time {value!r:.40}"
+                ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:

@@ -27,6 +27,12 @@ EXPECTED = datetime(2019, 4, 25, 9, 32, 9, tzinfo=TZ)
         "2019-04-25T09:32:09+08:00",
         "2019-04-25T01:32:09+00:00",
         "2019-04-25T01:32:09Z",
+        # as Chinese systems and a Chinese-locale Excel write them
+        "2019年4月25日 9:32:09",
+        "2019年4月25日9时32分09秒",
+        "2019.04.25 09:32:09",
+        "20190425093209",
+        "2019/4/25 上午9:32:09",
     ],
 )
 def test_parse_local_reads_naive_times_as_shanghai_and_converts_offsets(text: str) -> None:
@@ -37,12 +43,28 @@ def test_parse_local_reads_naive_times_as_shanghai_and_converts_offsets(text: st
     assert parsed.isoformat() == "2019-04-25T09:32:09+08:00"
 
 
+@pytest.mark.parametrize(
+    ("text", "hour"),
+    [("2019/4/25 下午3:32", 15), ("2019/4/25 晚上9:32", 21), ("2019/4/25 下午12:32", 12),
+     ("2019/4/25 上午12:32", 0), ("2019/4/25 中午1:32", 13)],
+)  # fmt: skip
+def test_parse_local_reads_the_half_of_the_day(text: str, hour: int) -> None:
+    assert parse_local(text, TZ, "time") == datetime(2019, 4, 25, hour, 32, tzinfo=TZ)
+
+
+@pytest.mark.parametrize("text", ["2019年13月25日", "2019/4/25 25:10", "20191340", "2019年4月"])
+def test_parse_local_refuses_impossible_chinese_times(text: str) -> None:
+    with pytest.raises(IntakeError) as err:
+        parse_local(text, TZ, "time")
+    assert err.value.code is ErrorCode.BAD_TIMESTAMP
+
+
 def test_parse_local_without_seconds() -> None:
     assert parse_local("2019/4/25 9:32", TZ, "time") == EXPECTED.replace(second=0)
 
 
 @pytest.mark.parametrize(
-    "text", ["", "yesterday", "2019年4月25日", "25/4/2019 9:32:09", "2019/13/1 0:00:00"]
+    "text", ["", "yesterday", "二〇一九年四月二十五日", "25/4/2019 9:32:09", "2019/13/1 0:00:00"]
 )
 def test_parse_local_rejects_unrecognised_times(text: str) -> None:
     with pytest.raises(IntakeError) as err:
