@@ -86,8 +86,8 @@ def _new_emergency_calls() -> int:
     messages = [wechat.parse(r) for c, r in calls if c == "wechat"]
     if messages:  # one session: named after its first message
         ids.append(appeal_id("wechat", min(messages, key=lambda m: m.create_time).msg_id))
-    client = redis.Redis.from_url(settings.redis_url)
-    return sum(not client.exists(f"{settings.redis_prefix}seen:{i}") for i in ids)
+    with redis.Redis.from_url(settings.redis_url) as client:
+        return sum(not client.exists(f"{settings.redis_prefix}seen:{i}") for i in ids)
 
 
 @app.command()

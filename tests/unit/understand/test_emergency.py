@@ -180,10 +180,13 @@ def test_prefilter_covers_every_rule_and_changes_no_result(monkeypatch):
     import understand.emergency as em
 
     lex = em._lexicon()
-    assert lex.prefilter is not None
+    assert lex.prefilter is not None and lex.report_prefilter is not None
     assert all(rule.needs for rule in lex.rules)
     plain = dataclasses.replace(
-        lex, prefilter=None, rules=tuple(dataclasses.replace(r, needs=None) for r in lex.rules)
+        lex,
+        prefilter=None,
+        report_prefilter=None,
+        rules=tuple(dataclasses.replace(r, needs=None, needs_any=None) for r in lex.rules),
     )
     texts = [normalise(t) for t, _, _ in EMERGENCIES] + [normalise(t) for t in NOT_EMERGENCIES]
     texts += ["有人要跳河", "车祸现场伤者昏迷", "电梯里关住了", "威胁说要砍死你", "普通投诉"]
