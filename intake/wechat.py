@@ -28,7 +28,9 @@ _ELEMENTS = {
     "Location_X": "location_x", "Location_Y": "location_y", "Label": "label",
     "PicUrl": "pic_url", "MediaId": "media_id",
 }  # fmt: skip
-MSG_TYPES = ("text", "voice", "location", "image")
+#: Message types that join a session: text, voice (its recognised text, or else the
+#: recording as an attachment), location (the address), and media kept as attachments.
+MSG_TYPES = ("text", "voice", "location", "image", "video", "shortvideo")
 
 
 def parse(data: bytes) -> WeChatMessage:
@@ -71,13 +73,15 @@ def to_piece(
         if msg.msg_type == "voice"
         else None
     )
-    if msg.msg_type in ("text", "voice") and not (text or "").strip():
-        what = (
-            "text message has no Content"
-            if msg.msg_type == "text"
-            else "voice message has no Recognition text"
-        )
-        raise IntakeError(ErrorCode.EMPTY_CONTENT, what)
+    if msg.msg_type == "text" and not (text or "").strip():
+        raise IntakeError(ErrorCode.EMPTY_CONTENT, "text message has no Content")
+    if msg.msg_type == "voice" and not (text or "").strip():
+        # speech recognition is off, or heard nothing: the recording joins as an attachment
+        if not msg.media_id:
+            raise IntakeError(
+                ErrorCode.EMPTY_CONTENT, "voice message has neither Recognition text nor MediaId"
+            )
+        text = None
     if len(text or "") > settings.max_content_chars:
         raise IntakeError(
             ErrorCode.OVERSIZED,

@@ -47,7 +47,8 @@ class MailboxMessage(faust.Record, **_OPTS):
 class WeChatMessage(faust.Record, **_OPTS):
     """One WeChat official-account push message (parsed from WeChat's XML).
 
-    ``msg_type`` is text, voice (with ``recognition``), location or image.
+    ``msg_type`` is text, voice (with ``recognition``, else kept as a recording), location,
+    or image, video, shortvideo (kept as attachments by ``media_id``).
     """
 
     to_user: str

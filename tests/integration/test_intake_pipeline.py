@@ -212,7 +212,7 @@ BAD_INPUTS = [
     ("raw.wechat", b"<xml><ToUserName>gh</ToUserName><MsgType>text", "BAD_XML"),
     (
         "raw.wechat",
-        wechat_xml("oWX-it-bad", 9201, int(time.time()), "video", MediaId="v1"),
+        wechat_xml("oWX-it-bad", 9201, int(time.time()), "link", Url="https://example.com"),
         "UNKNOWN_MSG_TYPE",
     ),
 ]

@@ -76,7 +76,7 @@ def test_parse_gbk_declared_xml() -> None:
     assert wechat.parse(xml.encode("gbk")).content == "一楼漏水"
 
 
-@pytest.mark.parametrize("msg_type", ["video", "shortvideo", "link", "file", "event", "TEXT"])
+@pytest.mark.parametrize("msg_type", ["link", "file", "event", "TEXT"])
 def test_unknown_msg_type(msg_type: str) -> None:
     err = _parse_error(wx_xml(MsgType=msg_type))
     assert err.code is ErrorCode.UNKNOWN_MSG_TYPE
@@ -175,9 +175,22 @@ def test_voice_with_recognition_uses_the_recognised_text() -> None:
 
 
 @pytest.mark.parametrize("recognition", [None, "", "   "])
-def test_voice_without_recognition_is_empty_content(recognition: str | None) -> None:
-    err = _piece_error(MsgType="voice", Content=None, MediaId="media-1", Recognition=recognition)
+def test_voice_without_recognition_joins_as_a_recording(recognition: str | None) -> None:
+    # speech recognition off (the account's setting) or nothing heard: the department can
+    # still listen to it
+    piece, _ = _piece(MsgType="voice", Content=None, MediaId="media-1", Recognition=recognition)
+    assert piece.text is None and piece.media_id == "media-1"
+
+
+def test_voice_with_nothing_at_all_is_empty_content() -> None:
+    err = _piece_error(MsgType="voice", Content=None, MediaId=None, Recognition=None)
     assert err.code is ErrorCode.EMPTY_CONTENT
+
+
+@pytest.mark.parametrize("msg_type", ["video", "shortvideo"])
+def test_videos_join_as_attachments(msg_type: str) -> None:
+    piece, _ = _piece(MsgType=msg_type, Content=None, MediaId="video-1")
+    assert piece.text is None and piece.media_id == "video-1" and piece.msg_type == msg_type
 
 
 @pytest.mark.parametrize("content", [None, "", "  \n "])

@@ -187,6 +187,21 @@ def test_images_become_attachments() -> None:
     assert close(session, NOW, settings()).appeal.attachments == ["media-a", "media-b"]
 
 
+def test_videos_and_unrecognised_voice_become_attachments_from_the_xml() -> None:
+    s = settings()
+    pieces = [
+        wechat.to_piece(wechat.parse(xml), RAW, NOW, s)[0]
+        for xml in (
+            wx_xml(CreateTime=T0, MsgId="1", Content="有人往河里倒垃圾"),
+            wx_xml(CreateTime=T0 + 5, MsgId="2", MsgType="shortvideo", Content=None, MediaId="v-1"),
+            wx_xml(CreateTime=T0 + 9, MsgId="3", MsgType="voice", Content=None, MediaId="rec-1"),
+        )
+    ]
+    appeal = close(session_of(*pieces), NOW, s).appeal
+    assert appeal.content == "有人往河里倒垃圾"
+    assert appeal.attachments == ["v-1", "rec-1"]
+
+
 def test_session_with_only_an_image_is_empty_content() -> None:
     with pytest.raises(IntakeError) as err:
         close(session_of(piece("1", T0, media_id="media-a")), NOW, settings())
