@@ -60,6 +60,18 @@ class Assignment(
     decision_id: str | None = None  # the reviewer's decision (人工复核) that made it, if any
     #: SLA policy tags a reviewer set, e.g. ["complex"] for a 疑难复杂 case (15 working days)
     tags: list[str] | None = None
+    # The appeal itself, masked as on appeals.received, so a department's system needs only
+    # its own topic (not every department's appeals) to act and to reply: the channel, when
+    # it came, what the citizen wrote, where, the attachments (media ids) and the reference
+    # to resolve in the restricted contact store. A 改派 hop leaves them out: its appeal
+    # text is on the earlier hop (assignments.all, same key).
+    channel: str | None = None
+    received_at: datetime | None = None
+    title: str | None = None
+    content: str | None = None
+    address: str | None = None
+    attachments: list[str] | None = None
+    contact_ref: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:

@@ -142,6 +142,10 @@ def assignment_of(
     )  # fmt: skip
     assignment.appeal_type = appeal.appeal_type
     assignment.urgency = appeal.urgency  # the agent's 紧急 mark; an emergency overrides it
+    assignment.channel, assignment.received_at = appeal.channel, appeal.received_at
+    assignment.title, assignment.content = appeal.title, appeal.content
+    assignment.address, assignment.attachments = appeal.address, appeal.attachments
+    assignment.contact_ref = appeal.contact_ref
     return assignment
 
 

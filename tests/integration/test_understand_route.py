@@ -72,7 +72,11 @@ async def test_real_appeals_land_on_the_right_department_topics(worker):
             worker.topic(f"assign.{lead}"),
             lambda rs, aid=aid: aid in _by_key(rs, Assignment),
         )
-        assert _by_key(own, Assignment)[aid].lead_code == lead
+        mine = _by_key(own, Assignment)[aid]
+        assert mine.lead_code == lead
+        # with the appeal itself: the department needs no other topic to act on it
+        assert (mine.title, mine.content) == ids[aid][:2]
+        assert mine.channel == "mailbox" and mine.received_at is not None
 
 
 async def _parked_for_review(worker, message_id: str, subject: str, detail: str):
