@@ -106,6 +106,9 @@ def test_mobile_lookalikes_are_not_masked(text: str) -> None:
         ("(0731)8888999", "(0731)***8999"),
         ("020 87654321", "020 ****4321"),
         ("联系电话：0739-5123456", "联系电话：0739-***3456"),
+        # the subscriber number split in two, as people write it
+        ("座机0731 8888 9999", "座机0731 **** 9999"),
+        ("(010)6234 5678", "(010)**** 5678"),
     ],
 )
 def test_landlines_with_area_code_are_masked(text: str, expected: str) -> None:
