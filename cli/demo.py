@@ -182,7 +182,9 @@ def demo(
     typer.echo("  hotline tail deadletter            rejected records with reasons")
     typer.echo("  hotline deadletter summary         them by stage and code (replay once fixed)")
     typer.echo("  hotline tail assignments.all       who leads each case, and the rule that fired")
-    typer.echo("  hotline tail appeals.emergency     calls for help for 110/119/120/122, with the reason")
+    typer.echo(
+        "  hotline tail appeals.emergency     calls for help for 110/119/120/122, with the reason"
+    )
     typer.echo("  hotline review list                waiting for review (review decide assigns)")
     typer.echo("  hotline topics                     every topic and its payload")
     typer.echo(f"  worker log                         {worker.log_file(s)}")
