@@ -27,6 +27,7 @@ app = faust.App(
     web_host="127.0.0.1",
     autodiscover=False,
     producer_linger_ms=5,
+    producer_max_batch_size=settings.producer_max_batch_bytes,
     producer_partitioner=cached_partitioner,  # the default partitions, hashed once per key
     producer_request_timeout=settings.producer_request_timeout_s,
     stream_buffer_maxsize=settings.batch_size * 4,
