@@ -206,26 +206,28 @@ _DOTTED_DIGITS = re.compile(r"\d{3}\.\d{3}")
 
 
 def mask(text: str | None) -> Masked:
-    """Mask every personal number and e-mail address in ``text``."""
+    """Mask the personal data in ``text``: phone, ID, card and account numbers, e-mail
+    addresses and the names a writer introduces."""
     if not text:
         return Masked(text or "")
     # matching runs on an ASCII-folded probe of the same length; most texts need no fold
     probe = _fold(text)
     # which families of rules can match at all: most texts need none, few need all
+    digits = _LONG_DIGITS.search(probe) is not None
     wanted = {
-        "digits": _LONG_DIGITS.search(probe) is not None,
+        "digits": digits,
+        # the cued phone rules: a run of digits, or digits grouped with dots (138.1234.5678)
+        "phone_cue": digits
+        or (
+            "." in probe
+            and _DOTTED_DIGITS.search(probe) is not None
+            and _PHONE_CUE.search(probe) is not None
+        ),
         "email": "@" in probe,
         "account": _ACCOUNT_CUE.search(probe) is not None,
-        "phone_cue": False,
         # the cue words first: the name pattern has no literal prefix to scan for (7 µs)
         "name": _NAME_CUE.search(probe) is not None and _NAME_CUED.search(probe) is not None,
     }
-    # the cued phone rules: a run of digits, or digits grouped with dots (138.1234.5678)
-    wanted["phone_cue"] = wanted["digits"] or (
-        "." in probe
-        and _DOTTED_DIGITS.search(probe) is not None
-        and _PHONE_CUE.search(probe) is not None
-    )
     if not any(wanted.values()):
         return Masked(text)  # nothing that could be personal data: the common fast path
     original = list(text)
