@@ -25,10 +25,9 @@ def _counters() -> dict[str, int]:
     import redis
 
     from streams.app import settings
+    from streams.stores import INTAKE_COUNTERS_KEY
 
-    raw = redis.Redis.from_url(settings.redis_url).hgetall(
-        f"{settings.redis_prefix}intake:counters"
-    )
+    raw = redis.Redis.from_url(settings.redis_url).hgetall(INTAKE_COUNTERS_KEY)
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
@@ -80,6 +79,7 @@ def _new_emergency_calls() -> int:
     from intake.identity import appeal_id
     from samples.derive import emergency_calls
     from streams.app import settings
+    from streams.stores import SEEN_PREFIX
 
     calls = emergency_calls(datetime.now(ZoneInfo(IntakeSettings().timezone)))
     ids = [appeal_id("hotline", hotline.parse(r).ticket_no) for c, r in calls if c == "hotline"]
@@ -87,7 +87,7 @@ def _new_emergency_calls() -> int:
     if messages:  # one session: named after its first message
         ids.append(appeal_id("wechat", min(messages, key=lambda m: m.create_time).msg_id))
     with redis.Redis.from_url(settings.redis_url) as client:
-        return sum(not client.exists(f"{settings.redis_prefix}seen:{i}") for i in ids)
+        return sum(not client.exists(f"{SEEN_PREFIX}{i}") for i in ids)
 
 
 @app.command()

@@ -25,7 +25,7 @@ def infer_appeal_type(title: str, content: str) -> str:
 #: Other names call-centre systems record for the same types.
 _SYNONYMS = {"意见": "建议", "意见建议": "建议", "求援": "求助", "求救": "求助", "检举": "举报"}
 #: Recorded when the agent did not choose: the type is inferred from the text instead.
-UNCHOSEN = frozenset({"其他", "其它"})
+_UNCHOSEN = frozenset({"其他", "其它"})
 
 
 def normalise_appeal_type(value: str) -> str | None:
@@ -34,3 +34,11 @@ def normalise_appeal_type(value: str) -> str | None:
     value = value.strip().removesuffix("类")
     value = _SYNONYMS.get(value, value)
     return value if value in APPEAL_TYPES else None
+
+
+def recorded_appeal_type(value: str, title: str, content: str) -> str | None:
+    """:func:`normalise_appeal_type`, or for 其他 (the agent did not choose) the type
+    inferred from the text; None if unknown."""
+    if value.strip().removesuffix("类") in _UNCHOSEN:
+        return infer_appeal_type(title, content)
+    return normalise_appeal_type(value)

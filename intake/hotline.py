@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from config.intake import IntakeSettings
-from intake.appeal_type import UNCHOSEN, infer_appeal_type, normalise_appeal_type
+from intake.appeal_type import recorded_appeal_type
 from intake.errors import ErrorCode, IntakeError
 from intake.fields import parse_json_record
 from intake.normalise import AppealDraft, Normalised, finish
@@ -37,9 +37,7 @@ def normalise(
             ErrorCode.BAD_VALUE,
             f"call_end {order.call_end} is before call_start {order.call_start}",
         )
-    kind = normalise_appeal_type(order.appeal_type)
-    if kind is None and order.appeal_type.strip().removesuffix("类") in UNCHOSEN:
-        kind = infer_appeal_type(order.title or "", order.content or "")
+    kind = recorded_appeal_type(order.appeal_type, order.title or "", order.content or "")
     if kind is None:
         raise IntakeError(
             ErrorCode.BAD_VALUE,

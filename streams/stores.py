@@ -28,10 +28,14 @@ def contact_store() -> ContactStore:
     return ContactStore(redis_client(), prefix=f"{settings.redis_prefix}contact:")
 
 
+#: Keys of the seen-appeals index (``<this><appeal_id>``) and of the intake counters hash;
+#: ``hotline demo`` reads both with a client of its own.
+SEEN_PREFIX = f"{settings.redis_prefix}seen:"
+INTAKE_COUNTERS_KEY = f"{settings.redis_prefix}intake:counters"
+
+
 def seen_appeals() -> SeenAppeals:
-    return SeenAppeals(
-        redis_client(), prefix=f"{settings.redis_prefix}seen:", ttl_s=settings.seen_ttl_s
-    )
+    return SeenAppeals(redis_client(), prefix=SEEN_PREFIX, ttl_s=settings.seen_ttl_s)
 
 
 def closed_wechat_messages() -> ClosedWeChatMessages:
@@ -42,7 +46,7 @@ def closed_wechat_messages() -> ClosedWeChatMessages:
 
 
 def intake_counters() -> IntakeCounters:
-    return IntakeCounters(redis_client(), key=f"{settings.redis_prefix}intake:counters")
+    return IntakeCounters(redis_client(), key=INTAKE_COUNTERS_KEY)
 
 
 def pending_reviews() -> PendingReviews:
