@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from config.intake import IntakeSettings
 from config.stack import StackSettings
 from samples.replay import CHANNELS
 
@@ -65,7 +66,7 @@ def _total(counts: dict[str, int], outcome: str) -> int:
     return sum(v for k, v in counts.items() if k.endswith("." + outcome))
 
 
-def _new_emergency_calls() -> int:
+def _new_emergency_calls(now: datetime) -> int:
     """How many of the demo's calls for help this stack has not seen yet.
 
     An earlier demo (the hotline call's ticket number carries the day; the WeChat call's
@@ -74,14 +75,13 @@ def _new_emergency_calls() -> int:
     """
     import redis
 
-    from config.intake import IntakeSettings
     from intake import hotline, wechat
     from intake.identity import appeal_id
     from samples.derive import emergency_calls
     from streams.app import settings
     from streams.stores import SEEN_PREFIX
 
-    calls = emergency_calls(datetime.now(ZoneInfo(IntakeSettings().timezone)))
+    calls = emergency_calls(now)
     ids = [appeal_id("hotline", hotline.parse(r).ticket_no) for c, r in calls if c == "hotline"]
     messages = [wechat.parse(r) for c, r in calls if c == "wechat"]
     if messages:  # one session: named after its first message
@@ -111,8 +111,13 @@ def demo(
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     before = _snapshot()
-    new_calls = _new_emergency_calls()
-    published = asyncio.run(_replay("mailbox,hotline,wechat", limit, 0, rate, True, None, True))
+    # one time for both: the hotline call's ticket number carries the day (around midnight
+    # two clock readings could name two tickets, and the count would miss the call sent)
+    now = datetime.now(ZoneInfo(IntakeSettings().timezone))
+    new_calls = _new_emergency_calls(now)
+    published = asyncio.run(
+        _replay("mailbox,hotline,wechat", limit, 0, rate, True, None, True, now)
+    )
     idle = int(env["HOTLINE_WECHAT_IDLE_FLUSH_S"])
     after = _wait_until_settled(quiet_s=max(6.0, idle + 4.0), timeout_s=180)
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -75,6 +76,7 @@ async def _replay(
     bad: bool,
     data: Path | None,
     emergencies: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     from samples.appeal_rows import read_rows
     from samples.publisher import publish
@@ -93,7 +95,7 @@ async def _replay(
     if bad:
         records += [(topic_of[c], None, payload) for c, payload in BAD_SAMPLES if c in chosen]
     if emergencies:
-        records += emergency_records(chosen, topic_of)
+        records += emergency_records(chosen, topic_of, now)
     per_topic: dict[str, int] = {}
     for topic, _, _ in records:
         per_topic[topic] = per_topic.get(topic, 0) + 1

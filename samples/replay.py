@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from config.intake import IntakeSettings
 from samples.appeal_rows import AppealRow
 from samples.derive import emergency_calls, hotline_record, mailbox_record, wechat_messages
 
@@ -37,11 +38,12 @@ BAD_SAMPLES: tuple[tuple[str, bytes], ...] = (
 
 
 def emergency_records(
-    channels: tuple[str, ...], topic_of: dict[str, str]
+    channels: tuple[str, ...], topic_of: dict[str, str], now: datetime | None = None
 ) -> list[tuple[str, bytes | None, bytes]]:
     """The demo's two calls for help (:func:`samples.derive.emergency_calls`) on the chosen
-    channels, timed now: they reach ``appeals.emergency`` within seconds."""
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    channels, timed ``now`` (default: the current time in the intake's time zone): they
+    reach ``appeals.emergency`` within seconds."""
+    now = now or datetime.now(ZoneInfo(IntakeSettings().timezone))
     return [
         (topic_of[c], b"emergency-" + c.encode(), payload)
         for c, payload in emergency_calls(now)

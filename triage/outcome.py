@@ -120,15 +120,28 @@ def outcome_of(
         )  # fmt: skip
         return outcome
     c = classification
-    if c.emergency is not None and emergency_route is not None:
-        decision = emergency_route(decision, c.emergency.service, c.emergency.reason, c.subcategory)
-    outcome.assignment = assignment_of(
-        appeal, decision, c.category, c.subcategory, c.confidence, now
-    )
-    outcome.assignment.topic = classification.topic
-    if classification.emergency is not None:
-        outcome.assignment.urgency = "emergency"  # the SLA policy for safety cases: hours, not days
+    outcome.assignment = _assign(
+        appeal, decision, c.category, c.subcategory, c.confidence, now, c.topic, c.emergency,
+        emergency_route,
+    )  # fmt: skip
     return outcome
+
+
+def _assign(
+    appeal: Appeal, decision: RoutingDecision, category: str | None, subcategory: str | None,
+    confidence: float | None, now: datetime, topic: str | None, emergency: Emergency | None,
+    emergency_route: EmergencyRouteFn | None,
+) -> Assignment:  # fmt: skip
+    """The first assignment of an appeal, reviewed or not: an emergency's decision gets its
+    follow-up department (``emergency_route``) and the SLA policy for safety cases (hours,
+    not days)."""
+    if emergency is not None and emergency_route is not None:
+        decision = emergency_route(decision, emergency.service, emergency.reason, subcategory)
+    assignment = assignment_of(appeal, decision, category, subcategory, confidence, now)
+    assignment.topic = topic
+    if emergency is not None:
+        assignment.urgency = "emergency"
+    return assignment
 
 
 def assignment_of(
@@ -169,13 +182,9 @@ def after_review(
     emergency = refinement.emergency if refinement else None
     routed = route(appeal.title, appeal.content, decision.category, subcategory, appeal.district,
                    category_confidence=1.0)  # fmt: skip
-    if emergency is not None and emergency_route is not None:
-        routed = emergency_route(routed, emergency.service, emergency.reason, subcategory)
-    assignment = assignment_of(appeal, routed, decision.category, subcategory, 1.0, now)
-    if refinement is not None:
-        assignment.topic = refinement.topic
-        if refinement.emergency is not None:
-            assignment.urgency = "emergency"  # as in outcome_of: already transferred too
+    topic = refinement.topic if refinement else None
+    assignment = _assign(appeal, routed, decision.category, subcategory, 1.0, now, topic,
+                         emergency, emergency_route)  # fmt: skip
     if lead is not None:
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"

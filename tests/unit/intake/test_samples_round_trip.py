@@ -142,3 +142,20 @@ def test_the_demos_calls_for_help_are_emergencies_on_both_channels() -> None:
     appeal = close(session, now, s).appeal
     assert appeal.title.startswith("救命") and appeal.district == "A市A5区"
     assert detect_emergency(appeal.content).service == "119"
+
+
+def test_the_demos_calls_for_help_are_timed_as_asked_so_the_demo_can_count_them() -> None:
+    """The demo reads the clock once: the ids it checks for "seen before" and the records it
+    publishes must agree, even when midnight falls between two clock readings."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from samples.replay import emergency_records
+
+    topics = {"hotline": "raw.hotline", "wechat": "raw.wechat"}
+    just_after_midnight = datetime(2026, 12, 7, 0, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    (hotline_call,) = emergency_records(("hotline",), topics, just_after_midnight)
+    ticket = hotline.parse(hotline_call[2]).ticket_no
+    assert ticket.startswith("GD20261206")  # the call began three minutes earlier
+    a_day_later = emergency_records(("hotline",), topics, just_after_midnight + timedelta(days=1))
+    assert hotline.parse(a_day_later[0][2]).ticket_no != ticket
