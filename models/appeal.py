@@ -13,8 +13,9 @@ SCHEMA_VERSION = 1
 #: Intake channels and their Chinese names (UI labels for centre staff).
 CHANNELS = {"hotline": "12345热线", "mailbox": "市长信箱", "wechat": "微信"}
 
-#: Appeal types (诉求类型) as 12345 centres record them.
-APPEAL_TYPES = ("咨询", "求助", "投诉", "举报", "建议")
+#: Appeal types (诉求类型) as 12345 centres record them; 表扬 is praise of a department or
+#: its staff, passed on to them like any appeal.
+APPEAL_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 
 
 class RawRef(faust.Record, serializer="json", include_metadata=False):

@@ -53,7 +53,7 @@ class Assignment(
     assisting: list[AssistingDepartment] | None = None
     district: str | None = None
     topic: str | None = None  # 三级标签 from the taxonomy, when the text allows
-    appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议 (picks the SLA policy)
+    appeal_type: str | None = None  # 咨询/求助/投诉/举报/建议/表扬 (picks the SLA policy)
     #: "emergency" when flagged for 110/119/120/122, else the appeal's own ("urgent": the
     #: call-centre agent marked it 紧急/特急); the SLA policies read it
     urgency: str | None = None

@@ -21,7 +21,7 @@ class HotlineWorkOrder(faust.Record, **_OPTS):
     agent_id: str
     call_start: str
     call_end: str
-    appeal_type: str  # 咨询/求助/投诉/举报/建议 (意见 = 建议; 其他: inferred from the text)
+    appeal_type: str  # 咨询/求助/投诉/举报/建议/表扬 (意见 = 建议, 感谢 = 表扬; 其他: inferred)
     title: str
     content: str
     caller_name: str | None = None

@@ -149,13 +149,14 @@ def test_district_is_extracted(address, title, content, district) -> None:
 
 
 @pytest.mark.parametrize(
-    ("recorded", "expected"), [("咨询", "咨询"), ("求助类", "求助"), (" 建议 ", "建议")]
+    ("recorded", "expected"),
+    [("咨询", "咨询"), ("求助类", "求助"), (" 建议 ", "建议"), ("表扬", "表扬"), ("感谢", "表扬")],
 )
 def test_recorded_appeal_type_is_normalised(recorded: str, expected: str) -> None:
     assert _normalise(appeal_type=recorded).appeal.appeal_type == expected
 
 
-@pytest.mark.parametrize("bad", ["表扬", "other"])
+@pytest.mark.parametrize("bad", ["好评", "other"])
 def test_unknown_appeal_type_is_bad_value(bad: str) -> None:
     assert _error(appeal_type=bad).code is ErrorCode.BAD_VALUE
 

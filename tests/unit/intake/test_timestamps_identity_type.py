@@ -151,7 +151,9 @@ def test_contact_ref_is_stable_opaque_and_keyed() -> None:
         ("建议", "建议"),
         ("意见", "建议"),
         ("求援类", "求助"),
-        ("表扬", None),
+        ("表扬", "表扬"),
+        ("感谢类", "表扬"),
+        ("好评", None),
         ("complaint", None),
         ("", None),
         ("类", None),
@@ -172,6 +174,12 @@ def test_normalise_appeal_type(value: str, expected: str | None) -> None:
         ("路灯不亮", "晚上施工扰民，强烈要求处理", "投诉"),
         ("咨询落户政策", "邻居举报我违建", "咨询"),  # the title decides first
         ("检举与投诉", "", "举报"),  # a report is more specific than a complaint
+        ("感谢A7县泉塘街道泉星社区拆除废弃油烟排放管道", "", "表扬"),
+        ("致西地省第二人民医院医生的感谢信", "", "表扬"),
+        # thanks that preface a request, in the title or the text, are not praise
+        ("为G2区政府点赞，请求发展建立一个夜市场", "", "求助"),
+        ("东凯小巷改造", "我们为关心百姓福祉的各级政府部门点赞！但是预算达百万", "求助"),
+        ("路灯不亮", "请尽快修好，感谢！", "求助"),
     ],
 )
 def test_infer_appeal_type(title: str, content: str, expected: str) -> None:
