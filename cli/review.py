@@ -117,7 +117,8 @@ def decide(
         list[str] | None,
         typer.Option(
             help="SLA policy tag (repeatable), e.g. complex for a 疑难复杂 case: its time "
-            "limits become the complex policy's (sla/data/policies.toml)."
+            "limits become the complex policy's (sla/data/policies.toml); outage for a cut "
+            "in supply the text did not make plain (one it does is tagged already)."
         ),
     ] = None,
     wait: Annotated[

@@ -18,6 +18,7 @@ from models.emergency import EmergencyTransfer
 from models.review import ReviewDecision, ReviewRequest
 from routing.assignment_event import assignment_from_decision
 from routing.dispatch import RoutingDecision
+from understand.outage import OUTAGE_TAG, reports_outage
 from understand.refinement import Refinement
 
 #: route(title, content, category, subcategory, district, category_confidence) -> decision
@@ -134,13 +135,15 @@ def _assign(
 ) -> Assignment:  # fmt: skip
     """The first assignment of an appeal, reviewed or not: an emergency's decision gets its
     follow-up department (``emergency_route``) and the SLA policy for safety cases (hours,
-    not days)."""
+    not days); a reported cut in supply the outage tag (:mod:`understand.outage`)."""
     if emergency is not None and emergency_route is not None:
         decision = emergency_route(decision, emergency.service, emergency.reason, subcategory)
     assignment = assignment_of(appeal, decision, category, subcategory, confidence, now)
     assignment.topic = topic
     if emergency is not None:
         assignment.urgency = "emergency"
+    if reports_outage(appeal.title, appeal.content):
+        assignment.tags = [OUTAGE_TAG]  # the outage time limits: a supply cut, not a question
     return assignment
 
 
@@ -189,7 +192,8 @@ def after_review(
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"
     assignment.decision_id = decision.decision_id
-    assignment.tags = sorted(set(decision.tags)) if decision.tags else None
+    tags = set(decision.tags or ()) | set(assignment.tags or ())  # the reviewer's and the text's
+    assignment.tags = sorted(tags) or None
     assignment.rule_explanation = f"人工复核：{decision.reviewer} 定为「{decision.category}」" + (
         f"，主办 {assignment.lead_name}"
         if lead is not None

@@ -171,6 +171,18 @@ def test_a_reviewed_outage_keeps_its_topic_and_the_outage_time_limits():
     decision.subcategory = "住房保障与房地产"
     assignment, policy = _after_review_policy(appeal, decision)
     assert (assignment.subcategory, assignment.topic) == ("住房保障与房地产", None)
+    assert policy == "outage"  # the text reports a cut, whatever the reviewer's category
+    assert assignment.tags == ["outage"]
+    decision.tags = ["complex"]  # a reviewer's tag joins the text's
+    assignment, _ = _after_review_policy(appeal, decision)
+    assert assignment.tags == ["complex", "outage"]
+
+
+def test_a_question_about_supply_gets_the_general_time_limits():
+    # in the outage topic, but no cut: departments answer in days, with an extension
+    appeal = _appeal_saying("集中供暖", "请问A市什么时候可以实现冬季集中供暖？")
+    assignment, policy = _after_review_policy(appeal, _decision(category="城乡建设"))
+    assert assignment.topic == "冬季采暖" and assignment.tags is None
     assert policy == "general"
 
 

@@ -24,17 +24,20 @@ def test_wage_arrears():
     }
 
 
-def test_heating_complaints_are_winter_heating_which_sets_the_outage_time_limit():
+def test_heating_complaints_are_winter_heating_and_get_the_outage_time_limit():
     """暖气/供暖 were not keywords of 冬季采暖, and 小区 tied with 供暖: heating failures got
-    no topic, so the SLA's 24-hour outage policy (keyed on the topic) never applied."""
+    no topic. The 24-hour outage policy now reads the text's outage tag, not the topic."""
     from config.sla import SlaSettings
     from sla.policies import load_policies
+    from understand.outage import OUTAGE_TAG, reports_outage
 
     book = load_policies(SlaSettings().policy_file)
     for text in ("小区供暖不热", "暖气不热,家里只有十几度", "我们小区今年一直没有暖气"):
         level2, level3 = _match("城乡建设", text)
         assert (level2, level3) == ("城市建设和市政管理", "冬季采暖"), text
-        assert book.select("投诉", f"城乡建设/{level2}/{level3}").key == "outage"
+        assert reports_outage("", text), text
+        path = f"城乡建设/{level2}/{level3}"
+        assert book.select("投诉", path, tags=[OUTAGE_TAG]).key == "outage"
 
 
 def test_an_outage_in_a_residential_compound_is_the_outage_not_the_compound():
