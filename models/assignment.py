@@ -58,7 +58,8 @@ class Assignment(
     #: call-centre agent marked it 紧急/特急); the SLA policies read it
     urgency: str | None = None
     decision_id: str | None = None  # the reviewer's decision (人工复核) that made it, if any
-    #: SLA policy tags a reviewer set, e.g. ["complex"] for a 疑难复杂 case (15 working days)
+    #: SLA policy tags: "outage" when the text reports a cut in supply (24 hours), and a
+    #: reviewer's, e.g. "complex" for a 疑难复杂 case (15 working days)
     tags: list[str] | None = None
     # The appeal itself, masked as on appeals.received, so a department's system needs only
     # its own topic (not every department's appeals) to act and to reply: the channel, when
