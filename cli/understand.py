@@ -84,6 +84,56 @@ def train(
 
 
 @app.command()
+def classify(
+    title: Annotated[str, typer.Argument(help="Appeal title (留言主题).")],
+    content: Annotated[str, typer.Argument(help="Appeal text (留言详情).")] = "",
+    model: Annotated[
+        Path | None, typer.Option(help="Artifact file or model folder. Default: current model")
+    ] = None,
+) -> None:
+    """Classify and route one appeal as the understand stage does; print JSON.
+
+    The category with its calibrated confidence and the top alternatives, sub-category and
+    topic, whether it goes to review (and why), an emergency for 110/119/120/122, the SLA
+    outage tag, and unless it goes to review the routing decision made with the category
+    (``hotline routing route`` routes without one).
+    """
+    import json
+
+    from routing.dispatch import default_router
+    from understand.artifact import ModelNotFoundError, load_classifier
+    from understand.outage import reports_outage
+
+    try:
+        clf = load_classifier(model)
+    except (ModelNotFoundError, RuntimeError) as exc:
+        _fail(exc)
+    r = clf.classify_batch([(title, content)])[0]
+    out: dict = {
+        "category": r.category,
+        "confidence": r.confidence,
+        "alternatives": [{"category": c, "probability": p} for c, p in r.alternatives],
+        "subcategory": r.subcategory,
+        "topic": r.topic,
+        "review": r.review_reason if r.needs_review else None,
+        "emergency": {"service": r.emergency.service, "reason": r.emergency.reason,
+                      "evidence": r.emergency.evidence} if r.emergency else None,
+        "outage": reports_outage(title, content),
+        "model_version": clf.version,
+    }  # fmt: skip
+    if not r.needs_review:  # as the stream: reviewed appeals are routed after the decision
+        router = default_router()
+        decision = router.route(title, content, r.category, r.subcategory,
+                                category_confidence=r.confidence)  # fmt: skip
+        if r.emergency is not None:
+            decision = router.for_emergency(
+                decision, r.emergency.service, r.emergency.reason, r.subcategory
+            )
+        out["routing"] = decision.as_dict()
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@app.command()
 def evaluate(
     data: Annotated[
         Path | None,

@@ -86,3 +86,25 @@ def test_unusable_data_file_is_an_error_not_a_traceback(saved_model, tmp_path):
         assert result.exit_code == 2, result.output
         assert result.output.startswith("error: ") and "Traceback" not in result.output
         assert not isinstance(result.exception, ValueError)
+
+
+def test_classify_prints_what_the_understand_stage_decides(saved_model):
+    result = runner.invoke(
+        app, ["classify", "家里煤气漏了", "A市A3区杜鹃路8号,味道很大", "--model", str(saved_model)]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["category"] == out["alternatives"][0]["category"]
+    assert out["confidence"] == out["alternatives"][0]["probability"]
+    assert out["emergency"]["service"] == "119"
+    if out["review"] is None:  # routed with the category, as the stream does
+        assert out["routing"]["lead"]["code"]
+    else:
+        assert "routing" not in out
+    stopped = runner.invoke(app, ["classify", "小区停水三天了", "--model", str(saved_model)])
+    assert json.loads(stopped.output)["outage"] is True
+
+
+def test_classify_without_model_says_run_train(tmp_path):
+    result = runner.invoke(app, ["classify", "物业乱收费", "--model", str(tmp_path)])
+    assert result.exit_code == 2 and "hotline train" in result.output
