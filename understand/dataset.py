@@ -142,8 +142,10 @@ def _names(cells: list[str]) -> set[str]:
 
 
 def _column(name: str) -> str:
-    """Our name for a header cell (the competition's names are aliases)."""
-    return COLUMN_ALIASES.get(name.strip(), name.strip())
+    """Our name for a header cell: the competition's names are aliases, and Latin names
+    are read in any case (Subject, LABEL: a spreadsheet's header style)."""
+    name = name.strip()
+    return COLUMN_ALIASES.get(name, name.lower() if name.isascii() else name)
 
 
 def decode_text(data: bytes, source: Path) -> tuple[str, str]:

@@ -45,6 +45,12 @@ def test_gbk_excel_export_with_the_competitions_column_names(tmp_path):
     assert _triples(got.rows) == ROWS
 
 
+def test_latin_column_names_in_any_case(tmp_path):
+    # a spreadsheet's header style: Subject, Detail, LABEL
+    path = _write(tmp_path / "c.csv", [" Subject", "Detail", "LABEL"], ROWS)
+    assert _triples(read_labelled(path)) == ROWS
+
+
 def test_tab_and_semicolon_separated(tmp_path):
     for delimiter in ("\t", ";"):
         path = _write(tmp_path / "t.csv", ["subject", "detail", "label"], ROWS, delimiter=delimiter)
