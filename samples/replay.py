@@ -13,11 +13,16 @@ from samples.derive import emergency_calls, hotline_record, mailbox_record, wech
 CHANNELS = ("mailbox", "hotline", "wechat")
 
 
+def _now() -> datetime:
+    """The time now in the intake's time zone (what the channels stamp records with)."""
+    return datetime.now(ZoneInfo(IntakeSettings().timezone))
+
+
 def records_for(
     rows: list[AppealRow], channels: tuple[str, ...], topic_of: dict[str, str]
 ) -> Iterator[tuple[str, bytes | None, bytes]]:
     """Raw records for each row on each chosen channel, keyed as the channel would key them."""
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    now = _now()
     for row in rows:
         if "mailbox" in channels:
             yield topic_of["mailbox"], f"MB{row.id}".encode(), mailbox_record(row, now)
@@ -43,7 +48,7 @@ def emergency_records(
     """The demo's two calls for help (:func:`samples.derive.emergency_calls`) on the chosen
     channels, timed ``now`` (default: the current time in the intake's time zone): they
     reach ``appeals.emergency`` within seconds."""
-    now = now or datetime.now(ZoneInfo(IntakeSettings().timezone))
+    now = now or _now()
     return [
         (topic_of[c], b"emergency-" + c.encode(), payload)
         for c, payload in emergency_calls(now)
