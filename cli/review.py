@@ -46,6 +46,7 @@ async def _list(limit: int, as_json: bool) -> None:
     from models.review import ReviewRequest
     from stack.topic_read import read_records
     from triage.review_queue import waiting_list
+    from understand.emergency_model import POSSIBLE_EMERGENCY
 
     settings, store = _store()
     try:
@@ -88,7 +89,14 @@ async def _list(limit: int, as_json: bool) -> None:
         deadline = (
             f"  {'OVERDUE since' if overdue else 'due'} {due_at:%Y-%m-%d %H:%M}" if due_at else ""
         )
-        urgent = f"  紧急 {r.emergency} (transferred)" if r and r.emergency else ""
+        urgent = (
+            f"  紧急 {r.emergency} (transferred)"
+            if r and r.emergency
+            else "  疑似紧急 (reads like a call for help; not transferred: call 110/119/120/122 "
+            "if it is one)"
+            if r and r.reason == POSSIBLE_EMERGENCY
+            else ""
+        )
         typer.echo(
             f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}{deadline}  [{a.channel}]{urgent}\n"
             f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"

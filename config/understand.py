@@ -40,6 +40,15 @@ REVIEW_THRESHOLD = float_setting(
     "Calibrated confidence below which a classified appeal goes to human review (cross-validated: "
     "at 0.6, 88% of appeals pass automatically at 94% accuracy; those below are 61% right)",
 )
+POSSIBLE_EMERGENCY_THRESHOLD = float_setting(
+    "UNDERSTAND_POSSIBLE_EMERGENCY_THRESHOLD",
+    0.65,
+    "Score of the emergency model (how much an appeal's head reads like a call for help) at or "
+    "above which an appeal the emergency rules did not flag goes to review first, with the "
+    "emergency review wait (reason possible_emergency); the lowest step of 0.05 that flags none "
+    "of the 7,100 shared texts the model was not trained on (hot messages, replies), as written "
+    "or framed as a call-centre report. Above 1 turns it off",
+)
 MAX_CHARS = int_setting(
     "UNDERSTAND_MAX_CHARS",
     1000,

@@ -21,7 +21,9 @@ class ReviewRequest(
     content: str
     suggested_category: str
     confidence: float
-    reason: str  # low_confidence / no_chinese_text / emergency
+    #: low_confidence / no_chinese_text / no_content_words / possible_emergency (reads like a
+    #: call for help the emergency rules did not flag: not transferred, reviewed first)
+    reason: str
     requested_at: datetime
     suggested_subcategory: str | None = None
     alternatives: list[str] | None = None  # other likely categories, best first

@@ -21,6 +21,7 @@ from models.appeal import Appeal
 from routing.dispatch import default_router, for_emergency, route_batch
 from streams.outcome_wires import Wire, outcome_wires
 from triage.outcome import classification_of, decide_batch
+from understand.emergency_model import POSSIBLE_EMERGENCY
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo(IntakeSettings().timezone)
@@ -35,6 +36,8 @@ class Triaged:
     wires: list[Wire] = field(default_factory=list)
     review: bool = False
     emergency: str | None = None  # "119 (reason)", for the log
+    #: reviewed within the emergency wait: flagged, or a possible emergency
+    urgent: bool = False
     error_code: str | None = None  # set when the record goes to the dead-letter topic
     error: str | None = None
 
@@ -60,6 +63,9 @@ def warm_up() -> None:
     meta = classifier.meta
     log.info("classifier %s loaded (%s examples, %s of them reviewers' corrections)",
              classifier.version, meta.get("n_examples", "?"), meta.get("n_corrections", 0))  # fmt: skip
+    if classifier.emergency_model is None:
+        log.warning("classifier %s has no emergency model (trained before it): only the "
+                    "emergency rules flag calls for help; run `hotline train`", classifier.version)  # fmt: skip
     gc.collect()
     gc.freeze()
 
@@ -84,6 +90,8 @@ def _triage(appeals: list[Appeal]) -> list[Triaged]:
                 outcome_wires(appeal.appeal_id, outcome),
                 review=outcome.review is not None,
                 emergency=f"{e.service} ({e.reason})" if e is not None else None,
+                urgent=e is not None
+                or (outcome.review is not None and outcome.review.reason == POSSIBLE_EMERGENCY),
             )
         )
     return out

@@ -3,7 +3,9 @@
 :class:`AppealClassifier` bundles the fitted featurizer and the calibrated estimator. One
 call to :meth:`AppealClassifier.classify_batch` normalises and segments each appeal once,
 builds one feature matrix and predicts it in one matrix product, then adds the
-sub-category and emergency checks that reuse the same normalised text.
+sub-category and emergency checks that reuse the same normalised text. An appeal the
+emergency rules leave alone but that reads like a call for help
+(:mod:`understand.emergency_model`) goes to review as a ``possible_emergency``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from understand.emergency import EmergencyMatch, detect_emergency
+from understand.emergency_model import POSSIBLE_EMERGENCY
 from understand.features import (
     CJK_ENOUGH,
     DEFAULT_FEATURE_CHARS,
@@ -44,7 +47,8 @@ class ClassificationResult:
     confidence: float
     alternatives: list[tuple[str, float]]
     needs_review: bool
-    review_reason: str | None = None  # "low_confidence" / "no_chinese_text"
+    #: "low_confidence" / "no_chinese_text" / "no_content_words" / "possible_emergency"
+    review_reason: str | None = None
     subcategory: str | None = None  # 二级标签
     topic: str | None = None  # 三级标签
     emergency: EmergencyMatch | None = None
@@ -71,6 +75,13 @@ class AppealClassifier:
         self.segment_chars = segment_chars
         self.meta = dict(meta or {})
         self.fallback_category = self.meta.get("majority_class", self.classes[0])
+        #: :class:`understand.emergency_model.EmergencyModel`, or None (artifacts trained
+        #: before it: then only the rules flag emergencies)
+        self.emergency_model = None
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("emergency_model", None)
 
     @property
     def version(self) -> str:
@@ -83,6 +94,17 @@ class AppealClassifier:
             return np.zeros((0, len(self.classes)))
         return self.estimator.predict_proba(self.featurizer.transform(docs))
 
+    def possible_emergencies(self, docs: Sequence[PreparedAppeal]) -> list[bool]:
+        """Whether each appeal reads like a call for help (the emergency model's score at
+        or above ``HOTLINE_UNDERSTAND_POSSIBLE_EMERGENCY_THRESHOLD``); all False without
+        a model. The rules are not consulted: the caller asks only where they found none."""
+        from config.understand import POSSIBLE_EMERGENCY_THRESHOLD
+
+        if self.emergency_model is None or not docs:
+            return [False] * len(docs)
+        scores = self.emergency_model.score([d.text or d.body for d in docs])
+        return (scores >= POSSIBLE_EMERGENCY_THRESHOLD).tolist()
+
     def classify_prepared(
         self, docs: Sequence[PreparedAppeal], threshold: float | None = None
     ) -> list[ClassificationResult]:
@@ -92,11 +114,12 @@ class AppealClassifier:
 
             threshold = REVIEW_THRESHOLD
         proba = self.predict_proba(docs)
+        possible = self.possible_emergencies(docs)
         top = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
         top_p = np.round(np.take_along_axis(proba, top, axis=1), 4).tolist()
         classes = self.classes
         results = []
-        for doc, order, probs in zip(docs, top.tolist(), top_p, strict=True):
+        for doc, order, probs, maybe in zip(docs, top.tolist(), top_p, possible, strict=True):
             alternatives = [(classes[i], p) for i, p in zip(order, probs, strict=True)]
             if doc.cjk_chars < MIN_CJK_CHARS:
                 results.append(
@@ -117,13 +140,17 @@ class AppealClassifier:
             # priors and can still be confident, so a person decides
             empty = not doc.tokens
             low = confidence < threshold
+            # reads like a call for help the rules did not recognise: a person looks first
+            maybe = maybe and refined.emergency is None
             results.append(
                 ClassificationResult(
                     category=category,
                     confidence=confidence,
                     alternatives=alternatives,
-                    needs_review=low or empty,
-                    review_reason="no_content_words"
+                    needs_review=low or empty or maybe,
+                    review_reason=POSSIBLE_EMERGENCY
+                    if maybe
+                    else "no_content_words"
                     if empty
                     else "low_confidence"
                     if low

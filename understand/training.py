@@ -10,6 +10,7 @@ from typing import Any
 
 from understand.classifier import AppealClassifier
 from understand.dataset import LabelledAppeal, read_labelled, sha256_of
+from understand.emergency_model import fit_emergency_model, training_texts
 from understand.features import AppealFeaturizer, PreparedAppeal, prepare
 from understand.linear import LinearCalibrated
 
@@ -167,8 +168,13 @@ def train(
                 it, desc="cross-validating", unit="fold", disable=not progress
             ),
         )
-    with tqdm(total=1, desc="fitting final model", disable=not progress) as bar:
+    with tqdm(total=2, desc="fitting final model", disable=not progress) as bar:
         model = fit_model(docs, labels)
+        bar.update()
+        # the training appeals are complaints: examples of what is not a call for help
+        model.emergency_model = fit_emergency_model(
+            [d.text for d in docs] + [d.subject for d in docs]
+        )
         bar.update()
     model.max_chars = MAX_CHARS
     model.feature_chars = FEATURE_CHARS
@@ -183,6 +189,10 @@ def train(
         feature_chars=FEATURE_CHARS,
         segment_chars=SEGMENT_CHARS,
         n_features=model.featurizer.n_features,
+        emergency_model=dict(
+            zip(("calls", "look_alikes"), map(len, training_texts()), strict=True),
+            n_features=model.emergency_model.tfidf_.n_features,
+        ),
         cv_metrics=metrics,
         train_seconds=round(time.perf_counter() - started, 1),
     )

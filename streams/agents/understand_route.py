@@ -82,9 +82,11 @@ async def _publish(events, results) -> list:
             await dead_letter(event, t.error_code, t.error or "", t.channel, "understand", acks)
         elif t.review:
             reviews.append((t.appeal_id, event.value))
-            urgent.append((t.appeal_id, t.emergency is not None))
+            urgent.append((t.appeal_id, t.urgent))
         if t.emergency is not None:
             log.warning("emergency %s → %s", t.appeal_id, t.emergency)
+        elif t.urgent:
+            log.warning("possible emergency %s → review first (not transferred)", t.appeal_id)
     # park review cases first, so a fast decision always finds its appeal
     ids = [aid for aid, _ in reviews]
     parked = await pending_reviews().put_records(reviews, review_deadlines(urgent))

@@ -14,6 +14,7 @@ from models.appeal import Appeal, RawRef
 from models.assignment import Assignment
 from models.classification import Classification
 from models.emergency import EmergencyTransfer
+from models.review import ReviewRequest
 from routing.dispatch import for_emergency, route
 from samples.appeal_rows import read_rows
 from streams.triage_batch import _classifier, triage_records
@@ -102,3 +103,18 @@ def test_an_emergency_nothing_in_the_text_routes_goes_to_the_services_department
     assignment = next(Assignment.loads(w.value) for w in triaged.wires if w.topic.endswith("all"))
     assert (assignment.lead_code, assignment.rule_id) == ("a3.wjw", "emergency")
     assert assignment.urgency == "emergency"
+
+
+def test_a_call_for_help_no_rule_knows_is_reviewed_first_within_the_emergency_wait():
+    # no rule reads 拿着铁锤在追; the emergency model does: review, not a transfer
+    appeal = _appeal(997, "求助", "停车场有个男的拿着铁锤在追一个女的")
+    (triaged,) = triage_records([appeal.dumps()])
+    assert triaged.emergency is None and triaged.review and triaged.urgent
+    assert not any(w.topic.endswith("appeals.emergency") for w in triaged.wires)
+    request = next(
+        ReviewRequest.loads(w.value) for w in triaged.wires if w.topic.endswith("review")
+    )
+    assert request.reason == "possible_emergency" and request.emergency is None
+    # an ordinary complaint is not urgent
+    (plain,) = triage_records([_appeal(996, "停车", "停车场晚上有人乱停车，堵住出口").dumps()])
+    assert not plain.urgent
