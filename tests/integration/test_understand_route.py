@@ -310,3 +310,22 @@ async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(w
     )
     assignment = _by_key(records, Assignment)[aid]
     assert (assignment.rule_id, assignment.urgency) == ("review", "emergency")
+
+
+async def test_a_possible_emergency_no_rule_knows_is_reviewed_first_on_the_emergency_wait(worker):
+    # no emergency rule reads 拿着铁锤在追; the emergency model does: review, no transfer
+    aid, request = await _parked_for_review(
+        worker, "MB-review-possible", "求助", "停车场有个男的拿着铁锤在追一个女的"
+    )
+    assert (request.reason, request.emergency) == ("possible_emergency", None)
+    records = await wait_for(
+        worker.bootstrap, worker.topic("sla.alerts"),
+        lambda rs: f"{aid}/review/overdue" in {SlaAlert.loads(r.value).alert_id for r in rs},
+    )  # fmt: skip
+    alerts = {a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records)}
+    red = alerts[f"{aid}/review/overdue"]
+    assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
+    transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
+    assert aid not in _by_key(transfers, EmergencyTransfer)
+    listed = _hotline(worker, "review", "list", "--limit", "1000").stdout
+    assert "疑似紧急" in next(line for line in listed.splitlines() if line.startswith(aid))
