@@ -93,6 +93,18 @@ async def _parked_for_review(worker, message_id: str, subject: str, detail: str)
     return aid, _by_key(reviews, ReviewRequest)[aid]
 
 
+async def _red_card_after_the_emergency_wait(worker, aid: str, request: ReviewRequest) -> None:
+    """Wait for the appeal's review red card and check it came after the emergency's wait
+    (1 s in ``WORKER_ENV``), not the ordinary one (4 s)."""
+    records = await wait_for(
+        worker.bootstrap, worker.topic("sla.alerts"),
+        lambda rs: f"{aid}/review/overdue" in {SlaAlert.loads(r.value).alert_id for r in rs},
+    )  # fmt: skip
+    alerts = {a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records)}
+    red = alerts[f"{aid}/review/overdue"]
+    assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
+
+
 async def test_low_confidence_goes_to_review_and_a_decision_assigns_it(worker):
     aid, request = await _parked_for_review(worker, "MB-review-1", "你好", "请问一下。")
     assert request.reason in ("low_confidence", "no_content_words", "no_chinese_text")
@@ -285,13 +297,7 @@ async def test_emergency_is_transferred_ahead_of_dispatch(worker, redis_url):
 async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(worker):
     # short texts of emergencies classify with low confidence: transferred and reviewed
     aid, request = await _parked_for_review(worker, "MB-review-urgent", "求助", "家里煤气漏气了")
-    records = await wait_for(
-        worker.bootstrap, worker.topic("sla.alerts"),
-        lambda rs: f"{aid}/review/overdue" in {SlaAlert.loads(r.value).alert_id for r in rs},
-    )  # fmt: skip
-    alerts = {a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records)}
-    red = alerts[f"{aid}/review/overdue"]
-    assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
+    await _red_card_after_the_emergency_wait(worker, aid, request)
     transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
     assert aid in _by_key(transfers, EmergencyTransfer)
     # reviewers see that it is an emergency, and it is already transferred
@@ -318,13 +324,7 @@ async def test_a_possible_emergency_no_rule_knows_is_reviewed_first_on_the_emerg
         worker, "MB-review-possible", "求助", "停车场有个男的拿着铁锤在追一个女的"
     )
     assert (request.reason, request.emergency) == ("possible_emergency", None)
-    records = await wait_for(
-        worker.bootstrap, worker.topic("sla.alerts"),
-        lambda rs: f"{aid}/review/overdue" in {SlaAlert.loads(r.value).alert_id for r in rs},
-    )  # fmt: skip
-    alerts = {a.alert_id: a for a in (SlaAlert.loads(r.value) for r in records)}
-    red = alerts[f"{aid}/review/overdue"]
-    assert abs((red.due_at - request.requested_at).total_seconds() - 1) < 1.5  # not 4 s
+    await _red_card_after_the_emergency_wait(worker, aid, request)
     transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
     assert aid not in _by_key(transfers, EmergencyTransfer)
     listed = _hotline(worker, "review", "list", "--limit", "1000").stdout
