@@ -156,7 +156,7 @@ def demo(
         f"  assigned       {delta.get('assignments.all', 0):5} on assignments.all and each lead department's assign.<code>"
     )
     typer.echo(
-        f"  to review      {delta.get('appeals.review', 0):5} on appeals.review (confidence below the threshold)"
+        f"  to review      {delta.get('appeals.review', 0):5} on appeals.review (low confidence, or a possible emergency no rule flagged)"
     )
     typer.echo(
         f"  emergencies    {delta.get('appeals.emergency', 0):5} on appeals.emergency (transfer to 110/119/120/122)"
