@@ -22,8 +22,6 @@ from importlib import resources
 
 import numpy as np
 
-from understand.features import HashedTfidf, char_ngram_buckets
-
 #: The review reason of an appeal this model flags and the rules do not.
 POSSIBLE_EMERGENCY = "possible_emergency"
 #: Characters of subject + detail the model reads.
@@ -50,6 +48,8 @@ class EmergencyModel:
     def _features(self, heads: Sequence[str]):
         import scipy.sparse as sp
 
+        from understand.features import char_ngram_buckets
+
         rows, buckets = char_ngram_buckets(heads, _NGRAMS, _SALT, _BITS)
         r, c, v = self.tfidf_.transform(rows, buckets, len(heads), True, 1.0)
         return sp.csr_matrix((v, (r, c)), shape=(len(heads), self.tfidf_.n_features))
@@ -57,6 +57,10 @@ class EmergencyModel:
     def fit(self, heads: Sequence[str], labels: Sequence[int]) -> EmergencyModel:
         """Fit on normalised text heads, label 1 for a call for help."""
         from sklearn.linear_model import LogisticRegression
+
+        # imported here: review tools import this module for POSSIBLE_EMERGENCY alone, and
+        # the featurizer's module brings scikit-learn (about a second)
+        from understand.features import HashedTfidf, char_ngram_buckets
 
         heads = [h[:HEAD_CHARS] for h in heads]
         rows, buckets = char_ngram_buckets(heads, _NGRAMS, _SALT, _BITS)
@@ -66,6 +70,8 @@ class EmergencyModel:
         lr.fit(self._features(heads), np.asarray(labels))
         self.coef_ = lr.coef_[0].astype(np.float32)
         self.intercept_ = float(lr.intercept_[0])
+        self.n_calls_ = int(np.count_nonzero(labels))
+        self.n_other_ = len(heads) - self.n_calls_
         return self
 
     def score(self, heads: Sequence[str]) -> np.ndarray:

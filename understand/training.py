@@ -10,7 +10,7 @@ from typing import Any
 
 from understand.classifier import AppealClassifier
 from understand.dataset import LabelledAppeal, read_labelled, sha256_of
-from understand.emergency_model import fit_emergency_model, training_texts
+from understand.emergency_model import fit_emergency_model
 from understand.features import AppealFeaturizer, PreparedAppeal, prepare
 from understand.linear import LinearCalibrated
 
@@ -189,10 +189,11 @@ def train(
         feature_chars=FEATURE_CHARS,
         segment_chars=SEGMENT_CHARS,
         n_features=model.featurizer.n_features,
-        emergency_model=dict(
-            zip(("calls", "look_alikes"), map(len, training_texts()), strict=True),
-            n_features=model.emergency_model.tfidf_.n_features,
-        ),
+        emergency_model={
+            "calls": model.emergency_model.n_calls_,
+            "not_calls": model.emergency_model.n_other_,  # look-alikes and training appeals
+            "n_features": model.emergency_model.tfidf_.n_features,
+        },
         cv_metrics=metrics,
         train_seconds=round(time.perf_counter() - started, 1),
     )
