@@ -92,8 +92,8 @@ async def _list(limit: int, as_json: bool) -> None:
         urgent = (
             f"  紧急 {r.emergency} (transferred)"
             if r and r.emergency
-            else "  疑似紧急 (reads like a call for help; not transferred: call 110/119/120/122 "
-            "if it is one)"
+            else "  疑似紧急 (reads like a call for help; not transferred: if it is one, decide "
+            "with --emergency 110/119/120/122)"
             if r and r.reason == POSSIBLE_EMERGENCY
             else ""
         )
@@ -129,6 +129,18 @@ def decide(
             "in supply the text did not make plain (one it does is tagged already)."
         ),
     ] = None,
+    emergency: Annotated[
+        str | None,
+        typer.Option(
+            help="The appeal is an emergency for this service (110, 119, 120 or 122), e.g. a "
+            "疑似紧急 one you confirmed: the worker transfers it on appeals.emergency before "
+            "assigning it, and the case gets the emergency time limits."
+        ),
+    ] = None,
+    emergency_reason: Annotated[
+        str | None,
+        typer.Option(help="What you found, for the emergency desk, e.g. 老人倒地叫不醒."),
+    ] = None,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for the assignment (0: do not wait).")
     ] = 30.0,
@@ -151,6 +163,7 @@ def decide(
         appeal_id=appeal_id, decision_id=f"D-{uuid.uuid4().hex[:16]}", reviewer=reviewer,
         category=category, decided_at=datetime.now(SHANGHAI), subcategory=subcategory,
         department_code=department, note=note, tags=sorted(set(tag)) if tag else None,
+        emergency_service=emergency, emergency_reason=emergency_reason,
     )  # fmt: skip
     try:
         check_decision(decision, load_catalogue(), load_policies(SlaSettings().policy_file).tags)
@@ -189,6 +202,7 @@ async def _decide(decision, wait: float) -> None:
         await producer.stop()
     typer.echo(
         f"decision {decision.decision_id} published: {decision.appeal_id} → {decision.category}"
+        + (f"; emergency for {decision.emergency_service}" if decision.emergency_service else "")
     )
     assignment, letter = await _outcome(
         settings.broker, start, watched[1], decision.decision_id, value, wait
@@ -209,10 +223,11 @@ async def _decide(decision, wait: float) -> None:
         )
     typer.echo(json.dumps({
         "appeal_id": decision.appeal_id, "decision_id": decision.decision_id, "published": True,
+        "emergency_service": decision.emergency_service,
         "assignment": None if assignment is None else {
             "assignment_id": assignment.assignment_id, "lead_code": assignment.lead_code,
             "lead_name": assignment.lead_name, "rule_id": assignment.rule_id,
-            "tags": assignment.tags or []},
+            "tags": assignment.tags or [], "urgency": assignment.urgency},
         "refused": None if letter is None else {"error_code": letter.error_code, "reason": letter.reason},
     }, ensure_ascii=False))  # fmt: skip
     if letter is not None:

@@ -47,4 +47,12 @@ class ReviewDecision(
     #: SLA policy tags for the case, e.g. ["complex"] (疑难复杂): ``sla/data/policies.toml``
     #: rules read them to pick the time limits
     tags: list[str] | None = None
+    #: the reviewer found a call for help (a ``possible_emergency``, or anything else): the
+    #: service that must take it now, 110 / 119 / 120 / 122. The worker publishes the
+    #: transfer on appeals.emergency ahead of the assignment (unless the emergency rules
+    #: transferred the appeal to that service already) and the case gets the emergency
+    #: time limits
+    emergency_service: str | None = None
+    #: what the reviewer found, for the emergency desk, e.g. 老人倒地叫不醒
+    emergency_reason: str | None = None
     schema_version: int = SCHEMA_VERSION

@@ -12,6 +12,7 @@ import faust
 
 from config.streams import StreamSettings
 from models.assignment import Assignment
+from models.emergency import EmergencyTransfer
 from routing.catalogue import department_topic
 from triage.outcome import Outcome
 
@@ -40,11 +41,16 @@ def assignment_wires(assignment: Assignment) -> list[Wire]:
     ]
 
 
+def transfer_wire(transfer: EmergencyTransfer) -> Wire:
+    """An emergency transfer on the emergency-transfer topic."""
+    return _wire("appeals.emergency", transfer.appeal_id, transfer)
+
+
 def outcome_wires(appeal_id: str, outcome: Outcome) -> list[Wire]:
     """Emergency transfer first, then the classification, then review request or assignment."""
     out = []
     if outcome.emergency is not None:
-        out.append(_wire("appeals.emergency", appeal_id, outcome.emergency))
+        out.append(transfer_wire(outcome.emergency))
     out.append(_wire("appeals.classified", appeal_id, outcome.classification))
     if outcome.review is not None:
         out.append(_wire("appeals.review", appeal_id, outcome.review))

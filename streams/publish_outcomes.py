@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 
 from models.assignment import Assignment
+from models.emergency import EmergencyTransfer
 from streams.app import app
 from streams.outages import all_delivered
-from streams.outcome_wires import Wire, assignment_wires
+from streams.outcome_wires import Wire, assignment_wires, transfer_wire
 
 
 async def enqueue_wires(wires: Iterable[Wire]) -> list[Awaitable]:
@@ -35,6 +36,10 @@ async def send_wires(wires: Iterable[Wire]) -> None:
     await all_delivered(await enqueue_wires(wires))
 
 
-async def publish_assignment(assignment: Assignment) -> None:
-    """Publish one assignment (after a review decision or a 改派) on both its topics."""
-    await send_wires(assignment_wires(assignment))
+async def publish_assignment(
+    assignment: Assignment, transfer: EmergencyTransfer | None = None
+) -> None:
+    """Publish one assignment (after a review decision or a 改派) on both its topics;
+    first the emergency transfer, if a reviewer confirmed one."""
+    wires = [transfer_wire(transfer)] if transfer is not None else []
+    await send_wires(wires + assignment_wires(assignment))

@@ -103,13 +103,7 @@ def outcome_of(
     rule covered it (:func:`routing.dispatch.for_emergency`)."""
     outcome = Outcome(classification)
     if classification.emergency is not None:
-        e = classification.emergency
-        outcome.emergency = EmergencyTransfer(
-            appeal_id=appeal.appeal_id, service=e.service, reason=e.reason, evidence=e.evidence,
-            title=appeal.title, content=appeal.content, flagged_at=now, district=appeal.district,
-            address=appeal.address, contact_ref=appeal.contact_ref, channel=appeal.channel,
-            received_at=appeal.received_at,
-        )  # fmt: skip
+        outcome.emergency = emergency_transfer(appeal, classification.emergency, now)
     if classification.needs_review:
         outcome.review = ReviewRequest(
             appeal_id=appeal.appeal_id, title=appeal.title, content=appeal.content,
@@ -122,16 +116,28 @@ def outcome_of(
         return outcome
     c = classification
     outcome.assignment = _assign(
-        appeal, decision, c.category, c.subcategory, c.confidence, now, c.topic, c.emergency,
-        emergency_route,
+        appeal, decision, now, category=c.category, subcategory=c.subcategory,
+        confidence=c.confidence, topic=c.topic, emergency=c.emergency,
+        emergency_route=emergency_route,
     )  # fmt: skip
     return outcome
 
 
+def emergency_transfer(appeal: Appeal, emergency: Emergency, now: datetime) -> EmergencyTransfer:
+    """The transfer of ``appeal`` to ``emergency.service``, with what the desk needs to act."""
+    e = emergency
+    return EmergencyTransfer(
+        appeal_id=appeal.appeal_id, service=e.service, reason=e.reason, evidence=e.evidence,
+        title=appeal.title, content=appeal.content, flagged_at=now, district=appeal.district,
+        address=appeal.address, contact_ref=appeal.contact_ref, channel=appeal.channel,
+        received_at=appeal.received_at,
+    )  # fmt: skip
+
+
 def _assign(
-    appeal: Appeal, decision: RoutingDecision, category: str | None, subcategory: str | None,
-    confidence: float | None, now: datetime, topic: str | None, emergency: Emergency | None,
-    emergency_route: EmergencyRouteFn | None,
+    appeal: Appeal, decision: RoutingDecision, now: datetime, *, category: str | None,
+    subcategory: str | None, confidence: float | None, topic: str | None,
+    emergency: Emergency | None, emergency_route: EmergencyRouteFn | None,
 ) -> Assignment:  # fmt: skip
     """The first assignment of an appeal, reviewed or not: an emergency's decision gets its
     follow-up department (``emergency_route``) and the SLA policy for safety cases (hours,
@@ -180,14 +186,16 @@ def after_review(
     caller looks it up and dead-letters unknown codes). ``refinement`` is what the text adds
     under the reviewer's category (:func:`understand.refinement.refine`): its sub-category
     and topic, and the emergency flag, pick the time limits as for an appeal not reviewed.
+    An emergency the reviewer confirmed (:func:`reviewed_emergency`) does the same.
     """
     subcategory = refinement.subcategory if refinement else decision.subcategory
-    emergency = refinement.emergency if refinement else None
     routed = route(appeal.title, appeal.content, decision.category, subcategory, appeal.district,
                    category_confidence=1.0)  # fmt: skip
-    topic = refinement.topic if refinement else None
-    assignment = _assign(appeal, routed, decision.category, subcategory, 1.0, now, topic,
-                         emergency, emergency_route)  # fmt: skip
+    assignment = _assign(
+        appeal, routed, now, category=decision.category, subcategory=subcategory,
+        confidence=1.0, topic=refinement.topic if refinement else None,
+        emergency=reviewed_emergency(decision, refinement), emergency_route=emergency_route,
+    )  # fmt: skip
     if lead is not None:
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"
@@ -201,3 +209,35 @@ def after_review(
     )
     assignment.fallback = False
     return assignment
+
+
+#: The reason a transfer carries when the reviewer who confirmed the emergency gave none.
+REVIEWED_EMERGENCY_REASON = "人工复核确认紧急"
+
+
+def reviewed_emergency(
+    decision: ReviewDecision, refinement: Refinement | None = None
+) -> Emergency | None:
+    """The emergency a reviewer confirmed (``decision.emergency_service``), else the one
+    the emergency rules find in the text (``refinement.emergency``), else None."""
+    if decision.emergency_service:
+        return Emergency(
+            reason=decision.emergency_reason or REVIEWED_EMERGENCY_REASON,
+            service=decision.emergency_service,
+            evidence=f"人工复核：{decision.reviewer}",
+        )
+    return refinement.emergency if refinement else None
+
+
+def review_transfer(
+    appeal: Appeal, decision: ReviewDecision, refinement: Refinement | None, now: datetime
+) -> EmergencyTransfer | None:
+    """The transfer a decision asks for, published ahead of its assignment: None without
+    ``emergency_service``, or when the emergency rules transferred the appeal to that
+    service already (at triage; ``refinement`` runs the same rules on the same text)."""
+    if not decision.emergency_service:
+        return None
+    flagged = refinement.emergency if refinement else None
+    if flagged is not None and flagged.service == decision.emergency_service:
+        return None
+    return emergency_transfer(appeal, reviewed_emergency(decision), now)

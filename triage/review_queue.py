@@ -14,6 +14,7 @@ from datetime import datetime
 
 from intake.errors import ErrorCode, IntakeError
 from models.appeal import Appeal
+from models.classification import EMERGENCY_SERVICES
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import Catalogue, Department
 from understand.dataset import CATEGORIES
@@ -56,8 +57,9 @@ def check_decision(
     decision: ReviewDecision, catalogue: Catalogue, known_tags: Collection[str] = ()
 ) -> Department | None:
     """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, second-level
-    category of it, department code or tag (``known_tags``: those the SLA policy rules
-    read, :attr:`PolicyBook.tags`); return the named lead department, if any."""
+    category of it, department code, tag (``known_tags``: those the SLA policy rules
+    read, :attr:`PolicyBook.tags`) or emergency service; return the named lead
+    department, if any."""
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,
@@ -84,6 +86,7 @@ def check_decision(
             f"unknown tag {', '.join(map(repr, unknown))}: the SLA policies read "
             f"{', '.join(sorted(known_tags)) or 'no tags'}",
         )
+    _check_emergency(decision)
     if not decision.department_code:
         return None
     try:
@@ -92,3 +95,34 @@ def check_decision(
         raise IntakeError(
             ErrorCode.BAD_VALUE, catalogue.unknown_code(decision.department_code)
         ) from None
+
+
+#: Longest emergency reason a decision may carry: it is a phrase for the emergency desk
+#: (老人倒地叫不醒), not the appeal's text, which the transfer carries beside it.
+MAX_EMERGENCY_REASON = 100
+
+
+def _check_emergency(decision: ReviewDecision) -> None:
+    """A confirmed emergency names one of the services; a reason needs a service."""
+    service, reason = decision.emergency_service, decision.emergency_reason
+    if service is None:
+        if reason is not None:
+            raise IntakeError(
+                ErrorCode.BAD_VALUE,
+                "emergency_reason without emergency_service: name the service "
+                f"({'/'.join(EMERGENCY_SERVICES)}) that must take it",
+            )
+        return
+    if service not in EMERGENCY_SERVICES:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"emergency_service {service!r:.20} is not one of the strings "
+            f"{', '.join(map(repr, EMERGENCY_SERVICES))}",
+        )
+    if reason is not None and not (
+        isinstance(reason, str) and 0 < len(reason.strip()) <= MAX_EMERGENCY_REASON
+    ):
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"emergency_reason must be a phrase of 1 to {MAX_EMERGENCY_REASON} characters",
+        )

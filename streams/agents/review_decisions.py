@@ -1,4 +1,5 @@
-"""Reviewers' decisions → corrections file + assignment; malformed ones → dead letters."""
+"""Reviewers' decisions → corrections file + assignment (after the emergency transfer a
+reviewer confirmed, if any); malformed ones → dead letters."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from streams.intake_step import TZ
 from streams.outages import until_reachable
 from streams.publish_outcomes import publish_assignment
 from streams.stores import pending_reviews
-from triage.outcome import after_review
+from triage.outcome import after_review, review_transfer
 from triage.review_queue import check_decision
 from understand.refinement import refine
 
@@ -65,16 +66,18 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
     try:
         append_correction(decision, appeal.title, appeal.content)
         refinement = refine(appeal.title, appeal.content, decision.category, decision.subcategory)
+        now = datetime.now(TZ)
         assignment = after_review(
             appeal,
             decision,
             route,
-            datetime.now(TZ),
+            now,
             lead=lead,
             refinement=refinement,
             emergency_route=for_emergency,
         )
-        await publish_assignment(assignment)
+        transfer = review_transfer(appeal, decision, refinement, now)
+        await publish_assignment(assignment, transfer)
     except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
         log.exception("applying review decision %s failed", decision.decision_id)
         await dead_letter(
@@ -82,4 +85,7 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
         )
         return
     await store.settle(decision.decision_id, decision.appeal_id)
+    if transfer is not None:
+        log.warning("emergency %s → %s (%s), confirmed by reviewer %s", decision.appeal_id,
+                    transfer.service, transfer.reason, decision.reviewer)  # fmt: skip
     log.info("review %s: %s → %s", decision.decision_id, decision.appeal_id, assignment.lead_code)

@@ -329,3 +329,21 @@ async def test_a_possible_emergency_no_rule_knows_is_reviewed_first_on_the_emerg
     assert aid not in _by_key(transfers, EmergencyTransfer)
     listed = _hotline(worker, "review", "list", "--limit", "1000").stdout
     assert "疑似紧急" in next(line for line in listed.splitlines() if line.startswith(aid))
+    # the reviewer confirms it: transfer to 110 first, then the case on the emergency limits
+    args = ["--category", "城乡建设", "--reviewer", "李审核", "--emergency", "110"]
+    decided = _hotline(worker, "review", "decide", aid, *args, "--emergency-reason", "持锤追人")
+    assert decided.returncode == 0, decided.stderr
+    summary = json.loads(decided.stdout.splitlines()[-1])
+    assert summary["emergency_service"] == "110"
+    assert summary["assignment"]["urgency"] == "emergency"
+    transfers = await read_all(worker.bootstrap, worker.topic("appeals.emergency"))
+    transfer = _by_key(transfers, EmergencyTransfer)[aid]
+    assert (transfer.service, transfer.reason, transfer.evidence) == (
+        "110",
+        "持锤追人",
+        "人工复核：李审核",
+    )
+    assert transfer.content == "停车场有个男的拿着铁锤在追一个女的"
+    assigned = await read_all(worker.bootstrap, worker.topic("assignments.all"))
+    stamp = {r.topic: r.timestamp for r in transfers + assigned if r.key == aid.encode()}
+    assert stamp[worker.topic("appeals.emergency")] <= stamp[worker.topic("assignments.all")]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
 from config.sla import SlaSettings
 from intake.errors import ErrorCode, IntakeError
+from intake.fields import parse_json_record
 from models.appeal import Appeal, RawRef
 from models.assignment import Assignment
 from models.review import ReviewDecision, ReviewRequest
@@ -17,7 +19,7 @@ from routing.dispatch import for_emergency, route
 from sla.events import SlaEngine
 from sla.policies import load_policies
 from streams.agents.sla_clocks import assignment_in
-from triage.outcome import after_review
+from triage.outcome import after_review, review_transfer
 from triage.review_queue import check_decision, waiting_list
 from understand.refinement import refine
 
@@ -214,3 +216,73 @@ def test_a_reviewed_emergency_no_rule_covers_goes_to_the_services_department():
                           emergency_route=for_emergency)  # fmt: skip
     assert (routed.lead_code, routed.urgency, routed.rule_id) == ("a3.gaj", "emergency", "review")
     assert "A3区公安分局" in routed.rule_explanation
+
+
+def _confirmed(service: str | None, reason: str | None = None) -> ReviewDecision:
+    decision = _decision(category="城乡建设")
+    decision.emergency_service, decision.emergency_reason = service, reason
+    return decision
+
+
+def test_a_confirmed_emergency_names_one_of_the_four_services():
+    catalogue = load_catalogue()
+    for service in ("110", "119", "120", "122"):
+        assert check_decision(_confirmed(service, "老人倒地叫不醒"), catalogue) is None
+    assert check_decision(_confirmed("120"), catalogue) is None  # a reason is optional
+    bad = {
+        "'112' is not one of": _confirmed("112"),
+        "without emergency_service": _confirmed(None, "着火了"),
+        "1 to 100 characters": _confirmed("119", "  "),
+        "1 to 100 characters ": _confirmed("119", "火" * 101),
+    }
+    for message, decision in bad.items():
+        with pytest.raises(IntakeError) as err:
+            check_decision(decision, catalogue)
+        assert err.value.code == ErrorCode.BAD_VALUE and message.strip() in err.value.reason
+    # a department system that writes the number as a JSON number is understood
+    wire = orjson.dumps({**orjson.loads(_confirmed("110").dumps()), "emergency_service": 110})
+    decision = parse_json_record(wire, ReviewDecision, "review decision")
+    assert decision.emergency_service == "110" and check_decision(decision, catalogue) is None
+
+
+def test_a_reviewer_confirms_a_possible_emergency_transfer_first_then_emergency_limits():
+    # the kind of text the emergency model sends to review: no rule reads it
+    appeal = _appeal_saying("求助", "停车场有个男的拿着铁锤在追一个女的")
+    appeal.district = "A市A3区"
+    refinement = refine(appeal.title, appeal.content, "城乡建设")
+    assert refinement.emergency is None
+    decision = _confirmed("110", "持锤追人")
+    transfer = review_transfer(appeal, decision, refinement, T0)
+    assert (transfer.service, transfer.reason, transfer.evidence) == (
+        "110",
+        "持锤追人",
+        "人工复核：张审核",
+    )
+    assert (transfer.appeal_id, transfer.content, transfer.flagged_at) == ("A", appeal.content, T0)
+    assignment = after_review(appeal, decision, route, T0, refinement=refinement,
+                              emergency_route=for_emergency)  # fmt: skip
+    assert (assignment.urgency, assignment.lead_code) == ("emergency", "a3.gaj")
+    engine = SlaEngine.from_settings(SlaSettings())
+    again = assignment_in(Assignment.loads(assignment.dumps()))
+    assert engine.book.select(**_criteria(again)).key == "emergency"
+    # without the service: no transfer, the general limits, as before
+    plain = _decision(category="城乡建设")
+    assert review_transfer(appeal, plain, refinement, T0) is None
+    unconfirmed, policy = _after_review_policy(appeal, plain)
+    assert (unconfirmed.urgency, policy) == (None, "general")
+    # no reason given: the transfer says a reviewer confirmed it
+    assert review_transfer(appeal, _confirmed("110"), refinement, T0).reason == "人工复核确认紧急"
+
+
+def test_an_appeal_the_rules_transferred_is_not_transferred_twice_to_the_same_service():
+    appeal = _appeal_saying("求助", "有人在撬我家门，快来人")
+    refinement = refine(appeal.title, appeal.content, "城乡建设")
+    assert refinement.emergency.service == "110"  # transferred at triage
+    assert review_transfer(appeal, _confirmed("110"), refinement, T0) is None
+    # the reviewer hears more (someone is hurt): the ambulance gets its own transfer
+    transfer = review_transfer(appeal, _confirmed("120", "有人受伤"), refinement, T0)
+    assert (transfer.service, transfer.reason) == ("120", "有人受伤")
+    assignment = after_review(
+        appeal, _confirmed("120", "有人受伤"), route, T0, refinement=refinement
+    )
+    assert assignment.urgency == "emergency"
