@@ -222,7 +222,7 @@ def reviewed_emergency(
     the emergency rules find in the text (``refinement.emergency``), else None."""
     if decision.emergency_service:
         return Emergency(
-            reason=decision.emergency_reason or REVIEWED_EMERGENCY_REASON,
+            reason=(decision.emergency_reason or "").strip() or REVIEWED_EMERGENCY_REASON,
             service=decision.emergency_service,
             evidence=f"人工复核：{decision.reviewer}",
         )

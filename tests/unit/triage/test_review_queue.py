@@ -251,7 +251,7 @@ def test_a_reviewer_confirms_a_possible_emergency_transfer_first_then_emergency_
     appeal.district = "A市A3区"
     refinement = refine(appeal.title, appeal.content, "城乡建设")
     assert refinement.emergency is None
-    decision = _confirmed("110", "持锤追人")
+    decision = _confirmed("110", " 持锤追人 ")
     transfer = review_transfer(appeal, decision, refinement, T0)
     assert (transfer.service, transfer.reason, transfer.evidence) == (
         "110",

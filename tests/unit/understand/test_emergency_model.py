@@ -87,6 +87,20 @@ def test_no_shared_complaint_it_was_not_trained_on_is_flagged(model):
         assert (scores < POSSIBLE_EMERGENCY_THRESHOLD).all(), max(scores)
 
 
+def test_scores_are_the_fitted_logistic_regression_on_the_fitted_features(model):
+    """score() sums in numpy what fit() gave the regression as a sparse matrix: repeated
+    n-grams (sublinear tf), texts longer than the head, empty and non-Chinese ones."""
+    import numpy as np
+
+    from understand.emergency_model import HEAD_CHARS
+
+    texts = [normalise(t) for t in NEW_CALLS + NEW_COMPLAINTS]
+    texts += ["救命救命救命", texts[0] * 5, "", "😀😀😀", "12345", "help! fire"]
+    z = model._features([t[:HEAD_CHARS] for t in texts]) @ model.coef_ + model.intercept_
+    assert model.score(texts) == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-6)
+    assert model.score([]).shape == (0,)
+
+
 def test_only_the_head_is_read(model):
     call = normalise(NEW_CALLS[3])
     story = normalise("小区物业管理混乱，收费不透明，绿化无人维护。" * 6)
