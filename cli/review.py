@@ -132,9 +132,10 @@ def decide(
     emergency: Annotated[
         str | None,
         typer.Option(
-            help="The appeal is an emergency for this service (110, 119, 120 or 122), e.g. a "
-            "疑似紧急 one you confirmed: the worker transfers it on appeals.emergency before "
-            "assigning it, and the case gets the emergency time limits."
+            help="The appeal is an emergency for this service (110, 119, 120 or 122), as "
+            "you found a possible emergency to be: the worker transfers it on "
+            "appeals.emergency before assigning it, and the case gets the emergency time "
+            "limits."
         ),
     ] = None,
     emergency_reason: Annotated[
