@@ -92,11 +92,14 @@ def test_scores_are_the_fitted_logistic_regression_on_the_fitted_features(model)
     n-grams (sublinear tf), texts longer than the head, empty and non-Chinese ones."""
     import numpy as np
 
-    from understand.emergency_model import HEAD_CHARS
+    from understand.emergency_model import _BITS, _NGRAMS, _SALT, HEAD_CHARS
+    from understand.features import char_ngram_buckets
 
     texts = [normalise(t) for t in NEW_CALLS + NEW_COMPLAINTS]
     texts += ["救命救命救命", texts[0] * 5, "", "😀😀😀", "12345", "help! fire"]
-    z = model._features([t[:HEAD_CHARS] for t in texts]) @ model.coef_ + model.intercept_
+    heads = [t[:HEAD_CHARS] for t in texts]
+    features = model._matrix(*char_ngram_buckets(heads, _NGRAMS, _SALT, _BITS), len(heads))
+    z = features @ model.coef_ + model.intercept_
     assert model.score(texts) == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-6)
     assert model.score([]).shape == (0,)
 

@@ -46,6 +46,28 @@ def test_word_ngrams_pair_only_words_of_one_text():
     assert buckets[0] == buckets[3]
 
 
+def test_sublinear_tfidf_is_one_plus_log_count_times_idf_per_distinct_column():
+    from understand.features import HashedTfidf
+
+    # rows sorted, as the n-gram helpers give them; columns repeat within a row
+    rows = np.array([0, 0, 0, 0, 2, 2, 2, 3])
+    buckets = np.array([5, 9, 5, 5, 9, 1, 9, 7])
+    block = HashedTfidf(4, 1).fit(rows, buckets, 4)
+    r, c, v = block.transform(rows, buckets, 4, True, 0.5)
+    expected = np.zeros((4, block.n_features))
+    for row in set(rows.tolist()):
+        counts = np.bincount(buckets[rows == row], minlength=16)
+        for bucket in np.flatnonzero(counts):
+            col = int(np.flatnonzero(block.columns_ == bucket)[0])
+            expected[row, col] = (1 + np.log(counts[bucket])) * block.idf_[col]
+        expected[row] *= 0.5 / np.linalg.norm(expected[row])
+    got = np.zeros_like(expected)
+    np.add.at(got, (r, c), v)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert len(set(zip(r.tolist(), c.tolist(), strict=True))) == len(r)  # one entry each
+    assert (np.diff(r) >= 0).all() and c.dtype == np.int32
+
+
 def test_batch_rows_equal_single_rows(small_rows):
     docs = [prepare(r.subject, r.detail) for r in small_rows[:60]]
     for sublinear in (False, True):
