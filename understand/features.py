@@ -286,9 +286,12 @@ class TaxonomyBlock:
             for t in set(tokens) & words.keys():
                 for c in words[t]:
                     scores[c] = scores.get(c, 0) + len(t)
-            rows += [i] * len(scores)
-            cols += scores.keys()
-            vals += scores.values()
+            # sorted columns: the walk above follows Python's per-process string hash, and
+            # an entry order that differs between workers moves probabilities by ~1e-7
+            ordered = sorted(scores)
+            rows += [i] * len(ordered)
+            cols += ordered
+            vals += [scores[c] for c in ordered]
         rows_a = np.asarray(rows, dtype=np.int64)
         cols_a = np.asarray(cols, dtype=np.int32)
         vals_a = np.asarray(vals, dtype=np.float32)
