@@ -63,6 +63,14 @@ class StreamSettings:
             "How long an appeal id is remembered for de-duplication (seconds)",
         )
     )
+    dossier_ttl_s: int = field(
+        default_factory=lambda: int_setting(
+            "DOSSIER_TTL_S",
+            90 * 86400,
+            "How long a case's appeal is kept after its last assignment, for the text of the "
+            "next 改派 / 重办 hop (seconds)",
+        )
+    )
     batch_window_s: float = field(
         default_factory=lambda: float_setting(
             "BATCH_WINDOW_S",

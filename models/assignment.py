@@ -64,8 +64,8 @@ class Assignment(
     # The appeal itself, masked as on appeals.received, so a department's system needs only
     # its own topic (not every department's appeals) to act and to reply: the channel, when
     # it came, what the citizen wrote, where, the attachments (media ids) and the reference
-    # to resolve in the restricted contact store. A 改派 hop leaves them out: its appeal
-    # text is on the earlier hop (assignments.all, same key).
+    # to resolve in the restricted contact store. A later hop (改派, 重办) copies them from
+    # the hop before it (``stores/case_dossiers.py``).
     channel: str | None = None
     received_at: datetime | None = None
     title: str | None = None

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from config.sla import SlaSettings
 from sla.redis_store import SlaStore
 from stores.appeals_seen import SeenAppeals
+from stores.case_dossiers import CaseDossiers
 from stores.closed_wechat_messages import ClosedWeChatMessages
 from stores.contacts import ContactStore
 from stores.early_case_events import EarlyCaseEvents
@@ -42,6 +43,13 @@ def closed_wechat_messages() -> ClosedWeChatMessages:
     """Messages of WeChat sessions already closed (see ``stores/closed_wechat_messages.py``)."""
     return ClosedWeChatMessages(
         redis_client(), prefix=f"{settings.redis_prefix}wechat-closed:", ttl_s=settings.seen_ttl_s
+    )
+
+
+def case_dossiers() -> CaseDossiers:
+    """Each case's appeal, for its next hop (see ``stores/case_dossiers.py``)."""
+    return CaseDossiers(
+        redis_client(), prefix=f"{settings.redis_prefix}dossier:", ttl_s=settings.dossier_ttl_s
     )
 
 

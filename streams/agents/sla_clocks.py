@@ -4,8 +4,9 @@ An event the engine rejects (out of order, close before sign-for, extension beyo
 limit, …) goes to the dead-letter topic with the engine's reason; a duplicate is logged
 and dropped. An event for a case whose assignment has not arrived yet waits for it
 (``stores/early_case_events.py``, ``HOTLINE_SLA_EARLY_EVENT_WAIT``) and is dead-lettered
-as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) also publishes the
-next hop's assignment so the new department receives the case on its topic.
+as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) or a reopen (重办)
+also publishes the next hop's assignment, with the appeal the earlier hop carried, so the
+department receives the case on its topic.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from models.case_event import CASE_EVENT_KINDS, CaseEvent
 from models.dead_letter import DeadLetter
 from routing.catalogue import load_catalogue
 from sla.events import AssignmentIn, Outcome, OutcomeKind, Reason
+from stores.case_dossiers import appeal_of
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.outages import all_delivered, until_reachable
 from streams.publish_outcomes import publish_assignment
-from streams.stores import early_case_events, sla_store
+from streams.stores import case_dossiers, early_case_events, sla_store
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,10 @@ async def _start(events) -> None:
             code = rejection_code(outcome)
             await dead_letter(event, code, str(outcome), "assignment", "sla", pending=dead)
         else:
-            known.append(a.appeal_id)
-    await apply_waiting(known)
+            known.append(a)
+    # kept before the waiting case events are applied: a waiting 改派 needs the appeal
+    await case_dossiers().remember(known)
+    await apply_waiting([a.appeal_id for a in known])
     await all_delivered(dead)
 
 
@@ -80,21 +84,42 @@ def parse_case_event(data: bytes) -> CaseEvent:
     return event
 
 
-async def _next_hop(event: CaseEvent) -> None:
-    """After an applied 改派, hand the case to the target department on its topic."""
+#: Case events that hand the case to a department (a new hop), and their Chinese names.
+HOP_EVENTS = {"reassign": "改派", "reopen": "重办"}
+
+
+def _hop_department(event: CaseEvent, state) -> str | None:
+    """The department the event hands the case to (as the SLA engine decides it)."""
+    if event.kind == "reassign":
+        return event.target_department
+    return event.department or (state.department if state is not None else None)
+
+
+async def _next_hop(event: CaseEvent, again: bool) -> None:
+    """After an applied 改派 or 重办, hand the case to its department on its topic, with
+    the appeal as the earlier hop carried it (``stores/case_dossiers.py``). ``again``: the
+    event was applied before (a redelivery); sent again only while the case is still
+    with that department (the same assignment id: consumers drop it if it went out)."""
     state = await sla_store().load(event.appeal_id)
-    catalogue = load_catalogue()
+    code = _hop_department(event, state)
+    if not code or (again and (state is None or state.department != code)):
+        return
     try:
-        name = catalogue.department(event.target_department).name
+        name = load_catalogue().department(code).name
     except KeyError:
-        name = event.target_department
+        name = code
+    before = await case_dossiers().recall(event.appeal_id)
+    if before is None:
+        log.warning("%s of %s: no earlier assignment kept, the next hop carries no appeal text",
+                    HOP_EVENTS[event.kind], event.appeal_id)  # fmt: skip
     hop = state.hop if state is not None else 2
     await publish_assignment(
         Assignment(
             appeal_id=event.appeal_id, assignment_id=assignment_id_for(event.appeal_id, hop), hop=hop,
-            lead_code=event.target_department, lead_name=name, rule_id="reassign",
-            rule_explanation=f"改派：{event.actor or '中心'}，{event.reason or '未注明原因'}",
+            lead_code=code, lead_name=name, rule_id=event.kind,
+            rule_explanation=f"{HOP_EVENTS[event.kind]}：{event.actor or '中心'}，{event.reason or '未注明原因'}",
             confidence=1.0, fallback=False, assigned_at=event.occurred_at,
+            **(appeal_of(before) if before is not None else {}),
         )
     )  # fmt: skip
 
@@ -153,6 +178,7 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
     early = early_case_events()
     parked: set[str] = set()
     rejected: list = []  # dead letters' acknowledgements
+    hops: dict[str, tuple[CaseEvent, bool]] = {}  # appeal id → its last hop event, redelivered
     if park_unknown:
         # behind a parked event of the same case, later events wait too: order per case
         waiting = await early.waiting(sorted({ce.appeal_id for _, ce in items}))
@@ -174,8 +200,14 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
             await send_dead_letter(letter, rejected)
         elif outcome.kind == OutcomeKind.DUPLICATE:
             log.info("case event %s already applied (%s)", ce.event_id, outcome)
-        elif ce.kind == "reassign":
-            await _next_hop(ce)
+            if ce.kind in HOP_EVENTS:
+                # a redelivery: the hop may not have gone out before a crash (same id)
+                hops[ce.appeal_id] = (ce, True)
+        elif ce.kind in HOP_EVENTS:
+            hops[ce.appeal_id] = (ce, False)
+    # a case's last hop of the batch only: an earlier one's department lost it already
+    for ce, again in hops.values():
+        await _next_hop(ce, again)
     await all_delivered(rejected)
     if parked:
         # the assignment may have come, and found nothing waiting, between our look and our

@@ -42,11 +42,12 @@ def wechat_xml(openid: str, msg_id: int, create_time: int, msg_type: str, **fiel
 
 
 def assignment_json(
-    appeal_id: str, department: str, assigned_at: datetime, appeal_type: str = "投诉"
+    appeal_id: str, department: str, assigned_at: datetime, appeal_type: str = "投诉", **appeal
 ) -> bytes:
-    """Hop 1 of an appeal to ``department``, as the understand stage publishes it."""
+    """Hop 1 of an appeal to ``department``, as the understand stage publishes it
+    (``appeal``: more of its fields, e.g. the text)."""
     return Assignment(
         appeal_id=appeal_id, assignment_id=f"{appeal_id}#1", hop=1, lead_code=department, lead_name=department,
         rule_id="test", rule_explanation="test", confidence=1.0, fallback=False, assigned_at=assigned_at,
-        appeal_type=appeal_type, district="A市A3区",
+        appeal_type=appeal_type, district=appeal.pop("district", "A市A3区"), **appeal,
     ).dumps()  # fmt: skip

@@ -71,6 +71,15 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
     asyncio.run(proc.delete_topics())
 
 
+#: The appeal a hop-1 assignment carries, and every later hop must carry too.
+APPEAL = {
+    "title": "小区楼下烧烤油烟扰民", "content": "A市A3区某小区楼下烧烤店每晚油烟很大，窗户都不敢开。",
+    "address": "A市A3区某小区", "channel": "hotline", "category": "环境保护",
+    "subcategory": "大气污染", "district": "A市A3区", "appeal_type": "投诉",
+    "contact_ref": "C-test-0001",
+}  # fmt: skip
+
+
 def _event(event_id: str, appeal_id: str, kind: str, **fields) -> bytes:
     return orjson.dumps({"event_id": event_id, "appeal_id": appeal_id, "kind": kind,
                          "occurred_at": datetime.now(TZ).isoformat(), **fields})  # fmt: skip
@@ -133,7 +142,7 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
     await publish(
         sla_worker.bootstrap,
         sla_worker.topic("assignments.all"),
-        [assignment_json(aid, "a3.zjj", datetime.now(TZ))],
+        [assignment_json(aid, "a3.zjj", datetime.now(TZ), **APPEAL)],
     )
     await _until(lambda: store.load(aid), lambda s: s is not None)
 
@@ -160,11 +169,14 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
     assert moved.department == "a3.cgj" and moved.status == CaseStatus.OPEN
     # resumed with the time that was left: the case clock runs on across the hop
     assert moved.case_clock.running and moved.case_clock.limit - moved.case_clock.used <= left
-    # the new department receives the case on its own topic
+    # the new department receives the case on its own topic, with the appeal to act on
     own = await wait_for(
         sla_worker.bootstrap, sla_worker.topic("assign.a3.cgj"), lambda rs: len(rs) >= 1
     )
-    assert Assignment.loads(own[0].value).hop == 2
+    hop2 = Assignment.loads(own[0].value)
+    assert (hop2.hop, hop2.lead_code, hop2.rule_id) == (2, "a3.cgj", "reassign")
+    assert "改派：中心，职责不符" in hop2.rule_explanation
+    assert {k: getattr(hop2, k) for k in APPEAL} == APPEAL
 
     before = moved.case_clock.limit
     await publish(sla_worker.bootstrap, events, [
@@ -221,6 +233,49 @@ async def test_hops_pause_extension_and_rejected_events(sla_worker, redis_url):
         if DeadLetter.loads(r.value).stage == "sla"
     )
     assert codes == ["BAD_JSON", "SLA_EXTENSION_LIMIT", "SLA_NOT_SIGNED_FOR", "SLA_UNKNOWN_CASE"]
+    await store.aclose()
+
+
+async def test_a_reopened_case_goes_back_to_its_department_with_the_appeal(sla_worker, redis_url):
+    """重办 after 办结 (回访: not resolved) starts a new hop: the department gets the case
+    again on its own topic, text included; the same event delivered twice sends the same
+    assignment again (same id), in case a crash came between the SLA write and the send."""
+    store = sla_store(sla_worker, redis_url)
+    aid = "SLA-reopen-1"
+    await publish(
+        sla_worker.bootstrap,
+        sla_worker.topic("assignments.all"),
+        [assignment_json(aid, "a1.zjj", datetime.now(TZ), **APPEAL)],
+    )
+    await _until(lambda: store.load(aid), lambda s: s is not None)
+    await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"), [
+        _event("o1", aid, "accept", department="a1.zjj"),
+        _event("o2", aid, "reply", department="a1.zjj"),
+        _event("o3", aid, "close", actor="中心"),
+    ], key=aid.encode())  # fmt: skip
+    await _until(lambda: store.load(aid), lambda s: s.status == CaseStatus.CLOSED)
+    reopen = _event("o4", aid, "reopen", actor="回访", reason="市民不满意：问题未解决")
+    await publish(
+        sla_worker.bootstrap, sla_worker.topic("cases.events"), [reopen], key=aid.encode()
+    )
+    reopened = await _until(lambda: store.load(aid), lambda s: s.status == CaseStatus.OPEN)
+    assert (reopened.hop, reopened.round, reopened.department) == (2, 2, "a1.zjj")
+
+    def hops(records):
+        return [a for a in map(Assignment.loads, (r.value for r in records)) if a.appeal_id == aid]
+
+    topic = sla_worker.topic("assign.a1.zjj")
+    own = hops(await wait_for(sla_worker.bootstrap, topic, lambda rs: len(hops(rs)) >= 1))
+    assert (own[0].hop, own[0].lead_code, own[0].rule_id) == (2, "a1.zjj", "reopen")
+    assert own[0].rule_explanation == "重办：回访，市民不满意：问题未解决"
+    assert {k: getattr(own[0], k) for k in APPEAL} == APPEAL
+
+    await publish(
+        sla_worker.bootstrap, sla_worker.topic("cases.events"), [reopen], key=aid.encode()
+    )
+    again = hops(await wait_for(sla_worker.bootstrap, topic, lambda rs: len(hops(rs)) >= 2))
+    assert [a.assignment_id for a in again] == [own[0].assignment_id] * 2
+    assert (await store.load(aid)).hop == 2  # applied once
     await store.aclose()
 
 
