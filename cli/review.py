@@ -47,6 +47,7 @@ async def _list(limit: int, as_json: bool) -> None:
     from stack.topic_read import read_records
     from triage.review_queue import waiting_list
     from understand.emergency_model import POSSIBLE_EMERGENCY
+    from understand.outage import reports_outage
 
     settings, store = _store()
     try:
@@ -69,6 +70,7 @@ async def _list(limit: int, as_json: bool) -> None:
         due = deadlines.get(a.appeal_id)
         due_at = datetime.fromtimestamp(due, SHANGHAI) if due is not None else None
         overdue = a.appeal_id in late
+        outage = reports_outage(a.title, a.content)  # the case would get the outage limits
         if as_json:
             typer.echo(json.dumps({
                 "appeal_id": a.appeal_id, "channel": a.channel, "requested_at": w.requested_at.isoformat(),
@@ -77,7 +79,7 @@ async def _list(limit: int, as_json: bool) -> None:
                 "suggested_category": r.suggested_category if r else None,
                 "confidence": r.confidence if r else None, "reason": r.reason if r else None,
                 "alternatives": (r.alternatives or []) if r else [],
-                "emergency": r.emergency if r else None,
+                "emergency": r.emergency if r else None, "outage": outage,
             }, ensure_ascii=False))  # fmt: skip
             continue
         suggestion = (
@@ -90,13 +92,15 @@ async def _list(limit: int, as_json: bool) -> None:
             f"  {'OVERDUE since' if overdue else 'due'} {due_at:%Y-%m-%d %H:%M}" if due_at else ""
         )
         urgent = (
-            f"  紧急 {r.emergency} (transferred)"
+            f"  紧急 {r.emergency} (transferred; if it is none, decide with --dismiss emergency)"
             if r and r.emergency
             else "  疑似紧急 (reads like a call for help; not transferred: if it is one, decide "
             "with --emergency 110/119/120/122)"
             if r and r.reason == POSSIBLE_EMERGENCY
             else ""
         )
+        if outage:
+            urgent += "  停供 (outage time limits; if no supply is cut, --dismiss outage)"
         typer.echo(
             f"{a.appeal_id}  waiting since {w.requested_at:%Y-%m-%d %H:%M}{deadline}  [{a.channel}]{urgent}\n"
             f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"
@@ -142,6 +146,14 @@ def decide(
         str | None,
         typer.Option(help="What you found, for the emergency desk, e.g. 老人倒地叫不醒."),
     ] = None,
+    dismiss: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A flag read from the text that is wrong (repeatable): outage (no cut in "
+            "supply: not the 24-hour outage limits) or emergency (no emergency: the time "
+            "limits and department of any appeal; a transfer made already stays made)."
+        ),
+    ] = None,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for the assignment (0: do not wait).")
     ] = 30.0,
@@ -165,6 +177,7 @@ def decide(
         category=category, decided_at=datetime.now(SHANGHAI), subcategory=subcategory,
         department_code=department, note=note, tags=sorted(set(tag)) if tag else None,
         emergency_service=emergency, emergency_reason=emergency_reason,
+        dismissed=sorted(set(dismiss)) if dismiss else None,
     )  # fmt: skip
     try:
         check_decision(decision, load_catalogue(), load_policies(SlaSettings().policy_file).tags)
@@ -204,6 +217,7 @@ async def _decide(decision, wait: float) -> None:
     typer.echo(
         f"decision {decision.decision_id} published: {decision.appeal_id} → {decision.category}"
         + (f"; emergency for {decision.emergency_service}" if decision.emergency_service else "")
+        + (f"; dismissed: {', '.join(decision.dismissed)}" if decision.dismissed else "")
     )
     assignment, letter = await _outcome(
         settings.broker, start, watched[1], decision.decision_id, value, wait
@@ -224,7 +238,7 @@ async def _decide(decision, wait: float) -> None:
         )
     typer.echo(json.dumps({
         "appeal_id": decision.appeal_id, "decision_id": decision.decision_id, "published": True,
-        "emergency_service": decision.emergency_service,
+        "emergency_service": decision.emergency_service, "dismissed": decision.dismissed or [],
         "assignment": None if assignment is None else {
             "assignment_id": assignment.assignment_id, "lead_code": assignment.lead_code,
             "lead_name": assignment.lead_name, "rule_id": assignment.rule_id,

@@ -55,4 +55,9 @@ class ReviewDecision(
     emergency_service: str | None = None
     #: what the reviewer found, for the emergency desk, e.g. 老人倒地叫不醒
     emergency_reason: str | None = None
+    #: flags read from the text that the reviewer found wrong (``DISMISSABLE``): "outage"
+    #: (no cut in supply: not the 24-hour outage limits), "emergency" (no emergency: the
+    #: case's time limits and department as for any appeal; a transfer made at triage
+    #: stays made)
+    dismissed: list[str] | None = None
     schema_version: int = SCHEMA_VERSION

@@ -200,7 +200,8 @@ def after_review(
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
     assignment.rule_id = "review"
     assignment.decision_id = decision.decision_id
-    tags = set(decision.tags or ()) | set(assignment.tags or ())  # the reviewer's and the text's
+    # the reviewer's tags and the text's, less what the reviewer found the text wrong about
+    tags = (set(decision.tags or ()) | set(assignment.tags or ())) - set(decision.dismissed or ())
     assignment.tags = sorted(tags) or None
     assignment.rule_explanation = f"人工复核：{decision.reviewer} 定为「{decision.category}」" + (
         f"，主办 {assignment.lead_name}"
@@ -219,13 +220,16 @@ def reviewed_emergency(
     decision: ReviewDecision, refinement: Refinement | None = None
 ) -> Emergency | None:
     """The emergency a reviewer confirmed (``decision.emergency_service``), else the one
-    the emergency rules find in the text (``refinement.emergency``), else None."""
+    the emergency rules find in the text (``refinement.emergency``) unless the reviewer
+    dismissed it, else None."""
     if decision.emergency_service:
         return Emergency(
             reason=(decision.emergency_reason or "").strip() or REVIEWED_EMERGENCY_REASON,
             service=decision.emergency_service,
             evidence=f"人工复核：{decision.reviewer}",
         )
+    if "emergency" in (decision.dismissed or ()):
+        return None
     return refinement.emergency if refinement else None
 
 

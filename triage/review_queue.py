@@ -87,6 +87,7 @@ def check_decision(
             f"{', '.join(sorted(known_tags)) or 'no tags'}",
         )
     _check_emergency(decision)
+    _check_dismissed(decision)
     if not decision.department_code:
         return None
     try:
@@ -95,6 +96,33 @@ def check_decision(
         raise IntakeError(
             ErrorCode.BAD_VALUE, catalogue.unknown_code(decision.department_code)
         ) from None
+
+
+#: Flags read from the text that a reviewer may dismiss (``ReviewDecision.dismissed``).
+DISMISSABLE = ("emergency", "outage")
+
+
+def _check_dismissed(decision: ReviewDecision) -> None:
+    """Only the text's flags can be dismissed, and not one the decision also sets."""
+    dismissed = decision.dismissed
+    if dismissed is None:
+        return
+    if not (isinstance(dismissed, list) and all(isinstance(d, str) for d in dismissed)):
+        raise IntakeError(
+            ErrorCode.BAD_VALUE, f"dismissed must be a list of strings, got {dismissed!r:.40}"
+        )
+    unknown = sorted(set(dismissed) - set(DISMISSABLE))
+    if unknown:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"cannot dismiss {', '.join(map(repr, unknown))}: only {', '.join(DISMISSABLE)}",
+        )
+    if "emergency" in dismissed and decision.emergency_service:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE, "emergency both dismissed and confirmed (emergency_service)"
+        )
+    if "outage" in dismissed and "outage" in (decision.tags or ()):
+        raise IntakeError(ErrorCode.BAD_VALUE, "outage both dismissed and given as a tag")
 
 
 #: Longest emergency reason a decision may carry: it is a phrase for the emergency desk

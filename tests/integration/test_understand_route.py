@@ -211,6 +211,41 @@ async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(wo
     assert again.returncode == 1 and "not waiting for review" in again.stderr
 
 
+async def test_a_reviewer_dismisses_the_texts_wrong_flags_with_the_review_command(
+    worker, redis_url
+):
+    """The text reads a cut in supply, or an emergency, and the reviewer finds none: the
+    case gets the time limits of any appeal (not 24 hours, not hours)."""
+    dry, _ = await _parked_for_review(worker, "MB-review-dry", "求助", "没水了")
+    gas, request = await _parked_for_review(worker, "MB-review-nogas", "求助", "家里煤气漏气了")
+    assert request.emergency == "119 燃气泄漏"
+    listed = _hotline(worker, "review", "list", "--limit", "1000").stdout.splitlines()
+    assert "--dismiss outage" in next(line for line in listed if line.startswith(dry))
+    assert "--dismiss emergency" in next(line for line in listed if line.startswith(gas))
+
+    both = ["--category", "城乡建设", "--reviewer", "李审核", "--dismiss", "emergency"]
+    contradicted = _hotline(worker, "review", "decide", gas, *both, "--emergency", "119")
+    assert contradicted.returncode == 2 and "dismissed and confirmed" in contradicted.stderr
+    summaries = {}
+    for aid, flag in ((dry, "outage"), (gas, "emergency")):
+        args = ["--category", "城乡建设", "--reviewer", "李审核", "--dismiss", flag]
+        decided = _hotline(worker, "review", "decide", aid, *args, "--wait", "40")
+        assert decided.returncode == 0, decided.stderr
+        summaries[aid] = json.loads(decided.stdout.splitlines()[-1])
+    assert summaries[dry]["dismissed"] == ["outage"] and summaries[dry]["assignment"]["tags"] == []
+    assert summaries[gas]["assignment"]["urgency"] is None
+    store = sla_store(worker, redis_url)
+    try:
+        for _ in range(100):
+            states = await store.load_many([dry, gas])
+            if len(states) == 2:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await store.aclose()
+    assert {aid: s.policy for aid, s in states.items()} == {dry: "general", gas: "general"}
+
+
 async def test_two_reviewers_deciding_at_once_get_one_assignment_and_one_refusal(worker):
     aid, _ = await _parked_for_review(worker, "MB-review-race", "咨询", "请问。")
     args = [sys.executable, "-m", "cli", "review", "decide", aid, "--wait", "40"]
@@ -303,7 +338,7 @@ async def test_an_emergency_waiting_for_review_gets_the_shorter_emergency_wait(w
     # reviewers see that it is an emergency, and it is already transferred
     assert request.emergency == "119 燃气泄漏"
     listed = _hotline(worker, "review", "list", "--limit", "1000").stdout
-    assert "紧急 119 燃气泄漏 (transferred)" in next(
+    assert "紧急 119 燃气泄漏 (transferred;" in next(
         line for line in listed.splitlines() if line.startswith(aid)
     )
     # the reviewer's decision keeps the case on the emergency time limits (hours, not days)

@@ -286,3 +286,50 @@ def test_an_appeal_the_rules_transferred_is_not_transferred_twice_to_the_same_se
         appeal, _confirmed("120", "有人受伤"), route, T0, refinement=refinement
     )
     assert assignment.urgency == "emergency"
+
+
+def test_a_reviewer_dismisses_a_wrong_outage_or_emergency_flag():
+    # the reviewer found the supply back on (a late report): no outage limits
+    appeal = _appeal_saying("停水", "我们小区从昨天开始停水，到现在还没来水")
+    decision = _decision(category="城乡建设")
+    decision.dismissed = ["outage"]
+    assignment, policy = _after_review_policy(appeal, decision)
+    assert assignment.tags is None and policy == "general"
+    decision.tags = ["complex"]  # the reviewer's own tags stay
+    assignment, policy = _after_review_policy(appeal, decision)
+    assert assignment.tags == ["complex"] and policy == "complex"
+
+    # the rules flag an emergency the reviewer finds none: general limits, the rules' lead
+    gas = _appeal_saying("求助", "家里煤气漏气了")
+    gas.district = "A市A3区"
+    refinement = refine(gas.title, gas.content, "城乡建设")
+    assert refinement.emergency is not None
+    decision = _decision(category="城乡建设")
+    decision.dismissed = ["emergency"]
+    assignment = after_review(gas, decision, route, T0, refinement=refinement,
+                              emergency_route=for_emergency)  # fmt: skip
+    assert assignment.urgency is None
+    engine = SlaEngine.from_settings(SlaSettings())
+    again = assignment_in(Assignment.loads(assignment.dumps()))
+    assert engine.book.select(**_criteria(again)).key == "general"
+    assert review_transfer(gas, decision, refinement, T0) is None
+    kept = after_review(gas, _decision(category="城乡建设"), route, T0, refinement=refinement,
+                        emergency_route=for_emergency)  # fmt: skip
+    assert kept.urgency == "emergency"  # not dismissed: as before
+
+
+def test_only_the_texts_flags_can_be_dismissed_and_not_also_set():
+    catalogue, tags = load_catalogue(), load_policies(SlaSettings().policy_file).tags
+    ok = _decision(category="城乡建设")
+    ok.dismissed = ["emergency", "outage"]
+    assert check_decision(ok, catalogue, tags) is None
+    bad = {"cannot dismiss 'complex'": (["complex"], None, None),
+           "list of strings": ("outage", None, None),
+           "both dismissed and confirmed": (["emergency"], None, "119"),
+           "both dismissed and given as a tag": (["outage"], ["outage"], None)}  # fmt: skip
+    for message, (dismissed, given, service) in bad.items():
+        decision = _decision(category="城乡建设")
+        decision.dismissed, decision.tags, decision.emergency_service = dismissed, given, service
+        with pytest.raises(IntakeError) as err:
+            check_decision(decision, catalogue, tags)
+        assert err.value.code == ErrorCode.BAD_VALUE and message in err.value.reason
