@@ -15,7 +15,7 @@ from models.assignment import Assignment
 from sla.events import record_time
 from sla.rebuild import Record, merge_streams
 from stack.topic_read import read_to_end
-from streams.agents.sla_clocks import assignment_in, parse_case_event
+from streams.agents.sla_clocks import HOP_EVENTS, assignment_in, parse_case_event
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,12 @@ async def _read(bootstrap: str, topic: str) -> list[bytes]:
 
 async def read_sla_log(bootstrap: str, assignments_topic: str, events_topic: str) -> list[Record]:
     """All assignments and valid case events, merged in the order the engine applies them."""
-    # an assignment published for a 改派 is a consequence of the reassign event, which the
+    # an assignment published for a 改派 or 重办 is a consequence of that event, which the
     # engine replays itself (live, that assignment arrives as a duplicate)
     assignments = [
         assignment_in(a)
         for a in (Assignment.loads(v) for v in await _read(bootstrap, assignments_topic))
-        if a.rule_id != "reassign"
+        if a.rule_id not in HOP_EVENTS
     ]
     events = []
     for value in await _read(bootstrap, events_topic):

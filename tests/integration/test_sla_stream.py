@@ -292,6 +292,18 @@ async def test_wiping_redis_and_rebuilding_from_kafka_gives_identical_state(sla_
                   [_event("r1", aid, "accept", department="a2.jyj"), _event("r2", aid, "reply", department="a2.jyj")],
                   key=aid.encode())  # fmt: skip
     await _until(lambda: store.load(aid), lambda s: s.version >= 3)
+    # closed, then reopened (重办): the worker publishes the next hop's assignment, which a
+    # rebuild must take for the consequence of the reopen it replays, not as a record
+    again = "SLA-rebuild-reopen-1"
+    await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"),
+                  [assignment_json(again, "a2.jyj", datetime.now(TZ))])  # fmt: skip
+    await _until(lambda: store.load(again), lambda s: s is not None)
+    await publish(sla_worker.bootstrap, sla_worker.topic("cases.events"), [
+        _event("q1", again, "accept", department="a2.jyj"), _event("q2", again, "close"),
+        _event("q3", again, "reopen", reason="回访不满意"),
+    ], key=again.encode())  # fmt: skip
+    await wait_for(sla_worker.bootstrap, sla_worker.topic("assign.a2.jyj"),
+                   lambda rs: any(Assignment.loads(r.value).appeal_id == again for r in rs))  # fmt: skip
     await asyncio.sleep(3)  # let the scanner settle: nothing new falls due in the next minutes
     sla_worker.stop()
     live = await store.dump()
