@@ -39,7 +39,7 @@ async def send_wires(wires: Iterable[Wire]) -> None:
 async def publish_assignment(
     assignment: Assignment, transfer: EmergencyTransfer | None = None
 ) -> None:
-    """Publish one assignment (after a review decision or a 改派) on both its topics;
+    """Publish one assignment (after a review decision, a 改派 or a 重办) on both its topics;
     first the emergency transfer, if a reviewer confirmed one."""
     wires = [transfer_wire(transfer)] if transfer is not None else []
     await send_wires(wires + assignment_wires(assignment))

@@ -74,10 +74,8 @@ def check_decision(
             f"subcategory {decision.subcategory!r} is not a second-level category of "
             f"{decision.category}: {'/'.join(level2_names(decision.category))}",
         )
-    tags = decision.tags
-    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-        raise IntakeError(ErrorCode.BAD_VALUE, f"tags must be a list of strings, got {tags!r:.40}")
-    unknown = sorted(set(tags or ()) - set(known_tags))
+    tags = _strings("tags", decision.tags)
+    unknown = sorted(set(tags) - set(known_tags))
     if unknown:
         # a tag no rule reads would be accepted and change nothing: the case would keep
         # the general time limits while the reviewer believes otherwise
@@ -102,15 +100,21 @@ def check_decision(
 DISMISSABLE = ("emergency", "outage")
 
 
+def _strings(name: str, value) -> list[str]:
+    """A decision's optional list of strings (``[]`` when absent); anything else is a bad
+    value (a department system may send a string or numbers)."""
+    if value is None:
+        return []
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise IntakeError(
+            ErrorCode.BAD_VALUE, f"{name} must be a list of strings, got {value!r:.40}"
+        )
+    return value
+
+
 def _check_dismissed(decision: ReviewDecision) -> None:
     """Only the text's flags can be dismissed, and not one the decision also sets."""
-    dismissed = decision.dismissed
-    if dismissed is None:
-        return
-    if not (isinstance(dismissed, list) and all(isinstance(d, str) for d in dismissed)):
-        raise IntakeError(
-            ErrorCode.BAD_VALUE, f"dismissed must be a list of strings, got {dismissed!r:.40}"
-        )
+    dismissed = _strings("dismissed", decision.dismissed)
     unknown = sorted(set(dismissed) - set(DISMISSABLE))
     if unknown:
         raise IntakeError(

@@ -113,25 +113,24 @@ class Offsets:
         ends = await self.ends()
         return sum(n for tp, n in ends.items() if tp.topic == self.worker.topic(name))
 
+    async def _inputs(self) -> dict[TopicPartition, tuple[int | None, int]]:
+        """Each input partition's committed offset (None: nothing yet) and end offset."""
+        committed = await self.admin.list_consumer_group_offsets(self.group)
+        return {
+            tp: (committed[tp].offset if tp in committed else None, end)
+            for tp, end in sorted((await self.ends()).items())
+            if tp.topic.removeprefix(self.worker.prefix) in self.inputs
+        }
+
     async def lag(self) -> int:
         """Records of the input topics the worker's group has not committed yet."""
-        committed = await self.admin.list_consumer_group_offsets(self.group)
-        done = {tp: meta.offset for tp, meta in committed.items()}
-        ends = await self.ends()
-        return sum(
-            max(0, ends[tp] - max(0, done.get(tp, 0)))
-            for tp in ends
-            if tp.topic.removeprefix(self.worker.prefix) in self.inputs
-        )
+        return sum(max(0, end - max(0, done or 0)) for done, end in (await self._inputs()).values())
 
     async def positions(self) -> str:
         """``raw.wechat/1 30/30 …``: each input partition's committed offset and end."""
-        committed = await self.admin.list_consumer_group_offsets(self.group)
-        ends = await self.ends()
         return " ".join(
-            f"{tp.topic.removeprefix(self.worker.prefix)}/{tp.partition} {committed[tp].offset if tp in committed else '-'}/{end}"
-            for tp, end in sorted(ends.items())
-            if tp.topic.removeprefix(self.worker.prefix) in self.inputs
+            f"{tp.topic.removeprefix(self.worker.prefix)}/{tp.partition} {'-' if done is None else done}/{end}"
+            for tp, (done, end) in (await self._inputs()).items()
         )  # fmt: skip
 
     async def until_done(self, timeout: float = 40.0, quiet: float = 4.0) -> list[str]:
