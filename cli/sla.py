@@ -123,10 +123,13 @@ def deadline(
     amount = f"{days:g} working days" if days is not None else f"{hours:g} working hours"
     if wall:
         amount = amount.replace("working ", "")
+    provisional = not wall and wt.calendar.is_provisional(due.date())
     if as_json:
-        _echo_json({"start": t0.isoformat(), "amount": amount, "deadline": due.isoformat()})
+        _echo_json({"start": t0.isoformat(), "amount": amount, "deadline": due.isoformat(),
+                    "provisional": provisional})  # fmt: skip
     else:
-        typer.echo(f"{due.isoformat()}  ({amount} after {t0.isoformat()})")
+        note = f"; provisional: {due.year} is not declared yet" if provisional else ""
+        typer.echo(f"{due.isoformat()}  ({amount} after {t0.isoformat()}{note})")
 
 
 @app.command("is-workday")
@@ -212,7 +215,8 @@ def declare_year_cmd(
     Reads each item of the notice (days off, ``共N天`` checked against the range; make-up
     working days, checked to fall on weekends), prints every day, and adds the year to the
     calendar overrides file so time limits can run into it before chinese-calendar ships
-    it. Then restart the workers and replay what the SLA stage dead-lettered meanwhile.
+    it. Then restart the SLA workers: they recompute the deadlines counted provisionally
+    into that year (see `hotline sla recompute`).
     """
     from sla.calendar import declare_year, package_years
     from sla.holiday_notice import WEEKDAY_NAMES, NoticeError, notice_year, parse_notice
@@ -250,9 +254,53 @@ def declare_year_cmd(
     except ValueError as e:  # not TOML, not UTF-8, the year already there, …
         _fail(str(e) if str(path) in str(e) else f"{path}: {e}")
     typer.echo(
-        f"declared {arranged} in {path}; restart the workers, then "
-        "`hotline deadletter replay --code SLA_CALENDAR_RANGE`"
+        f"declared {arranged} in {path}; restart the SLA workers (they recompute the open "
+        "deadlines counted provisionally, or run `hotline sla recompute`), then "
+        "`hotline deadletter replay --code SLA_CALENDAR_RANGE` for any case dead-lettered "
+        "meanwhile"
     )
+
+
+@app.command("recompute")
+def recompute_cmd(
+    redis_url: RedisOption = None,
+    prefix: PrefixOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the deadlines of every open case on the current working-day calendar.
+
+    SLA workers do this themselves at start when the calendar changed (a year declared,
+    a local day off added to the overrides file); run it when you cannot restart them,
+    after stopping any worker still on the old calendar. Only the instants move: what
+    each clock consumed is kept, and warnings already raised are not raised again.
+    """
+    from tqdm import tqdm
+
+    async def run(store: Any) -> Any:
+        total = await store.r.zcard(store.due_key)
+        with tqdm(total=total, desc="recomputing", unit="case", disable=quiet) as bar:
+            return await store.recompute_deadlines(progress=bar.update)
+
+    try:
+        report = asyncio.run(_with_store(redis_url, prefix, run))
+    except CalendarRangeError as e:
+        _out_of_calendar(e)
+    summary = {
+        "examined": report.examined,
+        "moved": report.moved,
+        "out_of_range": report.out_of_range,
+    }
+    if as_json:
+        _echo_json(summary)
+        return
+    typer.echo(f"{report.examined} open case(s) with pending thresholds, {report.moved} moved")
+    if report.out_of_range:
+        typer.echo(
+            f"{len(report.out_of_range)} case(s) kept their deadlines: the new ones fall past "
+            f"the calendar (e.g. {report.out_of_range[0]})",
+            err=True,
+        )
 
 
 @app.command("policies")
@@ -321,6 +369,8 @@ def _fmt_view(view: Any, wt: WorkingTime) -> list[str]:
     ]
     for c in view.clocks:
         due = wt.to_datetime(c.due_at).isoformat() if c.due_at else "paused"
+        if c.provisional:
+            due += " (provisional)"
         lines.append(
             f"  {c.kind:<9} {c.clock_id:<4} {c.level:<9} remaining {_hours(c.remaining)} "
             f"{c.mode} of {_hours(c.limit)}  due {due}"

@@ -48,6 +48,15 @@ class SlaSettings:
             )
         )
     )
+    provisional_years: int = field(
+        default_factory=lambda: int_setting(
+            "SLA_PROVISIONAL_YEARS",
+            1,
+            "Years after the last declared one whose deadlines are counted provisionally on "
+            "the statutory holidays alone, until the State Council's arrangement is declared "
+            "(0: reject time limits reaching past the declared years)",
+        )
+    )
     warn_first: float = field(
         default_factory=lambda: float_setting(
             "SLA_WARN_FIRST", 0.5, "Fraction of allowed time that raises the first warning (warn50)"

@@ -42,4 +42,7 @@ class SlaAlert(faust.Record, serializer="json", isodates=True, coerce=True, incl
     department: str | None = None  # current department ("" / None while unassigned)
     district: str | None = None
     category: str | None = None
+    #: ``due_at`` falls in a year whose holiday arrangement (调休) is not declared yet, so
+    #: it was counted on the statutory holidays alone (see sla/calendar.py)
+    provisional: bool = False
     schema_version: int = SCHEMA_VERSION

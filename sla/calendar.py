@@ -8,8 +8,18 @@ a local make-up day): those go in the overrides file (``sla/data/calendar_overri
 which wins over the package. The overrides file can also declare a whole year the package
 does not know yet (``known_years``) so deadlines can run into it before the package update.
 
-Asking about a day outside every known year raises :class:`CalendarRangeError`: guessing
-would silently produce wrong deadlines around the Spring Festival.
+The years after the last declared one are *provisional* (``provisional_years`` of them,
+``$HOTLINE_SLA_PROVISIONAL_YEARS``): working days there are the weekdays that the law
+itself does not give off (:mod:`sla.statutory_holidays`), without the 调休 the notice will
+add. Deadlines counted into them can be a few days off around the long breaks, so they
+are marked provisional wherever they are shown, the runway warning asks for the year to
+be declared, and the SLA workers recompute open deadlines once it is (the calendar's
+:attr:`~sla.working_time.WorkingTime.fingerprint` changes). The alternative, no clock at
+all for every case whose limit reaches into the new year, leaves departments without
+deadlines for weeks each December.
+
+Asking about a day past the provisional years (or before the first known one) raises
+:class:`CalendarRangeError`.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from pathlib import Path
 
 import chinese_calendar
 from chinese_calendar import constants as _cc_constants
+
+from sla.statutory_holidays import statutory_days_off
 
 
 class CalendarRangeError(ValueError):
@@ -130,7 +142,11 @@ def declare_year(path: Path | str, year: int, days: Iterable[tuple[date, bool, s
 class WorkdayCalendar:
     """Decides whether a date is a working day; raises outside the known years."""
 
-    def __init__(self, overrides: Overrides | None = None) -> None:
+    def __init__(self, overrides: Overrides | None = None, provisional_years: int = 0) -> None:
+        """``provisional_years``: how many years after the last declared one to count on
+        the statutory holidays alone (see the module docstring); 0 = none."""
+        if provisional_years < 0:
+            raise ValueError("provisional_years must be 0 or more")
         self.overrides = overrides or Overrides()
         first, last = package_years()
         self._package_years = range(first, last + 1)
@@ -138,10 +154,18 @@ class WorkdayCalendar:
         # Years must be contiguous: a gap would make "N working days after T" jump a year
         # whose holidays nobody checked.
         self.first_year = min(known)
-        self.last_year = max(known)
-        missing = set(range(self.first_year, self.last_year + 1)) - known
+        #: Last year whose arrangement (调休 included) was declared.
+        self.declared_last_year = max(known)
+        missing = set(range(self.first_year, self.declared_last_year + 1)) - known
         if missing:
             raise ValueError(f"calendar years must be contiguous; missing {sorted(missing)}")
+        self.provisional_years = range(
+            self.declared_last_year + 1, self.declared_last_year + 1 + provisional_years
+        )
+        self.last_year = self.declared_last_year + provisional_years
+        self._statutory: dict[date, str] = {}
+        for year in self.provisional_years:
+            self._statutory.update(statutory_days_off(year))
 
     @property
     def first_day(self) -> date:
@@ -150,27 +174,58 @@ class WorkdayCalendar:
 
     @property
     def last_day(self) -> date:
-        """Last day the calendar knows."""
+        """Last day the calendar knows (provisional years included)."""
         return date(self.last_year, 12, 31)
 
-    def runway_warning(self, today: date, horizon_days: int = 60) -> str | None:
-        """A warning when the calendar ends within ``horizon_days`` of ``today``, else None.
+    @property
+    def declared_last_day(self) -> date:
+        """Last day of the last declared year: later days are provisional."""
+        return date(self.declared_last_year, 12, 31)
 
-        Deadlines past the last known day cannot be computed, so assignments whose time
-        limits reach into the next year are rejected until it is declared; the State
-        Council announces each year's holidays and make-up days late in the year before.
+    def is_provisional(self, d: date) -> bool:
+        """True if ``d`` lies in a provisional year (counted on the statutory holidays)."""
+        return d.year in self.provisional_years
+
+    def runway_warning(self, today: date, horizon_days: int = 60) -> str | None:
+        """A warning when the declared calendar ends within ``horizon_days`` of ``today``,
+        else None.
+
+        The State Council announces each year's holidays and make-up days late in the
+        year before. Until the year is declared, deadlines reaching into it are
+        provisional; past the provisional years they cannot be computed at all, and
+        assignments whose time limits reach there are rejected.
         """
-        left = (self.last_day - today).days
+        left = (self.declared_last_day - today).days
         if left >= horizon_days:
             return None
         when = f"in {left} days" if left >= 0 else f"{-left} days ago"
+        nxt = self.declared_last_year + 1
+        declare = (
+            f"declare {nxt} from the State Council's holiday notice "
+            f"(`hotline sla declare-year NOTICE.txt`), or upgrade chinese-calendar once it "
+            f"ships the year"
+        )
+        if self.provisional_years:
+            past = (self.last_day - today).days
+            return (
+                f"the working-day calendar's declared years end "
+                f"{self.declared_last_day.isoformat()} ({when}): deadlines after it are "
+                f"provisional until {self.last_day.isoformat()}, counted on the statutory "
+                f"holidays without {nxt}'s 调休, and may be a few working days off around "
+                f"the long breaks"
+                + (
+                    "; deadlines past that cannot be computed (the SLA stage dead-letters "
+                    "their assignments)"
+                    if past < horizon_days
+                    else ""
+                )
+                + f"; {declare}; then restart the SLA workers (they recompute open "
+                f"deadlines on the declared calendar)"
+            )
         return (
             f"the working-day calendar ends {self.last_day.isoformat()} ({when}): time limits "
             f"reaching past it cannot be computed, so those cases reach their departments "
-            f"without SLA clocks (the SLA stage dead-letters their assignments); "
-            f"declare {self.last_year + 1} from the State Council's holiday notice "
-            f"(`hotline sla declare-year NOTICE.txt`), or upgrade chinese-calendar once it "
-            f"ships the year; "
+            f"without SLA clocks (the SLA stage dead-letters their assignments); {declare}; "
             f"then `hotline deadletter replay --code SLA_CALENDAR_RANGE`"
         )
 
@@ -184,13 +239,14 @@ class WorkdayCalendar:
             )
 
     def is_workday(self, d: date) -> bool:
-        """True if ``d`` is a working day (overrides first, then the official calendar)."""
+        """True if ``d`` is a working day (overrides first, then the official calendar,
+        then, in a provisional year, the statutory holidays)."""
         self.check(d)
         if d in self.overrides.days:
             return self.overrides.days[d]
         if d.year in self._package_years:
             return chinese_calendar.is_workday(d)
-        return d.weekday() < 5
+        return d.weekday() < 5 and d not in self._statutory
 
     def describe(self, d: date) -> str:
         """Why ``d`` is or is not a working day, for operators (e.g. ``holiday: National Day``)."""
@@ -206,6 +262,11 @@ class WorkdayCalendar:
             if weekend:
                 return f"make-up working day (调休) for {name}" if name else "make-up working day"
             return "working day"
+        if self.is_provisional(d):
+            pending = f"provisional: {d.year}'s arrangement is not declared yet"
+            if d in self._statutory:
+                return f"statutory holiday: {self._statutory[d]}; {pending}"
+            return f"weekend; {pending}" if d.weekday() >= 5 else pending
         return "working day" if d.weekday() < 5 else "weekend"
 
     def workdays(self, start: date, end: date) -> Iterator[date]:

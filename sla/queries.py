@@ -17,6 +17,7 @@ from typing import Any
 
 from sla.clocks import CaseState, CaseStatus, ClockKind
 from sla.events import SlaEngine
+from sla.policies import ClockMode
 from sla.redis_store import SlaStore
 
 LEVELS = ("ok", "near_due", "overdue", "escalated")
@@ -35,6 +36,8 @@ class ClockView:
     due_at: int | None  # deadline instant while running (may be past), else None
     running: bool
     level: str
+    #: the deadline is counted on a provisional calendar (its year is not declared yet)
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,10 @@ def level_of(consumed: int, limit: int, fractions: tuple[float, ...]) -> str:
 def case_view(state: CaseState, engine: SlaEngine, now: int) -> CaseView:
     """Evaluate every clock of ``state`` at ``now`` (pure)."""
     clocks = []
+    calendar, wt = engine.wt.calendar, engine.wt
     for kind, clock in state.clocks():
         consumed = clock.consumed(now, engine.tb)
+        due_at = clock.due_at(engine.tb)
         clocks.append(
             ClockView(
                 kind=kind.value,
@@ -91,11 +96,14 @@ def case_view(state: CaseState, engine: SlaEngine, now: int) -> CaseView:
                 limit=clock.limit,
                 consumed=consumed,
                 remaining=clock.limit - consumed,
-                due_at=clock.due_at(engine.tb),
+                due_at=due_at,
                 running=clock.running,
                 level=level_of(consumed, clock.limit, engine.fractions)
                 if state.status != CaseStatus.CLOSED
                 else "ok",
+                provisional=due_at is not None
+                and clock.mode is ClockMode.WORKING
+                and calendar.is_provisional(wt.local_date(due_at)),
             )
         )
     return CaseView(

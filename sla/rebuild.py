@@ -105,4 +105,6 @@ async def rebuild(
     if wipe:
         await store.wipe()
     await store.write_states(result.states.values(), result.late)
+    if wipe:  # every deadline is now on this calendar
+        await store.r.set(store.calendar_key, store.engine.wt.fingerprint)
     return result

@@ -24,8 +24,8 @@ import json
 import logging
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 
 from config.sla import DEFAULTS, SlaSettings
 from models.sla_alert import SlaAlert
+from sla.calendar import CalendarRangeError
 from sla.clocks import MAX_EXT_ID, CaseState, CaseStatus, Clock, HopPhase, next_due, reset_mask
 from sla.events import (
     RING,
@@ -70,6 +71,16 @@ _HEAD = struct.Struct(">BB")
 _NAME = struct.Struct(">HI")
 #: bucket, expected version, fired bits to clear, old department code, closed
 _CAS = struct.Struct(">HIBHB")
+
+
+@dataclass
+class Recomputed:
+    """What :meth:`SlaStore.recompute_deadlines` did."""
+
+    examined: int  # cases with a pending threshold
+    moved: int = 0  # cases whose threshold instants changed
+    #: cases whose new deadlines would fall past the calendar: they keep the old ones
+    out_of_range: list[str] = field(default_factory=list)
 
 
 class ConcurrencyError(RuntimeError):
@@ -240,6 +251,11 @@ class SlaStore:
     def case_key(self, appeal_id: str) -> str:
         """Key of a case hash."""
         return f"{self.prefix}c:{appeal_id}"
+
+    @property
+    def calendar_key(self) -> str:
+        """String: fingerprint of the working-time axis the stored deadlines were computed on."""
+        return f"{self.prefix}calendar"
 
     @property
     def due_key(self) -> str:
@@ -595,6 +611,7 @@ class SlaStore:
             d["category"] = names[d.pop("ca")].removeprefix(_NS_CATEGORY)
             for k in ("threshold_at", "due_at", "raised_at"):
                 d[k] = datetime.fromtimestamp(int(d[k]), tz)
+            d["provisional"] = self.engine.wt.calendar.is_provisional(d["due_at"].date())
             out.append(SlaAlert(**d))
         return out
 
@@ -637,6 +654,64 @@ class SlaStore:
                 await p.execute()
         await p.execute()
         return len(states)
+
+    async def calendar_changed(self) -> bool:
+        """True if the stored deadlines were computed on another working-time axis (or it
+        is not known which): :meth:`recompute_deadlines` is due."""
+        stored = await self.r.get(self.calendar_key)
+        return stored is None or stored.decode() != self.engine.wt.fingerprint
+
+    async def recompute_deadlines(
+        self, chunk: int = 500, progress: Callable[[int], object] | None = None
+    ) -> Recomputed:
+        """Recompute the threshold instants of every case with a pending threshold on this
+        store's calendar, then record the calendar's fingerprint.
+
+        What each clock consumed and since when is kept: only where the calendar puts its
+        thresholds moves (a year declared after it was counted provisionally, a local day
+        off announced). Fired bits are kept, so a warning already raised is not raised
+        again; a threshold that moved into the past fires at the next scan. Writes are
+        compare-and-set like every other, so live workers may run meanwhile; a worker
+        still on the old calendar would write its own instants again, so restart them
+        all. ``progress`` is called with the number of cases done after each chunk.
+        """
+        ids = [m.decode() for m in await self.r.zrange(self.due_key, 0, -1)]
+        report = Recomputed(examined=len(ids))
+        for i in range(0, len(ids), chunk):
+            todo = ids[i : i + chunk]
+            for _ in range(_RETRIES):
+                pairs = []
+                for st in (await self.load_many(todo)).values():
+                    if st.status == CaseStatus.CLOSED:
+                        continue
+                    new = st.copy()  # without the stored instants: computed afresh
+                    try:
+                        new.times = self.engine.thresholds(new)
+                    except CalendarRangeError as e:
+                        report.out_of_range.append(st.appeal_id)
+                        log.warning("SLA: %s keeps its deadlines: %s", st.appeal_id, e)
+                        continue
+                    if new.times != st.times:
+                        new.version = st.version + 1
+                        pairs.append((st, new))
+                if not pairs:
+                    break
+                results = await self._write_many(pairs)  # type: ignore[arg-type]
+                if results is None:  # Redis lost the interned names: as in apply_batch
+                    self._forget_names()
+                    continue
+                report.moved += sum(results)
+                todo = [
+                    new.appeal_id for (_, new), ok in zip(pairs, results, strict=True) if not ok
+                ]
+                if not todo:
+                    break
+            else:
+                raise ConcurrencyError(f"cases kept changing while recomputing: {todo}")
+            if progress is not None:
+                progress(min(chunk, len(ids) - i))
+        await self.r.set(self.calendar_key, self.engine.wt.fingerprint)
+        return report
 
     async def keys(self) -> list[bytes]:
         """Every key under the prefix (SCAN; for tests, dumps and wipes)."""

@@ -25,6 +25,8 @@ wrappers take and return tz-aware datetimes.
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -70,6 +72,19 @@ def _secs(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
+def _fingerprint(tz: ZoneInfo, starts: list[int], ends: list[int]) -> str:
+    """A digest of every working period: equal digests, equal working-time axes.
+
+    The SLA store keeps the digest its deadlines were computed on; a worker that finds
+    another one (a year declared, a local day off announced, other working hours)
+    recomputes the open deadlines.
+    """
+    h = hashlib.blake2b(str(tz).encode(), digest_size=16)
+    h.update(array("q", starts).tobytes())
+    h.update(array("q", ends).tobytes())
+    return h.hexdigest()
+
+
 class WorkingTime:
     """The working-time axis of a calendar, working hours and time zone."""
 
@@ -100,6 +115,7 @@ class WorkingTime:
         self._cum_end = [c + (e - s) for c, s, e in zip(cum, starts, ends, strict=True)]
         self.range_start = int(datetime.combine(calendar.first_day, time(), self.tz).timestamp())
         self.range_end = int(datetime.combine(calendar.last_day + one, time(), self.tz).timestamp())
+        self.fingerprint = _fingerprint(self.tz, starts, ends)
 
     # -- epoch-second core ---------------------------------------------------------------
 
@@ -179,7 +195,7 @@ class WorkingTime:
             return str(t)
 
 
-_CACHE: dict[tuple[str, str, str], WorkingTime] = {}
+_CACHE: dict[tuple[str, str, str, int], WorkingTime] = {}
 
 
 def working_time_for(settings: object | None = None) -> WorkingTime:
@@ -192,10 +208,10 @@ def working_time_for(settings: object | None = None) -> WorkingTime:
     from sla.calendar import load_overrides
 
     s = settings or DEFAULTS
-    key = (s.timezone, s.working_hours, str(s.overrides_file))
+    key = (s.timezone, s.working_hours, str(s.overrides_file), s.provisional_years)
     wt = _CACHE.get(key)
     if wt is None:
-        cal = WorkdayCalendar(load_overrides(s.overrides_file))
+        cal = WorkdayCalendar(load_overrides(s.overrides_file), s.provisional_years)
         wt = WorkingTime(cal, WorkingHours.parse(s.working_hours), s.timezone)
         _CACHE[key] = wt
     return wt

@@ -26,6 +26,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
         "streams.timers.sla_alerts",
         "streams.timers.sla_early_events",
         "streams.timers.calendar_runway",
+        "streams.timers.calendar_change",
     ),
 }
 

@@ -155,13 +155,15 @@ async def test_no_sign_for_warns_then_overdue_exactly_once(
     res = await asyncio.to_thread(invoke, sla_cli, args)
     assert res.exit_code == 0, res.output
     assert [c["appeal_id"] for c in json.loads(res.stdout)["cases"]] == ["A1"]
-    assert "calendar ends" not in res.stderr
-    # near the calendar's end the supervisor is told that new cases may lack clocks
-    end = working_time_for(DEFAULTS).calendar.last_day
+    assert "calendar" not in res.stderr
+    # near the declared calendar's end the supervisor is told that deadlines after it are
+    # provisional
+    end = working_time_for(DEFAULTS).calendar.declared_last_day
     args[args.index("--now") + 1] = f"{end - timedelta(days=20)}T10:00"
     res = await asyncio.to_thread(invoke, sla_cli, args)
     assert res.exit_code == 0, res.output
-    assert f"warning: the working-day calendar ends {end} (in 20 days)" in res.stderr
+    assert f"warning: the working-day calendar's declared years end {end} (in 20" in res.stderr
+    assert "provisional" in res.stderr
     assert json.loads(res.stdout)["count"] >= 1  # stdout stays the JSON alone
 
 

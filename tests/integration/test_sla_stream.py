@@ -31,6 +31,7 @@ from tests.integration.worker_process import (
     read_all,
     sla_store,
     wait_for,
+    worker_calendar,
 )
 
 pytestmark = pytest.mark.integration
@@ -397,14 +398,11 @@ async def test_an_assignment_whose_limits_pass_the_calendar_end_is_dead_lettered
 ):
     """Its case would have no clocks: the assignment goes to the dead-letter topic with
     the engine's reason and its own bytes, for a replay once the next year is declared."""
-    from sla.calendar import WorkdayCalendar, load_overrides
-
     store = sla_store(sla_worker, redis_url)
     aid = "SLA-calendar-end-1"
-    # the worker's calendar (the package's years and the year its test file declares) ends
-    # on this day; 5 working days from its eve reach past it
-    declared = load_overrides(sla_worker.env["HOTLINE_SLA_CALENDAR_OVERRIDES"])
-    last = WorkdayCalendar(declared).last_day
+    # the worker's calendar (the package's years, the year its test file declares and the
+    # provisional year after it) ends on this day; 5 working days from its eve reach past it
+    last = worker_calendar(sla_worker).last_day
     raw = assignment_json(aid, "a3.zjj", datetime(last.year, 12, 30, 10, 0, tzinfo=TZ))
     await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), [raw])
 

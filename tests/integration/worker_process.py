@@ -26,6 +26,17 @@ def declare_next_year(path: Path) -> Path:
     return path
 
 
+def worker_calendar(worker: WorkerProcess):
+    """The working-day calendar of the worker (its overrides file, provisional years)."""
+    from config.sla import SlaSettings
+    from sla.calendar import WorkdayCalendar, load_overrides
+
+    names = ("HOTLINE_SLA_CALENDAR_OVERRIDES", "HOTLINE_SLA_PROVISIONAL_YEARS")
+    with mock.patch.dict(os.environ, {n: worker.env[n] for n in names if n in worker.env}):
+        settings = SlaSettings()
+    return WorkdayCalendar(load_overrides(settings.overrides_file), settings.provisional_years)
+
+
 def sla_store(worker: WorkerProcess, redis_url: str):
     """An :class:`sla.redis_store.SlaStore` on the worker's keys, with its policies and
     calendar (read from the worker's files; this process's environment is left as it was,

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from config.sla import DEFAULTS
 from sla.events import AssignmentIn, SlaEngine
+from sla.working_time import working_time_for
 
 runner = CliRunner()
 UNUSED = "127.0.0.1:2"  # nothing listens on port 2
@@ -183,12 +185,15 @@ def test_fake_store_sees_the_case(fake_redis: FakeStore) -> None:
     ],
 )
 def test_sla_queries_past_the_calendar_end(fake_redis: FakeStore, cmd: list[str]) -> None:
-    """From 2027-01-01 on (or --now there) with 2027 not declared: what to do, not a
-    CalendarRangeError traceback."""
-    r = run("sla", *cmd, "--now", "2027-01-05T10:00")
+    """Past the provisional years (or --now there): what to do, not a CalendarRangeError
+    traceback. In the provisional year the same query answers."""
+    end = working_time_for(DEFAULTS).calendar.last_day
+    r = run("sla", *cmd, "--now", f"{end + timedelta(days=4)}T10:00")
     err = refused(r)
     assert "outside the working-day calendar" in err and "declare-year" in err
     assert r.stdout == ""
+    r = run("sla", *cmd, "--now", f"{end.year}-01-05T10:00")
+    assert r.exit_code == 0 and "HL-0123456789abcdef" in r.stdout
 
 
 @pytest.mark.parametrize(

@@ -143,10 +143,15 @@ def test_declaring_the_next_year_silences_the_runway_warning(tmp_path) -> None:
     assert cal.runway_warning(WorkdayCalendar().last_day - timedelta(days=10)) is None
 
 
-def test_the_runway_warning_for_the_configured_calendar() -> None:
+def test_the_runway_warning_for_the_configured_calendar(monkeypatch) -> None:
     # what the worker logs and hotline demo / sla overdue print; SlaSettings at call time
-    end = working_time_for(SlaSettings()).calendar.last_day
+    end = working_time_for(SlaSettings()).calendar.declared_last_day
     assert calendar_runway(SlaSettings(), end - timedelta(days=100)) is None
+    warning = calendar_runway(SlaSettings(), end - timedelta(days=10))
+    assert f"declared years end {end} (in 10 days)" in warning
+    assert "provisional" in warning and f"declare {end.year + 1}" in warning
+    # without provisional years, cases whose limits pass the end get no clocks
+    monkeypatch.setenv("HOTLINE_SLA_PROVISIONAL_YEARS", "0")
     warning = calendar_runway(SlaSettings(), end - timedelta(days=10))
     assert f"ends {end} (in 10 days)" in warning
     assert "without SLA clocks" in warning and f"declare {end.year + 1}" in warning

@@ -1,0 +1,39 @@
+"""At start: recompute open deadlines if the working-day calendar changed since they were set.
+
+The calendar changes when a year is declared (``hotline sla declare-year``, or a newer
+chinese-calendar), a local day off is announced in the overrides file, or the working
+hours are set otherwise. Deadlines already stored were computed on the old calendar;
+those counted provisionally into an undeclared year are the usual case. The store keeps
+the fingerprint of the calendar its deadlines are on (:meth:`SlaStore.calendar_changed`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from streams.app import app
+from streams.outages import until_reachable
+from streams.stores import sla_store
+
+log = logging.getLogger(__name__)
+
+
+@app.task
+async def recompute_deadlines_if_the_calendar_changed() -> None:
+    """Compare the calendar's fingerprint with the store's; recompute when they differ."""
+    store = sla_store()
+    if not await until_reachable("SLA calendar check", store.calendar_changed):
+        return
+    report = await until_reachable("SLA deadline recompute", store.recompute_deadlines)
+    log.info(
+        "SLA: working-day calendar changed: recomputed the deadlines of %d open case(s), %d moved",
+        report.examined,
+        report.moved,
+    )
+    if report.out_of_range:
+        log.warning(
+            "SLA: %d case(s) kept their old deadlines: the new ones fall past the calendar "
+            "(e.g. %s)",
+            len(report.out_of_range),
+            report.out_of_range[0],
+        )
