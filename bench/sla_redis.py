@@ -9,7 +9,9 @@ compute in Python, Lua compare-and-set write), then measures
 * clock updates/s: 签收 (accept: sign-for clock stops, handling starts), pause and resume
   events on ``--updates`` cases, pipelined;
 * finding + claiming ``--due`` simultaneously due thresholds (one per case) among all
-  the open cases: ``scan_due`` (Lua claim batches), then the ack.
+  the open cases: ``scan_due`` (Lua claim batches), then the ack;
+* recomputing every open case's deadlines on a changed calendar (a local day off inside
+  their limits; what a worker does at start after ``hotline sla declare-year``).
 
 Rates are medians of ``--runs`` runs. Usage::
 
@@ -28,7 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,8 +42,10 @@ from tqdm import tqdm  # noqa: E402
 from config.sla import SlaSettings  # noqa: E402
 from models.case_event import CaseEvent  # noqa: E402
 from sla.alerts import scan_due  # noqa: E402
+from sla.calendar import Overrides, WorkdayCalendar  # noqa: E402
 from sla.events import AssignmentIn, SlaEngine  # noqa: E402
 from sla.redis_store import SlaStore  # noqa: E402
+from sla.working_time import WorkingHours, WorkingTime  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Realistic value sizes: codes like the routing catalogue's, masked districts, full
@@ -237,6 +241,28 @@ async def main(args: argparse.Namespace) -> None:
             f"find + claim {args.due:,} due thresholds among {args.cases + args.due:,} open cases: "
             f"median {statistics.median(claim_s) * 1000:.0f} ms (Lua batches of {args.claim_batch}; "
             f"runs {', '.join(f'{x * 1000:.0f}' for x in claim_s)} ms); ack {statistics.median(ack_s) * 1000:.0f} ms"
+        )
+
+        # recompute every open case's deadlines on a changed calendar (a local day off
+        # announced inside the cases' limits), then back, alternately
+        typhoon = Overrides(days={date(2026, 3, 16): False}, notes={date(2026, 3, 16): "bench"})
+        changed = SlaEngine(
+            WorkingTime(WorkdayCalendar(typhoon, settings.provisional_years),
+                        WorkingHours.parse(settings.working_hours), settings.timezone),
+            engine.book, engine.fractions,
+        )  # fmt: skip
+        rec_rates, moved = [], []
+        for run in range(args.runs):
+            on = changed if run % 2 == 0 else engine
+            st = SlaStore(client, engine=on, settings=settings, prefix="sla:")
+            t = time.perf_counter()
+            report = await st.recompute_deadlines()
+            rec_rates.append(report.examined / (time.perf_counter() - t))
+            moved.append(report.moved)
+        print(
+            f"recompute on a changed calendar: median {statistics.median(rec_rates):,.0f} open "
+            f"cases/s (runs {', '.join(f'{x:,.0f}' for x in rec_rates)}; moved "
+            f"{', '.join(f'{m:,}' for m in moved)} of {report.examined:,})"
         )
         await client.aclose()
 
