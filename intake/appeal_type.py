@@ -39,10 +39,15 @@ _SYNONYMS = {
 _UNCHOSEN = frozenset({"其他", "其它"})
 
 
+def _bare(value: str) -> str:
+    """A recorded type without spaces or the 类 some systems append (投诉类)."""
+    return value.strip().removesuffix("类")
+
+
 def normalise_appeal_type(value: str) -> str | None:
     """Accept a recorded type (咨询/求助/投诉/举报/建议/表扬 or a synonym such as 意见 or 感谢,
     optionally with 类); None if unknown."""
-    value = value.strip().removesuffix("类")
+    value = _bare(value)
     value = _SYNONYMS.get(value, value)
     return value if value in APPEAL_TYPES else None
 
@@ -50,6 +55,6 @@ def normalise_appeal_type(value: str) -> str | None:
 def recorded_appeal_type(value: str, title: str, content: str) -> str | None:
     """:func:`normalise_appeal_type`, or for 其他 (the agent did not choose) the type
     inferred from the text; None if unknown."""
-    if value.strip().removesuffix("类") in _UNCHOSEN:
+    if _bare(value) in _UNCHOSEN:
         return infer_appeal_type(title, content)
     return normalise_appeal_type(value)

@@ -36,15 +36,18 @@ _LANDLINE = re.compile(
     r"(?<![0-9A-Za-z])(?:\(0\d{2,3}\)|0\d{2,3})[ -]?(?:[2-9]\d{6,7}|[2-9]\d{2,3}[ -]\d{4})"
     r"(?:-\d{1,5})?(?![0-9A-Za-z])"
 )
+# Words that introduce a phone number: all of two characters, because the look-behind of
+# _LOCAL needs one width (Tel follows it, and 方式 of 联系方式, as a separate step).
+_PHONE_WORDS = "电话|座机|手机|联系|热线|致电"
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
 _LOCAL = re.compile(
-    r"(?<=电话|座机|手机|联系|热线|致电)[:：是为 ]{0,3}([2-9](?:[ .-]?\d){6,7})(?![0-9A-Za-z])"
+    rf"(?<={_PHONE_WORDS})[:：是为 ]{{0,3}}([2-9](?:[ .-]?\d){{6,7}})(?![0-9A-Za-z])"
 )
-_PHONE_CUE = re.compile(r"电话|手机|座机|联系|热线|致电|[Tt]el|TEL")
+_PHONE_CUE = re.compile(rf"{_PHONE_WORDS}|[Tt]el|TEL")
 # a mobile number introduced as a phone may be grouped any way (1381 234 5678,
 # 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
 _MOBILE_CUED = re.compile(
-    r"(?:电话|手机|座机|联系方式|热线|致电|[Tt]el|TEL)(?:号码|号)?[:：是为 ]{0,3}"
+    rf"(?:{_PHONE_WORDS}|[Tt]el|TEL)(?:方式)?(?:号码|号)?[:：是为 ]{{0,3}}"
     r"(1[3-9](?:[ .-]?\d){9})(?![0-9A-Za-z])"
 )
 
