@@ -68,7 +68,8 @@ class StreamSettings:
             "DOSSIER_TTL_S",
             90 * 86400,
             "How long a case's appeal is kept after its last assignment, for the text of the "
-            "next 改派 / 重办 hop (seconds)",
+            "next 改派 / 重办 hop (seconds; once the case is closed, at most "
+            "HOTLINE_SLA_CLOSED_TTL)",
         )
     )
     batch_window_s: float = field(

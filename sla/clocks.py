@@ -185,7 +185,7 @@ class CaseState:
     ext_requested: int = 0  # working days asked for and not yet approved; 0 = none
     last_at: int = 0  # occurred_at of the last applied record
     recent: tuple[int, ...] = ()  # digests of the last applied record ids (dedupe)
-    version: int = 0  # applied records; compare-and-set guard in Redis
+    version: int = 0  # writes (applied records, deadline recomputes): compare-and-set guard
     fired: int = 0  # threshold bits already claimed (owned by the alert scanner)
     #: thresholds computed by the engine for this state (a cache, not state)
     times: tuple[int, ...] | None = field(default=None, compare=False, repr=False)

@@ -6,7 +6,8 @@ which carries none of it: the SLA stage keeps each case's appeal as its latest
 assignment carried it, and copies it into the next hop's assignment. Keys:
 ``<prefix><appeal_id>`` → the fields of :data:`APPEAL_FIELDS` as zlib-compressed JSON
 (about 1 KB a case, measured on the shared appeals, against 2.2 KB for the whole
-assignment's JSON), kept ``ttl_s`` after its last hop (every hop writes it again).
+assignment's JSON), kept ``ttl_s`` after its last hop (every hop writes it again), and
+once the case is closed only as long as the SLA stage remembers closed cases.
 """
 
 from __future__ import annotations
@@ -59,6 +60,19 @@ class CaseDossiers:
                     pipe.set(self.prefix + aid, packed, ex=self.ttl_s)
                 await pipe.execute()
         return len(latest)
+
+    async def closed(self, appeal_ids: Iterable[str], keep_s: int) -> None:
+        """Cases closed (办结): keep their appeals at most ``keep_s`` more seconds, as long
+        as the SLA stage remembers a closed case (``HOTLINE_SLA_CLOSED_TTL``): a 重办 after
+        that is refused as an unknown case, so the appeal would never be used. A later hop
+        keeps the appeal again for the full ``ttl_s``. ``keep_s`` 0: closed cases are
+        remembered for ever, and so are their appeals for ``ttl_s``."""
+        keys = {self.prefix + aid for aid in appeal_ids}
+        if keys and keep_s > 0:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.expire(key, keep_s, lt=True)  # only ever shortens
+                await pipe.execute()
 
     async def recall(self, appeal_id: str) -> dict | None:
         """The case's appeal as keyword arguments of :class:`Assignment`, or ``None``

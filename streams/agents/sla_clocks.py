@@ -178,6 +178,7 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
     parked: set[str] = set()
     rejected: list = []  # dead letters' acknowledgements
     hops: dict[str, tuple[CaseEvent, bool]] = {}  # appeal id → its last hop event, redelivered
+    closed: dict[str, bool] = {}  # appeal id → whether its last applied event closed it
     if park_unknown:
         # behind a parked event of the same case, later events wait too: order per case
         waiting = await early.waiting(sorted({ce.appeal_id for _, ce in items}))
@@ -202,11 +203,15 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
             if ce.kind in HOP_EVENTS:
                 # a redelivery: the hop may not have gone out before a crash (same id)
                 hops[ce.appeal_id] = (ce, True)
-        elif ce.kind in HOP_EVENTS:
-            hops[ce.appeal_id] = (ce, False)
+        else:
+            closed[ce.appeal_id] = ce.kind == "close"
+            if ce.kind in HOP_EVENTS:
+                hops[ce.appeal_id] = (ce, False)
     # a case's last hop of the batch only: an earlier one's department lost it already
     for ce, again in hops.values():
         await _next_hop(ce, again)
+    closed_ids = [aid for aid, c in closed.items() if c]
+    await case_dossiers().closed(closed_ids, sla_store().settings.closed_ttl)
     await all_delivered(rejected)
     if parked:
         # the assignment may have come, and found nothing waiting, between our look and our

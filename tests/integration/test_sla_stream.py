@@ -255,6 +255,11 @@ async def test_a_reopened_case_goes_back_to_its_department_with_the_appeal(sla_w
         _event("o3", aid, "close", actor="中心"),
     ], key=aid.encode())  # fmt: skip
     await _until(lambda: store.load(aid), lambda s: s.status == CaseStatus.CLOSED)
+    # the appeal is kept as long as the closed case is (HOTLINE_SLA_CLOSED_TTL, 30 days),
+    # no longer the 90 days after its last hop
+    dossier = f"{sla_worker.prefix}dossier:{aid}"
+    month = store.settings.closed_ttl
+    await _until(lambda: store.r.ttl(dossier), lambda ttl: 0 < ttl <= month)
     reopen = _event("o4", aid, "reopen", actor="回访", reason="市民不满意：问题未解决")
     await publish(
         sla_worker.bootstrap, sla_worker.topic("cases.events"), [reopen], key=aid.encode()
@@ -270,6 +275,8 @@ async def test_a_reopened_case_goes_back_to_its_department_with_the_appeal(sla_w
     assert (own[0].hop, own[0].lead_code, own[0].rule_id) == (2, "a1.zjj", "reopen")
     assert own[0].rule_explanation == "重办：回访，市民不满意：问题未解决"
     assert {k: getattr(own[0], k) for k in APPEAL} == APPEAL
+    # the reopened case's hop keeps its appeal for the full period again
+    await _until(lambda: store.r.ttl(dossier), lambda ttl: ttl > month)
 
     await publish(
         sla_worker.bootstrap, sla_worker.topic("cases.events"), [reopen], key=aid.encode()
