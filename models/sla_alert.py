@@ -42,7 +42,8 @@ class SlaAlert(faust.Record, serializer="json", isodates=True, coerce=True, incl
     department: str | None = None  # current department ("" / None while unassigned)
     district: str | None = None
     category: str | None = None
-    #: ``due_at`` falls in a year whose holiday arrangement (调休) is not declared yet, so
-    #: it was counted on the statutory holidays alone (see sla/calendar.py)
+    #: ``due_at`` falls in a year whose holiday arrangement (调休) is not declared yet: a
+    #: working-time deadline there was counted on the statutory holidays alone and moves
+    #: once the year is declared (see sla/calendar.py); wall-clock ones do not move
     provisional: bool = False
     schema_version: int = SCHEMA_VERSION
