@@ -210,8 +210,8 @@ async def _apply(items: list[tuple[DeadLetter, CaseEvent]], park_unknown: bool) 
     # a case's last hop of the batch only: an earlier one's department lost it already
     for ce, again in hops.values():
         await _next_hop(ce, again)
-    closed_ids = [aid for aid, c in closed.items() if c]
-    await case_dossiers().closed(closed_ids, sla_store().settings.closed_ttl)
+    if closing := [aid for aid, c in closed.items() if c]:
+        await case_dossiers().closed(closing, sla_store().settings.closed_ttl)
     await all_delivered(rejected)
     if parked:
         # the assignment may have come, and found nothing waiting, between our look and our
