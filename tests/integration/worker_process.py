@@ -26,27 +26,36 @@ def declare_next_year(path: Path) -> Path:
     return path
 
 
+#: The worker's SLA files and calendar settings, which the tests' own stores must share.
+_SLA_NAMES = (
+    "HOTLINE_SLA_POLICY_FILE", "HOTLINE_SLA_CALENDAR_OVERRIDES", "HOTLINE_SLA_PROVISIONAL_YEARS",
+)  # fmt: skip
+
+
+def worker_sla_settings(worker: WorkerProcess):
+    """The worker's :class:`config.sla.SlaSettings` (its policies and calendar), read
+    without changing this process's environment, so later tests do not inherit a
+    worker's declared year or test policies."""
+    from config.sla import SlaSettings
+
+    with mock.patch.dict(os.environ, {n: worker.env[n] for n in _SLA_NAMES if n in worker.env}):
+        return SlaSettings()
+
+
 def worker_calendar(worker: WorkerProcess):
     """The working-day calendar of the worker (its overrides file, provisional years)."""
-    from config.sla import SlaSettings
     from sla.calendar import WorkdayCalendar, load_overrides
 
-    names = ("HOTLINE_SLA_CALENDAR_OVERRIDES", "HOTLINE_SLA_PROVISIONAL_YEARS")
-    with mock.patch.dict(os.environ, {n: worker.env[n] for n in names if n in worker.env}):
-        settings = SlaSettings()
+    settings = worker_sla_settings(worker)
     return WorkdayCalendar(load_overrides(settings.overrides_file), settings.provisional_years)
 
 
 def sla_store(worker: WorkerProcess, redis_url: str):
     """An :class:`sla.redis_store.SlaStore` on the worker's keys, with its policies and
-    calendar (read from the worker's files; this process's environment is left as it was,
-    so later tests do not inherit a worker's declared year or test policies)."""
-    from config.sla import SlaSettings
+    calendar (:func:`worker_sla_settings`)."""
     from sla.redis_store import SlaStore
 
-    names = ("HOTLINE_SLA_POLICY_FILE", "HOTLINE_SLA_CALENDAR_OVERRIDES")
-    with mock.patch.dict(os.environ, {n: worker.env[n] for n in names if n in worker.env}):
-        settings = SlaSettings()
+    settings = worker_sla_settings(worker)
     return SlaStore.from_url(
         redis_url, settings=settings, prefix=f"{worker.prefix}{settings.redis_prefix}"
     )
