@@ -83,6 +83,10 @@ class Recomputed:
     out_of_range: list[str] = field(default_factory=list)
 
 
+#: (stored state or None, new state) of the cases one compare-and-set call writes.
+_Rewrites = list[tuple[CaseState | None, CaseState]]
+
+
 class ConcurrencyError(RuntimeError):
     """A case kept changing under us (another writer on the same case)."""
 
@@ -461,23 +465,43 @@ class SlaStore:
                 outcomes[i] = rejected(Reason.INVALID, f"unusable appeal_id {aid!r}")
             else:
                 todo.append(i)
-        conflicts: set[str] = set()
-        for _ in range(_RETRIES):
-            if not todo:
-                break
+        if todo:
+
+            def apply(orig: dict[str, CaseState | None]) -> _Rewrites:
+                cur = dict(orig)
+                for i in todo:
+                    aid = records[i].appeal_id
+                    if aid in orig:  # a retry reads only the cases that conflicted
+                        out, new = self.engine.apply_record(cur[aid], records[i])
+                        outcomes[i] = out
+                        if out.applied:
+                            cur[aid] = new
+                return [(orig[a], cur[a]) for a in orig if cur[a] is not orig[a]]  # type: ignore[misc]
+
             ids = list(dict.fromkeys(records[i].appeal_id for i in todo))
-            orig = await self._read_many(ids)
-            cur = dict(orig)
-            for i in todo:
-                aid = records[i].appeal_id
-                out, new = self.engine.apply_record(cur[aid], records[i])
-                outcomes[i] = out
-                if out.applied:
-                    cur[aid] = new
-            changed = [aid for aid in ids if cur[aid] is not orig[aid]]
-            if not changed:
-                break
-            results = await self._write_many([(orig[a], cur[a]) for a in changed])  # type: ignore[misc]
+            await self._rewrite(ids, apply, "applying")
+        return outcomes  # type: ignore[return-value]
+
+    async def _rewrite(
+        self,
+        ids: Sequence[str],
+        compute: Callable[[dict[str, CaseState | None]], _Rewrites],
+        doing: str,
+    ) -> int:
+        """Read cases ``ids``, let ``compute`` turn them into (stored, new) pairs, and write
+        those compare-and-set in one call; the cases another writer changed meanwhile are
+        read and computed again (up to ``_RETRIES`` rounds). Returns how many were written.
+
+        ``compute`` may be called more than once per case, so it must not count on being
+        called once (``apply_batch`` overwrites the outcome of a record it redoes).
+        """
+        todo = list(ids)
+        written = 0
+        for _ in range(_RETRIES):
+            pairs = compute(await self._read_many(todo))
+            if not pairs:
+                return written
+            results = await self._write_many(pairs)
             if results is None:
                 # Redis lost the interned names (restarted without its data): codes are
                 # handed out anew, ours are stale. Forget them; read and compute again.
@@ -487,15 +511,12 @@ class SlaStore:
                     self.prefix,
                 )
                 self._forget_names()
-                conflicts = set(changed)
                 continue
-            conflicts = {aid for aid, ok in zip(changed, results, strict=True) if not ok}
-            if not conflicts:
-                break
-            todo = [i for i in todo if records[i].appeal_id in conflicts]
-        else:
-            raise ConcurrencyError(f"cases kept changing while applying: {sorted(conflicts)}")
-        return outcomes  # type: ignore[return-value]
+            written += sum(results)
+            todo = [new.appeal_id for (_, new), ok in zip(pairs, results, strict=True) if not ok]
+            if not todo:
+                return written
+        raise ConcurrencyError(f"cases kept changing while {doing}: {sorted(todo)}")
 
     async def _codes_for(self, states: Iterable[CaseState]) -> dict[str, int]:
         wanted = set()
@@ -522,9 +543,7 @@ class SlaStore:
             codes[_NS_CATEGORY + st.category],
         )
 
-    async def _write_many(
-        self, pairs: list[tuple[CaseState | None, CaseState]]
-    ) -> list[int] | None:
+    async def _write_many(self, pairs: _Rewrites) -> list[int] | None:
         """Compare-and-set writes, one Lua call for all; 1 = written, 0 = conflict.
 
         ``None``, nothing written: a cached code is not Redis's code of its name.
@@ -677,39 +696,31 @@ class SlaStore:
         """
         ids = [m.decode() for m in await self.r.zrange(self.due_key, 0, -1)]
         report = Recomputed(examined=len(ids))
-        for i in range(0, len(ids), chunk):
-            todo = ids[i : i + chunk]
-            for _ in range(_RETRIES):
-                pairs = []
-                for st in (await self.load_many(todo)).values():
-                    if st.status == CaseStatus.CLOSED:
-                        continue
-                    new = st.copy()  # without the stored instants: computed afresh
-                    try:
-                        new.times = self.engine.thresholds(new)
-                    except CalendarRangeError as e:
-                        report.out_of_range.append(st.appeal_id)
-                        log.warning("SLA: %s keeps its deadlines: %s", st.appeal_id, e)
-                        continue
-                    if new.times != st.times:
-                        new.version = st.version + 1
-                        pairs.append((st, new))
-                if not pairs:
-                    break
-                results = await self._write_many(pairs)  # type: ignore[arg-type]
-                if results is None:  # Redis lost the interned names: as in apply_batch
-                    self._forget_names()
+        out_of_range: dict[str, None] = {}  # ordered set: a retry may meet a case again
+
+        def recompute(orig: dict[str, CaseState | None]) -> _Rewrites:
+            pairs: _Rewrites = []
+            for st in orig.values():
+                if st is None or st.status == CaseStatus.CLOSED:
                     continue
-                report.moved += sum(results)
-                todo = [
-                    new.appeal_id for (_, new), ok in zip(pairs, results, strict=True) if not ok
-                ]
-                if not todo:
-                    break
-            else:
-                raise ConcurrencyError(f"cases kept changing while recomputing: {todo}")
+                new = st.copy()  # without the stored instants: computed afresh
+                try:
+                    new.times = self.engine.thresholds(new)
+                except CalendarRangeError as e:
+                    if st.appeal_id not in out_of_range:
+                        out_of_range[st.appeal_id] = None
+                        log.warning("SLA: %s keeps its deadlines: %s", st.appeal_id, e)
+                    continue
+                if new.times != st.times:
+                    new.version = st.version + 1
+                    pairs.append((st, new))
+            return pairs
+
+        for i in range(0, len(ids), chunk):
+            report.moved += await self._rewrite(ids[i : i + chunk], recompute, "recomputing")
             if progress is not None:
                 progress(min(chunk, len(ids) - i))
+        report.out_of_range.extend(out_of_range)
         await self.r.set(self.calendar_key, self.engine.wt.fingerprint)
         return report
 
