@@ -5,6 +5,12 @@ chinese-calendar), a local day off is announced in the overrides file, or the wo
 hours are set otherwise. Deadlines already stored were computed on the old calendar;
 those counted provisionally into an undeclared year are the usual case. The store keeps
 the fingerprint of the calendar its deadlines are on (:meth:`SlaStore.calendar_changed`).
+
+A recompute that fails for another reason than an outage (a bug, a state it cannot read;
+cases that keep changing under it are waited out like an outage) is logged and the worker
+goes on: its agents and alert scans matter more than moving deadlines, and a task that
+raises would stop the whole worker, on every start if the cause persists. The fingerprint
+is then not recorded, so the next start tries again; ``hotline sla recompute`` does it by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ async def recompute_deadlines_if_the_calendar_changed() -> None:
     store = sla_store()
     if not await until_reachable("SLA calendar check", store.calendar_changed):
         return
-    report = await until_reachable("SLA deadline recompute", store.recompute_deadlines)
+    try:
+        report = await until_reachable("SLA deadline recompute", store.recompute_deadlines)
+    except Exception:
+        log.exception(
+            "SLA: working-day calendar changed, but recomputing the open deadlines failed; "
+            "they stay as computed on the old calendar until the next worker start or "
+            "`hotline sla recompute`"
+        )
+        return
     log.info(
         "SLA: working-day calendar changed: recomputed the deadlines of %d open case(s), %d moved",
         report.examined,
