@@ -19,6 +19,7 @@ from streams.intake_step import TZ
 from streams.outages import all_delivered, until_reachable
 from streams.review_wait import review_clock
 from streams.stores import pending_reviews
+from streams.timer_step import run_timer_step
 from triage.review_clock import review_alert, threshold_due
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ async def date_undated_reviews() -> None:
 async def raise_review_alerts() -> None:
     """One tick: alert on every waiting appeal whose next review threshold has come."""
     if review_clock().enabled:
-        await until_reachable("review alert scan", _tick)
+        await run_timer_step("review alert scan", _tick)
 
 
 async def _tick() -> None:

@@ -14,8 +14,8 @@ from models.sla_alert import SlaAlert
 from sla.alerts import AlertScanner
 from streams import topics
 from streams.app import app
-from streams.outages import until_reachable
 from streams.stores import sla_store
+from streams.timer_step import run_timer_step
 
 log = logging.getLogger(__name__)
 _scanner: AlertScanner | None = None
@@ -33,7 +33,7 @@ async def raise_sla_alerts() -> None:
     global _scanner
     if _scanner is None:
         _scanner = AlertScanner(sla_store(), _publish)
-    # an outage must not crash the worker: the tick waits for Redis (or the broker), then runs
-    report = await until_reachable("SLA alert scan", _scanner.tick)
-    if report.published or report.failed:
+    # an outage is waited out, any other error logged: neither may stop the worker
+    report = await run_timer_step("SLA alert scan", _scanner.tick)
+    if report is not None and (report.published or report.failed):
         log.info("SLA alerts: %s", report)

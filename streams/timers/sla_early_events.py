@@ -7,8 +7,8 @@ import logging
 from config.sla import SlaSettings
 from streams.agents.sla_clocks import apply_waiting
 from streams.app import app
-from streams.outages import until_reachable
 from streams.stores import early_case_events
+from streams.timer_step import run_timer_step
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 async def expire_early_case_events() -> None:
     """Events parked longer than ``HOTLINE_SLA_EARLY_EVENT_WAIT``: applied if their case
     exists by now (a race with the assignment), otherwise dead-lettered (SLA_UNKNOWN_CASE)."""
-    await until_reachable("early case events", _expire)
+    await run_timer_step("early case events", _expire)
 
 
 async def _expire() -> None:

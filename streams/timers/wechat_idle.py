@@ -16,8 +16,8 @@ from streams import topics
 from streams.agents.intake_wechat import flush_request, intake_backlog
 from streams.app import app
 from streams.intake_step import intake_settings
-from streams.outages import until_reachable
 from streams.tables.wechat_sessions import wechat_sessions
+from streams.timer_step import run_timer_step
 
 log = logging.getLogger(__name__)
 _requested: dict[str, float] = {}
@@ -30,8 +30,8 @@ _SHORTEST_IDLE_S = min(intake_settings.wechat_idle_flush_s, intake_settings.wech
 @app.timer(interval=max(1.0, min(30.0, _SHORTEST_IDLE_S / 4)))
 async def request_idle_flushes() -> None:
     """Send one flush request per idle session (again only after another idle period)."""
-    # an exception in a timer stops the worker: wait for the broker instead
-    await until_reachable("WeChat idle flush", _request_idle_flushes)
+    # an exception in a timer stops the worker: outages are waited out, errors logged
+    await run_timer_step("WeChat idle flush", _request_idle_flushes)
 
 
 async def _request_idle_flushes() -> None:
