@@ -16,7 +16,7 @@ from config.sla import SlaSettings
 from streams import topics
 from streams.app import app
 from streams.intake_step import TZ
-from streams.outages import all_delivered, until_reachable
+from streams.outages import all_delivered
 from streams.review_wait import review_clock
 from streams.stores import pending_reviews
 from streams.timer_step import run_timer_step
@@ -29,15 +29,17 @@ log = logging.getLogger(__name__)
 async def date_undated_reviews() -> None:
     """At start: appeals left waiting by a worker without review alerts get a deadline
     from now, so no waiting appeal stays without one."""
-    clock = review_clock()
-    if not clock.enabled:
-        return
+    if review_clock().enabled:
+        # once, at start; a failure is logged and the next start tries again
+        await run_timer_step("review deadlines at start", _date_undated)
+
+
+async def _date_undated() -> None:
     store = pending_reviews()
-    undated = await until_reachable("review deadlines at start", store.undated)
-    deadline = clock.deadline(int(time.time()))
+    undated = await store.undated()
+    deadline = review_clock().deadline(int(time.time()))
     if undated and deadline is not None:
-        await until_reachable("review deadlines at start", store.schedule,
-                              dict.fromkeys(undated, deadline))  # fmt: skip
+        await store.schedule(dict.fromkeys(undated, deadline))
         log.warning("%d appeal(s) waiting for review had no deadline: due %s", len(undated),
                     datetime.fromtimestamp(deadline.due_at, TZ).isoformat())  # fmt: skip
 

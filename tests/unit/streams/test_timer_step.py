@@ -104,3 +104,14 @@ async def test_a_failing_sla_alert_scan_does_not_stop_the_worker(monkeypatch, ca
     with caplog.at_level(logging.ERROR, logger=timer_step.__name__):
         await inspect.unwrap(sla_alerts.raise_sla_alerts)()
     assert "SLA alert scan failed" in caplog.text
+
+
+async def test_dating_waiting_reviews_at_start_does_not_stop_the_worker(monkeypatch, caplog):
+    class Store:
+        async def undated(self):
+            raise ValueError("a pending review the worker cannot read")
+
+    monkeypatch.setattr(review_alerts, "pending_reviews", Store)
+    with caplog.at_level(logging.ERROR, logger=timer_step.__name__):
+        await inspect.unwrap(review_alerts.date_undated_reviews)()
+    assert "review deadlines at start failed" in caplog.text
