@@ -1,4 +1,5 @@
-"""One run of a periodic timer's step: an error is logged, never allowed to stop the worker.
+"""One run of a timer's step (or a start task's): an error is logged, never allowed to stop
+the worker.
 
 faust runs a timer as one of the app's tasks, and a task that raises crashes the whole
 worker (mode's ``Service.crash``): its agents too, so one case state the SLA alert scan
@@ -34,8 +35,13 @@ async def run_timer_step(
     *args: object,
     every: float = 300.0,
     clock: Callable[[], float] = time.monotonic,
+    then: str = "the next tick tries again",
 ) -> T | None:
-    """``step(*args)``'s result, or ``None`` if it failed (logged; the next tick retries)."""
+    """``step(*args)``'s result, or ``None`` if it failed (logged; the next tick retries).
+
+    ``then`` ends the logged line: what happens next (a start task runs again only at
+    the next start).
+    """
     try:
         result = await until_reachable(what, step, *args)
     except Exception:
@@ -46,8 +52,7 @@ async def run_timer_step(
             return None
         _failing[what] = (now, 0)
         more = f" ({held} more failure(s) held back in {every:.0f} s)" if held else ""
-        log.exception("%s failed%s; the worker goes on and the next tick tries again",
-                      what, more)  # fmt: skip
+        log.exception("%s failed%s; the worker goes on and %s", what, more, then)
         return None
     if _failing.pop(what, None) is not None:
         log.info("%s works again", what)

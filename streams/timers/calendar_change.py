@@ -8,9 +8,9 @@ the fingerprint of the calendar its deadlines are on (:meth:`SlaStore.calendar_c
 
 A recompute that fails for another reason than an outage (a bug, a state it cannot read;
 cases that keep changing under it are waited out like an outage) is logged and the worker
-goes on: its agents and alert scans matter more than moving deadlines, and a task that
-raises would stop the whole worker, on every start if the cause persists. The fingerprint
-is then not recorded, so the next start tries again; ``hotline sla recompute`` does it by hand.
+goes on (:func:`~streams.timer_step.run_timer_step`): its agents and alert scans matter
+more than moving deadlines. The fingerprint is then not recorded, so the next start tries
+again; ``hotline sla recompute`` does it by hand.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 
 from streams.app import app
-from streams.outages import until_reachable
 from streams.stores import sla_store
+from streams.timer_step import run_timer_step
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +27,19 @@ log = logging.getLogger(__name__)
 @app.task
 async def recompute_deadlines_if_the_calendar_changed() -> None:
     """Compare the calendar's fingerprint with the store's; recompute when they differ."""
+    await run_timer_step(
+        "recomputing the open deadlines",
+        _recompute_if_changed,
+        then="the deadlines stay as computed on the old calendar until the next worker "
+        "start or `hotline sla recompute`",
+    )
+
+
+async def _recompute_if_changed() -> None:
     store = sla_store()
-    if not await until_reachable("SLA calendar check", store.calendar_changed):
+    if not await store.calendar_changed():
         return
-    try:
-        report = await until_reachable("SLA deadline recompute", store.recompute_deadlines)
-    except Exception:
-        log.exception(
-            "SLA: working-day calendar changed, but recomputing the open deadlines failed; "
-            "they stay as computed on the old calendar until the next worker start or "
-            "`hotline sla recompute`"
-        )
-        return
+    report = await store.recompute_deadlines()
     log.info(
         "SLA: working-day calendar changed: recomputed the deadlines of %d open case(s), %d moved",
         report.examined,

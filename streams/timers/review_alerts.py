@@ -30,8 +30,8 @@ async def date_undated_reviews() -> None:
     """At start: appeals left waiting by a worker without review alerts get a deadline
     from now, so no waiting appeal stays without one."""
     if review_clock().enabled:
-        # once, at start; a failure is logged and the next start tries again
-        await run_timer_step("review deadlines at start", _date_undated)
+        await run_timer_step("review deadlines at start", _date_undated,
+                             then="the next worker start tries again")  # fmt: skip
 
 
 async def _date_undated() -> None:

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from sla.redis_store import Recomputed
+from streams import timer_step
 from streams.timers import calendar_change
 
 
@@ -26,6 +27,12 @@ class _Store:
         if self.failure is not None:
             raise self.failure
         return Recomputed(examined=3, moved=2, out_of_range=["a1"])
+
+
+@pytest.fixture(autouse=True)
+def no_failures_yet(monkeypatch) -> None:
+    # run_timer_step holds back a repeated failure's log line: each test is a fresh start
+    monkeypatch.setattr(timer_step, "_failing", {})
 
 
 @pytest.fixture
