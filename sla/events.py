@@ -9,7 +9,12 @@ Rules (times are the record's ``occurred_at`` / ``assigned_at``):
 * **Order.** A record older than the last applied one is ``out_of_order``; ties are
   fine. Duplicates are recognised by id among the last :data:`RING` records of the case
   (a re-sent record older than that is also older in time, so it is rejected as
-  out-of-order rather than applied twice).
+  out-of-order rather than applied twice). The one gap: a record re-sent after
+  ``RING`` or more others of its case applied *in the same second* is applied again. The ring
+  stays at four so that the case's hash keeps Redis's compact encoding (values of at most
+  64 bytes, see ``sla.redis_store``). A record rejected for the state it met (say a
+  ``close`` that arrived before its ``accept``) may apply when it is delivered again
+  after the state caught up, as a dead-letter replay would.
 * **assignment** hop *n*: creates the case (case clock + sign-for clock) or starts hop
   *n* for its department, ending the previous hop's clock; the case clock runs on. A
   hop already started (e.g. by a ``reassign`` event) is a duplicate; an older hop is
