@@ -23,7 +23,10 @@ from datetime import date
 # (— and – as typed between area code and number: 0731—84567890)
 _FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ（）－—–　", "0123456789@.Xx()--- ")
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# The local part is at most 64 characters (RFC 5321): unbounded, a long run of them with
+# no domain after it (20,000 letters and an @) was scanned again from each of its
+# characters (0.3 s); bounded, each start looks at 64 at most.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD = re.compile(
