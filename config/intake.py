@@ -28,6 +28,14 @@ class IntakeSettings:
             "Consecutive WeChat messages of one user within this gap form one appeal",
         )
     )
+    wechat_max_session_messages: int = field(
+        default_factory=lambda: int_setting(
+            "WECHAT_MAX_SESSION_MESSAGES",
+            50,
+            "A WeChat session closes into an appeal at this many messages, or before its text "
+            "would pass HOTLINE_MAX_CONTENT_CHARS; the next message starts the next appeal",
+        )
+    )
     wechat_idle_flush_s: int = field(
         default_factory=lambda: int_setting(
             "WECHAT_IDLE_FLUSH_S",

@@ -22,7 +22,13 @@ from understand.text_normalise import normalise
 
 
 def add_piece(
-    session: WeChatSession | None, piece: WeChatPiece, wall_now: float, window_s: int
+    session: WeChatSession | None,
+    piece: WeChatPiece,
+    wall_now: float,
+    window_s: int,
+    *,
+    max_chars: int | None = None,
+    max_messages: int | None = None,
 ) -> tuple[WeChatSession, WeChatSession | None]:
     """Add ``piece``; return (open session, session closed by this piece or None).
 
@@ -30,6 +36,11 @@ def add_piece(
     A piece sent more than the window before the session's first one (a late or redelivered
     piece of a session already closed) is closed on its own and the session stays as it
     was: joined, it would give the session its id, the appeal id of the closed session.
+
+    A session that is full closes and the piece opens the next one: ``max_messages``
+    pieces, or text that would pass ``max_chars`` (the appeal's limit) with the piece's.
+    A sender who keeps writing within the window would otherwise grow one session
+    without end, and lose the whole conversation to one oversized dead letter.
     """
     if session is not None and any(p.msg_id == piece.msg_id for p in session.pieces):
         return session, None
@@ -40,8 +51,23 @@ def add_piece(
     last = max(p.create_time for p in session.pieces)
     if piece.create_time - last > window_s:
         return _session([piece], wall_now), session
+    if _full(session, piece, max_chars, max_messages):
+        return _session([piece], wall_now), session
     pieces = sorted([*session.pieces, piece], key=lambda p: (p.create_time, p.msg_id))
     return _session(pieces, wall_now, session.emergency), None
+
+
+def _full(
+    session: WeChatSession, piece: WeChatPiece, max_chars: int | None, max_messages: int | None
+) -> bool:
+    """Whether ``session`` has no room for ``piece`` (see :func:`add_piece`)."""
+    if max_messages is not None and len(session.pieces) >= max_messages:
+        return True
+    if max_chars is None or not piece.text:
+        return False
+    # the appeal's content: the texts joined by line breaks (see :func:`close`)
+    texts = [len(p.text) for p in session.pieces if p.text]
+    return bool(texts) and sum(texts) + len(texts) + len(piece.text) > max_chars
 
 
 def _session(pieces: list[WeChatPiece], wall_now: float, emergency: bool = False) -> WeChatSession:

@@ -141,7 +141,11 @@ async def _on_piece(piece: WeChatPiece) -> None:
         if closed == FIRST:  # the session's appeal, sent again: counted once per appeal
             await intake_counters().add(Counter({"wechat.resent": 1}))
         return
-    session, closed = wechat_session.add_piece(current, piece, now, intake_settings.wechat_window_s)
+    session, closed = wechat_session.add_piece(
+        current, piece, now, intake_settings.wechat_window_s,
+        max_chars=intake_settings.max_content_chars,
+        max_messages=intake_settings.wechat_max_session_messages,
+    )  # fmt: skip
     if closed is not None:
         await _close(closed)
     wechat_sessions[piece.contact_ref] = session

@@ -25,6 +25,7 @@ def settings(**overrides: Any) -> IntakeSettings:
         "max_content_chars": 20_000,
         "max_future_skew_s": 600,
         "wechat_window_s": 600,
+        "wechat_max_session_messages": 50,
         "wechat_idle_flush_s": 600,
         "wechat_emergency_idle_s": 30,
         "contact_secret": SECRET,

@@ -94,6 +94,61 @@ def test_retry_arriving_after_the_window_does_not_close_the_session() -> None:
     assert len(again.pieces) == 1
 
 
+def test_a_session_at_its_message_limit_closes_and_the_piece_opens_the_next() -> None:
+    session = session_of(piece("1", T0, "a"), piece("2", T0 + 10, "b"), piece("3", T0 + 20))
+    fresh, closed = add_piece(session, piece("4", T0 + 30, "d"), 2000.0, WINDOW, max_messages=3)
+    assert closed is session
+    assert [p.msg_id for p in fresh.pieces] == ["4"] and fresh.last_seen_wall == 2000.0
+    # below the limit the piece joins
+    joined, none = add_piece(session, piece("4", T0 + 30, "d"), 2000.0, WINDOW, max_messages=4)
+    assert none is None and len(joined.pieces) == 4
+
+
+def test_a_session_closes_before_its_text_would_pass_the_appeal_limit() -> None:
+    session = session_of(
+        piece("1", T0, "长" * 50), piece("2", T0 + 5), piece("3", T0 + 9, "长" * 40)
+    )
+    # 50 + 1 line break + 40 = 91 characters; 9 more with their line break fit 100 exactly
+    joined, closed = add_piece(session, piece("4", T0 + 12, "长" * 8), 1.0, WINDOW, max_chars=100)
+    assert (
+        closed is None
+        and len(close(joined, NOW, settings(max_content_chars=100)).appeal.content) == 100
+    )
+    fresh, closed = add_piece(session, piece("4", T0 + 12, "长" * 9), 1.0, WINDOW, max_chars=100)
+    assert closed is session and [p.msg_id for p in fresh.pieces] == ["4"]
+    # pieces without text (a photo) still join a session whose text is at the limit
+    photo, closed = add_piece(session, piece("5", T0 + 12), 1.0, WINDOW, max_chars=91)
+    assert closed is None and len(photo.pieces) == 4
+
+
+def test_a_single_message_over_the_limit_is_its_own_oversized_session() -> None:
+    session = session_of(piece("1", T0, "你好"))
+    fresh, closed = add_piece(session, piece("2", T0 + 5, "长" * 101), 1.0, WINDOW, max_chars=100)
+    assert closed is session
+    with pytest.raises(IntakeError) as err:
+        close(fresh, NOW, settings(max_content_chars=100))
+    assert err.value.code is ErrorCode.OVERSIZED
+
+
+def test_a_sender_who_never_pauses_gets_appeals_within_the_limits_and_loses_nothing() -> None:
+    # a message a minute for 33 hours: never a gap of the window, never idle
+    limits = settings()
+    texts = [f"第{i}条：小区门口的垃圾一直没人清理，请尽快处理" for i in range(2000)]
+    session, closed_sessions = None, []
+    for i, text in enumerate(texts):
+        session, closed = add_piece(
+            session, piece(str(i), T0 + 60 * i, text), 1000.0 + i, WINDOW,
+            max_chars=limits.max_content_chars, max_messages=limits.wechat_max_session_messages,
+        )  # fmt: skip
+        closed_sessions += [closed] if closed else []
+    closed_sessions.append(session)
+    appeals = [close(s, NOW, limits).appeal for s in closed_sessions]
+    assert len(appeals) == 40  # 50 messages each, about 1,300 characters
+    assert all(len(s.pieces) <= limits.wechat_max_session_messages for s in closed_sessions)
+    assert [p.msg_id for s in closed_sessions for p in s.pieces] == [str(i) for i in range(2000)]
+    assert "\n".join(a.content for a in appeals) == "\n".join(texts)
+
+
 @pytest.mark.parametrize(
     ("elapsed", "idle"), [(0, False), (599.9, False), (600, True), (3600, True)]
 )
