@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from intake import mailbox
@@ -26,6 +28,33 @@ from tests.unit.intake._support import NOW, RAW, mailbox_bytes, settings
 )
 def test_editor_markup_becomes_plain_text(text: str, expected: str) -> None:
     assert plain_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<style>a</style>保留<STYLE>b</ style >", "保留"),  # the first closing tag ends it
+        ("<style>没有结束标签", "没有结束标签"),  # no block: only the tag goes
+        ("<style>x<script>y</style>z</script>尾", "z尾"),  # the script opened inside is gone
+        ("<script>x<style>y</script>z</style>尾", "z尾"),
+        ("<style>甲<style>乙</style>丙", "丙"),
+    ],
+)
+def test_style_and_script_blocks_end_at_their_first_closing_tag(text: str, expected: str) -> None:
+    assert plain_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "unit", ["<style>", "<script>", "<p> ", " &nbsp;", "<br>" + " " * 50, "<style>&nbsp;"]
+)
+def test_a_megabyte_of_markup_without_closing_tags_or_line_breaks_is_read_once(unit: str) -> None:
+    # a record near Kafka's 1 MB limit: regular expressions that scanned to the end from
+    # every opening tag or space took minutes; a guard with a wide margin, not a benchmark
+    text = unit * (1_000_000 // len(unit)) + "x"
+    started = time.perf_counter()
+    out = plain_text(text)
+    assert time.perf_counter() - started < 5.0
+    assert out.endswith("x") and "\n\n\n" not in out
 
 
 @pytest.mark.parametrize(
