@@ -23,7 +23,7 @@ from datetime import timedelta
 import pytest
 
 from models.case_event import CaseEvent
-from sla.events import RING, AssignmentIn, SlaEngine
+from sla.events import RING, AssignmentIn, SlaEngine, record_time
 from sla.redis_store import Codes, pack_state, unpack_state
 
 from .conftest import at
@@ -72,7 +72,7 @@ def _log(seed: int) -> list[AssignmentIn | CaseEvent]:
     return records
 
 
-def _check_codec(engine: SlaEngine, state) -> None:
+def _check_codec(state) -> None:
     t, b = pack_state(state, state.times, Codes(1, 2, 3, 4))
     back, times, codes = unpack_state(state.appeal_id, t, b)
     assert times == state.times and codes == Codes(1, 2, 3, 4)
@@ -93,21 +93,19 @@ def test_any_log_keeps_the_outcome_rules(engine: SlaEngine, seed: int) -> None:
             continue
         applied.append(rec)
         assert new.version == (before.version if before else 0) + 1
-        assert new.last_at == max(before.last_at if before else 0, engine.wt.epoch(rec_time(rec)))
+        assert new.last_at == max(
+            before.last_at if before else 0, engine.wt.epoch(record_time(rec))
+        )
         assert new.times == engine.thresholds(new), rec
-        _check_codec(engine, new)
+        _check_codec(new)
         again, same = engine.apply_record(new, rec)
         assert not again.applied and same is new, (rec, again)
         state = new
     assert applied, "every log starts with a valid assignment"
 
-    per_second = Counter(engine.wt.epoch(rec_time(r)) for r in applied)
+    per_second = Counter(engine.wt.epoch(record_time(r)) for r in applied)
     if max(per_second.values()) > RING:
         return  # beyond the ring's documented reach
     for rec in records:
         out, state = engine.apply_record(state, rec)
         assert not (out.applied and rec in applied), (rec, out)
-
-
-def rec_time(rec: AssignmentIn | CaseEvent):
-    return rec.assigned_at if isinstance(rec, AssignmentIn) else rec.occurred_at
