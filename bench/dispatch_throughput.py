@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
-from process_cpu import tree_cpu_s  # noqa: E402  (bench/ is on sys.path when run as a script)
+from process_cpu import tree_cpu_s, until_quiet  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from config.intake import IntakeSettings  # noqa: E402
 from config.stack import StackSettings  # noqa: E402
@@ -41,6 +41,8 @@ from intake import mailbox  # noqa: E402
 from models.appeal import RawRef  # noqa: E402
 from samples.appeal_rows import AppealRow, read_rows  # noqa: E402
 from samples.derive import mailbox_record  # noqa: E402
+from stack.kafka import pid_file as kafka_pid_file  # noqa: E402
+from stack.process import read_pid  # noqa: E402
 from stack.topic_admin import ensure_topics  # noqa: E402
 from tests.integration.worker_process import WorkerProcess  # noqa: E402
 
@@ -158,6 +160,10 @@ async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path)
         worker.start()
         await produce(bootstrap, received, warm)
         await stamps(bootstrap, [worker.topic(t) for t in OUTPUTS], len(warm), 120)
+        broker = read_pid(kafka_pid_file(StackSettings()))
+        if broker is not None:  # the project's own broker (not a compose one)
+            waited = await until_quiet(broker)
+            print(f"  (waited {waited:.1f} s for the broker to go quiet)", flush=True)
         await produce(bootstrap, received, values, rate=rate)
         total = len(warm) + len(values)
         sent = await stamps(bootstrap, [received], total, 60)

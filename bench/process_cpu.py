@@ -26,3 +26,29 @@ def _cpu_s(pid: int) -> float:
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) of process ``pid`` and its live children."""
     return sum(_cpu_s(p) for p in [pid, *child_pids(pid)])
+
+
+async def until_quiet(
+    pid: int, below: float = 0.1, quiet_s: float = 2.0, timeout_s: float = 60.0
+) -> float:
+    """Wait until process ``pid`` has used less than ``below`` of a core for ``quiet_s``
+    seconds in a row (or ``timeout_s`` passed); returns the seconds waited.
+
+    A benchmark's previous phase leaves the broker busy for a while (deleting hundreds of
+    topics, compacting offsets): a latency run started then measures that, not the worker.
+    """
+    import asyncio
+    import time
+
+    started = time.monotonic()
+    quiet_since = started
+    last = tree_cpu_s(pid)
+    while time.monotonic() - started < timeout_s:
+        await asyncio.sleep(0.5)
+        now_cpu = tree_cpu_s(pid)
+        if now_cpu - last > below * 0.5:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            break
+        last = now_cpu
+    return time.monotonic() - started

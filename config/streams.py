@@ -107,6 +107,17 @@ class StreamSettings:
             "appeal on producer requests",
         )
     )
+    producer_linger_ms: int = field(
+        default_factory=lambda: int_setting(
+            "PRODUCER_LINGER_MS",
+            1,
+            "How long the producer waits for more records before sending a batch (ms). The "
+            "understand stage hands a whole batch over at once and waits for its acks, so a "
+            "longer wait is pure latency: at a steady 500 appeals/s, 5 ms gave a p50 of "
+            "32-34 ms against 22-24 ms with 1 or 0; intake, which sends as it goes, lost "
+            "about 13 % of its throughput with 0 and nothing measurable with 1",
+        )
+    )
     producer_request_timeout_s: float = field(
         default_factory=lambda: float_setting(
             "PRODUCER_REQUEST_TIMEOUT_S",
