@@ -154,13 +154,14 @@ async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path)
     ``warm`` appeals go through first, so the figures are the steady state (models
     loaded, partitions assigned, metadata known), not the worker's start-up.
     """
-    bootstrap = StackSettings().kafka_bootstrap
+    stack = StackSettings()
+    bootstrap = stack.kafka_bootstrap
     async with _fresh_worker(env, log_dir) as worker:
         received = worker.topic("appeals.received")
         worker.start()
         await produce(bootstrap, received, warm)
         await stamps(bootstrap, [worker.topic(t) for t in OUTPUTS], len(warm), 120)
-        broker = read_pid(kafka_pid_file(StackSettings()))
+        broker = read_pid(kafka_pid_file(stack))
         if broker is not None:  # the project's own broker (not a compose one)
             waited = await until_quiet(broker)
             print(f"  (waited {waited:.1f} s for the broker to go quiet)", flush=True)
