@@ -29,7 +29,10 @@ from datetime import date, timedelta
 
 _ITEM = re.compile(r"[一二三四五六七八九十]+、")
 _DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日")
-_NOTE = re.compile(r"\([^)]*\)")  # after NFKC, （…） is (…)
+#: A remark in parentheses (after NFKC, （…） is (…)). It stops at an opening one too: a
+#: remark whose （ was never closed then loses only that bracket, not every word up to the
+#: next remark's ）, and a text of many （ is read in linear time, not quadratic.
+_NOTE = re.compile(r"\([^()]*\)")
 _TOTAL = re.compile(r"共(\d+)天")
 _YEAR = re.compile(r"(\d{4})年(?:部分)?节假日")
 #: 周一 … 周日 by ``date.weekday()``

@@ -142,3 +142,12 @@ def test_a_conflicting_local_day_leaves_the_file_as_it_was(tmp_path: Path) -> No
         declare_year(overrides, year, days)
     assert overrides.read_bytes() == before
     assert not overrides.with_name("overrides.toml.tmp").exists()
+
+
+def test_a_remark_left_unclosed_loses_only_its_bracket() -> None:
+    # pasted with one ） lost: the remark used to run on to the next ）, taking 春节's item
+    # with it ("元旦: 20 days … but the notice says 共9天")
+    text = (NOTICES / "2026.txt").read_text(encoding="utf-8")
+    damaged = text.replace("1月4日（周日）上班", "1月4日（周日上班", 1)
+    assert damaged != text
+    assert parse_notice(damaged) == parse_notice(text)
