@@ -63,6 +63,15 @@ class StreamSettings:
             "How long an appeal id is remembered for de-duplication (seconds)",
         )
     )
+    contact_ttl_s: int = field(
+        default_factory=lambda: int_setting(
+            "CONTACT_TTL_S",
+            180 * 86400,
+            "How long the contact store keeps a citizen's details (phone, name, numbers found "
+            "in the text) after their last appeal (seconds; covers the case, its 回访 and a "
+            "reopening; 0 keeps them until deleted by hand)",
+        )
+    )
     dossier_ttl_s: int = field(
         default_factory=lambda: int_setting(
             "DOSSIER_TTL_S",

@@ -26,7 +26,9 @@ def redis_client() -> aioredis.Redis:
 
 
 def contact_store() -> ContactStore:
-    return ContactStore(redis_client(), prefix=f"{settings.redis_prefix}contact:")
+    return ContactStore(
+        redis_client(), prefix=f"{settings.redis_prefix}contact:", ttl_s=settings.contact_ttl_s
+    )
 
 
 #: Keys of the seen-appeals index (``<this><appeal_id>``) and of the intake counters hash;

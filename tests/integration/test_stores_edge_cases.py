@@ -283,6 +283,24 @@ async def test_contacts_stay_under_their_reference_only(client, unique_prefix):
     assert "1381234" not in ref and await contacts.load("C-unknown") == {}
 
 
+async def test_contacts_expire_after_the_citizens_last_appeal(client, unique_prefix):
+    day = 86400
+    kept = ContactStore(client, prefix=f"{unique_prefix}:contact:", ttl_s=180 * day)
+    person = Contact(ref="C-ttl", channel="hotline", identity="13812345678",
+                     found_in_text={"HL-1": [("phone", "13912345678")]})  # fmt: skip
+    key = f"{unique_prefix}:contact:C-ttl"
+    await kept.save_many([person])
+    assert 179 * day < await client.ttl(key) <= 180 * day
+    await client.expire(key, day)  # most of the period gone, then the citizen calls again
+    await kept.save_many([Contact(ref="C-ttl", channel="hotline", identity="13812345678",
+                                  found_in_text={"HL-2": [("id", "110101199001011234")]})])  # fmt: skip
+    assert 179 * day < await client.ttl(key) <= 180 * day  # a new period, nothing lost
+    assert set(await kept.load("C-ttl")) == {"channel", "identity", "text:HL-1", "text:HL-2"}
+    forever = ContactStore(client, prefix=f"{unique_prefix}:contact-kept:", ttl_s=0)
+    await forever.save_many([person])
+    assert await client.ttl(f"{unique_prefix}:contact-kept:C-ttl") == -1  # no expiry
+
+
 async def test_counters_and_replayed_letters_are_idempotent_where_they_say(client, unique_prefix):
     replayed = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
     await replayed.mark(["0/1", "0/2"])
