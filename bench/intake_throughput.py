@@ -117,7 +117,7 @@ async def one_run(
         cpu = tree_cpu_s(worker.proc.pid) - cpu0
     finally:
         worker.stop()
-        await worker.delete_topics()
+        await worker.delete_topics_and_keys()
     return n / span, base, cpu * 1000 / n
 
 

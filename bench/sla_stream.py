@@ -163,7 +163,7 @@ async def one_run(n: int, log_dir: Path) -> dict[str, float]:
         worker.stop()
         await store.wipe()
         await store.aclose()
-        await worker.delete_topics()
+        await worker.delete_topics_and_keys()
     return out
 
 

@@ -27,7 +27,7 @@ def worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory, request):
     proc.start()
     yield proc
     proc.stop()
-    asyncio.run(proc.delete_topics())
+    asyncio.run(proc.delete_topics_and_keys())
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def make_isolated_worker(kafka_bootstrap: str, redis_url: str, tmp_path):
     yield make
 
     async def forget(proc: WorkerProcess) -> None:
-        await proc.delete_topics()
+        await proc.delete_topics_and_keys()
         client = aioredis.Redis.from_url(redis_url)
         keys = [k async for k in client.scan_iter(match=f"{proc.prefix}*", count=1000)]
         if keys:

@@ -46,7 +46,7 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path):
     proc.start()
     yield proc
     proc.stop()
-    asyncio.run(proc.delete_topics())
+    asyncio.run(proc.delete_topics_and_keys())
 
 
 async def _wait_for_case(store, aid: str):

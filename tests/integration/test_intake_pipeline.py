@@ -379,4 +379,4 @@ async def test_a_failing_session_table_dead_letters_pieces_instead_of_losing_the
         assert b"9701" in base64.b64decode(letter.payload_b64)  # the piece, kept for replay
     finally:
         proc.stop()
-        await proc.delete_topics()
+        await proc.delete_topics_and_keys()

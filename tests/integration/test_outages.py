@@ -46,7 +46,7 @@ async def _running_worker(kafka_bootstrap, redis_url, tmp_path, env=None):
         yield proc
     finally:
         proc.stop()
-        await proc.delete_topics()
+        await proc.delete_topics_and_keys()
 
 
 async def _first_record_through(proc: WorkerProcess, tag: str) -> dict[int, str]:

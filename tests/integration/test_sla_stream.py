@@ -69,7 +69,7 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
     proc.start()
     yield proc
     proc.stop()
-    asyncio.run(proc.delete_topics())
+    asyncio.run(proc.delete_topics_and_keys())
 
 
 #: The appeal a hop-1 assignment carries, and every later hop must carry too.

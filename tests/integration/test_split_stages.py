@@ -32,7 +32,7 @@ def understand_worker(kafka_bootstrap: str, redis_url: str, tmp_path_factory):
     proc.start()
     yield proc
     proc.stop()
-    asyncio.run(proc.delete_topics())
+    asyncio.run(proc.delete_topics_and_keys())
 
 
 def _appeal(message_id: str, subject: str, detail: str) -> tuple[str, bytes]:
@@ -96,7 +96,7 @@ def test_triage_processes_exit_when_the_worker_is_killed(kafka_bootstrap, redis_
         assert not left, f"processes left behind by a killed worker: {left}"
     finally:
         w.stop()
-        asyncio.run(w.delete_topics())
+        asyncio.run(w.delete_topics_and_keys())
 
 
 async def test_an_appeal_left_waiting_without_a_deadline_gets_one_when_a_worker_starts(
@@ -129,9 +129,5 @@ async def test_an_appeal_left_waiting_without_a_deadline_gets_one_when_a_worker_
         assert "1 appeal(s) waiting for review had no deadline" in w.log_text()
     finally:
         w.stop()
-        await w.delete_topics()
-        keys = [
-            f"{w.prefix}{k}" for k in (f"review:{legacy.appeal_id}", "review-due", "review-next")
-        ]
-        await client.delete(*keys)
+        await w.delete_topics_and_keys()
         await client.aclose()

@@ -106,7 +106,7 @@ def make_worker(kafka_bootstrap, tmp_path):
     yield make
     for proc in made:
         proc.stop(kill=True)
-        asyncio.run(proc.delete_topics())
+        asyncio.run(proc.delete_topics_and_keys())
 
 
 async def _publish(bootstrap: str, records: list[tuple[str, bytes | None, bytes]]) -> list:

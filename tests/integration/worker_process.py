@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -126,8 +127,10 @@ class WorkerProcess:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
-    async def delete_topics(self) -> None:
-        """Remove every topic of this prefix (the worker's changelogs included)."""
+    async def delete_topics_and_keys(self) -> None:
+        """Remove every topic of this prefix (the worker's changelogs included) and every
+        Redis key: test and benchmark runs otherwise pile up in the stack's Redis (400,000
+        keys after a few weeks, walked by every understand worker's start-up scan)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
@@ -136,6 +139,13 @@ class WorkerProcess:
                 await admin.delete_topics(mine)
         finally:
             await admin.close()
+        client = aioredis.Redis.from_url(self.env["HOTLINE_REDIS_URL"])
+        try:
+            keys = [k async for k in client.scan_iter(match=f"{self.prefix}*", count=1000)]
+            for i in range(0, len(keys), 1000):
+                await client.unlink(*keys[i : i + 1000])
+        finally:
+            await client.aclose()
 
 
 async def publish(
