@@ -11,6 +11,8 @@ stage (``HOTLINE_WORKER_STAGES=understand``; intake and SLA scale as their own w
   - ``batched+processes``: the same with ``HOTLINE_TRIAGE_PROCESSES`` triage processes;
   - ``naive``: the baseline, in the same run: batch size 1, i.e. per-message jieba and
     per-message predict;
+* CPU budget: the worker's, the broker's and this reader's CPU per appeal over the same
+  window, how busy the whole machine was, and the ceilings they imply (``print_budget``);
 * latency: after a warm-up, at a steady publishing rate (default 500/s), p50/p99 from an
   appeal's record on ``appeals.received`` to its assignment on ``assignments.all``.
 
@@ -21,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
 import time
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
-from process_cpu import tree_cpu_s, until_quiet  # noqa: E402  (bench/ is on sys.path when run as a script)
+from process_cpu import machine_cpu_s, tree_cpu_s, until_quiet  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from config.intake import IntakeSettings  # noqa: E402
 from config.stack import StackSettings  # noqa: E402
@@ -129,23 +133,47 @@ async def _fresh_worker(env: dict[str, str], log_dir: Path):
         yield worker
     finally:
         worker.stop()
-        await worker.delete_topics()
+        await worker.delete_topics_and_keys()
 
 
-async def throughput(values, env: dict[str, str], log_dir: Path) -> tuple[float, float]:
-    """(appeals/s, worker CPU ms per appeal) for one worker; records are published first."""
-    bootstrap = StackSettings().kafka_bootstrap
+@dataclass(frozen=True)
+class Run:
+    """One throughput run: the rate, and CPU per appeal of each party over the same window."""
+
+    rate: float  # appeals/s, first to last outcome
+    worker_ms: float  # the worker and its triage processes
+    broker_ms: float  # the project's broker (0 with a compose one: not ours to read)
+    client_ms: float  # this benchmark reading the outcomes back
+    machine_ms: float  # every busy core of the machine, neighbours included
+    busy: float  # share of the machine's cores busy during the run
+
+
+async def throughput(values, env: dict[str, str], log_dir: Path) -> Run:
+    """One worker's rate and CPU per appeal; records are published before it starts."""
+    stack = StackSettings()
+    broker = read_pid(kafka_pid_file(stack))
     async with _fresh_worker(env, log_dir) as worker:
         outputs = [worker.topic(t) for t in OUTPUTS]
-        await produce(bootstrap, worker.topic("appeals.received"), values)
+        await produce(stack.kafka_bootstrap, worker.topic("appeals.received"), values)
         worker.start()
         # the pool loads its models after "Ready": count CPU from the first outcome on
-        await stamps(bootstrap, outputs, 1, timeout=120)
-        cpu0 = tree_cpu_s(worker.proc.pid)
-        out = await stamps(bootstrap, outputs, len(values), timeout=900)
-        cpu = tree_cpu_s(worker.proc.pid) - cpu0
+        await stamps(stack.kafka_bootstrap, outputs, 1, timeout=120)
+        before = _cpu_now(worker.proc.pid, broker)
+        out = await stamps(stack.kafka_bootstrap, outputs, len(values), timeout=900)
+        spent = [b - a for a, b in zip(before, _cpu_now(worker.proc.pid, broker), strict=True)]
     seconds = (max(out.values()) - min(out.values())) / 1000
-    return len(values) / seconds, cpu * 1000 / len(values)
+    per_appeal = [s * 1000 / len(values) for s in spent]
+    return Run(len(values) / seconds, *per_appeal[:4], busy=spent[3] / spent[4])
+
+
+def _cpu_now(worker: int, broker: int | None) -> tuple[float, ...]:
+    """CPU seconds so far: worker tree, broker, this process, machine busy, machine all."""
+    return (
+        tree_cpu_s(worker),
+        tree_cpu_s(broker) if broker is not None else 0.0,
+        time.process_time(),
+        *machine_cpu_s(),
+    )
 
 
 async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path):
@@ -174,6 +202,27 @@ async def latency(values, warm, rate: float, env: dict[str, str], log_dir: Path)
     steady = {k for k, _ in values}
     lat = sorted(done[k] - sent[k] for k in steady if k in done)  # review cases have no assignment
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1], len(lat)
+
+
+def print_budget(results: dict[str, list[Run]]) -> None:
+    """Where the machine's CPU went per appeal (medians), and the two rates it allows.
+
+    * ``cores × 1000 / (worker + broker + reader ms)``: the machine's ceiling, once all
+      its cores are busy (the worker shares them with the broker and this reader);
+    * ``1000 / worker ms`` per core of worker: the one-process ceiling, since its event
+      loop and triage thread share one interpreter lock, so at most one core. A machine
+      well under 100 % busy with one process says that this, not the machine, is the limit.
+    """
+    cores = os.cpu_count() or 1
+    print(f"CPU budget per appeal on {cores} cores (medians; ours = worker + broker + reader):")
+    for name, rs in results.items():
+        med = {f: statistics.median(getattr(r, f) for r in rs)
+               for f in ("worker_ms", "broker_ms", "client_ms", "machine_ms", "busy")}  # fmt: skip
+        ours = med["worker_ms"] + med["broker_ms"] + med["client_ms"]
+        print(f"  {name}: worker {med['worker_ms']:.2f} + broker {med['broker_ms']:.2f} + reader "
+              f"{med['client_ms']:.2f} = {ours:.2f} ms (whole machine {med['machine_ms']:.2f} ms, "
+              f"{med['busy']:.0%} busy): at most {cores * 1000 / ours:,.0f} appeals/s on "
+              f"{cores} cores, {1000 / med['worker_ms']:,.0f}/s per core of worker")  # fmt: skip
 
 
 def main() -> None:
@@ -213,7 +262,7 @@ def main() -> None:
             parser.error(f"--variant {variant!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
         configs[f"batched {name}"] = {**configs["batched"], **extra}
     naive_env = {**base, "HOTLINE_BATCH_SIZE": "1"}
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in [*configs, "naive"]}
+    results: dict[str, list[Run]] = {name: [] for name in [*configs, "naive"]}
     print(f"worker stages: {args.stages}; {args.records} appeals per run, naive "
           f"{args.naive_records}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -223,22 +272,23 @@ def main() -> None:
             results["naive"].append(
                 asyncio.run(throughput(values[: args.naive_records], naive_env, Path(tmp)))
             )
-            naive = results["naive"][-1][0]
+            naive = results["naive"][-1].rate
             print(f"run {i + 1}: " + "; ".join(
-                f"{name} {r[-1][0]:,.0f} appeals/s ({r[-1][1]:.2f} CPU ms/appeal, "
-                f"{r[-1][0] / naive:.1f}x naive)" for name, r in results.items()
+                f"{name} {r[-1].rate:,.0f} appeals/s ({r[-1].worker_ms:.2f} CPU ms/appeal, "
+                f"{r[-1].rate / naive:.1f}x naive)" for name, r in results.items()
             ), flush=True)  # fmt: skip
         steady = values[: int(args.rate * args.latency_seconds)]
         lat = {
             name: asyncio.run(latency(steady, warm, args.rate, env, Path(tmp)))
             for name, env in configs.items()
         }
-    naive = statistics.median(r[0] for r in results["naive"])
+    naive = statistics.median(r.rate for r in results["naive"])
     for name, rs in results.items():
-        rate = statistics.median(r[0] for r in rs)
-        cpu = statistics.median(r[1] for r in rs)
+        rate = statistics.median(r.rate for r in rs)
+        cpu = statistics.median(r.worker_ms for r in rs)
         print(f"median of {args.runs} runs, {name}: {rate:,.0f} appeals/s, {cpu:.2f} CPU ms/appeal "
               f"(worker and triage processes), {rate / naive:.1f}x naive")  # fmt: skip
+    print_budget(results)
     for name, (p50, p99, n) in lat.items():
         print(f"latency {name} at {args.rate:.0f} appeals/s for {args.latency_seconds:.0f} s "
               f"(after a warm-up; {n} assignments): p50 {p50:.0f} ms, p99 {p99:.0f} ms")  # fmt: skip

@@ -25,6 +25,17 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_s() -> tuple[float, float]:
+    """``(busy, all)`` CPU seconds of the whole machine so far, every core (/proc/stat).
+
+    Busy is everything but idle and I/O wait: our processes, the broker, the neighbours.
+    """
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) of process ``pid`` and its live children."""
     return sum(_cpu_s(p) for p in [pid, *child_pids(pid)])
