@@ -69,7 +69,8 @@ class StreamSettings:
             180 * 86400,
             "How long the contact store keeps a citizen's details (phone, name, numbers found "
             "in the text) after their last appeal (seconds; covers the case, its 回访 and a "
-            "reopening; 0 keeps them until deleted by hand)",
+            "reopening: raise it where cases stay open, paused, longer; 0 keeps them until "
+            "deleted by hand)",
         )
     )
     dossier_ttl_s: int = field(
