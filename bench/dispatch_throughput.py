@@ -160,10 +160,16 @@ async def throughput(values, env: dict[str, str], log_dir: Path) -> Run:
         await stamps(stack.kafka_bootstrap, outputs, 1, timeout=120)
         before = _cpu_now(worker.proc.pid, broker)
         out = await stamps(stack.kafka_bootstrap, outputs, len(values), timeout=900)
-        spent = [b - a for a, b in zip(before, _cpu_now(worker.proc.pid, broker), strict=True)]
+        after = _cpu_now(worker.proc.pid, broker)
+    worker_s, broker_s, client_s, busy_s, all_s = (
+        b - a for a, b in zip(before, after, strict=True)
+    )
     seconds = (max(out.values()) - min(out.values())) / 1000
-    per_appeal = [s * 1000 / len(values) for s in spent]
-    return Run(len(values) / seconds, *per_appeal[:4], busy=spent[3] / spent[4])
+    ms = 1000 / len(values)  # CPU seconds over the run -> ms per appeal
+    return Run(
+        len(values) / seconds, worker_s * ms, broker_s * ms, client_s * ms, busy_s * ms,
+        busy=busy_s / all_s,
+    )  # fmt: skip
 
 
 def _cpu_now(worker: int, broker: int | None) -> tuple[float, ...]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import redis.asyncio as aioredis
 
 from tests.integration.worker_process import WorkerProcess
 
@@ -47,14 +46,6 @@ def make_isolated_worker(kafka_bootstrap: str, redis_url: str, tmp_path):
 
     yield make
 
-    async def forget(proc: WorkerProcess) -> None:
-        await proc.delete_topics_and_keys()
-        client = aioredis.Redis.from_url(redis_url)
-        keys = [k async for k in client.scan_iter(match=f"{proc.prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-
     for proc in made:
         proc.stop()
-        asyncio.run(forget(proc))
+        asyncio.run(proc.delete_topics_and_keys())

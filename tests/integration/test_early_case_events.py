@@ -13,6 +13,7 @@ from models.case_event import CaseEvent
 from models.dead_letter import DeadLetter
 from sla.events import Outcome, OutcomeKind, Reason
 from stores.early_case_events import EarlyCaseEvents
+from tests.integration.redis_keys import delete_keys
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +40,7 @@ async def test_park_peek_drop_keeps_order_and_what_came_meanwhile(redis_url, uni
         assert await early.expired(now=1060.0) == []
         assert await early.expired(now=1071.0) == ["A2"]
     finally:
-        keys = [k async for k in client.scan_iter(f"{unique_prefix}*")]
-        if keys:
-            await client.delete(*keys)
+        await delete_keys(client, unique_prefix)
         await client.aclose()
 
 
@@ -89,7 +88,5 @@ async def test_event_parked_after_its_assignment_came_is_applied_at_once(
         assert store.applied == ["ev-1"]
         assert await early.waiting(["A9"]) == set()
     finally:
-        keys = [k async for k in client.scan_iter(f"{unique_prefix}*")]
-        if keys:
-            await client.delete(*keys)
+        await delete_keys(client, unique_prefix)
         await client.aclose()

@@ -28,6 +28,7 @@ from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
 from stores.replayed_dead_letters import ReplayedDeadLetters
 from streams.outages import REDIS_DOWN, until_reachable
+from tests.integration.redis_keys import delete_keys
 from tests.integration.test_pending_reviews import _raise_due
 from triage.review_clock import ReviewDeadline
 
@@ -44,9 +45,7 @@ async def client(redis_url: str, unique_prefix: str):
     # Redis may hold the SLA benchmark's million cases. Only this test's keys are deleted.
     c = aioredis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/1")
     yield c
-    keys = [k async for k in c.scan_iter(match=f"{unique_prefix}*", count=1000)]
-    if keys:
-        await c.delete(*keys)
+    await delete_keys(c, unique_prefix)
     await c.aclose()
 
 

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from config.stack import PROJECT_ROOT
+from tests.integration.redis_keys import delete_keys
 
 
 def declare_next_year(path: Path) -> Path:
@@ -142,9 +143,7 @@ class WorkerProcess:
             await admin.close()
         client = aioredis.Redis.from_url(self.env["HOTLINE_REDIS_URL"], socket_timeout=10)
         try:
-            keys = [k async for k in client.scan_iter(match=f"{self.prefix}*", count=1000)]
-            for i in range(0, len(keys), 1000):
-                await client.unlink(*keys[i : i + 1000])
+            await delete_keys(client, self.prefix)
         except RedisConnectionError:
             pass  # a test's own Redis, stopped by the test: thrown away with its keys
         finally:
