@@ -24,17 +24,31 @@ return 1
 """
 
 #: Park appeal ARGV[1] (record ARGV[4], TTL ARGV[5]) under KEYS[4] unless its decision is
-#: settled (KEYS[3]), then schedule it as above when ARGV[2] is a deadline. Checked and
-#: written at once: a decision settled between a separate check and write would leave the
-#: decided appeal waiting again (reviewers asked twice, alerts on a dispatched case).
+#: settled (KEYS[3]), index it in the waiting zset KEYS[5] (score: when its record expires,
+#: by the server's clock, as its TTL), then schedule it as above when ARGV[2] is a
+#: deadline. Checked and written at once: a decision settled between a separate check and
+#: write would leave the decided appeal waiting again (reviewers asked twice, alerts on a
+#: dispatched case).
 _PARK = (
     """
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
+redis.call('ZADD', KEYS[5], tonumber(redis.call('TIME')[1]) + tonumber(ARGV[5]), ARGV[1])
 if ARGV[2] == '' then return 1 end
 """
     + _SCHEDULE
 )
+
+#: Index appeal ARGV[1] (record KEYS[2]) in the waiting zset KEYS[1] if its record is still
+#: there, with its expiry as score (no TTL: now + ARGV[2]). One script, so an appeal settled
+#: while the index is built is not indexed after its record went.
+_INDEX_ONE = """
+local ttl = redis.call('TTL', KEYS[2])
+if ttl == -2 then return 0 end
+if ttl < 0 then ttl = tonumber(ARGV[2]) end
+redis.call('ZADD', KEYS[1], tonumber(redis.call('TIME')[1]) + ttl, ARGV[1])
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +67,16 @@ class PendingReviews:
     ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out and
     ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
 
+    The queue's index, zset ``<prefix>review-waiting``, maps each waiting appeal to the
+    instant its record expires, so listing the queue reads the queue, not the keyspace.
+    The records are the truth: an id whose record is gone is dropped when the index is
+    read. Queues parked before the index existed are indexed once, by a SCAN, the first
+    time it is read (``<prefix>review-indexed`` marks that done).
+
     Review deadlines (``triage.review_clock``): zset ``<prefix>review-due`` maps each
     waiting appeal to its deadline, zset ``<prefix>review-next`` to the instant of its next
-    alert threshold (removed once the last one is raised). Both lose the appeal when its
-    decision is settled.
+    alert threshold (removed once the last one is raised). All three lose the appeal when
+    its decision is settled.
     """
 
     def __init__(self, client: aioredis.Redis, prefix: str, ttl_s: int = 90 * 86400) -> None:
@@ -71,6 +91,14 @@ class PendingReviews:
     @property
     def next_key(self) -> str:
         return f"{self.prefix}review-next"
+
+    @property
+    def waiting_key(self) -> str:
+        return f"{self.prefix}review-waiting"
+
+    @property
+    def indexed_key(self) -> str:
+        return f"{self.prefix}review-indexed"
 
     async def put_records(
         self,
@@ -90,8 +118,8 @@ class PendingReviews:
             for aid, record in records:
                 d = deadlines.get(aid)
                 pipe.eval(
-                    _PARK, 4, self.due_key, self.next_key, self._decided_key(aid),
-                    self._review_key(aid), aid, d.due_at if d else "", d.warn_at if d else "",
+                    _PARK, 5, self.due_key, self.next_key, self._decided_key(aid),
+                    self._review_key(aid), self.waiting_key, aid, d.due_at if d else "", d.warn_at if d else "",
                     record, self.ttl_s,
                 )  # fmt: skip
             done = await pipe.execute()
@@ -103,15 +131,36 @@ class PendingReviews:
     def _decided_key(self, appeal_id: str) -> str:
         return f"{self.prefix}review-decided:{appeal_id}"
 
-    async def _scan_keys(self, limit: int | None = None) -> list[bytes]:
-        """Keys of the waiting appeals (at most ``limit``), by SCAN, so a large keyspace
-        does not block Redis (seconds on a big one)."""
-        keys = []
+    async def _index_existing(self) -> None:
+        """Index, once, the appeals parked before the index existed: one SCAN of the
+        keyspace, then never again (the marker). Cheap after that: one EXISTS."""
+        if await self.client.exists(self.indexed_key):
+            return
+        start, batch = len(self._review_key("")), []
         async for key in self.client.scan_iter(match=self._review_key("*"), count=1000):
-            keys.append(key)
-            if limit is not None and len(keys) >= limit:
-                break
-        return keys
+            batch.append(key)
+            if len(batch) == 1000:
+                await self._index_keys(batch, start)
+                batch = []
+        await self._index_keys(batch, start)
+        await self.client.set(self.indexed_key, 1)
+
+    async def _index_keys(self, keys: list[bytes], start: int) -> None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.eval(_INDEX_ONE, 2, self.waiting_key, key, key.decode()[start:], self.ttl_s)
+            await pipe.execute()
+
+    async def _waiting_ids(self, limit: int | None = None) -> list[str]:
+        """Ids in the index whose records have not expired, soonest to expire (earliest
+        parked) first, at most ``limit``; expired ones are dropped from the index."""
+        await self._index_existing()
+        now, _ = await self.client.time()
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(self.waiting_key, "-inf", now)
+            pipe.zrange(self.waiting_key, 0, -1 if limit is None else limit - 1)
+            _, members = await pipe.execute()
+        return [m.decode() for m in members]
 
     async def schedule(self, deadlines: Mapping[str, ReviewDeadline]) -> None:
         """Give appeals their review deadlines, unless they have one already."""
@@ -125,12 +174,18 @@ class PendingReviews:
     async def undated(self) -> list[str]:
         """Waiting appeals without a review deadline: parked by a worker without review
         alerts (an older version, or alerts turned off then)."""
-        start = len(self._review_key(""))
-        ids = [key.decode()[start:] for key in await self._scan_keys()]
+        ids = await self._waiting_ids()
         if not ids:
             return []
         have = await self.client.zmscore(self.due_key, ids)
-        return [aid for aid, score in zip(ids, have, strict=True) if score is None]
+        undated = [aid for aid, score in zip(ids, have, strict=True) if score is None]
+        if not undated:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid in undated:
+                pipe.exists(self._review_key(aid))
+            there = await pipe.execute()
+        return [aid for aid, t in zip(undated, there, strict=True) if t]
 
     async def deadlines(self, appeal_ids: list[str]) -> dict[str, int]:
         """Review deadlines (epoch s) of these appeals, for those that have one."""
@@ -202,10 +257,13 @@ class PendingReviews:
 
     async def waiting(self, limit: int = 10_000) -> dict[str, Appeal]:
         """Appeals waiting for a decision, by id (at most ``limit``)."""
-        keys = await self._scan_keys(limit)
-        if not keys:
+        ids = await self._waiting_ids(limit)
+        if not ids:
             return {}
-        values = await self.client.mget(keys)
+        values = await self.client.mget([self._review_key(aid) for aid in ids])
+        gone = [aid for aid, v in zip(ids, values, strict=True) if v is None]
+        if gone:  # deleted by hand, or settled by a worker older than the index
+            await self.client.zrem(self.waiting_key, *gone)
         return {a.appeal_id: a for a in (Appeal.loads(v) for v in values if v is not None)}
 
     async def applied(self, decision_id: str) -> bool:
@@ -223,6 +281,7 @@ class PendingReviews:
             pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
             pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
             pipe.delete(self._review_key(appeal_id))
+            pipe.zrem(self.waiting_key, appeal_id)
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)
             await pipe.execute()
