@@ -14,6 +14,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
         "streams.agents.intake_direct",
         "streams.agents.intake_wechat",
         "streams.timers.wechat_idle",
+        "streams.timers.contact_retention",
     ),
     "understand": (
         "streams.agents.understand_route",

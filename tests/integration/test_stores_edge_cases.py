@@ -300,6 +300,34 @@ async def test_contacts_expire_after_the_citizens_last_appeal(client, unique_pre
     assert await client.ttl(f"{unique_prefix}:contact-kept:C-ttl") == -1  # no expiry
 
 
+async def test_contacts_saved_under_another_period_are_brought_into_the_current_one(
+    client, unique_prefix
+):
+    day, prefix = 86400, f"{unique_prefix}:contact:"
+    person = Contact(ref="C-old", channel="hotline", identity="13812345678")
+    await ContactStore(client, prefix=prefix, ttl_s=0).save_many([person])  # before retention
+    await ContactStore(client, prefix=prefix, ttl_s=365 * day).save_many(
+        [Contact(ref="C-long", channel="mailbox", identity="a@b.cn")]
+    )
+    await ContactStore(client, prefix=prefix, ttl_s=day).save_many(
+        [Contact(ref="C-short", channel="wechat", identity="o-1")]
+    )
+    store = ContactStore(client, prefix=prefix, ttl_s=180 * day)
+    assert await store.apply_retention(batch=2) == 2  # C-old and C-long; C-short has less left
+    assert 179 * day < await client.ttl(prefix + "C-old") <= 180 * day
+    assert 179 * day < await client.ttl(prefix + "C-long") <= 180 * day
+    assert await client.ttl(prefix + "C-short") <= day
+    assert await store.load("C-old") == {"channel": "hotline", "identity": "13812345678"}
+    assert await store.apply_retention() is None  # applied for this period: no second SCAN
+    # a while with no period (0), then the same period again: what was saved meanwhile
+    forever = ContactStore(client, prefix=prefix, ttl_s=0)
+    assert await forever.apply_retention() is None
+    await forever.save_many([Contact(ref="C-new", channel="hotline", identity="13912345678")])
+    assert await client.ttl(prefix + "C-new") == -1
+    assert await store.apply_retention() == 1
+    assert 179 * day < await client.ttl(prefix + "C-new") <= 180 * day
+
+
 async def test_counters_and_replayed_letters_are_idempotent_where_they_say(client, unique_prefix):
     replayed = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
     await replayed.mark(["0/1", "0/2"])

@@ -9,7 +9,13 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from streams import outages, timer_step
-from streams.timers import review_alerts, sla_alerts, sla_early_events, wechat_idle
+from streams.timers import (
+    contact_retention,
+    review_alerts,
+    sla_alerts,
+    sla_early_events,
+    wechat_idle,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +87,7 @@ async def test_an_error_is_logged_once_per_period_and_never_raised(caplog) -> No
         (sla_early_events, "expire_early_case_events", "_expire"),
         (wechat_idle, "request_idle_flushes", "_request_idle_flushes"),
         (review_alerts, "raise_review_alerts", "_tick"),
+        (contact_retention, "apply_contact_retention", "_apply"),
     ],
 )
 async def test_a_failing_timer_does_not_stop_the_worker(monkeypatch, caplog, module, timer, step):
@@ -115,3 +122,16 @@ async def test_dating_waiting_reviews_at_start_does_not_stop_the_worker(monkeypa
     with caplog.at_level(logging.ERROR, logger=timer_step.__name__):
         await inspect.unwrap(review_alerts.date_undated_reviews)()
     assert "review deadlines at start failed" in caplog.text
+
+
+async def test_the_worker_start_applies_contact_retention_and_says_so(monkeypatch, caplog):
+    class Store:
+        ttl_s = 180 * 86400
+
+        async def apply_retention(self):
+            return 3
+
+    monkeypatch.setattr(contact_retention, "contact_store", Store)
+    with caplog.at_level(logging.INFO, logger=contact_retention.__name__):
+        await inspect.unwrap(contact_retention.apply_contact_retention)()
+    assert "3 stored reference(s) now expire within 180 day(s)" in caplog.text
