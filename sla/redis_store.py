@@ -46,6 +46,7 @@ from sla.events import (
     rejected,
 )
 from sla.policies import ClockMode
+from stores.key_pattern import under
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).resolve().parent / "lua"
@@ -726,8 +727,7 @@ class SlaStore:
 
     async def keys(self) -> list[bytes]:
         """Every key under the prefix (SCAN; for tests, dumps and wipes)."""
-        pattern = _glob_escape(self.prefix) + "*"
-        return [k async for k in self.r.scan_iter(match=pattern, count=5000)]
+        return [k async for k in self.r.scan_iter(match=under(self.prefix), count=5000)]
 
     async def wipe(self) -> int:
         """Delete every key under the prefix; returns how many."""
@@ -800,7 +800,3 @@ def _plain(state: CaseState) -> dict[str, Any]:
             v = v.value
         d[name] = v
     return d
-
-
-def _glob_escape(s: str) -> str:
-    return "".join("\\" + c if c in "*?[]\\" else c for c in s)

@@ -18,6 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from intake.contact import Contact
+from stores.key_pattern import under
 
 #: Give each key (KEYS) the period ARGV[1] if it has none or a longer one left; return how
 #: many changed. Read and written at once: a save in between renews the period anyway.
@@ -79,7 +80,7 @@ class ContactStore:
         if await self.client.get(self.retention_key) == str(self.ttl_s).encode():
             return None
         changed, keys = 0, []
-        async for key in self.client.scan_iter(match=self.prefix + "*", count=batch):
+        async for key in self.client.scan_iter(match=under(self.prefix), count=batch):
             keys.append(key)
             if len(keys) == batch:
                 changed += await self.client.eval(_RETAIN, len(keys), *keys, self.ttl_s)

@@ -10,6 +10,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from models.appeal import Appeal
+from stores.key_pattern import under
 from triage.review_clock import ReviewDeadline
 
 #: Give appeal ARGV[1] the deadline ARGV[2] and first threshold ARGV[3] (KEYS: review-due,
@@ -137,7 +138,7 @@ class PendingReviews:
         if await self.client.exists(self.indexed_key):
             return
         start, batch = len(self._review_key("")), []
-        async for key in self.client.scan_iter(match=self._review_key("*"), count=1000):
+        async for key in self.client.scan_iter(match=under(self._review_key("")), count=1000):
             batch.append(key)
             if len(batch) == 1000:
                 await self._index_keys(batch, start)

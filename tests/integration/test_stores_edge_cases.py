@@ -328,6 +328,18 @@ async def test_contacts_saved_under_another_period_are_brought_into_the_current_
     assert 179 * day < await client.ttl(prefix + "C-new") <= 180 * day
 
 
+async def test_a_prefix_with_glob_characters_scans_only_its_own_keys(client, unique_prefix):
+    # Redis reads [1] in a SCAN pattern as a character class: "c[1]:contact:*" unescaped
+    # matches "c1:contact:…", another centre's keys
+    mine, theirs = f"{unique_prefix}:c[1]:", f"{unique_prefix}:c1:"
+    await client.set(theirs + "contact:C-9", b"x")
+    await client.set(theirs + "review:A9", b"x")
+    assert await ContactStore(client, prefix=mine + "contact:", ttl_s=3600).apply_retention() == 0
+    assert await client.ttl(theirs + "contact:C-9") == -1
+    assert await PendingReviews(client, prefix=mine).waiting() == {}
+    assert await client.zcard(mine + "review-waiting") == 0
+
+
 async def test_counters_and_replayed_letters_are_idempotent_where_they_say(client, unique_prefix):
     replayed = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
     await replayed.mark(["0/1", "0/2"])
