@@ -15,9 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+log = logging.getLogger(__name__)
+
+#: DescribeConfigs' source of a value set on the topic itself (not a broker or default).
+_TOPIC_SET = 1
 
 #: Longest wait for created topics to appear in the broker's metadata (seconds).
 VISIBLE_TIMEOUT_S = 60.0
@@ -47,9 +54,50 @@ async def ensure_topics(
         await admin.close()
 
 
-def ensure_topics_sync(bootstrap: str, names: list[str], partitions: int) -> list[str]:
+def ensure_topics_sync(
+    bootstrap: str, names: list[str], partitions: int, configs: dict[str, str] | None = None
+) -> list[str]:
     """Blocking wrapper for command-line use."""
-    return asyncio.run(ensure_topics(bootstrap, names, partitions))
+    return asyncio.run(ensure_topics(bootstrap, names, partitions, configs=configs))
+
+
+async def align_topic_configs(
+    bootstrap: str, names: list[str], wanted: dict[str, str]
+) -> list[str]:
+    """Give existing topics ``names`` the ``wanted`` configs where they differ; return the
+    topics changed.
+
+    For topics created before a setting existed (or under another value): creating only
+    applies configs to new topics. Kafka's AlterConfigs replaces a topic's whole set, so
+    the configs set on the topic by hand (``kafka-configs --alter``) are sent back with
+    ours and kept. A topic holding a sensitive config (which the broker does not reveal,
+    so it could not be sent back) is left alone, with a warning.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
+        changes = []
+        for response in await admin.describe_configs(resources):
+            for error, message, _, topic, entries in response.resources:
+                if error:
+                    raise for_code(error)(f"describing {topic}'s configs: {message}")
+                current = {e[0]: e[1] for e in entries}
+                if all(current.get(k) == v for k, v in wanted.items()):
+                    continue
+                if any(e[4] and e[3] == _TOPIC_SET for e in entries):
+                    log.warning("%s has a sensitive config; not changing %s", topic, wanted)
+                    continue
+                own = {e[0]: e[1] for e in entries if e[3] == _TOPIC_SET}
+                changes.append(ConfigResource(ConfigResourceType.TOPIC, topic, {**own, **wanted}))
+        if changes:
+            for response in await admin.alter_configs(changes):
+                for error, message, _, topic in response.resources:
+                    if error:
+                        raise for_code(error)(f"altering {topic}'s configs: {message}")
+        return [c.name for c in changes]
+    finally:
+        await admin.close()
 
 
 async def _await_visible(admin: AIOKafkaAdminClient, names: list[str]) -> None:

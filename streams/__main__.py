@@ -10,9 +10,14 @@ import sys
 
 from aiokafka.errors import KafkaConnectionError
 
-from stack.topic_admin import ensure_topics, ensure_topics_sync
-from streams.app import load_all, settings
+from stack.topic_admin import align_topic_configs, ensure_topics, ensure_topics_sync
 from streams.log_throttle import throttle_kafka_client_logs
+
+try:
+    from streams.app import load_all, settings
+except ValueError as exc:  # a HOTLINE_* setting that cannot be read: name it, no traceback
+    print(f"error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 COMPACTED = {"cleanup.policy": "compact"}  # what faust gives a table's changelog
 
@@ -36,6 +41,21 @@ async def prepare_faust_topics(app) -> None:
         await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
 
 
+async def prepare_case_log() -> None:
+    """Create the case-log topics (``TopicSpec.case_log``) with their retention
+    (``HOTLINE_CASE_LOG_RETENTION_DAYS``) and give it to those created before: under the
+    broker's default (7 days) a rebuild from Kafka would lose every case older than that."""
+    from streams.topics import case_log_topic_names
+
+    retention = {"retention.ms": settings.case_log_retention_ms}
+    names = case_log_topic_names()
+    await ensure_topics(settings.broker, names, settings.partitions, configs=retention)
+    changed = await align_topic_configs(settings.broker, names, retention)
+    if changed:
+        kept = "forever" if retention["retention.ms"] == "-1" else f"{retention['retention.ms']} ms"
+        print(f"case log retention set to {kept} on {', '.join(changed)}", file=sys.stderr)
+
+
 def preflight() -> None:
     """Exit 2 with the reason when a stage's model or setting is missing or bad, before the
     worker starts.
@@ -43,6 +63,11 @@ def preflight() -> None:
     Left to the agent, a missing classifier crashes it at its first batch and faust's
     supervisor restarts it in a loop while the worker looks alive and appeals pile up.
     """
+    try:
+        settings.case_log_retention_ms  # noqa: B018 (validates the setting)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     if "understand" not in settings.stages:
         return
     from streams.review_wait import review_clock
@@ -70,6 +95,7 @@ if __name__ == "__main__":
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         try:
+            asyncio.run(prepare_case_log())  # first: the generic creation below sets no retention
             ensure_topics_sync(
                 settings.broker, [t.get_topic_name() for t in ALL], settings.partitions
             )

@@ -33,6 +33,9 @@ class TopicSpec:
     description: str
     restricted: bool = False  # carries personal data: raw input and dead letters
     wire_format: str = "json"
+    #: part of the case log `hotline sla rebuild` replays: kept HOTLINE_CASE_LOG_RETENTION_DAYS
+    #: (forever by default), not the broker's default 7 days
+    case_log: bool = False
 
 
 SPECS: dict[str, TopicSpec] = {
@@ -60,11 +63,14 @@ SPECS: dict[str, TopicSpec] = {
         TopicSpec("appeals.review.decisions", "appeal_id", ReviewDecision,
                   "Reviewers' decisions (category, optional department); resumes dispatch", True),
         TopicSpec("cases.events", "appeal_id", CaseEvent,
-                  "Departments' and the centre's case events: accept, return, reassign, extend, pause, reply, close"),
+                  "Departments' and the centre's case events: accept, return, reassign, extend, pause, reply, close",
+                  case_log=True),
         TopicSpec("sla.alerts", "appeal_id", SlaAlert,
-                  "SLA warnings (50 %, 80 %), overdue (100 %) and escalation, once per threshold per clock"),
+                  "SLA warnings (50 %, 80 %), overdue (100 %) and escalation, once per threshold per clock",
+                  case_log=True),
         TopicSpec("assignments.all", "appeal_id", Assignment,
-                  "Every assignment (派单): lead and assisting departments, district, the rule that fired"),
+                  "Every assignment (派单): lead and assisting departments, district, the rule that fired",
+                  case_log=True),
     )
 }  # fmt: skip
 
@@ -115,6 +121,11 @@ sla_alerts = _topic("sla.alerts")
 
 ALL = (raw_hotline, raw_mailbox, raw_wechat, wechat_pieces, received, dead_letters, classified, emergencies,
        reviews, review_decisions, assignments, case_events, sla_alerts)  # fmt: skip
+
+
+def case_log_topic_names() -> list[str]:
+    """Full names of the case-log topics (``TopicSpec.case_log``)."""
+    return [settings.topic(spec.name) for spec in SPECS.values() if spec.case_log]
 
 
 def department_topic_names() -> list[str]:

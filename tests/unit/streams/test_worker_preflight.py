@@ -51,3 +51,13 @@ def test_a_bad_review_wait_setting_exits_2_naming_it(tmp_path, name, value):
     assert done.returncode == 2, done.stderr
     assert f"{name}: " in done.stderr and repr(value) in done.stderr
     assert "Traceback" not in done.stderr and "Kafka" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "said"), [("-7", "0 (forever) or more days"), ("a year", "integer")]
+)
+def test_a_bad_case_log_retention_exits_2_naming_it(tmp_path, value, said):
+    done = _worker(tmp_path, HOTLINE_WORKER_STAGES="sla", HOTLINE_CASE_LOG_RETENTION_DAYS=value)
+    assert done.returncode == 2, done.stderr
+    assert "HOTLINE_CASE_LOG_RETENTION_DAYS" in done.stderr and said in done.stderr
+    assert "Traceback" not in done.stderr and "Kafka" not in done.stderr
