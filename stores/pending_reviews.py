@@ -84,22 +84,10 @@ class PendingReviews:
         self.client = client
         self.prefix = prefix
         self.ttl_s = ttl_s
-
-    @property
-    def due_key(self) -> str:
-        return f"{self.prefix}review-due"
-
-    @property
-    def next_key(self) -> str:
-        return f"{self.prefix}review-next"
-
-    @property
-    def waiting_key(self) -> str:
-        return f"{self.prefix}review-waiting"
-
-    @property
-    def indexed_key(self) -> str:
-        return f"{self.prefix}review-indexed"
+        self.due_key = f"{prefix}review-due"
+        self.next_key = f"{prefix}review-next"
+        self.waiting_key = f"{prefix}review-waiting"
+        self.indexed_key = f"{prefix}review-indexed"
 
     async def put_records(
         self,
@@ -179,14 +167,19 @@ class PendingReviews:
         if not ids:
             return []
         have = await self.client.zmscore(self.due_key, ids)
-        undated = [aid for aid, score in zip(ids, have, strict=True) if score is None]
-        if not undated:
+        return await self._still_waiting(
+            [aid for aid, score in zip(ids, have, strict=True) if score is None]
+        )
+
+    async def _still_waiting(self, appeal_ids: list[str]) -> list[str]:
+        """Those of ``appeal_ids`` whose record is still parked, in the same order."""
+        if not appeal_ids:
             return []
         async with self.client.pipeline(transaction=False) as pipe:
-            for aid in undated:
+            for aid in appeal_ids:
                 pipe.exists(self._review_key(aid))
             there = await pipe.execute()
-        return [aid for aid, t in zip(undated, there, strict=True) if t]
+        return [aid for aid, t in zip(appeal_ids, there, strict=True) if t]
 
     async def deadlines(self, appeal_ids: list[str]) -> dict[str, int]:
         """Review deadlines (epoch s) of these appeals, for those that have one."""
@@ -198,13 +191,7 @@ class PendingReviews:
     async def overdue(self, now: int) -> list[str]:
         """Waiting appeals past their review deadline, longest overdue first."""
         ids = [m.decode() for m in await self.client.zrangebyscore(self.due_key, "-inf", now)]
-        if not ids:
-            return []
-        async with self.client.pipeline(transaction=False) as pipe:
-            for aid in ids:
-                pipe.exists(self._review_key(aid))
-            waiting = await pipe.execute()
-        return [aid for aid, w in zip(ids, waiting, strict=True) if w]
+        return await self._still_waiting(ids)
 
     async def due(self, now: int, limit: int = 500) -> list[DueReview]:
         """Appeals whose next review-wait threshold is at or before ``now``, earliest first."""
