@@ -53,18 +53,21 @@ async def _list(limit: int, as_json: bool) -> None:
     try:
         waiting = await store.waiting()
         deadlines = await store.deadlines(sorted(waiting))
+        stored = await store.requests(sorted(waiting))
     finally:
         await store.client.aclose()
     now = time.time()
     late = {aid for aid, due in deadlines.items() if due <= now}
+    # appeals parked by an older version have their request on the topic only
     pairs, undecodable = (
         await read_records(settings.broker, settings.topic("appeals.review"), ReviewRequest)
-        if waiting
+        if set(waiting) - set(stored)
         else ([], 0)
     )
     if undecodable:  # a hand-published or foreign record must not hide the queue
         typer.echo(f"skipped {undecodable} undecodable record(s) on appeals.review", err=True)
-    items = waiting_list(waiting, (request for _, request in pairs), deadlines)
+    requests = [r for _, r in pairs if r.appeal_id not in stored] + list(stored.values())
+    items = waiting_list(waiting, requests, deadlines)
     for w in items[:limit]:
         a, r = w.appeal, w.request
         due = deadlines.get(a.appeal_id)

@@ -10,6 +10,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from models.appeal import Appeal
+from models.review import ReviewRequest
 from stores.key_pattern import under
 from triage.review_clock import ReviewDeadline
 
@@ -24,16 +25,17 @@ end
 return 1
 """
 
-#: Park appeal ARGV[1] (record ARGV[4], TTL ARGV[5]) under KEYS[4] unless its decision is
-#: settled (KEYS[3]), index it in the waiting zset KEYS[5] (score: when its record expires,
-#: by the server's clock, as its TTL), then schedule it as above when ARGV[2] is a
-#: deadline. Checked and written at once: a decision settled between a separate check and
-#: write would leave the decided appeal waiting again (reviewers asked twice, alerts on a
-#: dispatched case).
+#: Park appeal ARGV[1] (record ARGV[4], TTL ARGV[5]) under KEYS[4], with its review request
+#: ARGV[6] (if any) under KEYS[6], unless its decision is settled (KEYS[3]); index it in the
+#: waiting zset KEYS[5] (score: when its record expires, by the server's clock, as its
+#: TTL), then schedule it as above when ARGV[2] is a deadline. Checked and written at once:
+#: a decision settled between a separate check and write would leave the decided appeal
+#: waiting again (reviewers asked twice, alerts on a dispatched case).
 _PARK = (
     """
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
+if ARGV[6] ~= '' then redis.call('SET', KEYS[6], ARGV[6], 'EX', ARGV[5]) end
 redis.call('ZADD', KEYS[5], tonumber(redis.call('TIME')[1]) + tonumber(ARGV[5]), ARGV[1])
 if ARGV[2] == '' then return 1 end
 """
@@ -64,7 +66,9 @@ class DueReview:
 
 
 class PendingReviews:
-    """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied;
+    """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied, and
+    ``<prefix>review-request:<appeal_id>`` what the classifier suggested for it (the
+    ``ReviewRequest`` also on ``appeals.review``, which Kafka keeps only days);
     ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out and
     ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
 
@@ -93,29 +97,34 @@ class PendingReviews:
         self,
         records: list[tuple[str, bytes]],
         deadlines: Mapping[str, ReviewDeadline] | None = None,
+        requests: Mapping[str, bytes] | None = None,
     ) -> list[str]:
         """Keep appeals, as their JSON records ``(appeal_id, json)``, until someone decides,
-        with their review deadlines; return the ids parked.
+        with their review deadlines and review requests (JSON); return the ids parked.
 
         Idempotent: a redelivered appeal keeps its first deadline, a threshold already
         raised is not scheduled again, and an appeal whose decision was applied is not
         parked again (it would ask reviewers to decide twice)."""
         if not records:
             return []
-        deadlines = deadlines or {}
+        deadlines, requests = deadlines or {}, requests or {}
         async with self.client.pipeline(transaction=False) as pipe:
             for aid, record in records:
                 d = deadlines.get(aid)
                 pipe.eval(
-                    _PARK, 5, self.due_key, self.next_key, self._decided_key(aid),
-                    self._review_key(aid), self.waiting_key, aid, d.due_at if d else "", d.warn_at if d else "",
-                    record, self.ttl_s,
+                    _PARK, 6, self.due_key, self.next_key, self._decided_key(aid),
+                    self._review_key(aid), self.waiting_key, self._request_key(aid), aid,
+                    d.due_at if d else "", d.warn_at if d else "", record, self.ttl_s,
+                    requests.get(aid, b""),
                 )  # fmt: skip
             done = await pipe.execute()
         return [aid for (aid, _), ok in zip(records, done, strict=True) if ok]
 
     def _review_key(self, appeal_id: str) -> str:
         return f"{self.prefix}review:{appeal_id}"
+
+    def _request_key(self, appeal_id: str) -> str:
+        return f"{self.prefix}review-request:{appeal_id}"
 
     def _decided_key(self, appeal_id: str) -> str:
         return f"{self.prefix}review-decided:{appeal_id}"
@@ -254,6 +263,18 @@ class PendingReviews:
             await self.client.zrem(self.waiting_key, *gone)
         return {a.appeal_id: a for a in (Appeal.loads(v) for v in values if v is not None)}
 
+    async def requests(self, appeal_ids: list[str]) -> dict[str, ReviewRequest]:
+        """The stored review requests of these appeals, for those that have one (parked by
+        this version; older ones have theirs on the topic only)."""
+        if not appeal_ids:
+            return {}
+        values = await self.client.mget([self._request_key(aid) for aid in appeal_ids])
+        return {
+            aid: ReviewRequest.loads(v)
+            for aid, v in zip(appeal_ids, values, strict=True)
+            if v is not None
+        }
+
     async def applied(self, decision_id: str) -> bool:
         """Whether this decision was applied (its assignment published) already."""
         return bool(await self.client.exists(f"{self.prefix}review-applied:{decision_id}"))
@@ -268,7 +289,7 @@ class PendingReviews:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
             pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
-            pipe.delete(self._review_key(appeal_id))
+            pipe.delete(self._review_key(appeal_id), self._request_key(appeal_id))
             pipe.zrem(self.waiting_key, appeal_id)
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)

@@ -1,7 +1,8 @@
 """The human-review queue as reviewers see it, and checking a decision before it is applied.
 
-Pure: the waiting appeals come from Redis (``stores.pending_reviews``) and the review
-requests from the ``appeals.review`` topic; the stream's decision agent and the
+Pure: the waiting appeals and their review requests come from Redis
+(``stores.pending_reviews``; requests of appeals parked by older versions from the
+``appeals.review`` topic); the stream's decision agent and the
 reviewers' command (``hotline review``) check decisions with the same rules.
 """
 
@@ -26,7 +27,7 @@ class WaitingAppeal:
     """An appeal waiting for a reviewer, with what the classifier suggested."""
 
     appeal: Appeal
-    request: ReviewRequest | None  # None if the request is no longer on the topic
+    request: ReviewRequest | None  # None if neither Redis nor the topic has it any more
 
     @property
     def requested_at(self) -> datetime:

@@ -76,20 +76,23 @@ def review_deadlines(parked: list[tuple[str, bool]]) -> dict[str, ReviewDeadline
 
 async def _publish(events, results) -> list:
     """Dead letters, review parking, then the chunk's records; returns their ack futures."""
-    reviews, urgent, acks = [], [], []
+    reviews, urgent, requests, acks = [], [], {}, []
+    review_topic = topics.reviews.get_topic_name()
     for event, t in zip(events, results, strict=True):
         if t.error_code is not None:
             await dead_letter(event, t.error_code, t.error or "", t.channel, "understand", acks)
         elif t.review:
             reviews.append((t.appeal_id, event.value))
             urgent.append((t.appeal_id, t.urgent))
+            # kept with the appeal: `review list` need not read the topic, which expires
+            requests.update((t.appeal_id, w.value) for w in t.wires if w.topic == review_topic)
         if t.emergency is not None:
             log.warning("emergency %s → %s", t.appeal_id, t.emergency)
         elif t.urgent:
             log.warning("possible emergency %s → review first (not transferred)", t.appeal_id)
     # park review cases first, so a fast decision always finds its appeal
     ids = [aid for aid, _ in reviews]
-    parked = await pending_reviews().put_records(reviews, review_deadlines(urgent))
+    parked = await pending_reviews().put_records(reviews, review_deadlines(urgent), requests)
     if len(parked) < len(ids):
         log.info("not parked again, their review decision was applied: %s",
                  ", ".join(sorted(set(ids) - set(parked))))  # fmt: skip

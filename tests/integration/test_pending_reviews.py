@@ -32,6 +32,7 @@ async def store(redis_url: str, unique_prefix: str):
     await client.delete(
         st.due_key, st.next_key, st.waiting_key, st.indexed_key,
         *(f"{st.prefix}review:{a}" for a in ("A1", "A2", "A3")),
+        *(f"{st.prefix}review-request:{a}" for a in ("A1", "A2", "A3")),
         *(f"{st.prefix}review-applied:{d}" for d in ("D-1", "D-2")),
         *(f"{st.prefix}review-decided:{a}" for a in ("A1", "A2")),
     )  # fmt: skip
@@ -190,3 +191,25 @@ def _appeal_record(aid: str) -> bytes:
         ingested_at=datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
         appeal_type="投诉", raw=RawRef(topic="raw.mailbox", partition=0, offset=0),
     ).dumps()  # fmt: skip
+
+
+async def test_review_requests_are_kept_with_their_appeal_and_go_with_its_decision(store):
+    from models.review import ReviewRequest
+
+    request = ReviewRequest(
+        appeal_id="A1", title="小区噪音扰民", content="夜间施工。", suggested_category="城乡建设",
+        confidence=0.41, reason="low_confidence",
+        requested_at=datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )  # fmt: skip
+    records = [("A1", _appeal_record("A1")), ("A2", _appeal_record("A2"))]
+    await store.put_records(records, requests={"A1": request.dumps()})  # A2: an older worker's
+    got = await store.requests(["A1", "A2", "A3"])
+    assert list(got) == ["A1"] and got["A1"].suggested_category == "城乡建设"
+    assert got["A1"].requested_at == request.requested_at
+    # it lives as long as its appeal: the topic keeps it only the broker's 7 days
+    assert await store.client.ttl(f"{store.prefix}review-request:A1") > store.ttl_s - 100
+    await store.settle("D-1", "A1")
+    assert await store.requests(["A1"]) == {}
+    # a decided appeal delivered again is not parked again, nor is its request
+    await store.put_records([("A1", _appeal_record("A1"))], requests={"A1": request.dumps()})
+    assert await store.requests(["A1"]) == {}

@@ -175,9 +175,18 @@ async def test_a_reviewer_lists_the_queue_and_decides_with_the_review_command(wo
     await publish(worker.bootstrap, worker.topic("appeals.review"), [b"{not json"], key=FOREIGN_KEY)
     listed = _hotline(worker, "review", "list", "--json", "--limit", "1000")
     assert listed.returncode == 0, listed.stderr
-    assert "skipped 1 undecodable record(s) on appeals.review" in listed.stderr
+    # the suggestion is kept with the parked appeal: the topic is not read at all
+    assert "undecodable" not in listed.stderr
     waiting = {w["appeal_id"]: w for w in map(json.loads, listed.stdout.splitlines())}
     assert waiting[aid]["content"] == "请问一下。" and waiting[aid]["suggested_category"]
+    # an appeal parked by an older version has its suggestion on the topic only
+    assert redis.Redis.from_url(redis_url).delete(f"{worker.prefix}review-request:{aid}") == 1
+    older = _hotline(worker, "review", "list", "--json", "--limit", "1000")
+    assert older.returncode == 0, older.stderr
+    assert "skipped 1 undecodable record(s) on appeals.review" in older.stderr
+    from_topic = {w["appeal_id"]: w for w in map(json.loads, older.stdout.splitlines())}
+    assert from_topic[aid]["suggested_category"] == waiting[aid]["suggested_category"]
+    assert from_topic[aid]["confidence"] == waiting[aid]["confidence"]
 
     wrong = _hotline(worker, "review", "decide", aid, "--category", "城建", "--reviewer", "李审核")
     assert wrong.returncode == 2 and "城乡建设" in wrong.stderr  # names the valid categories
