@@ -18,7 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from intake.contact import Contact
-from stores.key_pattern import under
+from stores.key_pattern import scan_batches
 
 #: Give each key (KEYS) the period ARGV[1] if it has none or a longer one left; return how
 #: many changed. Read and written at once: a save in between renews the period anyway.
@@ -79,13 +79,8 @@ class ContactStore:
             return None
         if await self.client.get(self.retention_key) == str(self.ttl_s).encode():
             return None
-        changed, keys = 0, []
-        async for key in self.client.scan_iter(match=under(self.prefix), count=batch):
-            keys.append(key)
-            if len(keys) == batch:
-                changed += await self.client.eval(_RETAIN, len(keys), *keys, self.ttl_s)
-                keys = []
-        if keys:
+        changed = 0
+        async for keys in scan_batches(self.client, self.prefix, batch):
             changed += await self.client.eval(_RETAIN, len(keys), *keys, self.ttl_s)
         await self.client.set(self.retention_key, self.ttl_s)
         return changed

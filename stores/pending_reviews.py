@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from models.appeal import Appeal
 from models.review import ReviewRequest
-from stores.key_pattern import under
+from stores.key_pattern import scan_batches
 from triage.review_clock import ReviewDeadline
 
 #: Give appeal ARGV[1] the deadline ARGV[2] and first threshold ARGV[3] (KEYS: review-due,
@@ -134,20 +134,15 @@ class PendingReviews:
         keyspace, then never again (the marker). Cheap after that: one EXISTS."""
         if await self.client.exists(self.indexed_key):
             return
-        start, batch = len(self._review_key("")), []
-        async for key in self.client.scan_iter(match=under(self._review_key("")), count=1000):
-            batch.append(key)
-            if len(batch) == 1000:
-                await self._index_keys(batch, start)
-                batch = []
-        await self._index_keys(batch, start)
+        start = len(self._review_key(""))
+        async for keys in scan_batches(self.client, self._review_key("")):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.eval(
+                        _INDEX_ONE, 2, self.waiting_key, key, key.decode()[start:], self.ttl_s
+                    )
+                await pipe.execute()
         await self.client.set(self.indexed_key, 1)
-
-    async def _index_keys(self, keys: list[bytes], start: int) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.eval(_INDEX_ONE, 2, self.waiting_key, key, key.decode()[start:], self.ttl_s)
-            await pipe.execute()
 
     async def _waiting_ids(self, limit: int | None = None) -> list[str]:
         """Ids in the index whose records have not expired, soonest to expire (earliest
