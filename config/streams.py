@@ -22,6 +22,14 @@ def _stages(raw: str) -> tuple[str, ...]:
     return tuple(s for s in STAGES if s in wanted)
 
 
+def _retention_days(days: int) -> int:
+    if days < 0:
+        raise ValueError(
+            f"HOTLINE_CASE_LOG_RETENTION_DAYS must be 0 (forever) or more days, got {days}"
+        )
+    return days
+
+
 @dataclass(frozen=True)
 class StreamSettings:
     """Worker settings; ``topic_prefix`` lets tests and benchmarks run in isolation."""
@@ -74,13 +82,15 @@ class StreamSettings:
         )
     )
     case_log_retention_days: int = field(
-        default_factory=lambda: int_setting(
-            "CASE_LOG_RETENTION_DAYS",
-            0,
-            "How long Kafka keeps the case log: assignments.all, cases.events and sla.alerts, "
-            "which `hotline sla rebuild` replays (days; 0 keeps it forever, the default: a "
-            "period must exceed the longest a case stays open, or a rebuild loses that case). "
-            "Applied to these topics at each worker start",
+        default_factory=lambda: _retention_days(
+            int_setting(
+                "CASE_LOG_RETENTION_DAYS",
+                0,
+                "How long Kafka keeps the case log: assignments.all, cases.events and "
+                "sla.alerts, which `hotline sla rebuild` replays (days; 0 keeps it forever, "
+                "the default: a period must exceed the longest a case stays open, or a "
+                "rebuild loses that case). Applied to these topics at each worker start",
+            )
         )
     )
     dossier_ttl_s: int = field(
@@ -181,8 +191,4 @@ class StreamSettings:
     def case_log_retention_ms(self) -> str:
         """``retention.ms`` of the case-log topics: ``-1`` (forever) for 0 days."""
         days = self.case_log_retention_days
-        if days < 0:
-            raise ValueError(
-                f"HOTLINE_CASE_LOG_RETENTION_DAYS must be 0 (forever) or more days, got {days}"
-            )
         return "-1" if days == 0 else str(days * 86_400_000)

@@ -63,11 +63,6 @@ def preflight() -> None:
     Left to the agent, a missing classifier crashes it at its first batch and faust's
     supervisor restarts it in a loop while the worker looks alive and appeals pile up.
     """
-    try:
-        settings.case_log_retention_ms  # noqa: B018 (validates the setting)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
     if "understand" not in settings.stages:
         return
     from streams.review_wait import review_clock
