@@ -179,6 +179,24 @@ async def test_a_queue_parked_before_the_index_is_indexed_once_with_its_expiry(s
     assert await store.client.zscore(store.waiting_key, "A1") is None
 
 
+async def test_an_appeal_parked_by_an_older_worker_after_the_index_is_listed(store, monkeypatch):
+    # rolling upgrade: the index is built, then a worker of the version before it parks an
+    # appeal as that version did: its record and review deadlines, no index entry
+    await store.put_records([("A1", _appeal_record("A1"))])
+    assert list(await store.waiting()) == ["A1"]
+    monkeypatch.setattr(store.client, "scan_iter", _no_scan)
+    await store.client.set(f"{store.prefix}review:A2", _appeal_record("A2"), ex=3600)
+    await store.client.zadd(store.due_key, {"A2": T0 + 100})
+    await store.client.zadd(store.next_key, {"A2": T0 + 80})
+    assert sorted(await store.waiting()) == ["A1", "A2"]
+    now, _ = await store.client.time()
+    assert now + 3500 < await store.client.zscore(store.waiting_key, "A2") <= now + 3600
+    # a deadline left by an appeal whose record has gone indexes nothing
+    await store.client.zadd(store.due_key, {"A3": T0 + 100})
+    assert sorted(await store.waiting()) == ["A1", "A2"]
+    assert await store.client.zscore(store.waiting_key, "A3") is None
+
+
 def _no_scan(*args, **kwargs):
     raise AssertionError("the review queue scanned the keyspace")
 
