@@ -20,39 +20,43 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # full-width forms a Chinese keyboard types; folding keeps positions (one char for one char)
-# (— and – as typed between area code and number: 0731—84567890)
-_FOLD = str.maketrans("０１２３４５６７８９＠．Ｘｘ（）－—–　", "0123456789@.Xx()--- ")
+# (— and – as typed between area code and number: 0731—84567890), and the spaces that text
+# pasted from a web page or a document carries (no-break, thin, tab) read as a space
+_FOLD = str.maketrans(
+    "０１２３４５６７８９＠．Ｘｘ（）－—–　\u00a0\u2007\u2009\u202f\t",
+    "0123456789@.Xx()---" + " " * 6,
+)
+# between the groups of a number: nothing, a space or dash, or that with spaces around it
+# (138 - 1234 - 5678, 138  1234  5678): at most three characters
+_SEP = r" ?[ -]? ?"
 
 # The local part is at most 64 characters (RFC 5321): unbounded, a long run of them with
 # no domain after it (20,000 letters and an @) was scanned again from each of its
 # characters (0.3 s); bounded, each start looks at 64 at most.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# unbroken, or grouped as region, birth date and sequence (430102 19850101 123X)
+_ID18 = re.compile(rf"(?<![0-9A-Za-z])\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx](?![0-9A-Za-z])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![0-9A-Za-z])"
 )
 _MOBILE = re.compile(
-    r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9A-Za-z])"
+    rf"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])"
 )
 _LANDLINE = re.compile(
-    r"(?<![0-9A-Za-z])(?:\(0\d{2,3}\)|0\d{2,3})[ -]?(?:[2-9]\d{6,7}|[2-9]\d{2,3}[ -]\d{4})"
+    rf"(?<![0-9A-Za-z])(?:\(0\d{{2,3}}\)|0\d{{2,3}}){_SEP}(?:[2-9]\d{{6,7}}|[2-9]\d{{2,3}}[ -]\d{{4}})"
     r"(?:-\d{1,5})?(?![0-9A-Za-z])"
 )
-# Words that introduce a phone number: all of two characters, because the look-behind of
-# _LOCAL needs one width (Tel follows it, and 方式 of 联系方式, as a separate step).
+# Words that introduce a phone number, then what may stand between them and the number
+# (联系方式：, 电话号码是, 座机号 (…), Tel:, a line break); one cue for mobiles and local numbers
 _PHONE_WORDS = "电话|座机|手机|联系|热线|致电"
+_PHONE_INTRO = rf"(?:{_PHONE_WORDS}|[Tt]el|TEL)(?:方式)?(?:号码|号)?[:：是为\s(]{{0,3}}"
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
-_LOCAL = re.compile(
-    rf"(?<={_PHONE_WORDS})[:：是为 ]{{0,3}}([2-9](?:[ .-]?\d){{6,7}})(?![0-9A-Za-z])"
-)
+_LOCAL = re.compile(rf"{_PHONE_INTRO}([2-9](?:[ .-]?\d){{6,7}})(?![0-9A-Za-z])")
 _PHONE_CUE = re.compile(rf"{_PHONE_WORDS}|[Tt]el|TEL")
 # a mobile number introduced as a phone may be grouped any way (1381 234 5678,
 # 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
-_MOBILE_CUED = re.compile(
-    rf"(?:{_PHONE_WORDS}|[Tt]el|TEL)(?:方式)?(?:号码|号)?[:：是为 ]{{0,3}}"
-    r"(1[3-9](?:[ .-]?\d){9})(?![0-9A-Za-z])"
-)
+_MOBILE_CUED = re.compile(rf"{_PHONE_INTRO}(1[3-9](?:[ .-]?\d){{9}})(?![0-9A-Za-z])")
 
 # numbers introduced as an identity document or a bank card (their own checks not needed)
 _ID_CUED = re.compile(
@@ -76,9 +80,15 @@ _ACCOUNT_CUE = re.compile(r"QQ|qq|Qq|扣扣|微信")
 # Chinese chars after the cue, if the first is a common surname (我叫他们, 我叫车 are not
 # names; 安, 车, 门 … are left out of the surnames for that reason); a space or line
 # break may follow the cue ("我叫 张三", and a WeChat session's messages "我叫" / "张三")
+# Compound surnames (欧阳娜娜: 欧阳 kept, 娜娜 masked); those that are also everyday words
+# (东方, 西门, 南宫, 百里) are left out, as 安, 车, 门 are of the single ones
+_COMPOUND_SURNAMES = (
+    "欧阳|上官|司马|诸葛|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|令狐|端木|夏侯|轩辕|独孤|呼延"
+    "|钟离|闻人|申屠|澹台|赫连|万俟"
+)
 _NAME_CUED = re.compile(
     r"(?:我叫|我的名字[是叫]做?|(?<![\u4e00-\u9fff])姓名[:：是为]{0,2}|联系人[:：是为]{0,2})"
-    r"\s{0,2}([\u4e00-\u9fff]{2,3})"
+    rf"\s{{0,2}}((?:{_COMPOUND_SURNAMES})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{2,3}})"
 )
 _NAME_CUE = re.compile(r"我叫|名字|姓名|联系人")
 _SURNAMES = frozenset(
@@ -168,6 +178,17 @@ def _mask_mobile(value: str) -> str:
     return "".join("*" if i in hide else ch for i, ch in enumerate(value))
 
 
+def _compound(name: str) -> bool:
+    """Whether ``name`` starts with a compound surname (欧阳, 上官 …)."""
+    return len(name) >= 3 and name[:2] in _COMPOUND_SURNAMES.split("|")
+
+
+def _mask_name(name: str) -> str:
+    """The surname kept, the given name starred: 张**, 欧阳**."""
+    keep = 2 if _compound(name) else 1
+    return name[:keep] + "*" * (len(name) - keep)
+
+
 _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("email", _EMAIL, None, _mask_email),
     ("id_card", _ID18, valid_id18, lambda v: _keep_ends(v, 3, 4)),
@@ -186,7 +207,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("landline", _LOCAL, None, lambda v: _keep_ends(v, 0, 4)),
     ("qq", _QQ_CUED, None, lambda v: _keep_ends(v, 0, 4)),
     ("wechat", _WECHAT_CUED, None, lambda v: f"{v[:2]}{'*' * (len(v) - 4)}{v[-2:]}"),
-    ("name", _NAME_CUED, lambda v: v[0] in _SURNAMES, lambda v: v[0] + "*" * (len(v) - 1)),
+    ("name", _NAME_CUED, lambda v: v[0] in _SURNAMES or _compound(v), _mask_name),
 )
 #: The cheap check each kind needs to pass (numbers: a run of digits).
 _FAMILY = {
@@ -195,7 +216,7 @@ _FAMILY = {
 }  # fmt: skip
 
 
-_FULLWIDTH = re.compile(r"[０-９＠．Ｘｘ（）－—–　]")
+_FULLWIDTH = re.compile("[０-９＠．Ｘｘ（）－—–　\u00a0\u2007\u2009\u202f\t]")
 
 
 def _fold(text: str) -> str:

@@ -40,15 +40,18 @@ def _chinese_style(text: str) -> datetime | None:
     half = groups[3] if m.re is _CHINESE else None
     numbers = [int(g) if g else 0 for g in (groups[4:] if m.re is _CHINESE else groups[3:])]
     hour, minute, second = (numbers + [0, 0, 0])[:3]
-    # 下午3点 is 15:00; 中午1点 is 13:00 and 中午12点 noon
+    # 下午3点 is 15:00; 中午1点 is 13:00 and 中午12点 noon; 晚上12点 the midnight that ends
+    # the day (the next day's 00:00), 凌晨12点 the one that starts it
+    next_day = half == "晚上" and hour == 12
     if (half in _AFTERNOON and hour < 12) or (half == "中午" and hour < 6):
         hour += 12
-    elif half in ("上午", "早上", "凌晨") and hour == 12:
+    elif (half in ("上午", "早上", "凌晨") and hour == 12) or next_day:
         hour = 0
     try:
-        return datetime(int(groups[0]), int(groups[1]), int(groups[2]), hour, minute, second)
+        day = datetime(int(groups[0]), int(groups[1]), int(groups[2]), hour, minute, second)
     except ValueError:
         return None
+    return day + timedelta(days=1) if next_day else day
 
 
 def parse_local(value: str, tz: ZoneInfo, field: str) -> datetime:

@@ -6,6 +6,7 @@ import base64
 import logging
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -70,8 +71,11 @@ async def _close(session: WeChatSession) -> None:
     except IntakeError as exc:
         await _dead_letter_session(session, exc.code, exc.reason)
     else:
-        # the sender's openid reached the contact store with each piece
-        await publish_appeals([normalised.appeal], [])
+        # the sender's openid reached the contact store with each piece (the session knows
+        # only its reference: identity left out, not overwritten); what only the joined
+        # text shows (a name split over messages: 我叫 / 张三) is saved now
+        found = replace(normalised.contact, identity="")
+        await publish_appeals([normalised.appeal], [found])
     await _remember_closed(session)
 
 

@@ -136,6 +136,29 @@ async def test_wechat_messages_of_one_user_form_one_appeal(worker):
     assert [a for a in _appeals(records).values() if a.source_id in ("9002", "9003")] == []
 
 
+async def test_a_name_split_over_wechat_messages_is_masked_and_kept_for_the_callback(
+    worker, redis_url
+):
+    base = int(time.time()) - 300
+    openid = "oWX-it-user-name"
+    messages = [
+        wechat_xml(openid, 9201, base, "text", Content="我叫"),
+        wechat_xml(openid, 9202, base + 20, "text", Content="张三丰"),
+        wechat_xml(openid, 9203, base + 40, "text", Content="A2区雨花路的路灯坏了一个多月。"),
+    ]
+    await publish(worker.bootstrap, worker.topic("raw.wechat"), messages, key=openid.encode())
+    aid = appeal_id("wechat", "9201")
+    records = await wait_for(
+        worker.bootstrap, worker.topic("appeals.received"), lambda rs: aid in _appeals(rs)
+    )
+    appeal = _appeals(records)[aid]
+    assert appeal.content.startswith("我叫\n张**\n") and "张三丰" not in appeal.dumps().decode()
+    # staff calling the citizen back (回访) read the name from the contact store
+    stored = redis.Redis.from_url(redis_url).hgetall(f"{worker.prefix}contact:{appeal.contact_ref}")
+    assert orjson.loads(stored[f"text:{aid}".encode()]) == [["name", "张三丰"]]
+    assert stored[b"identity"] == openid.encode()
+
+
 async def test_wechat_gap_beyond_window_splits_appeals(worker):
     base = int(time.time()) - 3 * 3600
     openid = "oWX-it-user-2"

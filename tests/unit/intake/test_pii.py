@@ -514,3 +514,88 @@ def test_an_introduced_name_keeps_only_its_surname(text: str, expected: str, nam
 )  # fmt: skip
 def test_cues_without_an_account_or_a_name_change_nothing(text: str) -> None:
     assert pii.mask(text) == pii.Masked(text, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "name"),
+    [
+        ("姓名：欧阳娜娜", "姓名：欧阳**", "欧阳娜娜"),
+        ("我叫司马光，住A3区", "我叫司马*，住A3区", "司马光"),
+        ("联系人：上官婉儿", "联系人：上官**", "上官婉儿"),
+        ("联系人：端木蓉。", "联系人：端木*。", "端木蓉"),
+    ],
+)
+def test_a_compound_surname_is_kept_and_only_the_given_name_masked(
+    text: str, expected: str, name: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert m.found == [("name", name)]
+
+
+# --- what copy-paste and typing put between the digits ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        # a no-break space, a thin space or a tab (text pasted from a web page or a document)
+        ("电话138\u00a01234\u00a05678", "电话138\u00a0****\u00a05678", "mobile"),
+        ("手机：138\t1234\t5678", "手机：138\t****\t5678", "mobile"),
+        ("138\u20091234\u20095678", "138\u2009****\u20095678", "mobile"),
+        # two spaces, or a dash with spaces around it
+        ("手机 138  1234  5678", "手机 138  ****  5678", "mobile"),
+        ("我的手机是138 - 1234 - 5678", "我的手机是138 - **** - 5678", "mobile"),
+        ("138- 1234 -5678", "138- **** -5678", "mobile"),
+        ("电话 0731 - 84567890", "电话 0731 - ****7890", "landline"),
+    ],
+)
+def test_numbers_split_by_pasted_or_doubled_separators_are_masked(
+    text: str, expected: str, kind: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == [kind]
+
+
+def test_an_id_number_split_by_no_break_spaces_is_masked_whole() -> None:
+    number = make_id18("430102", "19850101", "123")
+    text = f"身份证号码：{number[:6]}\u00a0{number[6:14]}\u00a0{number[14:]}"
+    m = pii.mask(text)
+    assert m.text == f"身份证号码：430***\u00a0********\u00a0{number[14:]}"
+    assert m.found == [("id_card", text[6:])]
+
+
+@pytest.mark.parametrize("sep", [" ", "-", " - "])
+def test_an_id_number_grouped_by_region_birth_date_and_sequence_is_masked_uncued(
+    sep: str,
+) -> None:
+    number = make_id18("430102", "19850101", "123")
+    grouped = sep.join((number[:6], number[6:14], number[14:]))
+    m = pii.mask(f"市民反映：{grouped} 的社保卡被冒用")
+    masked = sep.join(("430***", "********", number[14:]))
+    assert m.text == f"市民反映：{masked} 的社保卡被冒用"
+    assert m.found == [("id_card", grouped)]
+    # grouped digits that fail the checksum are not an ID number
+    wrong = grouped[:-1] + ("0" if grouped[-1] != "0" else "1")
+    assert not any(k == "id_card" for k, _ in pii.mask(f"订单 {wrong}").found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("联系电话号码：84567890", "联系电话号码：****7890"),
+        ("座机号码是84567890", "座机号码是****7890"),
+        ("电话号：84567890", "电话号：****7890"),
+        ("联系方式：8456 7890", "联系方式：**** 7890"),
+        ("Tel: 84567890", "Tel: ****7890"),
+        ("联系电话：\n84567890", "联系电话：\n****7890"),
+        ("电话号码（8231756）", "电话号码（***1756）"),
+    ],
+)
+def test_a_local_number_introduced_as_a_phone_in_any_usual_way_is_masked(
+    text: str, expected: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == ["landline"]

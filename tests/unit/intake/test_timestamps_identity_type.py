@@ -52,6 +52,18 @@ def test_parse_local_reads_the_half_of_the_day(text: str, hour: int) -> None:
     assert parse_local(text, TZ, "time") == datetime(2019, 4, 25, hour, 32, tzinfo=TZ)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2019年4月25日 晚上12:00", datetime(2019, 4, 26, 0, 0, tzinfo=TZ)),
+     ("2019年4月30日 晚上12点30分", datetime(2019, 5, 1, 0, 30, tzinfo=TZ)),
+     ("2019年12月31日 晚上12:00", datetime(2020, 1, 1, 0, 0, tzinfo=TZ)),
+     ("2019年4月25日 凌晨12:10", datetime(2019, 4, 25, 0, 10, tzinfo=TZ))],
+)  # fmt: skip
+def test_midnight_said_as_12_in_the_evening_ends_the_day(text: str, expected: datetime) -> None:
+    # 晚上12点 is the midnight after the evening, not noon (it starts the SLA clocks)
+    assert parse_local(text, TZ, "time") == expected
+
+
 @pytest.mark.parametrize("text", ["2019年13月25日", "2019/4/25 25:10", "20191340", "2019年4月"])
 def test_parse_local_refuses_impossible_chinese_times(text: str) -> None:
     with pytest.raises(IntakeError) as err:
