@@ -133,10 +133,15 @@ class Clock:
         return self.limit - self.consumed(now, tb)
 
     def due_at(self, tb: Timebase) -> int | None:
-        """Deadline instant if running (in the past once overdue), else ``None``."""
+        """Deadline instant if running (in the past once overdue), else ``None``.
+
+        A clock whose time ran out before a pause has, once resumed, no instant of its
+        own left (only the time used is kept): the resume instant, as its red card says.
+        Counting back from it would land inside the pause, when the clock did not run."""
         if not self.running:
             return None
-        return tb.advance(self.mode, self.since, self.limit - self.used)
+        left = self.limit - self.used
+        return tb.advance(self.mode, self.since, left) if left > 0 else self.since
 
     def pause(self, at: int, tb: Timebase) -> None:
         """Stop counting at ``at``, keeping what was consumed."""
@@ -257,11 +262,21 @@ class CaseState:
         return case + hop
 
 
-def reset_mask(old: CaseState | None, new: CaseState, times: tuple[int, ...] | None = None) -> int:
+def reset_mask(
+    old: CaseState | None,
+    new: CaseState,
+    times: tuple[int, ...] | None = None,
+    fractions: tuple[float, ...] | None = None,
+) -> int:
     """Fired bits to clear when ``new`` replaces ``old``: those of clocks that were
     replaced, and, after an approved extension, those of thresholds that now lie ahead
     (``times``: ``new``'s threshold instants; without them every threshold is re-armed).
-    Thresholds still behind stay fired, so an extension does not repeat old warnings."""
+    Thresholds still behind stay fired, so an extension does not repeat old warnings.
+
+    A clock paused when the extension is approved has no instants (0): with ``fractions``
+    its thresholds ahead are those above the time it has used, re-armed now so that they
+    are raised once it runs again (without, the extended deadline raised no card at all).
+    """
     if old is None:
         return CASE_MASK | HOP_MASK
     mask = 0
@@ -269,11 +284,32 @@ def reset_mask(old: CaseState | None, new: CaseState, times: tuple[int, ...] | N
         if times is None:
             mask |= CASE_MASK | HOP_MASK
         else:
-            mask |= sum(1 << i for i, t in enumerate(times) if t > new.last_at)
+            mask |= _ahead(new, times, fractions)
     if old.round != new.round:
         mask |= CASE_MASK
     if (old.hop, old.phase) != (new.hop, new.phase):
         mask |= HOP_MASK
+    return mask
+
+
+def _ahead(new: CaseState, times: tuple[int, ...], fractions: tuple[float, ...] | None) -> int:
+    """Bits of the thresholds not yet reached in ``new``: a running clock's instant after
+    its last event, a paused clock's share of its limit above what it has used."""
+    mask = 0
+    n = len(times) // 2
+    for i, t in enumerate(times):
+        clock = new.case_clock if i < n else new.hop_clock
+        if t:
+            ahead = t > new.last_at
+        else:  # not running: paused (or closed, or no hop clock)
+            ahead = (
+                fractions is not None
+                and clock is not None
+                and new.status != CaseStatus.CLOSED
+                and share(fractions[i % n], clock.limit) > clock.used
+            )
+        if ahead:
+            mask |= 1 << i
     return mask
 
 

@@ -77,7 +77,7 @@ def replay(
         if not outcome.applied or new is None:
             continue
         # what the apply script does to the scanner's bits: clear those of replaced clocks
-        new.fired &= ~reset_mask(old, new, engine.thresholds(new))
+        new.fired &= ~reset_mask(old, new, engine.thresholds(new), engine.fractions)
         if new.status == CaseStatus.CLOSED:
             out.late.discard(aid)
         out.states[aid] = new

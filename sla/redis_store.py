@@ -562,7 +562,7 @@ class SlaStore:
                 _CAS.pack(
                     dept_bucket(new.appeal_id, self.buckets),
                     old.version if old else 0,
-                    reset_mask(old, new, times),
+                    reset_mask(old, new, times, self.engine.fractions),
                     codes[_NS_DEPT + old_dept],
                     1 if new.status == CaseStatus.CLOSED else 0,
                 ),
@@ -633,7 +633,27 @@ class SlaStore:
                 d[k] = datetime.fromtimestamp(int(d[k]), tz)
             d["provisional"] = self.engine.wt.calendar.is_provisional(d["due_at"].date())
             out.append(SlaAlert(**d))
-        return out
+        return await self._wall_clocks_not_provisional(out)
+
+    async def _wall_clocks_not_provisional(self, alerts: list[SlaAlert]) -> list[SlaAlert]:
+        """Only working-time deadlines move when a year is declared: an alert of a
+        wall-clock (emergency, outage) deadline in an undeclared year is not provisional.
+        The clock's mode is read only for the alerts dated in such a year (few)."""
+        dated = [i for i, a in enumerate(alerts) if a.provisional]
+        if not dated:
+            return alerts
+        async with self.r.pipeline(transaction=False) as p:
+            for i in dated:
+                p.hget(self.case_key(alerts[i].appeal_id), "b")
+            bodies = await p.execute()
+        for i, b in zip(dated, bodies, strict=True):
+            if b is None:  # the case is gone: its clock's mode is unknown, keep the date's
+                continue
+            flags = B_FMT.unpack_from(b)[1]
+            working = _F_CASE_WORKING if alerts[i].clock == "case" else _F_HOP_WORKING
+            if not flags & working:
+                alerts[i].provisional = False
+        return alerts
 
     # -- bulk state (rebuild, dump) ---------------------------------------------------------
 

@@ -263,3 +263,25 @@ async def test_small_batches_claim_every_due_threshold_once(
     ids = [a.alert_id for alerts in got for a in alerts]
     assert len(ids) == len(set(ids)) == 4 * 1200
     assert await store.r.zcount(store.due_key, "-inf", at(2025, 3, 3, 17)) == 0
+
+
+async def test_only_working_time_alerts_are_provisional_in_an_undeclared_year(
+    store: SlaStore,
+) -> None:
+    # declaring the year moves working-time deadlines; a 2-hour emergency deadline stays
+    year = store.engine.wt.calendar.declared_last_day.year + 1
+    start = at(year, 1, 5, 10)  # in the provisional year
+    assert store.engine.wt.calendar.is_provisional(dt(start).date())
+    applied = await store.apply_batch(
+        [
+            assignment(start, aid="P-emergency", urgency="emergency"),
+            assignment(start, aid="P-general"),
+        ]
+    )
+    assert all(o.applied for o in applied)
+    _, alerts = await store.claim_due(at(year, 3, 1, 10))
+    by_case: dict[str, set[bool]] = {}
+    for a in alerts:
+        by_case.setdefault(a.appeal_id, set()).add(a.provisional)
+    assert by_case == {"P-emergency": {False}, "P-general": {True}}
+    await store.ack([a.alert_id for a in alerts])

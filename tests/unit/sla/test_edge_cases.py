@@ -171,3 +171,44 @@ def test_an_approved_extension_rearms_the_thresholds_ahead_under_new_clock_ids(
     # an event that is no extension re-arms nothing
     _, paused = engine.apply(extended, ev("pause", at(2025, 3, 10, 11), "e4"))
     assert reset_mask(extended, paused, engine.thresholds(paused)) == 0
+
+
+def test_an_extension_approved_while_paused_rearms_what_it_would_while_running(
+    wt: WorkingTime,
+) -> None:
+    # a department asks for more time around its yellow card while the case waits on the
+    # citizen (paused); the extended deadline must still raise its yellow and red cards
+    fractions = (0.5, 0.8, 1.0, 1.25)
+    engine = SlaEngine(wt, load_policies(POLICIES), fractions)
+    _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
+    _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    _, s = engine.apply(s, ev("extend_request", at(2025, 3, 7, 9), "e2", "zjj", extension_days=5))
+    s.fired = (1 << 8) - 1  # every card of the first deadline was raised
+    _, running = engine.apply(s, ev("extend_approve", at(2025, 3, 10, 10), "e3"))
+    rearmed_running = reset_mask(s, running, engine.thresholds(running), fractions)
+    _, paused = engine.apply(s, ev("pause", at(2025, 3, 10, 10), "p1"))
+    _, extended = engine.apply(paused, ev("extend_approve", at(2025, 3, 10, 10), "e3"))
+    times = engine.thresholds(extended)
+    assert times == (0,) * 8  # paused: no instants to compare with
+    rearmed_paused = reset_mask(paused, extended, times, fractions)
+    assert rearmed_paused and rearmed_paused == rearmed_running
+    # once it runs again the re-armed thresholds fall due at their new instants, later
+    _, resumed = engine.apply(extended, ev("resume", at(2025, 3, 10, 10), "r1"))
+    assert reset_mask(extended, resumed, engine.thresholds(resumed), fractions) == 0
+    after = engine.thresholds(resumed)
+    assert all(after[i] > epoch(at(2025, 3, 10, 10)) for i in range(8) if rearmed_paused >> i & 1)
+
+
+def test_a_clock_overdue_before_a_pause_shows_its_red_card_instant_once_resumed(
+    wt: WorkingTime,
+) -> None:
+    engine = SlaEngine(wt, load_policies(POLICIES), (0.5, 0.8, 1.0, 1.25))
+    _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
+    _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    running_due = s.case_clock.due_at(engine.tb)
+    _, s = engine.apply(s, ev("pause", at(2025, 4, 1, 10), "p1"))  # long past its deadline
+    _, s = engine.apply(s, ev("resume", at(2025, 4, 15, 10), "r1"))
+    resumed = epoch(at(2025, 4, 15, 10))
+    assert running_due < epoch(at(2025, 4, 1, 10))
+    # not an instant counted back into the pause: the resume, where its overdue card falls
+    assert s.case_clock.due_at(engine.tb) == resumed == engine.thresholds(s)[2]
