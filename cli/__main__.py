@@ -1,5 +1,5 @@
 """``python -m cli`` runs the ``hotline`` command."""
 
-from cli.main import app
+from cli.entry import main
 
-app()
+main()

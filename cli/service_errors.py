@@ -1,4 +1,5 @@
-"""Kafka or Redis not answering, said in one line by every command (exit 2), as the worker does."""
+"""Kafka or Redis not answering, or a setting that cannot be used, said in one line by every
+command (exit 2), as the worker does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+
+from config.env import SettingError
 
 
 def service_down(exc: BaseException) -> str | None:
@@ -47,6 +50,9 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
         kafka_log.addFilter(quiet)
         try:
             return callback(*args, **kwargs)
+        except SettingError as exc:  # a HOTLINE_* value that cannot be used: name it
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         except Exception as exc:
             said = service_down(exc)
             if said is None:

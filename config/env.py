@@ -7,6 +7,7 @@ its default and what it means.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ class SettingDoc:
 REGISTRY: dict[str, SettingDoc] = {}
 
 
+class SettingError(ValueError):
+    """A ``HOTLINE_*`` variable whose value cannot be used; the message names it. Commands
+    and the worker say it in one line and exit 2."""
+
+
 def setting(name: str, default: str, doc: str) -> str:
     """Return ``$HOTLINE_<name>`` or ``default``, and record the setting's documentation."""
     var = PREFIX + name
@@ -38,13 +44,21 @@ def int_setting(name: str, default: int, doc: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+        raise SettingError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
 
 
-def float_setting(name: str, default: float, doc: str) -> float:
-    """Like :func:`setting`, parsed as a float with a clear error."""
+def float_setting(
+    name: str, default: float, doc: str, *, low: float = 0.0, high: float | None = None
+) -> float:
+    """Like :func:`setting`, parsed as a finite float from ``low`` to ``high`` (inclusive),
+    with a clear error. NaN and infinities are refused: a threshold of ``nan`` compares
+    false with everything, which silently turns a check (human review) off."""
     raw = setting(name, str(default), doc)
+    span = f"from {low:g} to {high:g}" if high is not None else f"of {low:g} or more"
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+        value = math.nan
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        raise SettingError(f"{PREFIX}{name} must be a number {span}, got {raw!r}")
+    return value

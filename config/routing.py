@@ -24,6 +24,7 @@ MIN_CATEGORY_CONFIDENCE = float_setting(
     "ROUTING_MIN_CATEGORY_CONFIDENCE",
     0.5,
     "Classifier confidence below which routing ignores the predicted category",
+    high=1.0,
 )
 
 #: Prefix of the per-department assignment topics: ``assign.<department code>``.
@@ -55,4 +56,5 @@ MIN_KIND_PROBABILITY = float_setting(
     "ROUTING_MIN_KIND_PROBABILITY",
     0.0,
     "Kind-model probability below which a firing keyword rule overrides the model",
+    high=1.0,
 )

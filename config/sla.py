@@ -59,7 +59,10 @@ class SlaSettings:
     )
     warn_first: float = field(
         default_factory=lambda: float_setting(
-            "SLA_WARN_FIRST", 0.5, "Fraction of allowed time that raises the first warning (warn50)"
+            "SLA_WARN_FIRST",
+            0.5,
+            "Fraction of allowed time that raises the first warning (warn50)",
+            high=1.0,
         )
     )
     warn_second: float = field(
@@ -67,6 +70,7 @@ class SlaSettings:
             "SLA_WARN_SECOND",
             0.8,
             "Fraction of allowed time that raises the yellow card (warn80, 'near due')",
+            high=1.0,
         )
     )
     escalate_overrun: float = field(

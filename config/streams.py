@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.env import float_setting, int_setting, setting
+from config.env import SettingError, float_setting, int_setting, setting
 from config.sla import SlaSettings
 from config.stack import StackSettings
 
@@ -16,7 +16,7 @@ def _stages(raw: str) -> tuple[str, ...]:
     wanted = {s.strip() for s in raw.split(",") if s.strip()}
     unknown = wanted - set(STAGES)
     if unknown or not wanted:
-        raise ValueError(
+        raise SettingError(
             f"HOTLINE_WORKER_STAGES must name some of {', '.join(STAGES)}; got {raw!r}"
         )
     return tuple(s for s in STAGES if s in wanted)
@@ -24,7 +24,7 @@ def _stages(raw: str) -> tuple[str, ...]:
 
 def _retention_days(days: int) -> int:
     if days < 0:
-        raise ValueError(
+        raise SettingError(
             f"HOTLINE_CASE_LOG_RETENTION_DAYS must be 0 (forever) or more days, got {days}"
         )
     return days

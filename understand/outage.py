@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from understand.text_normalise import to_simplified
+
 #: The assignment tag an outage report gets (a rule in ``policies.toml`` reads it).
 OUTAGE_TAG = "outage"
 
@@ -31,5 +33,8 @@ _HEAD = 300
 
 
 def reports_outage(title: str, content: str) -> bool:
-    """Whether the appeal reports a cut in water, power, gas or heating supply."""
-    return _OUTAGE.search(title) is not None or _OUTAGE.search(content, 0, _HEAD) is not None
+    """Whether the appeal reports a cut in water, power, gas or heating supply (written in
+    simplified or traditional characters: 停電, 暖氣不熱 read as 停电, 暖气不热)."""
+    if _OUTAGE.search(to_simplified(title)) is not None:
+        return True
+    return _OUTAGE.search(to_simplified(content[:_HEAD])) is not None

@@ -18,6 +18,10 @@ from understand.outage import reports_outage
         ("", "今天早上我洗澡时停气了"),
         ("", "整栋楼没有电用已经两天"),
         ("", "水龙头不出水，打自来水公司电话没人接"),
+        # traditional characters (Hong Kong / Taiwan input methods)
+        ("A3區小區停電三天了", ""),
+        ("暖氣不熱", "家裡暖氣不熱，室溫只有十度"),
+        ("", "小區斷水兩天，沒水用了"),
     ],
 )
 def test_a_reported_cut(title: str, content: str) -> None:

@@ -1,0 +1,72 @@
+"""A HOTLINE_* value that cannot be used, or an argument that is not text, stops a command
+with one line saying so (exit 2)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import config.env
+from config.env import SettingError, float_setting
+
+
+@pytest.fixture(autouse=True)
+def _registry(monkeypatch) -> None:
+    # the test settings below must not join the documented ones (the README's table)
+    monkeypatch.setattr(config.env, "REGISTRY", dict(config.env.REGISTRY))
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1.5", "60", "-0.1", "sixty"])
+def test_a_threshold_must_be_a_finite_number_in_its_range(monkeypatch, raw: str) -> None:
+    # nan compares false with everything: a review threshold of nan sent nothing to review
+    monkeypatch.setenv("HOTLINE_TEST_THRESHOLD", raw)
+    with pytest.raises(SettingError, match=r"HOTLINE_TEST_THRESHOLD must be a number from 0 to 1"):
+        float_setting("TEST_THRESHOLD", 0.6, "test", high=1.0)
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("1", 1.0), ("0.35", 0.35)])
+def test_a_threshold_in_its_range_is_read(monkeypatch, raw: str, value: float) -> None:
+    monkeypatch.setenv("HOTLINE_TEST_THRESHOLD", raw)
+    assert float_setting("TEST_THRESHOLD", 0.6, "test", high=1.0) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "argv"),
+    [
+        # read when the command runs
+        ("HOTLINE_UNDERSTAND_REVIEW_THRESHOLD", "nan", ["classify", "路灯", "路灯坏了"]),
+        # read when the commands are imported (config/sla.py's defaults)
+        ("HOTLINE_SLA_WARN_FIRST", "-1", ["sla", "overdue"]),
+        ("HOTLINE_WORKER_STAGES", "everything", ["config"]),
+    ],
+)
+def test_a_command_names_the_bad_setting_in_one_line(name: str, value: str, argv) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", *argv],
+        env={**os.environ, name: value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {name} must") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv", [["classify", b"\xff\xfe", "路灯坏了"], ["routing", "route", "路灯", b"\xff"]]
+)
+def test_an_argument_the_terminal_could_not_decode_is_refused_in_one_line(argv) -> None:
+    # bytes that are not UTF-8 (a GBK terminal with a UTF-8 locale) used to end in a
+    # UnicodeEncodeError deep in the feature code
+    done = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"cli", *(os.fsencode(a) for a in argv)],
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.decode()
+    assert err.startswith("error: argument ") and "Traceback" not in err
