@@ -8,7 +8,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.case_event import CaseEvent
-from sla.clocks import CASE_MASK, HOP_MASK, HOP_SLOTS, Clock, ClockKind, Timebase, reset_mask
+from sla.clocks import (
+    CASE_MASK,
+    HOP_MASK,
+    HOP_SLOTS,
+    CaseState,
+    Clock,
+    ClockKind,
+    Timebase,
+    reset_mask,
+)
 from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
 from sla.policies import ClockMode, load_policies, parse_policies
 from sla.queries import level_of
@@ -148,12 +157,18 @@ def test_a_case_whose_policy_left_the_file_is_rejected_not_a_crash(wt: WorkingTi
     assert out.reason is Reason.UNKNOWN_POLICY
 
 
-def test_an_approved_extension_rearms_the_thresholds_ahead_under_new_clock_ids(
-    wt: WorkingTime,
-) -> None:
+def _accepted(wt: WorkingTime) -> tuple[SlaEngine, CaseState]:
+    """A general case assigned and signed for on Monday 2025-03-03 09:00."""
     engine = SlaEngine(wt, load_policies(POLICIES), (0.5, 0.8, 1.0, 1.25))
     _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
     _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    return engine, s
+
+
+def test_an_approved_extension_rearms_the_thresholds_ahead_under_new_clock_ids(
+    wt: WorkingTime,
+) -> None:
+    engine, s = _accepted(wt)
     _, s = engine.apply(s, ev("extend_request", at(2025, 3, 7, 9), "e2", "zjj", extension_days=5))
     assert s.clock_id(ClockKind.HANDLING) == "h1"
     out, extended = engine.apply(s, ev("extend_approve", at(2025, 3, 10, 10), "e3"))
@@ -178,10 +193,8 @@ def test_an_extension_approved_while_paused_rearms_what_it_would_while_running(
 ) -> None:
     # a department asks for more time around its yellow card while the case waits on the
     # citizen (paused); the extended deadline must still raise its yellow and red cards
-    fractions = (0.5, 0.8, 1.0, 1.25)
-    engine = SlaEngine(wt, load_policies(POLICIES), fractions)
-    _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
-    _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    engine, s = _accepted(wt)
+    fractions = engine.fractions
     _, s = engine.apply(s, ev("extend_request", at(2025, 3, 7, 9), "e2", "zjj", extension_days=5))
     s.fired = (1 << 8) - 1  # every card of the first deadline was raised
     _, running = engine.apply(s, ev("extend_approve", at(2025, 3, 10, 10), "e3"))
@@ -202,9 +215,7 @@ def test_an_extension_approved_while_paused_rearms_what_it_would_while_running(
 def test_a_clock_overdue_before_a_pause_shows_its_red_card_instant_once_resumed(
     wt: WorkingTime,
 ) -> None:
-    engine = SlaEngine(wt, load_policies(POLICIES), (0.5, 0.8, 1.0, 1.25))
-    _, s = engine.assign(None, assign(at(2025, 3, 3, 9)))
-    _, s = engine.apply(s, ev("accept", at(2025, 3, 3, 9), "e1", "zjj"))
+    engine, s = _accepted(wt)
     running_due = s.case_clock.due_at(engine.tb)
     _, s = engine.apply(s, ev("pause", at(2025, 4, 1, 10), "p1"))  # long past its deadline
     _, s = engine.apply(s, ev("resume", at(2025, 4, 15, 10), "r1"))
