@@ -6,8 +6,10 @@ to a catalogue line and fixed there.
 
 How a decision is made:
 
-1. The district comes from the caller or, if missing, from the title and content; an
-   appeal naming no district but a street or town of the catalogue is in its district.
+1. The district comes from the caller or, if missing, from the address, title and content;
+   an appeal naming no district but a street or town of the catalogue (in its address
+   first, else in its title or content) is in its district, and that street or town
+   assists wherever the decision has a street assist (属地).
 2. Every rule is scored: +3 per keyword in the title, +1 per keyword only in the content,
    +2 when the (confident enough) category is one of the rule's categories, +2 more for a
    matching subcategory. The best score wins; ties go to the rule listed first.
@@ -33,7 +35,8 @@ step 2's verdict becomes one of the model's features and the model picks the lea
 
 An appeal flagged as an emergency gets one more step (:meth:`Router.for_emergency`, called
 by the understand stage): a decision nothing in the text backs goes to the catalogue's
-department for the emergency service or reason (rule id ``emergency``).
+department for the emergency service or reason (rule id ``emergency``), the city's when
+the district is unknown.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from routing.catalogue import (
     load_catalogue,
 )
 from routing.department_names import find_mentions
-from routing.district import District, extract_district
+from routing.district import District, catalogue_districts, extract_district
 from routing.keyword_index import KeywordIndex
 from routing.kind_model import CONTENT_CHARS as KIND_CONTENT_CHARS
 from routing.kind_model import (
@@ -99,6 +102,10 @@ class RoutingDecision:
     confidence: float
     fallback: bool
     matched_keywords: tuple[str, ...] = field(default=())
+    #: The rule took the appeal only because the verdict before it was 属地 (the best rule's
+    #: or the kind model's) and, the district being unknown, there was no district
+    #: government to send it to: what backs the rule is then not why it was chosen.
+    stand_in: bool = False
 
     @property
     def lead_code(self) -> str:
@@ -137,8 +144,12 @@ class _Score:
 
 
 #: One appeal for :meth:`Router.route_batch`: ``(title, content)`` optionally followed by
-#: ``category, subcategory, district, category_confidence`` in :meth:`Router.route` order.
+#: ``category, subcategory, district, category_confidence, address`` in :meth:`Router.route`
+#: order.
 RouteItem = tuple
+#: Where the appeal's text may name its street or town, most reliable first: the address,
+#: then the title and content.
+_Places = tuple[str, ...]
 
 
 def _rules_by(rules: tuple[Rule, ...], attribute: str) -> dict[str, tuple[int, ...]]:
@@ -173,6 +184,7 @@ class Router:
         self._keywords = frozenset(w for rule in catalogue.rules for w in rule.keywords)
         self._keyword_index = KeywordIndex(self._keywords)
         self._rule_by_id = {rule.id: rule for rule in catalogue.rules}
+        self._districts = catalogue_districts(catalogue.city, (u.name for u in catalogue.units))
 
     def route(
         self,
@@ -183,25 +195,31 @@ class Router:
         district: District | str | None = None,
         *,
         category_confidence: float | None = None,
+        address: str | None = None,
     ) -> RoutingDecision:
         """Decide lead and assisting departments for one appeal; never raises on bad text.
 
         ``district`` may be a :class:`District`, a district string as the intake stores it
-        (``"A市A3区"``) or ``None`` (then found in title and content). A category whose
-        ``category_confidence`` is below ``HOTLINE_ROUTING_MIN_CATEGORY_CONFIDENCE`` is
-        ignored: keywords, district (and the kind model, if loaded) decide alone.
+        (``"A市A3区"``) or ``None`` (then found in address, title and content). The
+        ``address`` (a work order's 地址) is read for the place only, never for keywords: a
+        street or town it names places an appeal without a district and assists as one the
+        text names would. A category whose ``category_confidence`` is below
+        ``HOTLINE_ROUTING_MIN_CATEGORY_CONFIDENCE`` is ignored: keywords, district (and the
+        kind model, if loaded) decide alone.
         """
         title, content = router_text(title), router_text(content)
-        return self._route(title, content, category, subcategory, district, category_confidence)
+        return self._route(
+            title, content, category, subcategory, district, category_confidence, address
+        )
 
     def route_batch(self, items: Iterable[RouteItem]) -> list[RoutingDecision]:
         """Route many appeals; same decisions as :meth:`route`, the model runs batched.
 
         Each item is ``(title, content)`` optionally followed by ``category, subcategory,
-        district, category_confidence``.
+        district, category_confidence, address``.
         """
         rows = [
-            (router_text(item[0]), router_text(item[1]), *item[2:], *(None,) * (6 - len(item)))
+            (router_text(item[0]), router_text(item[1]), *item[2:], *(None,) * (7 - len(item)))
             for item in items
         ]
         if self.kind_model is None or not rows:
@@ -257,9 +275,10 @@ class Router:
         subcategory: str | None,
         district: District | str | None,
         category_confidence: float | None,
+        address: str | None = None,
     ) -> RoutingDecision:
         done, place, scores, text, hits = self._prepare(
-            title, content, category, subcategory, district, category_confidence
+            title, content, category, subcategory, district, category_confidence, address
         )
         if done is not None:
             return done
@@ -276,17 +295,20 @@ class Router:
         subcategory: str | None,
         district: District | str | None,
         category_confidence: float | None,
-    ) -> tuple[RoutingDecision | None, District | None, list[_Score], str, _Hits | None]:
+        address: str | None = None,
+    ) -> tuple[RoutingDecision | None, District | None, list[_Score], _Places, _Hits | None]:
         title, content = title or "", content or ""
+        address = router_text(address) if isinstance(address, str) else ""
         if isinstance(district, str):
             district = router_text(district)
-        place = self._locate(title, content, district)
+        place = self._locate(title, content, district, address)
         if category_confidence is not None and category_confidence < MIN_CATEGORY_CONFIDENCE:
             category, subcategory = None, None
         if place is not None and self.catalogue.unit(place.city) is None:
-            return self._out_of_area(place), place, [], "", None
+            return self._out_of_area(place), place, [], (), None
         hits = self._keyword_hits(title, content)
-        return None, place, self._scores(hits, category, subcategory), title + content, hits
+        places = (address, title + content)
+        return None, place, self._scores(hits, category, subcategory), places, hits
 
     def _predict(
         self, title: str, content: str, scores: list[_Score], categories: tuple, hits: _Hits
@@ -339,17 +361,25 @@ class Router:
         self,
         place: District | None,
         scores: list[_Score],
-        text: str,
+        text: _Places,
         pred: KindPrediction | None,
     ) -> RoutingDecision:
         # A rule whose lead has no department here (a district's government when the
         # district is unknown) cannot take the appeal; the next rule can: 停水 with no
         # district goes to the water company, not to the centre's manual dispatch.
+        top = scores[0] if scores else None
         scores = [s for s in scores if self._resolve(s.rule.lead, s.rule.level, place)]
         best = scores[0] if scores else None
         kind, rule = self._choose(best, pred)
         if rule is not None and best is not None:
             decision = self._rule_decision(scores, place, text)
+            # the next rule stands in for the best one, unless the kind model (which knows
+            # no district) chose its kind on its own: it would have with the district known
+            stand_in = best is not top and not (
+                pred is not None and pred.kind == kind and pred.probability >= MIN_KIND_PROBABILITY
+            )
+            if decision is not None and stand_in:
+                decision = _replace(decision, stand_in=True)
             if decision is not None and pred is not None:
                 return _replace(
                     decision,
@@ -362,7 +392,7 @@ class Router:
         return self._model_decision(pred, scores, place, text)
 
     def _rule_decision(
-        self, scores: list[_Score], place: District | None, text: str
+        self, scores: list[_Score], place: District | None, text: _Places
     ) -> RoutingDecision | None:
         """The best-scoring rule's decision (``scores`` non-empty, best first), or ``None``
         when its lead kind has no department here."""
@@ -384,7 +414,7 @@ class Router:
         )
 
     def _model_decision(
-        self, pred: KindPrediction, scores: list[_Score], place: District | None, text: str
+        self, pred: KindPrediction, scores: list[_Score], place: District | None, text: _Places
     ) -> RoutingDecision:
         best = scores[0] if scores else None
         overruled = (
@@ -402,6 +432,7 @@ class Router:
                 return _replace(
                     ruled,
                     explanation=f"{ruled.explanation}；{pred.explain()}（属地），区县不明，按规则派单",
+                    stand_in=True,
                 )
             return _replace(
                 decision,
@@ -439,25 +470,37 @@ class Router:
         )
 
     def locate(
-        self, title: str, content: str, given: District | str | None = None
+        self,
+        title: str,
+        content: str,
+        given: District | str | None = None,
+        address: str | None = None,
     ) -> District | None:
         """Where the appeal is: ``given`` (a :class:`District`, or a district string as the
-        intake stores it), else the district named in title and content; without a named
-        district, the one whose street or town the text names (in this catalogue's city)."""
+        intake stores it), else the district named in address, title and content; without
+        a named district, the one whose street or town the address names, else the title
+        and content (in this catalogue's city)."""
         if isinstance(given, str):
             given = router_text(given)
-        return self._locate(router_text(title), router_text(content), given)
+        return self._locate(
+            router_text(title), router_text(content), given, router_text(address or "")
+        )
 
-    def _locate(self, title: str, content: str, given: District | str | None) -> District | None:
+    def _locate(
+        self, title: str, content: str, given: District | str | None, address: str = ""
+    ) -> District | None:
         if isinstance(given, District):
             return given
-        place = (extract_district(given) if isinstance(given, str) and given else None) or (
-            extract_district(title, content)
-        )
+        known = self._districts
+        place = (
+            extract_district(given, known=known) if isinstance(given, str) and given else None
+        ) or extract_district(address, title, content, known=known)
         if place is None or (place.district is None and place.city == self.catalogue.city):
-            unit = self.catalogue.district_by_place(f"{title}\n{content}")
-            if unit is not None:
-                return District(city=self.catalogue.city, district=unit)
+            # the address first: it is where the work order says the matter is
+            for text in (address, f"{title}\n{content}"):
+                unit = self.catalogue.district_by_place(text) if text else None
+                if unit is not None:
+                    return District(city=self.catalogue.city, district=unit)
         return place
 
     def _scores(
@@ -510,12 +553,17 @@ class Router:
 
         A decision nothing in the text backs goes to the department the catalogue's
         ``emergencies`` names for the reason, else for the service, in the appeal's
-        district: the centre's manual dispatch and the district government's catch-all (an
-        emergency must not wait for a dispatcher), and a rule that fired on the first-level
-        category alone (城乡建设 → 属地: the seven categories have no place for 撬门 or 持刀). A decision by keywords,
-        by the appeal's ``subcategory`` (电梯 → 质监: the lift's inspector) or by the kind
-        model (unless its verdict is 属地) stands: its department handles what caused the
-        emergency.
+        district (the city's when it is unknown): the centre's manual dispatch and the
+        district government's catch-all (an emergency must not wait for a dispatcher), and
+        a rule that fired on the first-level category alone (城乡建设 → 属地: the seven
+        categories have no place for 撬门 or 持刀). A decision by keywords, by the appeal's
+        ``subcategory`` (电梯 → 质监: the lift's inspector) or by the kind model (unless its
+        verdict is 属地) stands: its department handles what caused the emergency. A rule
+        that only stood in for a 属地 verdict because the district is unknown
+        (:attr:`RoutingDecision.stand_in`) stands on its keywords alone: with the district
+        known the verdict would have been 属地 and the emergency the service's, so the
+        follow-up department does not depend on whether the district is known (持刀伤人 in a
+        小区, 城市建设和市政管理 read from 小区: 公安, not 城管).
         """
         leads = self.catalogue.emergencies
         kind = leads.get(reason) or leads.get(service)
@@ -526,7 +574,12 @@ class Router:
         by_text = (
             by_model
             or (bool(decision.matched_keywords) and decision.rule_id != MODEL_RULE_ID)
-            or (rule is not None and subcategory is not None and subcategory in rule.subcategories)
+            or (
+                rule is not None
+                and not decision.stand_in
+                and subcategory is not None
+                and subcategory in rule.subcategories
+            )
         )
         if kind is None or decision.rule_id == OUT_OF_AREA_RULE_ID or by_text:
             return decision
@@ -553,7 +606,7 @@ class Router:
         return self.catalogue.find(kind, city)
 
     def _assisting(
-        self, rule: Rule, lead: Department, place: District | None, text: str
+        self, rule: Rule, lead: Department, place: District | None, text: _Places
     ) -> tuple[Department, ...]:
         found: list[Department] = []
         for kind in rule.assist:
@@ -565,18 +618,21 @@ class Router:
                 found.append(dept)
         return tuple(found)
 
-    def _street(self, place: District | None, text: str) -> Department | None:
-        """The street or town of the appeal's district the text names, if any."""
+    def _street(self, place: District | None, places: _Places) -> Department | None:
+        """The street or town of the appeal's district the address names, else the title
+        and content, if any."""
         if place is None or not place.district:
             return None
-        for street in self.catalogue.streets(place.district):
-            # 泉塘街道 is also written 泉塘街道办事处 or plain 泉塘; the full place name is
-            # required so a village called 泉塘 is not taken for the street.
-            if street.place and street.place in text:
-                return street
+        streets = self.catalogue.streets(place.district)
+        for text in places:
+            for street in streets:
+                # 泉塘街道 is also written 泉塘街道办事处 or plain 泉塘; the full place name is
+                # required so a village called 泉塘 is not taken for the street.
+                if street.place and street.place in text:
+                    return street
         return None
 
-    def _fallback(self, place: District | None, text: str) -> RoutingDecision:
+    def _fallback(self, place: District | None, text: _Places) -> RoutingDecision:
         gov = None
         if place is not None and place.district:
             gov = self.catalogue.find(GOVERNMENT_KIND, place.district)
@@ -642,6 +698,7 @@ def route(
     district: District | str | None = None,
     *,
     category_confidence: float | None = None,
+    address: str | None = None,
 ) -> RoutingDecision:
     """Route one appeal with the configured catalogue and model; see :meth:`Router.route`."""
     return default_router().route(
@@ -651,6 +708,7 @@ def route(
         subcategory,
         district,
         category_confidence=category_confidence,
+        address=address,
     )
 
 

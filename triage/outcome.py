@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from datetime import datetime
 
 from models.appeal import Appeal
@@ -17,13 +18,17 @@ from models.classification import Alternative, Classification, Emergency
 from models.emergency import EmergencyTransfer
 from models.review import ReviewDecision, ReviewRequest
 from routing.assignment_event import assignment_from_decision
+from routing.catalogue import Catalogue, Department, load_catalogue
 from routing.dispatch import RoutingDecision
+from routing.district import District
 from understand.outage import OUTAGE_TAG, reports_outage
 from understand.refinement import Refinement
 
-#: route(title, content, category, subcategory, district, category_confidence) -> decision
+#: route(title, content, category, subcategory, district, *, category_confidence, address)
+#: -> decision (``routing.dispatch.route``)
 RouteFn = Callable[..., RoutingDecision]
-#: route_many([(title, content, category, subcategory, district, category_confidence)]) -> decisions
+#: route_many([(title, content, category, subcategory, district, category_confidence,
+#: address)]) -> decisions (``routing.dispatch.route_batch``)
 RouteManyFn = Callable[[list[tuple]], list[RoutingDecision]]
 #: for_emergency(decision, service, reason, subcategory) -> decision
 #: (``routing.dispatch.for_emergency``)
@@ -65,7 +70,8 @@ def decide(
     decision = None
     if not classification.needs_review:
         decision = route(*route_request(appeal, classification)[:5],
-                         category_confidence=classification.confidence)  # fmt: skip
+                         category_confidence=classification.confidence,
+                         address=appeal.address)  # fmt: skip
     return outcome_of(appeal, classification, decision, now, emergency_route)
 
 
@@ -85,9 +91,11 @@ def decide_batch(
 
 
 def route_request(appeal: Appeal, classification: Classification) -> tuple:
-    """``(title, content, category, subcategory, district, category_confidence)``."""
+    """``(title, content, category, subcategory, district, category_confidence, address)``:
+    the address is read for the place only (a street or town it names), not for keywords."""
     c = classification
-    return (appeal.title, appeal.content, c.category, c.subcategory, appeal.district, c.confidence)
+    return (appeal.title, appeal.content, c.category, c.subcategory, appeal.district,
+            c.confidence, appeal.address)  # fmt: skip
 
 
 def outcome_of(
@@ -176,9 +184,10 @@ def after_review(
     decision: ReviewDecision,
     route: RouteFn,
     now: datetime,
-    lead=None,
+    lead: Department | None = None,
     refinement: Refinement | None = None,
     emergency_route: EmergencyRouteFn | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Assignment:
     """The assignment after a reviewer decided: their category, and their department if given.
 
@@ -187,10 +196,30 @@ def after_review(
     under the reviewer's category (:func:`understand.refinement.refine`): its sub-category
     and topic, and the emergency flag, pick the time limits as for an appeal not reviewed.
     An emergency the reviewer confirmed (:func:`reviewed_emergency`) does the same.
+
+    A department serving another district than the one routed to means the reviewer
+    corrected the place: the appeal is routed again in the department's district
+    (:func:`reviewed_place`), so the assignment's district and its assisting departments
+    are that district's, not the old one's. The lead is never also an assisting
+    department. ``catalogue`` is the one ``lead`` comes from (default: the configured one).
     """
     subcategory = refinement.subcategory if refinement else decision.subcategory
-    routed = route(appeal.title, appeal.content, decision.category, subcategory, appeal.district,
-                   category_confidence=1.0)  # fmt: skip
+
+    def route_in(district: District | str | None) -> RoutingDecision:
+        return route(appeal.title, appeal.content, decision.category, subcategory, district,
+                     category_confidence=1.0, address=appeal.address)  # fmt: skip
+
+    routed = route_in(appeal.district)
+    moved_to = None
+    if lead is not None:
+        catalogue = catalogue if catalogue is not None else load_catalogue()
+        place = reviewed_place(lead, routed.district, catalogue)
+        if place != routed.district:
+            moved_to = place
+            routed = route_in(place)
+        routed = _replace(
+            routed, assisting=_assisting_with(lead, routed.assisting, place, catalogue)
+        )
     assignment = _assign(
         appeal, routed, now, category=decision.category, subcategory=subcategory,
         confidence=1.0, topic=refinement.topic if refinement else None,
@@ -198,18 +227,56 @@ def after_review(
     )  # fmt: skip
     if lead is not None:
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
+        # an emergency's follow-up may have named other assisting departments
+        assignment.assisting = [a for a in assignment.assisting or () if a.code != lead.code]
     assignment.rule_id = "review"
     assignment.decision_id = decision.decision_id
     # the reviewer's tags and the text's, less what the reviewer found the text wrong about
     tags = (set(decision.tags or ()) | set(assignment.tags or ())) - set(decision.dismissed or ())
     assignment.tags = sorted(tags) or None
     assignment.rule_explanation = f"人工复核：{decision.reviewer} 定为「{decision.category}」" + (
-        f"，主办 {assignment.lead_name}"
+        f"，主办 {assignment.lead_name}" + (f"，地点改为{moved_to.name}" if moved_to else "")
         if lead is not None
         else f"；按目录规则派单（{assignment.rule_explanation}）"
     )
     assignment.fallback = False
     return assignment
+
+
+def reviewed_place(
+    lead: Department, routed: District | None, catalogue: Catalogue
+) -> District | None:
+    """Where an appeal is once a reviewer chose ``lead`` for it (routed to ``routed``).
+
+    * ``lead`` serves the routed district → the routed district;
+    * ``lead`` is a city department (it serves ``catalogue.city``: 公安局, 供水公司 …) → the
+      routed district if it is in that city (a city bureau handles matters of every
+      district; the district still says where and keeps its street), else the city alone
+      (the appeal was about another city or no known place, and the reviewer placed it in
+      this one);
+    * ``lead`` serves other districts → the (first) district it serves: the reviewer
+      corrected the place (a wrong district in the text or address), and is not refused.
+    """
+    city = catalogue.city
+    in_city = routed is not None and routed.city == city
+    if in_city and routed.district is not None and routed.district in lead.serves:
+        return routed
+    if city in lead.serves:
+        return routed if in_city else District(city=city, district=None)
+    districts = [unit for unit in lead.serves if unit != city]
+    return District(city=city, district=districts[0]) if districts else routed
+
+
+def _assisting_with(
+    lead: Department,
+    assisting: Sequence[Department],
+    place: District | None,
+    catalogue: Catalogue,
+) -> tuple[Department, ...]:
+    """``assisting`` without ``lead`` and without departments of a district other than
+    ``place``'s (city departments stay)."""
+    here = {catalogue.city, place.district} if place is not None else {catalogue.city}
+    return tuple(d for d in assisting if d.code != lead.code and here.intersection(d.serves))
 
 
 #: The reason a transfer carries when the reviewer who confirmed the emergency gave none.

@@ -60,7 +60,8 @@ def check_decision(
     """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, second-level
     category of it, department code, tag (``known_tags``: those the SLA policy rules
     read, :attr:`PolicyBook.tags`) or emergency service; return the named lead
-    department, if any."""
+    department, if any. A department of another district than the appeal's is not
+    refused: the reviewer corrected the place (:func:`triage.outcome.reviewed_place`)."""
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,
