@@ -86,6 +86,7 @@ _COMPOUND_SURNAMES = (
     "欧阳|上官|司马|诸葛|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|令狐|端木|夏侯|轩辕|独孤|呼延"
     "|钟离|闻人|申屠|澹台|赫连|万俟"
 )
+_COMPOUND_SET = frozenset(_COMPOUND_SURNAMES.split("|"))
 _NAME_CUED = re.compile(
     r"(?:我叫|我的名字[是叫]做?|(?<![\u4e00-\u9fff])姓名[:：是为]{0,2}|联系人[:：是为]{0,2})"
     rf"\s{{0,2}}((?:{_COMPOUND_SURNAMES})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{2,3}})"
@@ -180,7 +181,7 @@ def _mask_mobile(value: str) -> str:
 
 def _compound(name: str) -> bool:
     """Whether ``name`` starts with a compound surname (欧阳, 上官 …)."""
-    return len(name) >= 3 and name[:2] in _COMPOUND_SURNAMES.split("|")
+    return len(name) >= 3 and name[:2] in _COMPOUND_SET
 
 
 def _mask_name(name: str) -> str:

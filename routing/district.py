@@ -79,12 +79,12 @@ def extract_district(*texts: str | None, known: Collection[str] | None = None) -
     plain = [_plain(text) for text in texts if text]
     names = _catalogue_districts() if known is None else known
     doubt: _Doubt | None = None  # what all the texts back up, read only when needed
-    for i, text in enumerate(plain):
+    for text in plain:
         found = _mentions(text, names)
         if any(not b and d.endswith("区") for _, d, b in found):
             # a bare 区 is in doubt: it counts only with no district backed up and no
             # city named in any of the texts
-            doubt = doubt or _Doubt.of(plain, names, found, i)
+            doubt = doubt or _Doubt.of(plain, names)
             found = [(c, d, b) for c, d, b in found if doubt.keeps(c, d, b)]
         if found:
             return District(*_most_mentioned([(c, d) for c, d, _ in found]))
@@ -112,11 +112,10 @@ class _Doubt:
     cities: frozenset[str]
 
     @classmethod
-    def of(cls, plain: list[str], names: Collection[str], found: list, i: int) -> _Doubt:
+    def of(cls, plain: list[str], names: Collection[str]) -> _Doubt:
+        """What ``plain`` (every text) backs up; read only when a bare 区 is in doubt."""
         cities = frozenset(f"{m.group(1)}市" for text in plain for m in _CITY.finditer(text))
-        mentions = [
-            m for j, text in enumerate(plain) for m in (found if j == i else _mentions(text, names))
-        ]
+        mentions = [m for text in plain for m in _mentions(text, names)]
         return cls(any(b or c in cities for c, _, b in mentions), cities)
 
     def keeps(self, city: str, district: str, by_name: bool) -> bool:

@@ -296,9 +296,8 @@ def _ahead(new: CaseState, times: tuple[int, ...], fractions: tuple[float, ...] 
     """Bits of the thresholds not yet reached in ``new``: a running clock's instant after
     its last event, a paused clock's share of its limit above what it has used."""
     mask = 0
-    n = len(times) // 2
     for i, t in enumerate(times):
-        clock = new.case_clock if i < n else new.hop_clock
+        clock = new.case_clock if i < HOP_SLOTS else new.hop_clock
         if t:
             ahead = t > new.last_at
         else:  # not running: paused (or closed, or no hop clock)
@@ -306,7 +305,7 @@ def _ahead(new: CaseState, times: tuple[int, ...], fractions: tuple[float, ...] 
                 fractions is not None
                 and clock is not None
                 and new.status != CaseStatus.CLOSED
-                and share(fractions[i % n], clock.limit) > clock.used
+                and share(fractions[i % HOP_SLOTS], clock.limit) > clock.used
             )
         if ahead:
             mask |= 1 << i

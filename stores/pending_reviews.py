@@ -136,13 +136,15 @@ class PendingReviews:
             return
         start = len(self._review_key(""))
         async for keys in scan_batches(self.client, self._review_key("")):
-            async with self.client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.eval(
-                        _INDEX_ONE, 2, self.waiting_key, key, key.decode()[start:], self.ttl_s
-                    )
-                await pipe.execute()
+            await self._index([key.decode()[start:] for key in keys])
         await self.client.set(self.indexed_key, 1)
+
+    async def _index(self, appeal_ids: list[str]) -> None:
+        """Index these appeals with their records' expiry, those whose record is there."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for aid in appeal_ids:
+                pipe.eval(_INDEX_ONE, 2, self.waiting_key, self._review_key(aid), aid, self.ttl_s)
+            await pipe.execute()
 
     async def _index_dated_strays(self) -> None:
         """Index the appeals that have a review deadline but no index entry: parked, during
@@ -153,13 +155,8 @@ class PendingReviews:
         understand workers together then, or delete ``review-indexed`` after the upgrade.)
         """
         strays = await self.client.zdiff([self.due_key, self.waiting_key])
-        if not strays:
-            return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for aid in strays:
-                aid = aid.decode()
-                pipe.eval(_INDEX_ONE, 2, self.waiting_key, self._review_key(aid), aid, self.ttl_s)
-            await pipe.execute()
+        if strays:
+            await self._index([aid.decode() for aid in strays])
 
     async def _waiting_ids(self, limit: int | None = None) -> list[str]:
         """Ids in the index whose records have not expired, soonest to expire (earliest

@@ -217,9 +217,7 @@ def after_review(
         if place != routed.district:
             moved_to = place
             routed = route_in(place)
-        routed = _replace(
-            routed, assisting=_assisting_with(lead, routed.assisting, place, catalogue)
-        )
+        routed = _replace(routed, assisting=_serving(routed.assisting, place, catalogue))
     assignment = _assign(
         appeal, routed, now, category=decision.category, subcategory=subcategory,
         confidence=1.0, topic=refinement.topic if refinement else None,
@@ -227,7 +225,8 @@ def after_review(
     )  # fmt: skip
     if lead is not None:
         assignment.lead_code, assignment.lead_name = lead.code, lead.name
-        # an emergency's follow-up may have named other assisting departments
+        # the lead is not also assisting (an emergency's follow-up may name assisting
+        # departments of its own, so this is checked on the assignment)
         assignment.assisting = [a for a in assignment.assisting or () if a.code != lead.code]
     assignment.rule_id = "review"
     assignment.decision_id = decision.decision_id
@@ -267,16 +266,13 @@ def reviewed_place(
     return District(city=city, district=districts[0]) if districts else routed
 
 
-def _assisting_with(
-    lead: Department,
-    assisting: Sequence[Department],
-    place: District | None,
-    catalogue: Catalogue,
+def _serving(
+    assisting: Sequence[Department], place: District | None, catalogue: Catalogue
 ) -> tuple[Department, ...]:
-    """``assisting`` without ``lead`` and without departments of a district other than
-    ``place``'s (city departments stay)."""
+    """``assisting`` without departments of a district other than ``place``'s (city
+    departments stay)."""
     here = {catalogue.city, place.district} if place is not None else {catalogue.city}
-    return tuple(d for d in assisting if d.code != lead.code and here.intersection(d.serves))
+    return tuple(d for d in assisting if here.intersection(d.serves))
 
 
 #: The reason a transfer carries when the reviewer who confirmed the emergency gave none.
