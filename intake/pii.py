@@ -8,9 +8,10 @@ A number the text introduces as an identity document or a bank card (身份证�
 银行卡号…, 账号…) is masked without those checks: a typed-up call gets a digit wrong now
 and then, and a mistyped ID number is still someone's ID number. Unintroduced numbers
 that fail the checks (order numbers, 流水号) stay as they are. Matching runs on a copy with
-full-width digits folded to ASCII so ``１３８…`` is caught too, and masks are applied at
-the same positions of the original, so the rest of the Chinese text is left exactly as
-it was.
+full-width digits folded to ASCII so ``１３８…`` is caught too, and traditional characters
+read as simplified so the cues of Hong Kong and Taiwan input methods (電話：, 身份證號,
+聯繫人：) introduce what they introduce; masks are applied at the same positions of the
+original, so the rest of the Chinese text is left exactly as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+
+from understand.text_normalise import to_simplified
 
 # full-width forms a Chinese keyboard types; folding keeps positions (one char for one char)
 # (— and – as typed between area code and number: 0731—84567890), and the spaces that text
@@ -180,8 +183,8 @@ def _mask_mobile(value: str) -> str:
 
 
 def _compound(name: str) -> bool:
-    """Whether ``name`` starts with a compound surname (欧阳, 上官 …)."""
-    return len(name) >= 3 and name[:2] in _COMPOUND_SET
+    """Whether ``name`` starts with a compound surname (欧阳, 上官 …, or 歐陽 …)."""
+    return len(name) >= 3 and to_simplified(name[:2]) in _COMPOUND_SET
 
 
 def _mask_name(name: str) -> str:
@@ -221,12 +224,13 @@ _FULLWIDTH = re.compile("[０-９＠．Ｘｘ（）－—–　\u00a0\u2007\u200
 
 
 def _fold(text: str) -> str:
-    """``text`` with the characters of ``_FOLD`` folded, one for one (positions kept).
+    """``text`` with the characters of ``_FOLD`` folded and traditional characters read as
+    simplified, one for one (positions kept).
 
     Replacing only the matches: ``str.translate`` looks every character up in the table,
     and texts with a dash or a full-width space (most of them) paid that in full.
     """
-    return _FULLWIDTH.sub(lambda m: m.group().translate(_FOLD), text)
+    return _FULLWIDTH.sub(lambda m: m.group().translate(_FOLD), to_simplified(text))
 
 
 _LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")

@@ -599,3 +599,35 @@ def test_a_local_number_introduced_as_a_phone_in_any_usual_way_is_masked(
     m = pii.mask(text)
     assert m.text == expected
     assert [k for k, _ in m.found] == ["landline"]
+
+
+# --- cues typed on a Hong Kong or Taiwan input method ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("聯繫電話：84567890", "聯繫電話：****7890", "landline"),
+        ("電話號碼是84567890", "電話號碼是****7890", "landline"),
+        ("聯繫方式：138.1234.5678", "聯繫方式：138.****.5678", "mobile"),
+        ("護照號碼：E12345678", "護照號碼：*****5678", "id_card"),
+        ("微信號：abc_12345", "微信號：ab*****45", "wechat"),
+        ("聯繫人：劉林滿。", "聯繫人：劉**。", "name"),
+        ("我叫陳大文，住A3區", "我叫陳**，住A3區", "name"),
+        ("姓名：歐陽娜娜", "姓名：歐陽**", "name"),
+    ],
+)
+def test_cues_in_traditional_characters_introduce_what_simplified_ones_do(
+    text: str, expected: str, kind: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected  # the traditional characters themselves are kept
+    assert [k for k, _ in m.found] == [kind]
+    assert m.found[0][1] in text
+
+
+def test_an_introduced_id_number_in_traditional_characters_is_masked_without_its_checks() -> None:
+    number = make_id18("430102", "19850101", "123")
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    m = pii.mask(f"身份證號：{wrong}")
+    assert m.text == f"身份證號：430***********{wrong[-4:]}"
