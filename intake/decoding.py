@@ -49,14 +49,39 @@ def _damaged_utf8(data: bytes) -> bool:
     return valid >= _DAMAGED_UTF8_RATIO * broken
 
 
+#: Non-ASCII characters from which a body declared GBK but valid UTF-8 is read as UTF-8.
+#: GBK text is rarely valid UTF-8, and then never as text: of the shared data's 24,600
+#: texts and 196,800 fragments of 1 to 12 characters encoded as GBK, 4,585 fragments are
+#: valid UTF-8 (一楼漏水 reads һ¥©ˮ), none of them with two or more non-ASCII characters
+#: that look like text, alone or inside an XML body.
+_MISLABELLED_MIN_CHARS = 2
+
+
+def _utf8_text(data: bytes) -> str | None:
+    """``data`` read as UTF-8 if it is UTF-8 Chinese text whatever its declaration says
+    (a system that re-encoded its XML and kept the old header), else ``None``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    # the non-ASCII characters alone: an XML body is mostly ASCII markup
+    wide = "".join(ch for ch in text if not ch.isascii())
+    return text if len(wide) >= _MISLABELLED_MIN_CHARS and _looks_like_text(wide) else None
+
+
 def decode(data: bytes) -> str:
-    """Decode a raw record, honouring an XML declaration's encoding.
+    """Decode a raw record, honouring an XML declaration's encoding (a body declared
+    GBK that is UTF-8 Chinese text is read as UTF-8: the header was kept when it was
+    re-encoded, and GB18030 would read it as other characters without an error).
 
     Raises :class:`IntakeError` (``UNDECODABLE``) when the bytes are neither valid UTF-8
     nor plausible GB18030 text.
     """
     declared = _XML_ENCODING.match(data)
     if declared and declared.group(1).decode().lower() in _LEGACY:
+        mislabelled = _utf8_text(data)
+        if mislabelled is not None:
+            return mislabelled
         try:
             return data.decode("gb18030")
         except UnicodeDecodeError as exc:

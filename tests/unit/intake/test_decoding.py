@@ -70,6 +70,17 @@ def test_xml_declaring_utf8_is_read_as_utf8() -> None:
     assert decode(xml.encode("utf-8")) == xml
 
 
+@pytest.mark.parametrize("declared", ["GBK", "gb2312"])
+@pytest.mark.parametrize("content", ["小区噪音扰民", "停水", "A3区 路灯不亮，请处理！"])
+def test_utf8_chinese_declared_gbk_is_read_as_utf8(declared: str, content: str) -> None:
+    # a system re-encoded its XML and kept the old header: read as GB18030, the UTF-8
+    # bytes give other characters without an error (小区 -> 灏忓尯)
+    xml = f'<?xml version="1.0" encoding="{declared}"?><xml><Content>{content}</Content></xml>'
+    data = xml.encode("utf-8")
+    assert data.decode("gb18030", "replace") != xml
+    assert decode(data) == xml
+
+
 def test_declared_gbk_that_is_not_gbk_is_undecodable() -> None:
     data = b'<?xml version="1.0" encoding="GBK"?><xml>\xff\xff</xml>'
     with pytest.raises(IntakeError) as err:
