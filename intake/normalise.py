@@ -14,6 +14,17 @@ from intake.identity import appeal_id, contact_ref
 from models.appeal import Appeal, RawRef
 from routing.district import extract_district
 
+#: Largest encoded ``Appeal``: the producer takes records of up to 1,000,000 bytes (faust's
+#: ``producer_max_request_size``), and the understand stage's records carry the appeal plus
+#: their own fields. A record the producer refuses is not an outage to wait out: it crashed
+#: the intake agent and faust moved past the rest of its batch. A GB18030 work order (two
+#: bytes a character) of 700 KB, which the broker takes, is a UTF-8 appeal of over 1 MB.
+MAX_APPEAL_BYTES = 900_000
+#: JSON bytes a character can take at most (a control character escaped as ``\u0001``).
+_MAX_BYTES_PER_CHAR = 6
+#: Bytes of an appeal's fields besides its texts (ids, times, the raw reference).
+_FIXED_BYTES = 4096
+
 
 @dataclass
 class Normalised:
@@ -81,8 +92,33 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
         attachments=draft.attachments,
         urgency=draft.urgency,
     )
+    _check_size(appeal)
     contact = Contact(
         ref=ref, channel=draft.channel, identity=draft.identity, name=draft.name,
         phone=draft.phone, email=draft.email, found_in_text={aid: found},
     )  # fmt: skip
     return Normalised(appeal, contact)
+
+
+def _check_size(appeal: Appeal) -> None:
+    """Refuse an appeal whose record would be too large to publish (``OVERSIZED``).
+
+    The texts are bounded by characters, but the address, the source id and a WeChat
+    session's media ids are not; the encoded size is measured only when the characters
+    could add up to the limit, so ordinary appeals pay a few length sums.
+    """
+    texts = (appeal.title, appeal.content, appeal.address or "", appeal.source_id)
+    chars = sum(map(len, texts)) + sum(map(len, appeal.attachments or ()))
+    if chars * _MAX_BYTES_PER_CHAR + _FIXED_BYTES <= MAX_APPEAL_BYTES:
+        return
+    size = len(appeal.dumps())
+    if size > MAX_APPEAL_BYTES:
+        longest = max(
+            ("title", "content", "address", "source_id", "attachments"),
+            key=lambda name: len(str(getattr(appeal, name) or "")),
+        )
+        raise IntakeError(
+            ErrorCode.OVERSIZED,
+            f"the appeal would be {size} bytes, limit {MAX_APPEAL_BYTES} "
+            f"(longest field: {longest})",
+        )

@@ -10,8 +10,18 @@ import pytest
 from intake import hotline
 from intake.errors import ErrorCode, IntakeError
 from intake.identity import appeal_id
+from intake.normalise import MAX_APPEAL_BYTES
 from models.appeal import Appeal
-from tests.unit.intake._support import NOW, RAW, TZ, hotline_bytes, json_text, make_id18, settings
+from tests.unit.intake._support import (
+    NOW,
+    RAW,
+    TZ,
+    hotline_bytes,
+    hotline_obj,
+    json_text,
+    make_id18,
+    settings,
+)
 
 
 def _normalise(**overrides):
@@ -246,3 +256,34 @@ def test_published_appeal_round_trips_through_json() -> None:
     assert back.appeal_id == a.appeal_id
     assert back.received_at == a.received_at
     assert orjson.loads(a.dumps())["schema_version"] == 1
+
+
+# --- an appeal too large to publish ------------------------------------------------------
+
+
+def test_an_address_making_the_appeal_too_large_to_publish_is_oversized() -> None:
+    # a GB18030 work order the broker takes (two bytes a character, ~720 KB) whose UTF-8
+    # appeal would pass the producer's 1,000,000 bytes: refused, not a crashed agent
+    address = "A市A3区" + "幸福路" * 120_000
+    raw = orjson.dumps(hotline_obj(address=address)).decode().encode("gb18030")
+    assert len(raw) < 1_000_000
+    with pytest.raises(IntakeError) as err:
+        hotline.normalise(hotline.parse(raw), RAW, NOW, settings())
+    assert err.value.code is ErrorCode.OVERSIZED
+    assert "address" in err.value.reason
+
+
+def test_a_long_address_that_still_fits_is_kept_whole() -> None:
+    address = "A市A3区" + "幸福路" * 20_000
+    appeal = hotline.normalise(
+        hotline.parse(hotline_bytes(address=address)), RAW, NOW, settings()
+    ).appeal
+    assert appeal.address == address
+    assert len(appeal.dumps()) <= MAX_APPEAL_BYTES
+
+
+def test_every_record_carrying_the_largest_appeal_fits_the_producer() -> None:
+    from streams.app import app
+
+    # the understand stage's records carry the appeal and their own fields
+    assert app.conf.producer_max_request_size - MAX_APPEAL_BYTES >= 50_000

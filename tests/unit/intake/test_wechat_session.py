@@ -340,3 +340,12 @@ def test_from_xml_to_appeal_keeps_openid_and_numbers_out_of_the_appeal() -> None
     assert OPENID not in text
     assert "13812345678" not in text
     assert a.contact_ref == contact_ref(s.contact_secret, "wechat", OPENID)
+
+
+def test_a_session_whose_media_ids_make_it_too_large_to_publish_is_oversized() -> None:
+    # no text limit bounds the media ids a session keeps as attachments
+    images = [piece(str(i), T0 + i, media_id=f"m{i}-" + "x" * 25_000) for i in range(1, 40)]
+    with pytest.raises(IntakeError) as err:
+        close(session_of(piece("0", T0, "楼道堆满杂物"), *images), NOW, settings())
+    assert err.value.code is ErrorCode.OVERSIZED
+    assert "attachments" in err.value.reason
