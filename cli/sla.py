@@ -368,7 +368,10 @@ def _fmt_view(view: Any, wt: WorkingTime) -> list[str]:
         f" category={view.category or '-'}"
     ]
     for c in view.clocks:
-        due = wt.to_datetime(c.due_at).isoformat() if c.due_at else "paused"
+        if c.beyond_calendar:
+            due = "after the calendar's last year (declare it, or allow a provisional year)"
+        else:
+            due = wt.to_datetime(c.due_at).isoformat() if c.due_at else "paused"
         if c.provisional:
             due += " (provisional)"
         lines.append(

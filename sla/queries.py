@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sla.calendar import CalendarRangeError
 from sla.clocks import CaseState, CaseStatus, ClockKind
 from sla.events import SlaEngine
 from sla.policies import ClockMode
@@ -38,6 +39,10 @@ class ClockView:
     level: str
     #: the deadline is counted on a provisional calendar (its year is not declared yet)
     provisional: bool = False
+    #: the deadline falls after the working-day calendar's last year (``due_at`` is then
+    #: ``None`` while it runs): a case a recompute left on its old deadline, after the
+    #: calendar shrank (``HOTLINE_SLA_PROVISIONAL_YEARS=0``)
+    beyond_calendar: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,10 @@ def case_view(state: CaseState, engine: SlaEngine, now: int) -> CaseView:
     calendar, wt = engine.wt.calendar, engine.wt
     for kind, clock in state.clocks():
         consumed = clock.consumed(now, engine.tb)
-        due_at = clock.due_at(engine.tb)
+        try:
+            due_at, beyond = clock.due_at(engine.tb), False
+        except CalendarRangeError:  # one such case must not break a whole listing
+            due_at, beyond = None, True
         clocks.append(
             ClockView(
                 kind=kind.value,
@@ -104,6 +112,7 @@ def case_view(state: CaseState, engine: SlaEngine, now: int) -> CaseView:
                 provisional=due_at is not None
                 and clock.mode is ClockMode.WORKING
                 and calendar.is_provisional(wt.local_date(due_at)),
+                beyond_calendar=beyond,
             )
         )
     return CaseView(
@@ -158,6 +167,7 @@ async def late_cases(
                 out.append(view)
 
     def order(v: CaseView) -> tuple[int, int]:
+        # a deadline beyond the calendar sorts after every known one, as a paused clock does
         dues = [c.due_at for c in v.clocks if c.due_at is not None] or [2**62]
         return (-LEVELS.index(v.level), min(dues))
 

@@ -153,3 +153,26 @@ def test_case_view_marks_working_deadlines_in_the_provisional_year() -> None:
     flags = {c.kind: (c.provisional, wt.local_date(c.due_at).year) for c in view.clocks}
     assert flags == {"case": (True, LAST + 1), "sign_for": (False, LAST + 1)}
     assert view.as_dict()["clocks"][0]["provisional"] is True
+
+
+def test_case_view_of_a_deadline_beyond_the_calendar_marks_it_instead_of_failing() -> None:
+    # a case a recompute kept on its old deadline after the calendar shrank
+    # (HOTLINE_SLA_PROVISIONAL_YEARS=0 in December): one such case broke `sla overdue`
+    wt = WorkingTime(WorkdayCalendar(provisional_years=0), HOURS, TZ)
+    from sla.policies import load_policies
+
+    engine = SlaEngine(wt, load_policies(POLICIES), FRACTIONS)
+    since = int(datetime(LAST, 12, 28, 10, tzinfo=TZ).timestamp())
+    state = CaseState(
+        "A1", "general", "zjj", "", "",
+        Clock(ClockMode.WORKING, 5 * wt.day_seconds, since=since),  # into the next year
+        hop_clock=Clock(ClockMode.WALL, 8 * 3600, since=since),
+    )  # fmt: skip
+    with pytest.raises(CalendarRangeError):
+        state.case_clock.due_at(engine.tb)
+    view = case_view(state, engine, since + 3600)
+    clocks = {c.kind: c for c in view.clocks}
+    assert clocks["case"].due_at is None and clocks["case"].beyond_calendar
+    assert clocks["case"].consumed == 3600 and clocks["case"].level == "ok"
+    assert clocks["sign_for"].due_at == since + 8 * 3600  # wall time: still known
+    assert not clocks["sign_for"].beyond_calendar
