@@ -12,7 +12,9 @@ every citizen 13 days off a year:
 * 国庆节 1 to 3 October.
 
 and says that such a day falling on a Saturday or Sunday is made up on a working day
-(补假). We take the first weekday after it that is not already off.
+(补假). We take the first weekday after it that is not already off. Two holidays on one
+day (中秋 on 1–3 October, as in 2020, 2028 and 2031) are made up the same way: the notices
+of 2009 and 2020 kept four weekdays off for the two, not three.
 
 That is the floor of every yearly arrangement: each notice keeps these days off and then
 moves some weekend days around them (调休) to make longer breaks. Working days counted on
@@ -64,10 +66,13 @@ def statutory_days_off(year: int) -> dict[date, str]:
         (_lunar(year, 8, 15), "中秋节"),
         *((date(year, 10, day), "国庆节") for day in (1, 2, 3)),
     ]
-    off = dict(holidays)
-    for day, name in sorted(holidays):
-        if day.weekday() < 5:
-            continue
+    off: dict[date, str] = {}
+    to_make_up = []
+    for day, name in holidays:
+        if day in off or day.weekday() >= 5:  # on another holiday, or on a weekend
+            to_make_up.append((day, name))
+        off.setdefault(day, name)
+    for day, name in sorted(to_make_up):
         make_up = day + timedelta(days=1)
         while make_up.weekday() >= 5 or make_up in off:
             make_up += timedelta(days=1)

@@ -176,3 +176,18 @@ def test_case_view_of_a_deadline_beyond_the_calendar_marks_it_instead_of_failing
     assert clocks["case"].consumed == 3600 and clocks["case"].level == "ok"
     assert clocks["sign_for"].due_at == since + 8 * 3600  # wall time: still known
     assert not clocks["sign_for"].beyond_calendar
+
+
+@pytest.mark.parametrize("year", [2028, 2031, *range(FIRST_YEAR, 2061, 5)])
+def test_every_year_has_the_law_s_thirteen_weekdays_off(year: int) -> None:
+    # 中秋 on 1-3 October (2028, 2031) is a second holiday on one day: made up, as the
+    # 2009 and 2020 notices did, not lost
+    off = statutory_days_off(year)
+    assert sum(d.weekday() < 5 for d in off) == 13
+
+
+def test_mid_autumn_on_national_day_is_made_up_after_the_national_day_break() -> None:
+    off = statutory_days_off(2031)  # 中秋 on Wednesday 1 October
+    october = {d.day: name for d, name in off.items() if d.month == 10}
+    # 1 October is both; the first named keeps it, the other is made up on Monday 6th
+    assert october == {1: "中秋节", 2: "国庆节", 3: "国庆节", 6: "国庆节补假"}
