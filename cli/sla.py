@@ -66,6 +66,9 @@ def _parse_dt(text: str, wt: WorkingTime) -> datetime:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"not an ISO date-time: {text!r}") from None
+    # the years a Unix time of the worker's clocks can hold, with a day to spare either side
+    if not 1970 <= dt.year <= 9998:
+        raise typer.BadParameter(f"not a date from 1970 to 9998: {text!r}")
     return dt if dt.tzinfo else dt.replace(tzinfo=wt.tz)
 
 
@@ -120,6 +123,8 @@ def deadline(
             due = wt.after(t0, days=days or 0, hours=hours or 0)
     except CalendarRangeError as e:
         _out_of_calendar(e)
+    except (OverflowError, ValueError):  # wall time past the year 9999
+        _fail(f"the deadline falls after the year 9999: {given:g} from {t0.isoformat()}")
     amount = f"{days:g} working days" if days is not None else f"{hours:g} working hours"
     if wall:
         amount = amount.replace("working ", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "HOTLINE_"
 
@@ -62,3 +63,32 @@ def float_setting(
     if not math.isfinite(value) or value < low or (high is not None and value > high):
         raise SettingError(f"{PREFIX}{name} must be a number {span}, got {raw!r}")
     return value
+
+
+def zone_setting(name: str, default: str, doc: str) -> str:
+    """Like :func:`setting`, an IANA time zone name (``Asia/Shanghai``) that exists here: a
+    misspelt one failed deep inside the first date computed, as a traceback."""
+    raw = setting(name, default, doc)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(
+            f"{PREFIX}{name} must be a time zone name such as Asia/Shanghai, got {raw!r}"
+        ) from None
+    return raw
+
+
+#: What redis-py's ``from_url`` accepts.
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def redis_url_setting(name: str, default: str, doc: str) -> str:
+    """Like :func:`setting`, a Redis URL with its scheme: ``localhost:6379`` alone failed
+    in redis-py at the first connection, as a traceback."""
+    raw = setting(name, default, doc)
+    if not raw.startswith(REDIS_SCHEMES):
+        raise SettingError(
+            f"{PREFIX}{name} must be a Redis URL starting with "
+            f"{', '.join(REDIS_SCHEMES)} (e.g. redis://localhost:6379/0), got {raw!r}"
+        )
+    return raw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.env import int_setting, setting
+from config.env import int_setting, setting, zone_setting
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class IntakeSettings:
         )
     )
     timezone: str = field(
-        default_factory=lambda: setting(
+        default_factory=lambda: zone_setting(
             "TIMEZONE", "Asia/Shanghai", "Local time zone of the centre"
         )
     )

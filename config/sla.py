@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.env import float_setting, int_setting, setting
+from config.env import float_setting, int_setting, setting, zone_setting
 
 _SLA_DATA = Path(__file__).resolve().parent.parent / "sla" / "data"
 
@@ -19,7 +19,7 @@ class SlaSettings:
     """Everything the SLA engine can be told from the environment."""
 
     timezone: str = field(
-        default_factory=lambda: setting(
+        default_factory=lambda: zone_setting(
             "SLA_TIMEZONE", "Asia/Shanghai", "Time zone of working hours and calendar days"
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.env import SettingError, float_setting, int_setting, setting
+from config.env import SettingError, float_setting, int_setting, redis_url_setting, setting
 from config.sla import SlaSettings
 from config.stack import StackSettings
 
@@ -47,7 +47,7 @@ class StreamSettings:
         )
     )
     redis_url: str = field(
-        default_factory=lambda: setting(
+        default_factory=lambda: redis_url_setting(
             "REDIS_URL",
             f"redis://{StackSettings().redis_host}:{StackSettings().redis_port}/0",
             "Redis URL for SLA clocks and the contact store",

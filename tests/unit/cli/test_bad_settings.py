@@ -41,6 +41,11 @@ def test_a_threshold_in_its_range_is_read(monkeypatch, raw: str, value: float) -
         # read when the commands are imported (config/sla.py's defaults)
         ("HOTLINE_SLA_WARN_FIRST", "-1", ["sla", "overdue"]),
         ("HOTLINE_WORKER_STAGES", "everything", ["config"]),
+        # a misspelt zone, and a Redis address without its scheme: tracebacks before
+        ("HOTLINE_SLA_TIMEZONE", "Asia/Shangai", ["sla", "is-workday", "2025-01-27"]),
+        ("HOTLINE_TIMEZONE", "Asia/Beijing", ["config"]),
+        ("HOTLINE_REDIS_URL", "localhost:6379", ["review", "list"]),
+        ("HOTLINE_REDIS_URL", "127.0.0.1:16379", ["sla", "remaining", "MB-1"]),
     ],
 )
 def test_a_command_names_the_bad_setting_in_one_line(name: str, value: str, argv) -> None:

@@ -206,6 +206,24 @@ def test_deadline_needs_a_finite_amount_not_below_zero(amount: list[str]) -> Non
     assert "--days" in err or "--hours" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["2025-01-27T16:00", "--days", "1e9", "--wall"], "after the year 9999"),
+        (["9998-12-31T16:00", "--days", "1000", "--wall"], "after the year 9999"),
+        (["9999-12-31T16:00", "--hours", "10", "--wall"], "from 1970 to 9998"),
+        (["0001-01-01T00:00", "--days", "1"], "from 1970 to 9998"),
+    ],
+)
+def test_deadline_past_the_dates_python_holds_is_refused_in_one_line(args, says) -> None:
+    # these ended in OverflowError or ValueError tracebacks (exit 1)
+    assert says in refused(run("sla", "deadline", *args))
+
+
+def test_overdue_at_a_time_before_1970_is_refused() -> None:
+    assert "from 1970 to 9998" in refused(run("sla", "overdue", "--now", "0001-01-01T00:00"))
+
+
 def test_deadline_of_zero_is_the_start() -> None:
     r = run("sla", "deadline", "2026-09-30T16:00", "--days", "0", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["deadline"] == "2026-09-30T16:00:00+08:00"
