@@ -67,6 +67,12 @@ def _service_down(exc: BaseException) -> str | None:
     return None
 
 
+def waited_out(exc: BaseException) -> bool:
+    """Whether :func:`until_reachable` waits ``exc`` out (an outage) rather than raising
+    it: a handler that dead-letters its record on a bug re-raises these instead."""
+    return _service_down(exc) is not None
+
+
 #: How the log says a service's state when the worker stops during its outage.
 _STATE = {
     "Redis unreachable": "Redis is unreachable",

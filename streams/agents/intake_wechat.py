@@ -21,7 +21,7 @@ from streams import topics
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_all, intake_settings
-from streams.outages import all_delivered, until_reachable
+from streams.outages import all_delivered, until_reachable, waited_out
 from streams.publish_appeals import publish_appeals
 from streams.stores import closed_wechat_messages, contact_store, intake_counters
 from streams.tables.wechat_sessions import wechat_sessions
@@ -66,17 +66,37 @@ async def _pieces(events) -> None:
 
 
 async def _close(session: WeChatSession) -> None:
+    """Publish the session's appeal, or dead-letter the session; then mark it closed.
+
+    An unexpected error (a bug of ours, a record the broker refuses) dead-letters the
+    session itself as ``INTERNAL``, and it is closed all the same: raised, it would stay
+    in the table, fail again at each later message of its sender (each dead-lettered in
+    its place) and at each idle tick, and never close. An outage is raised, for
+    :func:`until_reachable` to wait out with the table as it was."""
+    try:
+        await _appeal_of(session)
+    except Exception as exc:
+        if waited_out(exc):
+            raise
+        log.exception("closing the WeChat session of %s (%d messages from %s) failed",
+                      session.contact_ref, len(session.pieces),
+                      session.pieces[0].raw.as_text())  # fmt: skip
+        await _dead_letter_session(session, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+    await _remember_closed(session)
+
+
+async def _appeal_of(session: WeChatSession) -> None:
+    """Publish the appeal of a closed session (dead-letter it if it is no valid appeal)."""
     try:
         normalised = wechat_session.close(session, datetime.now(TZ), intake_settings)
     except IntakeError as exc:
         await _dead_letter_session(session, exc.code, exc.reason)
-    else:
-        # the sender's openid reached the contact store with each piece (the session knows
-        # only its reference: identity left out, not overwritten); what only the joined
-        # text shows (a name split over messages: 我叫 / 张三) is saved now
-        found = replace(normalised.contact, identity="")
-        await publish_appeals([normalised.appeal], [found])
-    await _remember_closed(session)
+        return
+    # the sender's openid reached the contact store with each piece (the session knows
+    # only its reference: identity left out, not overwritten); what only the joined text
+    # shows (a name split over messages: 我叫 / 张三) is saved now
+    found = replace(normalised.contact, identity="")
+    await publish_appeals([normalised.appeal], [found])
 
 
 async def _remember_closed(session: WeChatSession) -> None:
@@ -104,7 +124,8 @@ async def wechat_sessions_agent(stream):
 
     An unexpected error on a piece dead-letters it as ``INTERNAL`` instead of crashing the
     agent: a crash would drop the piece (faust moves past the event) and, if the cause
-    persists, every piece after it.
+    persists, every piece after it. (An error in closing the session the piece ends is
+    the closed session's: :func:`_close` dead-letters that session, and the piece goes on.)
     """
     async for piece in stream:
         try:

@@ -17,7 +17,7 @@ from streams import topics
 from streams.app import app
 from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
-from streams.outages import until_reachable
+from streams.outages import until_reachable, waited_out
 from streams.publish_outcomes import publish_assignment
 from streams.stores import pending_reviews
 from triage.outcome import after_review, review_transfer
@@ -44,7 +44,10 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
     decision marked and its appeal taken off the queue in one Redis transaction. A crash
     anywhere before that transaction leaves the appeal waiting and the decision unmarked,
     so the redelivered decision is applied again (the same assignment id); a decision
-    redelivered after it is skipped, not dead-lettered as an unknown appeal.
+    redelivered after it is skipped, not dead-lettered as an unknown appeal. A broker or
+    Redis outage is no bug of the decision: raised, so that :func:`until_reachable` applies
+    it again once the service is back (dead-lettered, its offset was acknowledged and the
+    appeal left waiting).
     """
     from understand import append_correction
 
@@ -79,6 +82,8 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
         transfer = review_transfer(appeal, decision, refinement, now)
         await publish_assignment(assignment, transfer)
     except Exception as exc:  # a bug: keep the decision for replay, let a replay apply it
+        if waited_out(exc):
+            raise  # an outage, not a bug: until_reachable waits it out and applies it again
         log.exception("applying review decision %s failed", decision.decision_id)
         await dead_letter(
             event, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", "review", stage="review"

@@ -93,8 +93,17 @@ async def _publish(events, results) -> list:
     # park review cases first, so a fast decision always finds its appeal
     ids = [aid for aid, _ in reviews]
     parked = await pending_reviews().put_records(reviews, review_deadlines(urgent), requests)
-    if len(parked) < len(ids):
+    decided = set(ids) - set(parked)
+    if decided:
         log.info("not parked again, their review decision was applied: %s",
-                 ", ".join(sorted(set(ids) - set(parked))))  # fmt: skip
-    # each appeal's emergency transfer is first in its list: ahead of normal dispatch
-    return acks + await enqueue_wires(w for t in results for w in t.wires)
+                 ", ".join(sorted(decided)))  # fmt: skip
+    # each appeal's emergency transfer is first in its list: ahead of normal dispatch. An
+    # appeal decided already (delivered again: a replay, a crash before the commit) keeps
+    # its transfer and classification, which its first delivery may not have sent, but
+    # asks reviewers for no second decision on appeals.review
+    return acks + await enqueue_wires(
+        w
+        for t in results
+        for w in t.wires
+        if not (w.topic == review_topic and t.appeal_id in decided)
+    )

@@ -162,6 +162,42 @@ async def test_a_redelivered_decision_is_applied_once_and_not_dead_lettered(work
     assert [r.key.decode() for r in records].count(aid) == 1
 
 
+async def test_an_appeal_delivered_again_after_its_decision_asks_for_no_review_again(
+    worker, redis_url
+):
+    """A replay (or a crash before the commit) brings a decided appeal back: it is not
+    parked again, and its review request is not published again either (reviewers read
+    appeals.review as the queue); its classification goes out again, as for any appeal."""
+    aid, _ = await _parked_for_review(worker, "MB-review-replayed", "你好", "请问一下。")
+    decision = orjson.dumps({"appeal_id": aid, "decision_id": "D-replayed", "reviewer": "张审核",
+                             "category": "城乡建设", "decided_at": datetime.now(TZ).isoformat()})  # fmt: skip
+    await publish(worker.bootstrap, worker.topic("appeals.review.decisions"), [decision],
+                  key=aid.encode())  # fmt: skip
+    await wait_for(
+        worker.bootstrap, worker.topic("assignments.all"), lambda rs: aid in _by_key(rs, Assignment)
+    )
+    client = redis.Redis.from_url(redis_url)
+    for _ in range(50):  # settled right after the assignment's acknowledgement
+        if client.exists(f"{worker.prefix}review-decided:{aid}"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail(f"the decision on {aid} was not settled")
+    received = await read_all(worker.bootstrap, worker.topic("appeals.received"))
+    (appeal,) = [r.value for r in received if r.key.decode() == aid]
+    await publish(worker.bootstrap, worker.topic("appeals.received"), [appeal], key=aid.encode())
+
+    def count(records) -> int:
+        return [r.key.decode() for r in records].count(aid)
+
+    await wait_for(worker.bootstrap, worker.topic("appeals.classified"), lambda rs: count(rs) == 2)
+    reviews = await read_all(worker.bootstrap, worker.topic("appeals.review"))
+    assert count(reviews) == 1  # the first delivery's request only
+    assert count(await read_all(worker.bootstrap, worker.topic("assignments.all"))) == 1
+    assert not client.exists(f"{worker.prefix}review:{aid}")  # not waiting again
+    client.close()
+
+
 def _hotline(worker, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT, env=worker.env,
