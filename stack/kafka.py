@@ -15,10 +15,20 @@ import uuid
 from pathlib import Path
 
 from config.stack import StackSettings
-from stack.process import StackError, port_open, spawn, stop_pid, wait_until
+from stack.process import (
+    StackError,
+    join_running,
+    port_open,
+    spawn,
+    start_lock,
+    stop_pid,
+    wait_or_stop,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 LOG4J_VERSION = "2.25.4"
+# what identifies our broker in a pid file written without the process's identity
+LEGACY = (("kafka.Kafka",),)
 
 
 def _java() -> str:
@@ -61,20 +71,47 @@ def _classpath(s: StackSettings) -> str:
     return str(s.kafka_libs / "*")
 
 
+def properties_value(value: object) -> str:
+    """``value`` escaped as ``java.util.Properties.store`` writes a value.
+
+    Kafka reads server.properties with ``Properties.load(InputStream)``, i.e. as ISO-8859-1
+    with backslash escapes: a UTF-8 path (a state folder named 数据) would be read as other
+    characters, so Kafka would write its data elsewhere and reformat on every start.
+    Characters outside printable ASCII become ``\\uXXXX`` (UTF-16, so two for one beyond
+    the BMP), backslash and ``= : # !`` get a backslash, and so does a leading space.
+    Printable ASCII without those characters is written unchanged.
+    """
+    out = []
+    for i, ch in enumerate(str(value)):
+        code = ord(ch)
+        if ch == " " and i == 0:
+            out.append("\\ ")
+        elif ch in "\\=:#!":
+            out.append("\\" + ch)
+        elif ch in "\t\n\r\f":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[ch])
+        elif 0x20 <= code <= 0x7E:
+            out.append(ch)
+        else:
+            units = ch.encode("utf-16-be", "surrogatepass")
+            out.extend(f"\\u{units[j] << 8 | units[j + 1]:04X}" for j in range(0, len(units), 2))
+    return "".join(out)
+
+
 def _config(s: StackSettings) -> Path:
     data = s.kafka_dir / "data"
     text = (
         (TEMPLATES / "server.properties")
         .read_text()
         .format(
-            host=s.kafka_host,
+            host=properties_value(s.kafka_host),
             port=s.kafka_port,
             controller_port=s.kafka_controller_port,
-            data_dir=data,
+            data_dir=properties_value(data),
         )
     )
     path = s.kafka_dir / "server.properties"
-    path.write_text(text)
+    path.write_text(text, encoding="ascii")
     return path
 
 
@@ -118,25 +155,44 @@ def healthy(s: StackSettings) -> bool:
 
 
 def start(s: StackSettings, timeout: float = 90.0) -> str:
-    """Fetch, format and start Kafka unless it already runs; wait until healthy."""
-    if healthy(s):
-        return f"Kafka already running on {s.kafka_bootstrap}"
-    if port_open(s.kafka_host, s.kafka_port):
-        raise StackError(f"port {s.kafka_port} is taken by something that is not a healthy Kafka")
-    fetch(s)
-    config = _config(s)
-    _format_storage(s, config)
-    logs = s.kafka_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        _java(), f"-Xmx{s.kafka_heap}", f"-Xms{min_heap(s.kafka_heap)}", "-XX:+UseG1GC",
-        f"-Dkafka.logs.dir={logs}", f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
-        "-cp", _classpath(s), "kafka.Kafka", str(config),
-    ]  # fmt: skip
-    proc = spawn(cmd, logs / "stdout.log", pid_file(s))
-    wait_until(lambda: proc.poll() is not None or healthy(s), timeout, "Kafka", log_file(s))
-    if proc.poll() is not None:
-        raise StackError(f"Kafka exited at start; see {logs}/stdout.log and {log_file(s)}")
+    """Fetch, format and start Kafka unless it already runs; wait until healthy.
+
+    A broker an earlier start left coming up is waited for, not started twice; a broker
+    this start spawned that does not become healthy in time is stopped again.
+    """
+    with start_lock(s.kafka_dir, "Kafka"):
+        if healthy(s):
+            return f"Kafka already running on {s.kafka_bootstrap}"
+        pid = join_running(pid_file(s), LEGACY, lambda: healthy(s), timeout, "Kafka", log_file(s))
+        if pid is not None:
+            return f"Kafka already running on {s.kafka_bootstrap} (pid {pid})"
+        if port_open(s.kafka_host, s.kafka_port):
+            raise StackError(
+                f"port {s.kafka_port} is taken by something that is not a healthy Kafka"
+            )
+        fetch(s)
+        config = _config(s)
+        _format_storage(s, config)
+        logs = s.kafka_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            _java(), f"-Xmx{s.kafka_heap}", f"-Xms{min_heap(s.kafka_heap)}", "-XX:+UseG1GC",
+            f"-Dkafka.logs.dir={logs}",
+            f"-Dlog4j2.configurationFile={TEMPLATES / 'log4j2.properties'}",
+            "-cp", _classpath(s), "kafka.Kafka", str(config),
+        ]  # fmt: skip
+        proc = spawn(cmd, logs / "stdout.log", pid_file(s))
+        wait_or_stop(
+            proc,
+            pid_file(s),
+            lambda: proc.poll() is not None or healthy(s),
+            timeout,
+            "Kafka",
+            log_file(s),
+        )
+        if proc.poll() is not None:
+            pid_file(s).unlink(missing_ok=True)
+            raise StackError(f"Kafka exited at start; see {logs}/stdout.log and {log_file(s)}")
     return f"Kafka {s.kafka_version} started on {s.kafka_bootstrap} (KRaft, data in {s.kafka_dir / 'data'})"
 
 
@@ -147,4 +203,8 @@ def min_heap(heap: str) -> str:
 
 def stop(s: StackSettings) -> str:
     """Stop the broker started by :func:`start` (controlled shutdown on SIGTERM)."""
-    return "Kafka stopped" if stop_pid(pid_file(s), timeout=60) else "Kafka was not running"
+    return (
+        "Kafka stopped"
+        if stop_pid(pid_file(s), timeout=60, legacy=LEGACY)
+        else "Kafka was not running"
+    )

@@ -7,7 +7,18 @@ import shutil
 import subprocess
 
 from config.stack import StackSettings
-from stack.process import StackError, port_open, spawn, stop_pid, wait_until
+from stack.process import (
+    StackError,
+    join_running,
+    port_open,
+    spawn,
+    start_lock,
+    stop_pid,
+    wait_or_stop,
+)
+
+# what identifies our server in a pid file written without the process's identity
+LEGACY = (("redis-server",),)
 
 
 def install() -> str:
@@ -61,26 +72,43 @@ def healthy(s: StackSettings) -> bool:
 
 
 def start(s: StackSettings, timeout: float = 20.0) -> str:
-    """Start redis-server with AOF persistence unless it already answers."""
-    if healthy(s):
-        return f"Redis already running on {s.redis_host}:{s.redis_port}"
-    if port_open(s.redis_host, s.redis_port):
-        raise StackError(f"port {s.redis_port} is taken by something that is not Redis")
-    server = install()
-    s.redis_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        server, "--bind", s.redis_host, "--port", str(s.redis_port), "--dir", str(s.redis_dir),
-        "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-        "--protected-mode", "yes", "--daemonize", "no",
-    ]  # fmt: skip
-    log = s.redis_dir / "redis.log"
-    proc = spawn(cmd, log, pid_file(s))
-    wait_until(lambda: proc.poll() is not None or healthy(s), timeout, "Redis", log)
-    if proc.poll() is not None:
-        raise StackError(f"redis-server exited at start; see {log}")
+    """Start redis-server with AOF persistence unless it already answers.
+
+    A server an earlier start left coming up (loading a large AOF) is waited for, not
+    started twice; a server this start spawned that does not answer in time is stopped.
+    """
+    with start_lock(s.redis_dir, "Redis"):
+        if healthy(s):
+            return f"Redis already running on {s.redis_host}:{s.redis_port}"
+        log = s.redis_dir / "redis.log"
+        pid = join_running(pid_file(s), LEGACY, lambda: healthy(s), timeout, "Redis", log)
+        if pid is not None:
+            return f"Redis already running on {s.redis_host}:{s.redis_port} (pid {pid})"
+        if port_open(s.redis_host, s.redis_port):
+            raise StackError(f"port {s.redis_port} is taken by something that is not Redis")
+        server = install()
+        cmd = [
+            server, "--bind", s.redis_host, "--port", str(s.redis_port),
+            "--dir", str(s.redis_dir),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--protected-mode", "yes", "--daemonize", "no",
+        ]  # fmt: skip
+        proc = spawn(cmd, log, pid_file(s))
+        wait_or_stop(
+            proc,
+            pid_file(s),
+            lambda: proc.poll() is not None or healthy(s),
+            timeout,
+            "Redis",
+            log,
+            stop_timeout=15,
+        )
+        if proc.poll() is not None:
+            pid_file(s).unlink(missing_ok=True)
+            raise StackError(f"redis-server exited at start; see {log}")
     return f"Redis started on {s.redis_host}:{s.redis_port} (AOF in {s.redis_dir})"
 
 
 def stop(s: StackSettings) -> str:
     """Stop the Redis started by :func:`start` (it flushes the AOF on SIGTERM)."""
-    return "Redis stopped" if stop_pid(pid_file(s)) else "Redis was not running"
+    return "Redis stopped" if stop_pid(pid_file(s), legacy=LEGACY) else "Redis was not running"

@@ -6,7 +6,11 @@ import sys
 from pathlib import Path
 
 from config.stack import StackSettings
-from stack.process import StackError, read_pid, spawn, stop_pid, wait_until
+from stack.process import StackError, read_pid, spawn, stop_pid, wait_or_stop
+
+# what identifies our worker in a pid file written without the process's identity (faust
+# retitles the process if setproctitle is installed)
+LEGACY = (("-m", "streams", "worker"), ("[Faust:Worker]",))
 
 
 def worker_dir(s: StackSettings) -> Path:
@@ -20,8 +24,9 @@ def log_file(s: StackSettings) -> Path:
 def start(s: StackSettings, env: dict[str, str] | None = None, timeout: float = 90.0) -> str:
     """Start ``python -m streams worker`` detached and wait until faust reports Ready."""
     pid_file = worker_dir(s) / "worker.pid"
-    if read_pid(pid_file) is not None:
-        return f"worker already running (pid {read_pid(pid_file)}, log {log_file(s)})"
+    pid = read_pid(pid_file, LEGACY)
+    if pid is not None:
+        return f"worker already running (pid {pid}, log {log_file(s)})"
     worker_dir(s).mkdir(parents=True, exist_ok=True)
     log = log_file(s)
     log.write_text("")
@@ -31,12 +36,13 @@ def start(s: StackSettings, env: dict[str, str] | None = None, timeout: float = 
     def ready() -> bool:
         if proc.poll() is not None:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            pid_file.unlink(missing_ok=True)
             raise StackError(
                 f"the worker exited at start (code {proc.returncode}); see {log}\n{tail}"
             )
         return "[^Worker]: Ready" in log.read_text(errors="replace")
 
-    wait_until(ready, timeout, "the faust worker", log)
+    wait_or_stop(proc, pid_file, ready, timeout, "the faust worker", log)
     return f"worker started (pid {proc.pid}, log {log})"
 
 
@@ -44,6 +50,6 @@ def stop(s: StackSettings) -> str:
     """Stop the background worker (it commits offsets and leaves the group on SIGTERM)."""
     return (
         "worker stopped"
-        if stop_pid(worker_dir(s) / "worker.pid", timeout=30)
+        if stop_pid(worker_dir(s) / "worker.pid", timeout=30, legacy=LEGACY)
         else "worker was not running"
     )
