@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Coroutine
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,14 @@ app = typer.Typer(
     help="Dead letters: summary by stage and error code; replay once the cause is fixed.",
     no_args_is_help=True,
 )
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _zone() -> tzinfo:
+    """The centre's local time zone (``HOTLINE_TIMEZONE``, Asia/Shanghai): that of a
+    ``--since`` or a letter's ``failed_at`` written without one."""
+    from config.intake import IntakeSettings
+
+    return ZoneInfo(IntakeSettings().timezone)
 
 
 def _context():
@@ -77,7 +84,7 @@ async def _summary(settings, topic: str, store, as_json: bool) -> None:
         replayed = await store.all()
     finally:
         await store.client.aclose()
-    rows = summarize(letters, replayed)
+    rows = summarize(letters, replayed, _zone())
     if not as_json:
         if not exists:
             typer.echo(f"no dead letters: {topic} is not on the broker at {settings.broker}")
@@ -110,14 +117,17 @@ def _since(text: str | None) -> datetime | None:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"not an ISO date-time: {text!r}", param_hint="--since") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=SHANGHAI)
+    return dt if dt.tzinfo else dt.replace(tzinfo=_zone())
 
 
 @app.command()
 def replay(
     code: Annotated[
         list[str] | None,
-        typer.Option("--code", help="Error code to replay, e.g. SLA_CALENDAR_RANGE (repeatable)."),
+        typer.Option(
+            "--code",
+            help="Error code to replay, e.g. SLA_CALENDAR_RANGE, in any case (repeatable).",
+        ),
     ] = None,
     stage: Annotated[
         list[str] | None,
@@ -125,7 +135,10 @@ def replay(
     ] = None,
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", help="Source topic without prefix, e.g. assignments.all."),
+        typer.Option(
+            "--source",
+            help="Source topic, with or without the prefix, e.g. assignments.all (repeatable).",
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -153,7 +166,10 @@ def replay(
     Letters already replayed are skipped, so a second run sends only new ones; so are
     letters whose topic is not on the broker (a replay creates no topic), WeChat sessions'
     letters (they hold the session, not the raw messages) and letters without bytes (too
-    large to keep). Last line: a JSON summary.
+    large to keep). Letters go back as their records first came: in source-offset order
+    within a source partition, the first to fail first across them; --limit sends the
+    oldest. A --code, --stage or --source that no letter on the topic has is refused (exit
+    2), naming those the letters have. Last line: a JSON summary.
     """
     if not (code or stage or source or everything):
         raise typer.BadParameter("say which letters: --code, --stage, --source, or --all")
@@ -165,18 +181,46 @@ def replay(
     _run(replaying, after)
 
 
+def _filters(settings, letters, codes, stages, sources, since):
+    """The filters as the letters spell them: codes in any case, stages too, a source topic
+    with or without the prefix (``summary`` prints it with). A value no letter has is a
+    typo that would match nothing: :class:`UnknownFilterValue`. On a topic without letters
+    nothing is checked: nothing can be sent anyway, and the command says so."""
+    from dead_letters.selection import Filters, resolve_filter
+
+    zone = _zone()
+    if not letters:
+        return Filters(codes, stages, [settings.topic(s) for s in sources], since, zone)
+    records = [letter.record for letter in letters]
+    return Filters(
+        resolve_filter("--code", codes, {r.error_code for r in records}, fold=str.upper),
+        resolve_filter("--stage", stages, {r.stage for r in records}, fold=str.lower),
+        resolve_filter(
+            "--source", sources, {r.source_topic for r in records},
+            candidates=lambda s: (settings.topic(s), s),
+        ),
+        since,
+        zone,
+    )  # fmt: skip
+
+
 async def _replay(
     settings, topic, known, store, codes, stages, sources, since, *, limit, force, dry_run, quiet
 ) -> None:
     from tqdm import tqdm
 
     from dead_letters import replay
-    from dead_letters.selection import Filters, plan_replay
+    from dead_letters.selection import UnknownFilterValue, plan_replay
 
-    filters = Filters(codes, stages, [settings.topic(s) for s in sources], since)
     try:
         existing = await replay.existing_topics(settings.broker)  # first: see _summary
         letters, unreadable = await replay.read_letters(settings.broker, topic)
+        try:
+            filters = _filters(settings, letters, codes, stages, sources, since)
+        except UnknownFilterValue as exc:
+            said = f"{exc.option} {', '.join(exc.missing)} (theirs: {', '.join(exc.present)})"
+            typer.secho(f"error: no dead letter on {topic} has {said}", fg="red", err=True)
+            raise typer.Exit(2) from None
         plan = plan_replay(letters, filters, known, await store.all(), limit, force, existing)
         sent = 0
         if plan.resend and not dry_run:

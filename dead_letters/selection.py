@@ -1,17 +1,23 @@
-"""Which dead letters to replay, and a summary of what the dead-letter topic holds.
+"""Which dead letters to replay, in which order, and a summary of what the dead-letter
+topic holds.
 
 Pure logic over :class:`models.dead_letter.DeadLetter` records: no Kafka, no Redis. A
 letter is identified by its own position on the dead-letter topic (``partition/offset``),
 which is how a replay remembers what it already sent back.
+
+A letter's ``failed_at`` is written with its zone; one without (hand-published, or from
+another tool) is read as local time, ``zone`` (Asia/Shanghai unless told).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Iterable
+import heapq
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from intake.errors import ErrorCode
 from models.dead_letter import DeadLetter
@@ -43,6 +49,9 @@ INPUT_ERRORS = frozenset(
 #: first message. Sent to the source topic (raw.wechat, XML) it could only become BAD_XML.
 NOT_ORIGINAL_STAGES = frozenset({"wechat-session"})
 
+#: The zone of a ``failed_at`` (or ``--since``) written without one.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
 
 @dataclass(frozen=True, slots=True)
 class Letter:
@@ -57,26 +66,131 @@ def letter_id(partition: int, offset: int) -> str:
     return f"{partition}/{offset}"
 
 
+def failed_at(record: DeadLetter, zone: tzinfo = SHANGHAI) -> datetime:
+    """When the letter's record failed, with a zone: a naive ``failed_at`` is local time
+    (comparing it with an aware one raised TypeError in ``summary`` and ``--since``)."""
+    at = record.failed_at
+    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+
+
+def _position(letter: Letter) -> tuple[int, ...]:
+    """The letter's own position on the dead-letter topic, for ties."""
+    return tuple(int(part) for part in letter.letter_id.split("/") if part.isdigit())
+
+
+def replay_order(letters: Iterable[Letter], zone: tzinfo = SHANGHAI) -> list[Letter]:
+    """The letters in the order a replay sends them: as their records first came.
+
+    Within one source partition, source-offset order (ties, the same record dead-lettered
+    twice: ``failed_at``, then the letter's own position). That is the order a stage read
+    them in, and the one that matters: a case's events are on one partition of
+    ``cases.events``, and the SLA stage rejects a reply before its accept
+    (``not_signed_for``) and an accept after a later pause (``out_of_order``, for good).
+    The dead-letter topic does not keep it: a letter's key is its source position, so one
+    case's consecutive events land on different dead-letter partitions, which are read one
+    after the other.
+
+    Between source partitions and topics, which no stage reads in a common order, the
+    letter that failed first goes first (a merge of the partitions' sequences on the
+    ``failed_at`` of their next letter; on a tie, the partition read first), so an
+    assignment dead-lettered before its case's events (on ``assignments.all``, they on
+    ``cases.events``) is sent back before them. An event that still overtakes its
+    assignment (the two topics are read by different agents) waits for it, as any early
+    case event does.
+    """
+    sources: dict[tuple[str, int], list[Letter]] = {}
+    for letter in letters:
+        r = letter.record
+        sources.setdefault((r.source_topic, r.source_partition), []).append(letter)
+    queues = [  # in the order their first letters were read: ties keep it
+        sorted(
+            group,
+            key=lambda g: (g.record.source_offset, failed_at(g.record, zone), _position(g)),
+        )
+        for group in sources.values()
+    ]
+    heads = [(failed_at(queue[0].record, zone), q, 0) for q, queue in enumerate(queues)]
+    heapq.heapify(heads)
+    ordered: list[Letter] = []
+    while heads:
+        _, q, i = heapq.heappop(heads)
+        queue = queues[q]
+        ordered.append(queue[i])
+        if i + 1 < len(queue):
+            heapq.heappush(heads, (failed_at(queue[i + 1].record, zone), q, i + 1))
+    return ordered
+
+
 @dataclass(frozen=True)
 class Filters:
     """What to pick; an empty collection (or ``None``) does not filter.
 
-    ``source_topics`` are full topic names. ``since`` compares with ``failed_at``.
+    ``source_topics`` are full topic names, ``codes`` and ``stages`` exactly as the letters
+    have them (:func:`resolve_filter` finds those). ``since`` compares with ``failed_at``;
+    either one without a zone is in ``zone``.
     """
 
     codes: Collection[str] = ()
     stages: Collection[str] = ()
     source_topics: Collection[str] = ()
     since: datetime | None = None
+    zone: tzinfo = SHANGHAI
 
     def matches(self, letter: DeadLetter) -> bool:
         """Whether one dead letter passes every filter."""
+        since = self.since
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=self.zone)
         return (
             (not self.codes or letter.error_code in self.codes)
             and (not self.stages or letter.stage in self.stages)
             and (not self.source_topics or letter.source_topic in self.source_topics)
-            and (self.since is None or letter.failed_at >= self.since)
+            and (since is None or failed_at(letter, self.zone) >= since)
         )
+
+
+class UnknownFilterValue(ValueError):
+    """A filter value that no letter on the dead-letter topic has: a typo (a code in the
+    wrong case, a topic with a prefix too many) would otherwise match nothing and read as
+    'nothing to replay'."""
+
+    def __init__(self, option: str, missing: list[str], present: Collection[str]) -> None:
+        self.option, self.missing, self.present = option, missing, sorted(present)
+        super().__init__(
+            f"no dead letter has {option} {', '.join(missing)} "
+            f"(theirs: {', '.join(self.present) or 'none'})"
+        )
+
+
+def resolve_filter(
+    option: str,
+    given: Iterable[str],
+    present: Collection[str],
+    candidates: Callable[[str], Iterable[str]] = lambda value: (value,),
+    fold: Callable[[str], str] = lambda value: value,
+) -> set[str]:
+    """The values of ``present`` (what the letters have) that the ``given`` filter values
+    name, compared after ``fold`` (e.g. ``str.upper``: codes in any case). A given value
+    may be spelt several ways, ``candidates`` (e.g. with the topic prefix, then as given):
+    the first spelling that some letter has is the one taken.
+
+    Raises :class:`UnknownFilterValue`, naming the values present, when a given value
+    names none of them.
+    """
+    by_fold: dict[str, set[str]] = {}
+    for value in present:
+        by_fold.setdefault(fold(value), set()).add(value)
+    chosen: set[str] = set()
+    missing: list[str] = []
+    for value in given:
+        found = next((by_fold[f] for c in candidates(value) if (f := fold(c)) in by_fold), None)
+        if found is None:
+            missing.append(value)
+        else:
+            chosen |= found
+    if missing:
+        raise UnknownFilterValue(option, missing, present)
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +238,9 @@ def plan_replay(
     force: bool = False,
     existing_topics: Collection[str] | None = None,
 ) -> Plan:
-    """Choose the letters to send back, oldest first (topic order), at most ``limit``.
+    """Choose the letters to send back, in :func:`replay_order` (as their records first
+    came: source-offset order within a source partition, the first to fail first across
+    them), at most ``limit``: the oldest ones.
 
     A letter already replayed (its id in ``replayed``) is left out, so running a replay
     twice sends each letter once; one whose source is not in ``known_topics`` is never
@@ -135,10 +251,9 @@ def plan_replay(
     :data:`NOT_ORIGINAL_STAGES` are never sent.
     """
     plan = Plan()
-    for letter in letters:
+    chosen = [letter for letter in letters if filters.matches(letter.record)]
+    for letter in replay_order(chosen, filters.zone):
         record = letter.record
-        if not filters.matches(record):
-            continue
         if letter.letter_id in replayed:
             plan.already_replayed.append(letter.letter_id)
         elif record.source_topic not in known_topics:
@@ -179,8 +294,11 @@ class SummaryRow:
     example_reason: str  # of the latest failure
 
 
-def summarize(letters: Iterable[Letter], replayed: Collection[str]) -> list[SummaryRow]:
-    """One row per (stage, error code, source topic), the largest groups first."""
+def summarize(
+    letters: Iterable[Letter], replayed: Collection[str], zone: tzinfo = SHANGHAI
+) -> list[SummaryRow]:
+    """One row per (stage, error code, source topic), the largest groups first (a naive
+    ``failed_at`` counts as ``zone`` time)."""
     groups: dict[tuple[str, str, str], list[Letter]] = {}
     for letter in letters:
         r = letter.record
@@ -192,9 +310,9 @@ def summarize(letters: Iterable[Letter], replayed: Collection[str]) -> list[Summ
             source_topic=topic,
             count=len(group),
             replayed=sum(g.letter_id in replayed for g in group),
-            first_failed_at=min(g.record.failed_at for g in group),
-            last_failed_at=max(g.record.failed_at for g in group),
-            example_reason=max(group, key=lambda g: g.record.failed_at).record.reason,
+            first_failed_at=min(failed_at(g.record, zone) for g in group),
+            last_failed_at=max(failed_at(g.record, zone) for g in group),
+            example_reason=max(group, key=lambda g: failed_at(g.record, zone)).record.reason,
         )
         for (stage, code, topic), group in groups.items()
     ]

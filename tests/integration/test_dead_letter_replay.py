@@ -2,7 +2,9 @@
 
 The case the command exists for: an assignment whose time limits pass the end of the
 working-day calendar (its provisional year included) is dead-lettered; once the year is
-declared, replaying it gives the case its clocks, and a second replay sends nothing.
+declared, replaying it gives the case its clocks, and a second replay sends nothing. And
+one case's events, dead-lettered onto different dead-letter partitions, go back in the
+order they came.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ import base64
 import json
 import subprocess
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from config.stack import PROJECT_ROOT
+from models.case_event import CaseEvent
 from models.dead_letter import DeadLetter
+from sla.clocks import CaseStatus
 from sla.statutory_holidays import statutory_days_off
 from stack.topic_admin import ensure_topics_sync
 from tests.integration.raw_records import assignment_json
 from tests.integration.worker_process import (
     WorkerProcess,
     publish,
+    read_all,
     sla_store,
     wait_for,
     worker_calendar,
@@ -37,9 +45,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def sla_worker(kafka_bootstrap, redis_url, tmp_path):
-    proc = WorkerProcess(
-        kafka_bootstrap, redis_url, tmp_path, extra_env={"HOTLINE_WORKER_STAGES": "sla"}
-    )
+    # case events wait 3 s (not 10 min) for their case before they are dead-lettered
+    env = {"HOTLINE_WORKER_STAGES": "sla", "HOTLINE_SLA_EARLY_EVENT_WAIT": "3",
+           "HOTLINE_SLA_TIMER_INTERVAL": "1"}  # fmt: skip
+    proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env=env)
     from streams.topics import SPECS
 
     ensure_topics_sync(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
@@ -152,3 +161,90 @@ async def test_declaring_the_year_recomputes_provisional_deadlines_and_replays_t
     # the replayed assignment was not dead-lettered a second time
     after = await wait_for(sla_worker.bootstrap, sla_worker.topic("deadletter"), lambda rs: True)
     assert len(calendar_letters(after)) == 1
+
+
+def _dead_letter_partition(key: str) -> int:
+    """The partition of the (4-partition) dead-letter topic a letter keyed ``key`` goes to."""
+    everyone = [0, 1, 2, 3]
+    return DefaultPartitioner()(key.encode(), everyone, everyone)
+
+
+async def test_one_cases_events_go_back_in_their_order_and_close_the_case(sla_worker, redis_url):
+    """accept, reply and close of a case not assigned yet wait for it, then are dead-
+    lettered, each keyed by its source position: on different dead-letter partitions, read
+    one after the other. Sent back in that order (close first), the SLA stage rejected
+    close and reply as not signed for and the case stayed open after the replay."""
+    aid = "SLA-replay-order-1"
+    events_topic = sla_worker.topic("cases.events")
+
+    # a partition of cases.events, and how many BAD_JSON records go first on it, that put
+    # the close's letter on a dead-letter partition read before the accept's
+    def misordered(partition: int, offset: int) -> bool:
+        parts = [
+            _dead_letter_partition(f"{events_topic}/{partition}/{offset + i}") for i in range(3)
+        ]
+        return parts != sorted(parts) and parts[2] < parts[0]
+
+    partition, filler = next(
+        (p, n) for n in range(20) for p in range(4) if misordered(p, n)
+    )  # fmt: skip
+    now = datetime.now(TZ)
+    events = [
+        orjson.dumps({"event_id": f"{aid}/{i}", "appeal_id": aid, "kind": kind,
+                      "occurred_at": (now - timedelta(minutes=50 - 10 * i)).isoformat(), **more})
+        for i, (kind, more) in enumerate([
+            ("accept", {"department": "a3.zjj"}), ("reply", {"department": "a3.zjj"}),
+            ("close", {"actor": "中心"}),
+        ])
+    ]  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=sla_worker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value in [b"not json"] * filler + events:
+            await producer.send_and_wait(events_topic, value, key=aid.encode(), partition=partition)
+    finally:
+        await producer.stop()
+
+    def case_letters(records) -> list:
+        return [
+            r for r in records
+            if DeadLetter.loads(r.value).error_code == "SLA_UNKNOWN_CASE"
+            and CaseEvent.loads(base64.b64decode(DeadLetter.loads(r.value).payload_b64)).appeal_id == aid
+        ]  # fmt: skip
+
+    dead = await wait_for(
+        sla_worker.bootstrap, sla_worker.topic("deadletter"), lambda rs: len(case_letters(rs)) == 3
+    )
+    as_read = sorted(case_letters(dead), key=lambda r: (r.partition, r.offset))
+    kinds = [CaseEvent.loads(base64.b64decode(DeadLetter.loads(r.value).payload_b64)).kind
+             for r in as_read]  # fmt: skip
+    assert kinds != ["accept", "reply", "close"] and kinds.index("close") < kinds.index("accept")
+
+    # the case's assignment comes; the operator replays the events
+    start = now - timedelta(hours=1)
+    await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"),
+                  [assignment_json(aid, "a3.zjj", start)])  # fmt: skip
+    store = sla_store(sla_worker, redis_url)
+    try:
+        await _wait_for_case(store, aid)
+        sent = _replay(sla_worker, "--code", "SLA_UNKNOWN_CASE")
+        assert (sent["selected"], sent["sent"]) == (3, 3)
+
+        def replayed(records) -> list[str]:  # the events sent back, as they arrived
+            back = [r for r in records if not (r.partition == partition and r.offset < filler + 3)]
+            return [CaseEvent.loads(r.value).kind
+                    for r in sorted(back, key=lambda r: (r.partition, r.offset))]  # fmt: skip
+
+        arrived = await wait_for(
+            sla_worker.bootstrap, events_topic, lambda rs: len(replayed(rs)) == 3
+        )
+        assert replayed(arrived) == ["accept", "reply", "close"]
+        deadline = asyncio.get_running_loop().time() + 30
+        while (state := await store.load(aid)).status != CaseStatus.CLOSED:
+            rejected = [DeadLetter.loads(r.value).error_code
+                        for r in await read_all(sla_worker.bootstrap, sla_worker.topic("deadletter"), 500)
+                        if DeadLetter.loads(r.value).error_code.startswith("SLA_NOT")]  # fmt: skip
+            assert asyncio.get_running_loop().time() < deadline, (state.status, rejected)
+            await asyncio.sleep(0.3)
+    finally:
+        await store.aclose()
