@@ -138,18 +138,25 @@ def test_the_fingerprint_tells_calendars_apart() -> None:
     assert len({a.fingerprint, c.fingerprint, d.fingerprint}) == 3
 
 
-def test_case_view_marks_working_deadlines_in_the_provisional_year() -> None:
-    wt = WorkingTime(WorkdayCalendar(provisional_years=1), HOURS, TZ)
+def _across_year_end(provisional_years: int, since: datetime):
+    """An engine, and a case whose 5 working days run from ``since`` into the next year
+    (its sign-for clock: 8 wall-clock hours)."""
     from sla.policies import load_policies
 
+    wt = WorkingTime(WorkdayCalendar(provisional_years=provisional_years), HOURS, TZ)
     engine = SlaEngine(wt, load_policies(POLICIES), FRACTIONS)
-    since = int(datetime(LAST, 12, 31, 16, tzinfo=TZ).timestamp())
+    at = int(since.timestamp())
     state = CaseState(
         "A1", "general", "zjj", "", "",
-        Clock(ClockMode.WORKING, 5 * wt.day_seconds, since=since),  # into the next year
-        hop_clock=Clock(ClockMode.WALL, 8 * 3600, since=since),  # 1 January, wall time
+        Clock(ClockMode.WORKING, 5 * wt.day_seconds, since=at),
+        hop_clock=Clock(ClockMode.WALL, 8 * 3600, since=at),
     )  # fmt: skip
-    view = case_view(state, engine, since)
+    return wt, engine, state, at
+
+
+def test_case_view_marks_working_deadlines_in_the_provisional_year() -> None:
+    wt, engine, state, since = _across_year_end(1, datetime(LAST, 12, 31, 16, tzinfo=TZ))
+    view = case_view(state, engine, since)  # sign-for due 1 January, in wall time
     flags = {c.kind: (c.provisional, wt.local_date(c.due_at).year) for c in view.clocks}
     assert flags == {"case": (True, LAST + 1), "sign_for": (False, LAST + 1)}
     assert view.as_dict()["clocks"][0]["provisional"] is True
@@ -158,16 +165,7 @@ def test_case_view_marks_working_deadlines_in_the_provisional_year() -> None:
 def test_case_view_of_a_deadline_beyond_the_calendar_marks_it_instead_of_failing() -> None:
     # a case a recompute kept on its old deadline after the calendar shrank
     # (HOTLINE_SLA_PROVISIONAL_YEARS=0 in December): one such case broke `sla overdue`
-    wt = WorkingTime(WorkdayCalendar(provisional_years=0), HOURS, TZ)
-    from sla.policies import load_policies
-
-    engine = SlaEngine(wt, load_policies(POLICIES), FRACTIONS)
-    since = int(datetime(LAST, 12, 28, 10, tzinfo=TZ).timestamp())
-    state = CaseState(
-        "A1", "general", "zjj", "", "",
-        Clock(ClockMode.WORKING, 5 * wt.day_seconds, since=since),  # into the next year
-        hop_clock=Clock(ClockMode.WALL, 8 * 3600, since=since),
-    )  # fmt: skip
+    _, engine, state, since = _across_year_end(0, datetime(LAST, 12, 28, 10, tzinfo=TZ))
     with pytest.raises(CalendarRangeError):
         state.case_clock.due_at(engine.tb)
     view = case_view(state, engine, since + 3600)
