@@ -185,14 +185,12 @@ def start(s: StackSettings, timeout: float = 90.0) -> str:
         wait_or_stop(
             proc,
             pid_file(s),
-            lambda: proc.poll() is not None or healthy(s),
+            lambda: healthy(s),
             timeout,
             "Kafka",
             log_file(s),
+            exited=lambda: f"Kafka exited at start; see {logs}/stdout.log and {log_file(s)}",
         )
-        if proc.poll() is not None:
-            pid_file(s).unlink(missing_ok=True)
-            raise StackError(f"Kafka exited at start; see {logs}/stdout.log and {log_file(s)}")
     return f"Kafka {s.kafka_version} started on {s.kafka_bootstrap} (KRaft, data in {s.kafka_dir / 'data'})"
 
 

@@ -41,6 +41,11 @@ Marker = tuple[str, ...]
 _PROC = Path("/proc")
 
 
+def _proc_mounted() -> bool:
+    """Whether /proc tells processes apart (Linux); without it the pid is all we have."""
+    return (_PROC / "self/stat").exists()
+
+
 def _stat_start(pid: int) -> str | None:
     """Start time of ``pid`` in clock ticks since boot, or None if it is gone or a zombie."""
     try:
@@ -114,7 +119,7 @@ def _ours(pid: int, recorded: dict[str, str], legacy: tuple[Marker, ...]) -> str
     """None if ``pid`` is our live process, else why not (for the log line)."""
     if pid <= 0:
         return f"pid {pid} is not a process id"
-    if not (_PROC / "self/stat").exists():  # no /proc (not Linux): the pid is all we have
+    if not _proc_mounted():
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -218,17 +223,22 @@ def wait_or_stop(
     timeout: float,
     what: str,
     log_file: Path,
+    exited: Callable[[], str],
     stop_timeout: float = 30.0,
 ) -> None:
     """Wait until ``check`` holds for ``proc``, just started by :func:`spawn`.
 
-    If it does not within ``timeout``, stop ``proc`` (SIGTERM, SIGKILL after
-    ``stop_timeout``) and remove its pid file before raising :class:`StackError`: a server
-    left running after a failed start would hold the port, and the next start would
-    spawn a second one.
+    If ``proc`` exits first, remove its pid file and raise :class:`StackError` saying
+    ``exited()``. If ``check`` does not hold within ``timeout``, stop ``proc`` (SIGTERM,
+    SIGKILL after ``stop_timeout``) and remove its pid file before raising
+    :class:`StackError`: a server left running after a failed start would hold the port,
+    and the next start would spawn a second one.
     """
     try:
-        wait_until(check, timeout, what, log_file)
+        wait_until(lambda: proc.poll() is not None or check(), timeout, what, log_file)
+        if proc.poll() is not None:
+            _forget(pid_file, proc.pid)
+            raise StackError(exited())
     except StartTimeout:
         how = "stopped"
         if proc.poll() is None:
@@ -241,13 +251,18 @@ def wait_or_stop(
                 how = f"killed (it ignored SIGTERM for {stop_timeout:.0f}s)"
         else:
             how = f"found exited (code {proc.returncode})"
-        parsed = _parse(pid_file)
-        if parsed is not None and parsed[0] == proc.pid:
-            pid_file.unlink(missing_ok=True)
+        _forget(pid_file, proc.pid)
         raise StackError(
             f"{what} did not become healthy within {timeout:.0f}s, so the process this "
             f"start spawned (pid {proc.pid}) was {how}; see {log_file}\n{_tail(log_file)}"
         ) from None
+
+
+def _forget(pid_file: Path, pid: int) -> None:
+    """Remove ``pid_file`` if it still names ``pid`` (not a later start's process)."""
+    parsed = _parse(pid_file)
+    if parsed is not None and parsed[0] == pid:
+        pid_file.unlink(missing_ok=True)
 
 
 def join_running(
@@ -300,7 +315,7 @@ def stop_pid(pid_file: Path, timeout: float = 30.0, legacy: tuple[Marker, ...] =
     if pid is None:
         pid_file.unlink(missing_ok=True)
         return False
-    start = _stat_start(pid) if (_PROC / "self/stat").exists() else None
+    start = _stat_start(pid) if _proc_mounted() else None
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -311,21 +326,22 @@ def stop_pid(pid_file: Path, timeout: float = 30.0, legacy: tuple[Marker, ...] =
             f"cannot stop process {pid} ({pid_file}): it belongs to another user; "
             "stop it as that user or as root"
         ) from None
+    if not _gone(pid, start, timeout, poll=0.2):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _gone(pid, start, 5.0, poll=0.05)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _gone(pid: int, start: str | None, timeout: float, poll: float) -> bool:
+    """Wait up to ``timeout`` for ``pid`` (start time ``start``) to end; whether it did."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _still(pid, start):
         with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.2)
-    if _still(pid, start):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _still(pid, start):
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.05)
-    pid_file.unlink(missing_ok=True)
-    return True
+        time.sleep(poll)
+    return not _still(pid, start)
 
 
 def child_pids(pid: int) -> list[int]:

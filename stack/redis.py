@@ -97,15 +97,13 @@ def start(s: StackSettings, timeout: float = 20.0) -> str:
         wait_or_stop(
             proc,
             pid_file(s),
-            lambda: proc.poll() is not None or healthy(s),
+            lambda: healthy(s),
             timeout,
             "Redis",
             log,
+            exited=lambda: f"redis-server exited at start; see {log}",
             stop_timeout=15,
         )
-        if proc.poll() is not None:
-            pid_file(s).unlink(missing_ok=True)
-            raise StackError(f"redis-server exited at start; see {log}")
     return f"Redis started on {s.redis_host}:{s.redis_port} (AOF in {s.redis_dir})"
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from config.stack import StackSettings
-from stack.process import StackError, read_pid, spawn, stop_pid, wait_or_stop
+from stack.process import read_pid, spawn, stop_pid, wait_or_stop
 
 # what identifies our worker in a pid file written without the process's identity (faust
 # retitles the process if setproctitle is installed)
@@ -33,16 +33,14 @@ def start(s: StackSettings, env: dict[str, str] | None = None, timeout: float = 
     cmd = [sys.executable, "-m", "streams", "worker", "-l", "info"]
     proc = spawn(cmd, log, pid_file, env=env)
 
-    def ready() -> bool:
-        if proc.poll() is not None:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            pid_file.unlink(missing_ok=True)
-            raise StackError(
-                f"the worker exited at start (code {proc.returncode}); see {log}\n{tail}"
-            )
-        return "[^Worker]: Ready" in log.read_text(errors="replace")
+    def exited() -> str:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        return f"the worker exited at start (code {proc.returncode}); see {log}\n{tail}"
 
-    wait_or_stop(proc, pid_file, ready, timeout, "the faust worker", log)
+    wait_or_stop(
+        proc, pid_file, lambda: "[^Worker]: Ready" in log.read_text(errors="replace"),
+        timeout, "the faust worker", log, exited=exited,
+    )  # fmt: skip
     return f"worker started (pid {proc.pid}, log {log})"
 
 
