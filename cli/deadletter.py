@@ -81,7 +81,7 @@ async def _summary(settings, topic: str, store, as_json: bool) -> None:
         # first: a broker away is said before a consumer is left behind by read_letters
         exists = topic in await replay.existing_topics(settings.broker)
         letters, unreadable = await replay.read_letters(settings.broker, topic)
-        replayed = await store.all()
+        replayed = await store.replayed((letter.letter_id, letter.stamp) for letter in letters)
     finally:
         await store.client.aclose()
     rows = summarize(letters, replayed, _zone())
@@ -204,31 +204,55 @@ def _filters(settings, letters, codes, stages, sources, since):
     )  # fmt: skip
 
 
-async def _replay(
+async def _replay_locked(
     settings, topic, known, store, codes, stages, sources, since, *, limit, force, dry_run, quiet
-) -> None:
+):
+    """Read the letters, choose and send, with the replay lock held."""
     from tqdm import tqdm
 
     from dead_letters import replay
-    from dead_letters.selection import UnknownFilterValue, plan_replay
+    from dead_letters.selection import plan_replay
 
+    existing = await replay.existing_topics(settings.broker)  # first: see _summary
+    letters, unreadable = await replay.read_letters(settings.broker, topic)
+    filters = _filters(settings, letters, codes, stages, sources, since)
+    replayed = await store.replayed((letter.letter_id, letter.stamp) for letter in letters)
+    plan = plan_replay(letters, filters, known, replayed, limit, force, existing)
+    sent = 0
+    if not dry_run and letters:  # marks older than the topic's oldest letter mark nothing
+        await store.forget_before(min(letter.stamp for letter in letters))
+    if plan.resend and not dry_run:
+        sent = await replay.send_back(
+            settings.broker, plan.resend, store,
+            progress=lambda it: tqdm(it, total=len(plan.resend), desc="replaying",
+                                     unit="letter", disable=quiet),
+        )  # fmt: skip
+    return letters, unreadable, existing, plan, sent
+
+
+async def _replay(
+    settings, topic, known, store, codes, stages, sources, since, *, limit, force, dry_run, quiet
+) -> None:
+    from contextlib import nullcontext
+
+    from dead_letters.selection import UnknownFilterValue
+    from stores.replayed_dead_letters import ReplayRunning
+
+    # two replays at once would both find a letter unmarked and both send it
+    exclusive = nullcontext() if dry_run else store.exclusive()
     try:
-        existing = await replay.existing_topics(settings.broker)  # first: see _summary
-        letters, unreadable = await replay.read_letters(settings.broker, topic)
-        try:
-            filters = _filters(settings, letters, codes, stages, sources, since)
-        except UnknownFilterValue as exc:
-            said = f"{exc.option} {', '.join(exc.missing)} (theirs: {', '.join(exc.present)})"
-            typer.secho(f"error: no dead letter on {topic} has {said}", fg="red", err=True)
-            raise typer.Exit(2) from None
-        plan = plan_replay(letters, filters, known, await store.all(), limit, force, existing)
-        sent = 0
-        if plan.resend and not dry_run:
-            sent = await replay.send_back(
-                settings.broker, plan.resend, store,
-                progress=lambda it: tqdm(it, total=len(plan.resend), desc="replaying",
-                                         unit="letter", disable=quiet),
+        async with exclusive:
+            letters, unreadable, existing, plan, sent = await _replay_locked(
+                settings, topic, known, store, codes, stages, sources, since,
+                limit=limit, force=force, dry_run=dry_run, quiet=quiet,
             )  # fmt: skip
+    except UnknownFilterValue as exc:
+        said = f"{exc.option} {', '.join(exc.missing)} (theirs: {', '.join(exc.present)})"
+        typer.secho(f"error: no dead letter on {topic} has {said}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except ReplayRunning as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
     finally:
         await store.client.aclose()
     verb = "would send" if dry_run else "sent"

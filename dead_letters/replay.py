@@ -30,7 +30,7 @@ async def read_letters(bootstrap: str, topic: str) -> tuple[list[Letter], int]:
     """Every dead letter on ``topic`` as it stands, and how many records were unreadable."""
     pairs, unreadable = await read_records(bootstrap, topic, DeadLetter)
     return [
-        Letter(letter_id(rec.partition, rec.offset), record) for rec, record in pairs
+        Letter(letter_id(rec.partition, rec.offset), record, rec.timestamp) for rec, record in pairs
     ], unreadable
 
 
@@ -74,7 +74,7 @@ async def _send_chunk(
 ) -> int:
     acks = [await producer.send(r.topic, value=r.value, key=r.key) for r in chunk]
     await all_delivered(acks)  # raises if the broker refused one: nothing of it is marked
-    await replayed.mark(r.letter_id for r in chunk)
+    await replayed.mark((r.letter_id, r.stamp) for r in chunk)
     for r in chunk:
         log.info("dead letter %s sent back to %s", r.letter_id, r.topic)
     return len(chunk)

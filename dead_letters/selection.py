@@ -59,6 +59,9 @@ class Letter:
 
     letter_id: str  # "<partition>/<offset>" on the dead-letter topic
     record: DeadLetter
+    #: The broker's timestamp of the letter's record (ms). With the position it tells this
+    #: letter from one at the same position of a dead-letter topic created again.
+    stamp: int = 0
 
 
 def letter_id(partition: int, offset: int) -> str:
@@ -201,6 +204,7 @@ class Resend:
     topic: str
     key: bytes | None
     value: bytes
+    stamp: int = 0  # the letter's (:attr:`Letter.stamp`), to mark it replayed
 
 
 @dataclass
@@ -276,7 +280,9 @@ def plan_replay(
             if not value:  # every stage rejects an empty record: nothing worth sending
                 plan.no_payload.append(letter.letter_id)
                 continue
-            plan.resend.append(Resend(letter.letter_id, record.source_topic, key, value))
+            plan.resend.append(
+                Resend(letter.letter_id, record.source_topic, key, value, letter.stamp)
+            )
     return plan
 
 

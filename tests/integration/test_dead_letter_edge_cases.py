@@ -8,6 +8,7 @@ producer's size limit and lost the rest of its batch; the replay created the mis
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -90,13 +91,17 @@ async def test_a_record_too_large_for_a_dead_letter_costs_nothing_else(
         await _delete_topics(kafka_bootstrap, proc.prefix)
 
 
-def _cli(prefix: str, bootstrap: str, redis_url: str, *args: str) -> dict:
+def _run_cli(prefix: str, bootstrap: str, redis_url: str, *args: str):
     env = {**os.environ, "HOTLINE_TOPIC_PREFIX": prefix, "HOTLINE_KAFKA_BOOTSTRAP": bootstrap,
            "HOTLINE_REDIS_URL": redis_url}  # fmt: skip
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "cli", "deadletter", *args],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+
+
+def _cli(prefix: str, bootstrap: str, redis_url: str, *args: str) -> dict:
+    done = _run_cli(prefix, bootstrap, redis_url, *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"_text": done.stdout}
 
@@ -128,4 +133,76 @@ async def test_a_replay_does_not_create_a_source_topic_missing_from_the_broker(
         await _delete_topics(kafka_bootstrap, prefix)
         client = aioredis.Redis.from_url(redis_url)
         await client.delete(f"{prefix}deadletter:replayed")
+        await client.aclose()
+
+
+def _letter(source: str, message_id: str) -> DeadLetter:
+    return DeadLetter(
+        error_code="INTERNAL", reason="a bug, since fixed", source_topic=source,
+        source_partition=0, source_offset=0,
+        payload_b64=base64.b64encode(orjson.dumps({"message_id": message_id})).decode(),
+        failed_at=datetime.now(TZ), channel="mailbox",
+    )  # fmt: skip
+
+
+async def test_a_re_created_dead_letter_topic_has_its_letters_replayed(kafka_bootstrap, redis_url):
+    """The new topic's first letter sits at 0/0 like the old one's, replayed long ago: it is
+    another letter and goes back (before, it was skipped as already replayed, for good)."""
+    prefix = f"itdl{uuid.uuid4().hex[:8]}."
+    source, dead = f"{prefix}raw.mailbox", f"{prefix}deadletter"
+    await ensure_topics(kafka_bootstrap, [source, dead], 1)
+    try:
+        await publish(kafka_bootstrap, dead, [_letter(source, "MB-old").dumps()])
+        first = _cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "-q")
+        again = _cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "-q")
+        assert (first["sent"], again["sent"], again["already_replayed"]) == (1, 0, 1)
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([dead])
+        finally:
+            await admin.close()
+        await asyncio.sleep(1)  # the broker finishes deleting before the name is taken again
+        await ensure_topics(kafka_bootstrap, [dead], 1)
+        await publish(kafka_bootstrap, dead, [_letter(source, "MB-new").dumps()])
+
+        after = _cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "-q")
+        assert (after["dead_letters"], after["sent"], after["already_replayed"]) == (1, 1, 0)
+        sent = await wait_for(kafka_bootstrap, source, lambda rs: len(rs) >= 2)
+        assert [orjson.loads(r.value)["message_id"] for r in sent] == ["MB-old", "MB-new"]
+        client = aioredis.Redis.from_url(redis_url)
+        try:  # the old topic's mark is older than any letter left: forgotten
+            assert await client.zcard(f"{dead}:replayed") == 1
+        finally:
+            await client.aclose()
+    finally:
+        await _delete_topics(kafka_bootstrap, prefix)
+        client = aioredis.Redis.from_url(redis_url)
+        await client.delete(f"{dead}:replayed")
+        await client.aclose()
+
+
+async def test_a_second_replay_while_one_runs_is_refused(kafka_bootstrap, redis_url):
+    """Both would find the same letters unmarked and send them twice."""
+    from stores.replayed_dead_letters import ReplayedDeadLetters
+
+    prefix = f"itdl{uuid.uuid4().hex[:8]}."
+    source, dead = f"{prefix}raw.mailbox", f"{prefix}deadletter"
+    await ensure_topics(kafka_bootstrap, [source, dead], 1)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await publish(kafka_bootstrap, dead, [_letter(source, "MB-1").dumps()])
+        running = ReplayedDeadLetters(client, f"{dead}:replayed")
+        async with running.exclusive():  # a replay under way
+            busy = _run_cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "-q")
+            dry = _cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "--dry-run")
+        assert busy.returncode == 2
+        assert "another replay" in busy.stderr and "Traceback" not in busy.stderr
+        assert dry["selected"] == 1  # a dry run sends nothing and needs no lock
+        done = _cli(prefix, kafka_bootstrap, redis_url, "replay", "--all", "-q")
+        assert done["sent"] == 1
+    finally:
+        await _delete_topics(kafka_bootstrap, prefix)
+        await client.delete(f"{dead}:replayed", f"{dead}:replayed:lock")
         await client.aclose()

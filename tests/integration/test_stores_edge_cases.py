@@ -342,14 +342,50 @@ async def test_a_prefix_with_glob_characters_scans_only_its_own_keys(client, uni
 
 async def test_counters_and_replayed_letters_are_idempotent_where_they_say(client, unique_prefix):
     replayed = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
-    await replayed.mark(["0/1", "0/2"])
-    await replayed.mark(["0/2", "1/1"])
-    assert await replayed.all() == {"0/1", "0/2", "1/1"}
+    await replayed.mark([("0/1", 10), ("0/2", 20)])
+    await replayed.mark([("0/2", 20), ("1/1", 30)])
+    letters = [("0/1", 10), ("0/2", 20), ("1/1", 30), ("1/2", 40)]
+    assert await replayed.replayed(letters) == {"0/1", "0/2", "1/1"}
+    # the same position with another record time: a re-created topic's letter, not replayed
+    assert await replayed.replayed([("0/1", 11)]) == set()
+    assert await replayed.forget_before(20) == 1  # 0/1's letter has left the topic
+    assert await replayed.replayed(letters) == {"0/2", "1/1"}
     counters = IntakeCounters(client, key=f"{unique_prefix}:counters")
     await counters.add(Counter({"mailbox.published": 3}))
     await counters.add(Counter())
     await counters.add(Counter({"mailbox.published": 2, "wechat.duplicate": 1}))
     assert await counters.read() == {"mailbox.published": 5, "wechat.duplicate": 1}
+
+
+async def test_replayed_letters_kept_as_a_plain_set_by_earlier_versions_are_converted(
+    client, unique_prefix
+):
+    key = f"{unique_prefix}:replayed"
+    await client.sadd(key, "0/1", "0/7")  # 0/7 has left the topic
+    replayed = ReplayedDeadLetters(client, key=key)
+    assert await replayed.replayed([("0/1", 10), ("0/2", 20)]) == {"0/1"}
+    assert await client.type(key) == b"zset"
+    assert await client.zrange(key, 0, -1, withscores=True) == [(b"0/1@10", 10.0)]
+
+
+async def test_a_replay_that_lost_its_lock_stops_before_marking(client, unique_prefix, monkeypatch):
+    from redis.exceptions import LockError
+
+    from stores import replayed_dead_letters
+
+    monkeypatch.setattr(replayed_dead_letters, "LOCK_TTL_S", 1)
+    first = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
+    second = ReplayedDeadLetters(client, key=f"{unique_prefix}:replayed")
+    async with first.exclusive():
+        with pytest.raises(replayed_dead_letters.ReplayRunning):
+            async with second.exclusive():
+                pass
+        await first.mark([("0/1", 10)])  # renews the lock
+        await asyncio.sleep(1.3)  # stalled past the lock's life: another replay starts
+        async with second.exclusive():
+            with pytest.raises(LockError):
+                await first.mark([("0/2", 20)])
+    assert await first.replayed([("0/1", 10), ("0/2", 20)]) == {"0/1"}
 
 
 async def test_closed_wechat_messages_mark_the_session_first_message(client, unique_prefix):
@@ -386,7 +422,7 @@ CALLS = {
     "early park": lambda c: EarlyCaseEvents(c, "x:", 60).park("A1", b"e"),
     "early drop": lambda c: EarlyCaseEvents(c, "x:", 60).drop({"A1": [b"e"]}),
     "early expired": lambda c: EarlyCaseEvents(c, "x:", 60).expired(),
-    "replayed mark": lambda c: ReplayedDeadLetters(c, "x").mark(["0/1"]),
+    "replayed mark": lambda c: ReplayedDeadLetters(c, "x").mark([("0/1", 1)]),
 }
 
 

@@ -227,9 +227,18 @@ def test_unreachable_redis_is_a_one_line_error_not_a_traceback(monkeypatch):
 
 
 def test_an_interrupted_replay_says_how_to_go_on(monkeypatch):
+    from contextlib import asynccontextmanager
+
+    from stores.replayed_dead_letters import ReplayedDeadLetters
+
     async def interrupted(bootstrap, topic):
         raise KeyboardInterrupt
 
+    @asynccontextmanager
+    async def lock_taken(self):  # the lock is in Redis, which this test does not have
+        yield
+
+    monkeypatch.setattr(ReplayedDeadLetters, "exclusive", lock_taken)
     done = CliRunner().invoke(
         _offline_cli(monkeypatch, interrupted), ["deadletter", "replay", "--all"]
     )

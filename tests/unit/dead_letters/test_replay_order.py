@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -191,11 +192,18 @@ def _cli(records: list[DeadLetter], replayed: set[str] | None = None):
     class Store:
         client = Client()
 
-        async def all(self) -> set[str]:
-            return set(replayed or ())
+        async def replayed(self, letters) -> set[str]:
+            return {lid for lid, _ in letters} & set(replayed or ())
 
         async def mark(self, ids) -> None:
             pass
+
+        async def forget_before(self, stamp: int) -> int:
+            return 0
+
+        @asynccontextmanager
+        async def exclusive(self):
+            yield
 
     class Settings:
         broker = "127.0.0.1:19092"
