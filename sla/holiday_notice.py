@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 _ITEM = re.compile(r"[一二三四五六七八九十]+、")
-_DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日")
+#: A date, and the weekday its remark gave (``@0`` … ``@6``, see :func:`_weekday_marks`).
+_DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日(?:@(\d))?")
 #: A remark in parentheses (after NFKC, （…） is (…)). It stops at an opening one too: a
 #: remark whose （ was never closed then loses only that bracket, not every word up to the
 #: next remark's ）, and a text of many （ is read in linear time, not quadratic.
 _NOTE = re.compile(r"\([^()]*\)")
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天])")
 _TOTAL = re.compile(r"共(\d+)天")
 _YEAR = re.compile(r"(\d{4})年(?:部分)?节假日")
 #: 周一 … 周日 by ``date.weekday()``
@@ -72,8 +74,9 @@ def parse_notice(text: str, year: int | None = None) -> list[NoticeDay]:
     is not a Saturday or Sunday (a 补休 day not a weekday), when a clause names a date
     without saying what it is, or when a day is declared twice in contradiction.
     """
-    # parenthesised remarks go first: （农历正月初七、周二） would read as item 七
-    text = _NOTE.sub("", _normalise(text))
+    # parenthesised remarks go first: （农历正月初七、周二） would read as item 七; the weekday
+    # they give stays as a mark, checked against the date (a notice read as another year's)
+    text = _NOTE.sub(_weekday_marks, _normalise(text))
     year = year or notice_year(text)
     if year is None:
         raise NoticeError("no year: the title (…2027年部分节假日安排…) is missing; give the year")
@@ -96,6 +99,12 @@ def parse_notice(text: str, year: int | None = None) -> list[NoticeDay]:
                 raise NoticeError(f"{d.day} is declared both a day off and a working day")
             days.setdefault(d.day, d)
     return sorted(days.values(), key=lambda d: d.day)
+
+
+def _weekday_marks(remark: re.Match) -> str:
+    """A remark as the weekday it names, ``@0`` (周一) … ``@6`` (周日, 星期天), or nothing."""
+    m = _WEEKDAY.search(remark.group(0))
+    return f"@{(WEEKDAY_NAMES + '日').index(m.group(1).replace('天', '日'))}" if m else ""
 
 
 def _normalise(text: str) -> str:
@@ -165,6 +174,12 @@ def _dates(text: str, year: int, name: str, ranges: bool = True) -> list[date]:
             found.append(date(y, month, int(m.group(3))))
         except ValueError:
             raise NoticeError(f"{name}: no such date {y}-{month}-{m.group(3)}") from None
+        said = m.group(4)
+        if said is not None and found[-1].weekday() != int(said):
+            raise NoticeError(
+                f"{name}: {found[-1]} is a 周{WEEKDAY_NAMES[found[-1].weekday()]}, but the "
+                f"notice says 周{WEEKDAY_NAMES[int(said)]}: is {year} the year it arranges?"
+            )
     if not found:
         raise NoticeError(f"{name}: no date in {text!r}")
     if ranges and "至" in text:

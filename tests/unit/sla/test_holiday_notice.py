@@ -2,7 +2,8 @@
 
 The notices of 2015, 2017 and 2024–2026 (``notices/``: their arrangement items in the
 published wording; 2026 and 2017 whole, as published; elsewhere the remarks in parentheses,
-which the parser drops, may differ from the originals) must give exactly the days the
+of which the parser reads only the weekday, may differ from the originals) must give
+exactly the days the
 chinese-calendar package holds for those years. 2015 and 2017 are in the older style
 (星期一, 补休: a weekday off in lieu of a holiday on a weekend).
 """
@@ -38,6 +39,31 @@ def test_published_notices_give_the_packages_days(year: int) -> None:
     want = {d: False for d in package_data.holidays if d.year == year}
     want |= {d: True for d in package_data.workdays if d.year == year}
     assert got == {d: w for d, w in want.items() if d not in SEPARATE_NOTICES}
+
+
+@pytest.mark.parametrize("year", [2017, 2024, 2025, 2026])
+def test_a_notice_read_as_another_year_is_refused_by_its_weekdays(year: int) -> None:
+    """Every range's dates still exist a year on, and 共N天 still holds: only the weekdays
+    the remarks give (周四, 星期一) show that the year is wrong."""
+    text = (NOTICES / f"{year}.txt").read_text(encoding="utf-8")
+    for wrong in (year - 1, year + 1):
+        with pytest.raises(NoticeError, match=rf"but the notice says 周.: is {wrong} the year"):
+            parse_notice(text, wrong)
+
+
+@pytest.mark.parametrize("remark", ["（周四）", "（星期四）", "（农历冬月十三、周四）", "(礼拜四)"])
+def test_a_remark_naming_the_wrong_weekday_is_refused(remark: str) -> None:
+    ok = "2026年部分节假日安排 一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。"
+    assert len(parse_notice(ok)) == 3
+    typo = ok.replace("至3日（周六）", f"至3日{remark}")  # 1月3日 2026 is a Saturday
+    with pytest.raises(NoticeError, match="元旦: 2026-01-03 is a 周六, but the notice says 周四"):
+        parse_notice(typo)
+
+
+def test_remarks_without_a_weekday_and_周日_as_星期天_are_read() -> None:
+    text = "2026年部分节假日安排 一、元旦：1月1日（农历冬月十三）至3日（星期六）放假，共3天。1月4日（星期天）上班。"
+    days = parse_notice(text)
+    assert [(d.day.day, d.workday) for d in days] == [(1, False), (2, False), (3, False), (4, True)]
 
 
 def test_a_day_off_in_lieu_is_a_day_off() -> None:
