@@ -23,6 +23,9 @@ _NON_CJK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff]+")
 _SPACES = re.compile(r"\s+")
 # Excel's escaped carriage return, left in exported mailbox data.
 _EXCEL_CR = re.compile(r"_x000[dD]_")
+#: Variation selectors pick a glyph (an emoji's style, an ideograph's variant) and change no
+#: word; inside one (噪\ufe0f音) they split it for jieba and the keyword matchers.
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # Where the subject of a joined "subject+detail" string most likely ends.
 _CLAUSE_END = re.compile(r"[，。！？；：,!?;:\s]")
 
@@ -94,6 +97,11 @@ def nfkc(text: str) -> str:
     return changed.sub(lambda m: _nfkc_run(m.group()), text)
 
 
+def without_variation_selectors(text: str) -> str:
+    """``text`` without variation selectors (U+FE00–FE0F, U+E0100–E01EF)."""
+    return _VARIATION_SELECTORS.sub("", text)
+
+
 def to_simplified(text: str) -> str:
     """Map traditional characters to simplified ones, character by character."""
     # Most appeals have none: one character-class scan is ~10x cheaper than translate.
@@ -103,7 +111,8 @@ def to_simplified(text: str) -> str:
 
 
 def normalise(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """Canonical form: NFKC (full-width → ASCII), simplified characters, single spaces,
+    """Canonical form: NFKC (full-width → ASCII), no variation selectors, simplified
+    characters, single spaces,
     truncated to ``max_chars`` (the head of the text, where the problem is stated)."""
     if not text:
         return ""
@@ -111,7 +120,7 @@ def normalise(text: str | None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     text = text[: max_chars * 2]
     if "_x000" in text:
         text = _EXCEL_CR.sub(" ", text)
-    text = nfkc(text)
+    text = without_variation_selectors(nfkc(text))
     text = to_simplified(text)
     text = _SPACES.sub(" ", text).strip()
     return text[:max_chars]

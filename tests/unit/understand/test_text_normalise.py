@@ -66,3 +66,12 @@ def test_fast_nfkc_equals_unicodedata_on_random_and_tricky_strings():
         assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
     for text in ["ｅ\u0301", "가\u11a8", "ᄐￌ", "A市，（一）１２３㎡！！", "e\u0301\u0308"]:
         assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+
+
+def test_variation_selectors_do_not_split_words():
+    """An emoji-style selector typed inside 噪音 split it for jieba: the appeal lost its
+    words and went to review at a third of its confidence."""
+    from understand.text_normalise import normalise
+
+    assert normalise("楼下噪\ufe0f音扰民\U000e0100，物业不管") == normalise("楼下噪音扰民，物业不管")
+    assert normalise("👍\ufe0f") == "👍"
