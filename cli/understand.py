@@ -61,6 +61,8 @@ def train(
         _fail(exc)
     except ValueError as exc:  # readable, but too little to fit (scikit-learn says why)
         _fail(f"cannot train on this data: {exc}")
+    for problem in meta.get("corrections_skipped") or []:
+        typer.echo(f"warning: {problem}", err=True)
     typer.echo(f"saved {path}")
     typer.echo(
         f"version {meta['version']}  examples {meta['n_examples']} "
@@ -157,7 +159,13 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    from understand.dataset import ENCODINGS, DatasetError, read_labelled, read_labelled_file
+    from understand.dataset import (
+        ENCODINGS,
+        DatasetError,
+        read_corrections,
+        read_labelled,
+        read_labelled_file,
+    )
     from understand.evaluation import cross_validate, evaluate_rows, format_report
 
     if data is not None:
@@ -188,8 +196,11 @@ def evaluate(
 
         try:
             rows = read_labelled(TRAIN_DATA)
-            if CORRECTIONS_PATH.is_file():
-                rows = merge_corrections(rows, read_labelled(CORRECTIONS_PATH))
+            if CORRECTIONS_PATH.is_file():  # may have no rows (emptied after a retrain)
+                fixes = read_corrections(CORRECTIONS_PATH)
+                for problem in fixes.skipped:
+                    typer.echo(f"warning: {problem}", err=True)
+                rows = merge_corrections(rows, fixes.rows)
         except DatasetError as exc:
             _fail(exc)
         metrics = cross_validate(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+import logging
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 #: The seven first-level categories (一级标签) the classifier predicts, in a fixed order.
 CATEGORIES = (
@@ -32,6 +36,13 @@ COLUMN_ALIASES = {
 #: Excel on a Chinese Windows saves as "CSV").
 ENCODINGS = ("utf-8-sig", "gb18030")
 _DELIMITERS = (",", "\t", ";")
+_LINE_END = re.compile("[\r\n]")
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection");
+#: the corrections file keeps such a cell as text with a leading ``'`` (see
+#: :func:`escape_formula`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The column only the corrections file has: its cells are read unescaped by default.
+DECISION_COLUMN = "decision_id"
 
 
 class DatasetError(ValueError):
@@ -56,6 +67,8 @@ class Table:
     encoding: str
     delimiter: str
     names: tuple[str, ...] = ()  # the header, by our column names, in the file's order
+    short_rows: dict[int, int] = field(default_factory=dict)  # line -> cells, if < header
+    open_quote: int | None = None  # line of the last row if the file ends inside its quotes
 
 
 @dataclass(frozen=True)
@@ -84,17 +97,57 @@ def read_labelled_file(path: Path, origin: str | None = None) -> LabelledFile:
     is an error too: there is nothing to learn or score.
     """
     table = read_table(path, REQUIRED_COLUMNS)
-    rows = []
-    for line, cells in table.rows:
-        label = cells["label"].strip()
-        if label not in CATEGORIES:
-            raise DatasetError(
-                f"{path}:{line}: unknown label {label!r} (expected one of {', '.join(CATEGORIES)})"
-            )
-        rows.append(LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name))
+    rows = [_labelled(path, line, cells, origin) for line, cells in table.rows]
     if not rows:
         raise DatasetError(f"{path}: no labelled rows")
     return LabelledFile(rows, table.encoding, table.delimiter)
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The usable rows of a corrections file, and what was left out of it."""
+
+    rows: list[LabelledAppeal]
+    skipped: list[str] = field(default_factory=list)  # "file:line: why", one per row
+
+
+def read_corrections(path: Path, origin: str = "corrections") -> Corrections:
+    """The reviewers' corrections file (written by :func:`understand.corrections.append_correction`)
+    as training rows, or :class:`DatasetError`.
+
+    Read like :func:`read_labelled`, with these differences: a blank file (or a UTF-8 BOM
+    alone, Excel's "CSV UTF-8" of an empty sheet) or a header without rows is no
+    corrections, not an error; cells are unescaped (:func:`unescape_formula`); a row cut
+    off while being written (the file ends inside its quoted cell, or it has fewer cells
+    than the header) is left out and reported in ``skipped`` (and logged), so one broken
+    row neither stops training nor teaches it half a text.
+    """
+    text, encoding = decode_text(_read(path), path)
+    if is_blank(text):
+        return Corrections([])
+    table = parse_text(text, encoding, path, REQUIRED_COLUMNS, unescape=True)
+    rows, skipped = [], []
+    for line, cells in table.rows:
+        if line == table.open_quote:
+            why = "a quoted cell is not closed at the end of the file (cut off while written?)"
+        elif line in table.short_rows:
+            why = f"{table.short_rows[line]} of {len(table.names)} cells (cut off while written?)"
+        else:
+            rows.append(_labelled(path, line, cells, origin))
+            continue
+        skipped.append(f"{path}:{line}: row left out: {why}; complete or delete it")
+        log.warning("%s", skipped[-1])
+    return Corrections(rows, skipped)
+
+
+def _labelled(path: Path, line: int, cells: dict[str, str], origin: str | None) -> LabelledAppeal:
+    """One row as a training example; a label not in :data:`CATEGORIES` is an error."""
+    label = cells["label"].strip()
+    if label not in CATEGORIES:
+        raise DatasetError(
+            f"{path}:{line}: unknown label {label!r} (expected one of {', '.join(CATEGORIES)})"
+        )
+    return LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name)
 
 
 def read_table(path: Path, required: tuple[str, ...]) -> Table:
@@ -103,38 +156,119 @@ def read_table(path: Path, required: tuple[str, ...]) -> Table:
     Accepted: UTF-8 (BOM or not) or GB18030/GBK bytes; comma, tab or semicolon between
     fields; our column names or the competition's (:data:`COLUMN_ALIASES`), in any order;
     extra columns kept; a short row padded with empty cells. ``required`` columns must
-    be in the header.
+    be in the header. The cells of a corrections file (a ``decision_id`` column) are
+    unescaped (:func:`unescape_formula`).
     """
+    return parse_table(_read(path), path, required)
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return parse_table(data, path, required)
 
 
-def parse_table(data: bytes, source: Path, required: tuple[str, ...]) -> Table:
+def parse_table(
+    data: bytes, source: Path, required: tuple[str, ...], *, unescape: bool | None = None
+) -> Table:
     """:func:`read_table` of bytes already read (``source`` names them in errors), for a
-    caller that holds the file open, e.g. under a lock."""
+    caller that holds the file open, e.g. under a lock. See :func:`parse_text`."""
     text, encoding = decode_text(data, source)
-    header = text.split("\n", 1)[0]
+    return parse_text(text, encoding, source, required, unescape=unescape)
+
+
+def parse_text(
+    text: str,
+    encoding: str,
+    source: Path,
+    required: tuple[str, ...],
+    *,
+    unescape: bool | None = None,
+) -> Table:
+    """:func:`parse_table` of text already decoded (in ``encoding``).
+
+    ``unescape``: strip the ``'`` that :func:`escape_formula` put before a formula-like
+    cell; by default (``None``) when the header has a ``decision_id`` column, i.e. in a
+    corrections file, so every reader of it (``routing train --corrections`` too) gets
+    the reviewers' text back exactly.
+    """
+    names, delimiter = parse_header(text, source, required)
+    if unescape is None:
+        unescape = DECISION_COLUMN in names
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)  # the header, read by parse_header
+    rows, short = [], {}
+    for row in reader:
+        if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
+            if len(row) < len(names):
+                short[reader.line_num] = len(row)
+            if unescape:
+                row = [unescape_formula(cell) for cell in row]
+            cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
+            rows.append((reader.line_num, cells))
+    open_quote = reader.line_num if ends_in_quoted_cell(text, delimiter) else None
+    return Table(rows, encoding, delimiter, names, short, open_quote)
+
+
+def parse_header(text: str, source: Path, required: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The header of a CSV's ``text`` by our column names, and the delimiter it uses (the
+    first of comma, tab, semicolon that splits it into the ``required`` columns), or
+    :class:`DatasetError` if a ``required`` column is missing. Reads the first line only."""
+    end = _LINE_END.search(text)
+    header = text[: end.start()] if end else text
     delimiter = next(
         (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
         _DELIMITERS[0],
     )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    names = [_column(n) for n in next(reader, [])]
+    cells = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    names = tuple(_column(n) for n in cells)
     missing = [c for c in required if c not in names]
     if missing:
         raise DatasetError(
             f"{source}: missing column(s) {', '.join(missing)} "
-            f"(header read as {names!r}; also accepted: {', '.join(COLUMN_ALIASES)})"
+            f"(header read as {list(names)!r}; also accepted: {', '.join(COLUMN_ALIASES)})"
         )
-    rows = []
-    for row in reader:
-        if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
-            cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
-            rows.append((reader.line_num, cells))
-    return Table(rows, encoding, delimiter, tuple(names))
+    return names, delimiter
+
+
+def ends_in_quoted_cell(text: str, delimiter: str) -> bool:
+    """Whether CSV ``text`` ends inside a quoted cell (cut off while being written), as
+    :mod:`csv` reads it: a ``"`` opens a quoted cell only at the start of a cell, ``""``
+    inside it is a quote, any other ``"`` closes it. Visits the quotes only."""
+    inside = False
+    at = text.find('"')
+    while at >= 0:
+        if inside:
+            if text.startswith('"', at + 1):  # an escaped quote
+                at = text.find('"', at + 2)
+                continue
+            inside = False
+        elif at == 0 or text[at - 1] in (delimiter, "\r", "\n"):
+            inside = True
+        at = text.find('"', at + 1)
+    return inside
+
+
+def is_blank(text: str) -> bool:
+    """Whether decoded file ``text`` has nothing but white space (a UTF-8 BOM is gone)."""
+    return not text or text.isspace()
+
+
+def escape_formula(cell: str) -> str:
+    """``cell`` as a spreadsheet keeps it text: a ``'`` before a cell that starts with one
+    of :data:`FORMULA_STARTS` (after any ``'``, so that :func:`unescape_formula` gives
+    every cell back exactly)."""
+    return "'" + cell if _formula_like(cell) else cell
+
+
+def unescape_formula(cell: str) -> str:
+    """The text :func:`escape_formula` was given for ``cell``."""
+    return cell[1:] if cell.startswith("'") and _formula_like(cell) else cell
+
+
+def _formula_like(cell: str) -> bool:
+    return cell.lstrip("'")[:1] in FORMULA_STARTS
 
 
 def _names(cells: list[str]) -> set[str]:

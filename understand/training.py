@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from understand.classifier import AppealClassifier
-from understand.dataset import LabelledAppeal, read_labelled, sha256_of
+from understand.dataset import LabelledAppeal, read_corrections, read_labelled, sha256_of
 from understand.emergency_model import fit_emergency_model
 from understand.features import AppealFeaturizer, PreparedAppeal, prepare
 from understand.linear import LinearCalibrated
@@ -128,8 +128,10 @@ def train(
 ) -> tuple[Path, dict[str, Any]]:
     """Train on ``data`` (+ ``corrections`` if the file exists), save a versioned artifact.
 
-    Returns the artifact path and its metadata (metrics, training-data SHA-256, timing).
-    Defaults come from ``config.understand``.
+    Returns the artifact path and its metadata (metrics, training-data SHA-256, timing;
+    ``corrections_skipped``: the corrections rows left out as cut off, see
+    :func:`understand.dataset.read_corrections`). A corrections file without rows adds
+    nothing; ``data`` must have rows. Defaults come from ``config.understand``.
     """
     from tqdm import tqdm
 
@@ -150,8 +152,10 @@ def train(
     rows = [r for path in data for r in read_labelled(path)]
     sources = list(data)
     fixes: list[LabelledAppeal] = []
+    skipped: list[str] = []
     if corrections and Path(corrections).is_file():
-        fixes = read_labelled(Path(corrections), origin="corrections")
+        read = read_corrections(Path(corrections))
+        fixes, skipped = read.rows, read.skipped
         rows = merge_corrections(rows, fixes)
         sources.append(Path(corrections))
     docs = [
@@ -184,6 +188,7 @@ def train(
         data_sha256=sha256_of(sources),
         n_examples=len(rows),
         n_corrections=len(fixes),
+        corrections_skipped=skipped,
         class_counts=dict(Counter(labels)),
         max_chars=MAX_CHARS,
         feature_chars=FEATURE_CHARS,

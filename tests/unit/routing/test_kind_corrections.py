@@ -68,7 +68,7 @@ def test_a_corrections_file_saved_from_excel_reads_the_same(tmp_path) -> None:
     append_correction(_decision("MB-a", 1, "a.zjj"), "小区物业乱收费", "物业多收停车费", path)
     append_correction(_decision("MB-b", 2, "a.jyj"), "入学难", "学校说名额已满", path)
     gbk = tmp_path / "gbk.csv"  # a person opened it in Excel and saved it again
-    gbk.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    gbk.write_bytes(path.read_text(encoding="utf-8-sig").encode("gbk"))
     utf8, _ = correction_examples([path], catalogue)
     excel, _ = correction_examples([gbk], catalogue)
     assert [(e.case.title, e.label) for e in excel] == [(e.case.title, e.label) for e in utf8]
@@ -77,6 +77,6 @@ def test_a_corrections_file_saved_from_excel_reads_the_same(tmp_path) -> None:
 
 def test_a_file_without_the_department_column_is_an_error(tmp_path) -> None:
     path = tmp_path / "labels.csv"  # a category corrections file from elsewhere
-    path.write_text("subject,detail,label\n路灯不亮,,城乡建设\n", encoding="utf-8")
+    path.write_text("subject,detail,label\n路灯不亮,,城乡建设\n", encoding="utf-8-sig")
     with pytest.raises(DatasetError, match="missing column.*department_code"):
         correction_examples([path], load_catalogue())
