@@ -22,7 +22,7 @@ from pathlib import Path
 
 from models.appeal import Appeal
 from models.case_event import CaseEvent
-from understand.dataset import read_table
+from understand.dataset import escape_formula, read_table
 
 COLUMNS = ("subject", "detail", "department_code", "appeal_id", "event_id", "reassigned_at")
 
@@ -104,15 +104,20 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     CSV people may have re-saved (:func:`understand.dataset.read_table`)."""
     if not path.is_file():
         return []
-    return [{c: cells.get(c) or "" for c in COLUMNS} for _, cells in read_table(path, ()).rows]
+    table = read_table(path, (), unescape=True)
+    return [{c: cells.get(c) or "" for c in COLUMNS} for _, cells in table.rows]
 
 
 def write_rows(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
-    """Write the harvest file whole (to a temporary file, then renamed into place)."""
+    """Write the harvest file whole (to a temporary file, then renamed into place), as the
+    corrections file is written for people who open it in Excel: a UTF-8 BOM (else a
+    Chinese Windows reads it as GBK) and a ``'`` before a cell Excel would run as a formula
+    (:func:`understand.dataset.escape_formula`; :func:`read_rows` and ``routing train``
+    take it off again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows([escape_formula(row.get(c) or "") for c in COLUMNS] for row in rows)
     tmp.replace(path)

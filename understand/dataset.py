@@ -150,16 +150,17 @@ def _labelled(path: Path, line: int, cells: dict[str, str], origin: str | None) 
     return LabelledAppeal(cells["subject"], cells["detail"], label, origin or path.name)
 
 
-def read_table(path: Path, required: tuple[str, ...]) -> Table:
+def read_table(path: Path, required: tuple[str, ...], *, unescape: bool | None = None) -> Table:
     """A CSV as people save it, or :class:`DatasetError` naming what is wrong.
 
     Accepted: UTF-8 (BOM or not) or GB18030/GBK bytes; comma, tab or semicolon between
     fields; our column names or the competition's (:data:`COLUMN_ALIASES`), in any order;
     extra columns kept; a short row padded with empty cells. ``required`` columns must
     be in the header. The cells of a corrections file (a ``decision_id`` column) are
-    unescaped (:func:`unescape_formula`).
+    unescaped (:func:`unescape_formula`), or of any file with ``unescape=True`` (one this
+    project wrote, e.g. the harvested reassignments).
     """
-    return parse_table(_read(path), path, required)
+    return parse_table(_read(path), path, required, unescape=unescape)
 
 
 def _read(path: Path) -> bytes:

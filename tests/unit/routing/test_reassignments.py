@@ -95,10 +95,34 @@ def test_the_file_feeds_routing_training_but_not_the_category_model(tmp_path) ->
     write_rows(path, rows)
     assert read_rows(path) == rows and read_rows(tmp_path / "none.csv") == []
     excel = tmp_path / "excel.csv"  # opened in Excel and saved again: GBK bytes
-    excel.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    excel.write_bytes(path.read_text(encoding="utf-8-sig").encode("gbk"))
     assert read_rows(excel) == rows
     examples, skipped = correction_examples([path], load_catalogue())
     assert skipped == 0
     assert [(e.case.title, e.case.content, e.label) for e in examples] == [(title, content, "cgj")]
     with pytest.raises(ValueError, match="missing column"):
         read_labelled(path)
+
+
+def test_the_file_is_safe_to_open_in_excel_and_reads_back_exactly(tmp_path) -> None:
+    """A BOM (Excel on a Chinese Windows reads a file without one as GBK) and no cell that
+    Excel would run as a formula; the text comes back as the citizen wrote it."""
+    reassigned = latest_reassignments([_event(1, "MB-1", "reassign", 10, "a.cgj")])
+    title, content = '=HYPERLINK("http://x")', "+86 138 0000 0000 打不通；@所有人 -1"
+    rows, _ = harvest_rows(reassigned, [_appeal("MB-1", title, content)])
+    path = tmp_path / "reassignments.csv"
+    write_rows(path, rows)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    for cell in ("=HYPERLINK", "+86", "@"):
+        assert f",{cell}".encode() not in data and f',"{cell}'.encode() not in data
+    assert read_rows(path) == rows
+    examples, _ = correction_examples([path], load_catalogue())
+    assert [(e.case.title, e.case.content) for e in examples] == [(title, content)]
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\r\n  \r\n"])
+def test_a_blank_corrections_file_is_no_corrections(tmp_path, data: bytes) -> None:
+    path = tmp_path / "corrections.csv"
+    path.write_bytes(data)  # Excel saves an emptied sheet as a BOM alone
+    assert correction_examples([path], load_catalogue()) == ([], 0)
