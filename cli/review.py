@@ -35,14 +35,17 @@ def _store():
 @app.command("list")
 def list_waiting(
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 20,
+    offset: Annotated[
+        int, typer.Option(min=0, help="Skip this many of the most urgent first (paging).")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Appeals waiting for a reviewer, most urgent first (earliest review deadline), with
     the suggested categories."""
-    asyncio.run(_list(limit, as_json))
+    asyncio.run(_list(limit, as_json, offset))
 
 
-async def _list(limit: int, as_json: bool) -> None:
+async def _list(limit: int, as_json: bool, offset: int = 0) -> None:
     from models.review import ReviewRequest
     from stack.topic_read import read_records
     from triage.review_queue import waiting_list
@@ -50,13 +53,15 @@ async def _list(limit: int, as_json: bool) -> None:
     from understand.outage import reports_outage
 
     settings, store = _store()
+    now = time.time()
     try:
-        waiting = await store.waiting()
-        deadlines = await store.deadlines(sorted(waiting))
-        stored = await store.requests(sorted(waiting))
+        # the page in the queue's order, with the whole queue's totals: the most urgent
+        # may have been parked last, behind any number of routine appeals
+        page = await store.page(now, offset, limit)
+        waiting, deadlines = page.appeals, page.deadlines
+        stored = await store.requests(list(waiting))
     finally:
         await store.client.aclose()
-    now = time.time()
     late = {aid for aid, due in deadlines.items() if due <= now}
     # appeals parked by an older version have their request on the topic only
     pairs, undecodable = (
@@ -67,8 +72,8 @@ async def _list(limit: int, as_json: bool) -> None:
     if undecodable:  # a hand-published or foreign record must not hide the queue
         typer.echo(f"skipped {undecodable} undecodable record(s) on appeals.review", err=True)
     requests = [r for _, r in pairs if r.appeal_id not in stored] + list(stored.values())
-    items = waiting_list(waiting, requests, deadlines)
-    for w in items[:limit]:
+    items = waiting_list(waiting, requests, deadlines)  # urgent first within the page too
+    for w in items:
         a, r = w.appeal, w.request
         due = deadlines.get(a.appeal_id)
         due_at = datetime.fromtimestamp(due, SHANGHAI) if due is not None else None
@@ -109,12 +114,19 @@ async def _list(limit: int, as_json: bool) -> None:
             f"    {a.title or '(no title)'}: {' '.join(a.content[:80].split())}\n    suggested {suggestion}"
         )
     if not as_json:
-        shown = min(limit, len(items))
         typer.echo(
-            f"{len(items)} waiting for review"
-            + (f", {len(late)} overdue" if late else "")
-            + (f", {shown} shown" if shown < len(items) else "")
+            f"{page.total} waiting for review"
+            + (f", {page.overdue} overdue" if page.overdue else "")
+            + (_shown(offset, len(items), page.total) if len(items) < page.total else "")
         )
+
+
+def _shown(offset: int, shown: int, total: int) -> str:
+    """Which of the queue's ``total`` a page of ``shown`` from ``offset`` holds."""
+    if not shown:
+        return f", none shown from --offset {offset}"
+    more = f" (--offset {offset + shown} for more)" if offset + shown < total else ""
+    return f", {offset + 1}-{offset + shown} shown{more}"
 
 
 @app.command()
@@ -210,8 +222,8 @@ async def _decide(decision, wait: float) -> None:
     start = await partition_ends(settings.broker, watched) if wait else {}
     value = decision.dumps()
     producer = AIOKafkaProducer(bootstrap_servers=settings.broker, acks="all")
-    await producer.start()
     try:
+        await producer.start()  # in the try: one that could not start is stopped too
         await producer.send_and_wait(
             settings.topic("appeals.review.decisions"), value=value, key=decision.appeal_id.encode()
         )

@@ -65,12 +65,22 @@ class DueReview:
     district: str | None = None  # the appeal's, for supervisors who watch by district
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """A page of the review queue, most urgent first, with the whole queue's totals."""
+
+    appeals: dict[str, Appeal]  # the page, in queue order
+    deadlines: dict[str, int]  # review deadlines (epoch s) of the page's appeals that have one
+    total: int  # appeals waiting, in the whole queue
+    overdue: int  # of them past their review deadline
+
+
 class PendingReviews:
     """``<prefix>review:<appeal_id>`` holds the appeal until a decision is applied, and
     ``<prefix>review-request:<appeal_id>`` what the classifier suggested for it (the
     ``ReviewRequest`` also on ``appeals.review``, which Kafka keeps only days);
-    ``<prefix>review-applied:<decision_id>`` marks a decision whose assignment went out and
-    ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
+    ``<prefix>review-applied:<appeal_id>/<decision_id>`` marks a decision whose assignment
+    went out and ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
 
     The queue's index, zset ``<prefix>review-waiting``, maps each waiting appeal to the
     instant its record expires, so listing the queue reads the queue, not the keyspace.
@@ -158,17 +168,26 @@ class PendingReviews:
         if strays:
             await self._index([aid.decode() for aid in strays])
 
-    async def _waiting_ids(self, limit: int | None = None) -> list[str]:
-        """Ids in the index whose records have not expired, soonest to expire (earliest
-        parked) first, at most ``limit``; expired ones are dropped from the index."""
+    async def _queue(self) -> tuple[list[str], dict[str, int]]:
+        """Every id in the index whose record has not expired, most urgent first (those
+        with a review deadline by deadline, then the rest soonest to expire, i.e. earliest
+        parked, first), and their deadlines; expired ones are dropped from the index.
+
+        Ids only: the records are read for a page of them (a queue may hold tens of
+        thousands), so the order and the totals cover the whole queue."""
         await self._index_existing()
         await self._index_dated_strays()
         now, _ = await self.client.time()
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(self.waiting_key, "-inf", now)
-            pipe.zrange(self.waiting_key, 0, -1 if limit is None else limit - 1)
-            _, members = await pipe.execute()
-        return [m.decode() for m in members]
+            pipe.zrange(self.waiting_key, 0, -1)
+            # weight 0: the scores are the deadlines, of waiting appeals only (a deadline
+            # outlives its appeal until the alert scan forgets it)
+            pipe.zinter({self.due_key: 1, self.waiting_key: 0}, withscores=True)
+            _, members, dated = await pipe.execute()
+        deadlines = {m.decode(): int(score) for m, score in dated}
+        undated = [aid for aid in (m.decode() for m in members) if aid not in deadlines]
+        return [*deadlines, *undated], deadlines
 
     async def schedule(self, deadlines: Mapping[str, ReviewDeadline]) -> None:
         """Give appeals their review deadlines, unless they have one already."""
@@ -182,13 +201,8 @@ class PendingReviews:
     async def undated(self) -> list[str]:
         """Waiting appeals without a review deadline: parked by a worker without review
         alerts (an older version, or alerts turned off then)."""
-        ids = await self._waiting_ids()
-        if not ids:
-            return []
-        have = await self.client.zmscore(self.due_key, ids)
-        return await self._still_waiting(
-            [aid for aid, score in zip(ids, have, strict=True) if score is None]
-        )
+        ids, deadlines = await self._queue()
+        return await self._still_waiting([aid for aid in ids if aid not in deadlines])
 
     async def _still_waiting(self, appeal_ids: list[str]) -> list[str]:
         """Those of ``appeal_ids`` whose record is still parked, in the same order."""
@@ -262,16 +276,35 @@ class PendingReviews:
         raw = await self.client.get(self._review_key(appeal_id))
         return Appeal.loads(raw) if raw else None
 
-    async def waiting(self, limit: int = 10_000) -> dict[str, Appeal]:
-        """Appeals waiting for a decision, by id (at most ``limit``)."""
-        ids = await self._waiting_ids(limit)
-        if not ids:
-            return {}
-        values = await self.client.mget([self._review_key(aid) for aid in ids])
-        gone = [aid for aid, v in zip(ids, values, strict=True) if v is None]
-        if gone:  # deleted by hand, or settled by a worker older than the index
+    async def waiting(self, limit: int | None = None, offset: int = 0) -> dict[str, Appeal]:
+        """Appeals waiting for a decision, by id, most urgent first (see :meth:`page`):
+        ``limit`` of them (all: ``None``) after the first ``offset``."""
+        return (await self.page(0, offset, limit)).appeals
+
+    async def page(self, now: float, offset: int = 0, limit: int | None = None) -> QueuePage:
+        """A page of the queue, most urgent first: the earliest review deadline first (an
+        emergency parked last comes before routine appeals parked long ago), then the
+        appeals without one, earliest parked first; ``limit`` appeals (all: ``None``)
+        after the first ``offset``. Its totals count the whole queue, overdue at ``now``."""
+        ids, deadlines = await self._queue()
+        rest, appeals, gone = ids[offset:], {}, set()
+        while rest and (limit is None or len(appeals) < limit):
+            n = len(rest) if limit is None else limit - len(appeals)
+            chosen, rest = rest[:n], rest[n:]
+            values = await self.client.mget([self._review_key(aid) for aid in chosen])
+            for aid, value in zip(chosen, values, strict=True):
+                if value is None:  # deleted by hand, or settled by a worker older than the index
+                    gone.add(aid)
+                else:
+                    appeals[aid] = Appeal.loads(value)
+        if gone:  # a full page all the same, and the next page's offset counts without them
             await self.client.zrem(self.waiting_key, *gone)
-        return {a.appeal_id: a for a in (Appeal.loads(v) for v in values if v is not None)}
+        return QueuePage(
+            appeals=appeals,
+            deadlines={aid: deadlines[aid] for aid in appeals if aid in deadlines},
+            total=len(ids) - len(gone),
+            overdue=sum(due <= now for aid, due in deadlines.items() if aid not in gone),
+        )
 
     async def requests(self, appeal_ids: list[str]) -> dict[str, ReviewRequest]:
         """The stored review requests of these appeals, for those that have one (parked by
@@ -285,9 +318,21 @@ class PendingReviews:
             if v is not None
         }
 
-    async def applied(self, decision_id: str) -> bool:
-        """Whether this decision was applied (its assignment published) already."""
-        return bool(await self.client.exists(f"{self.prefix}review-applied:{decision_id}"))
+    def _applied_key(self, decision_id: str, appeal_id: str) -> str:
+        # by appeal too: reviewers' tools reuse decision ids (D-1 for each appeal), and a
+        # mark by decision id alone made another appeal's decision "applied" (skipped, its
+        # appeal left waiting). Appeal ids (HL-<hex>) hold no "/": the key is unambiguous
+        return f"{self.prefix}review-applied:{appeal_id}/{decision_id}"
+
+    async def applied(self, decision_id: str, appeal_id: str) -> bool:
+        """Whether this decision of this appeal was applied (its assignment published)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.exists(self._applied_key(decision_id, appeal_id))
+            pipe.get(self._decided_key(appeal_id))
+            marked, decided_by = await pipe.execute()
+        # settled by a worker that marked decisions by id alone: the appeal's decided mark
+        # names its decision (the old mark itself would match other appeals' decisions)
+        return bool(marked) or decided_by == decision_id.encode()
 
     async def settle(self, decision_id: str, appeal_id: str) -> None:
         """Record the decision as applied and take its appeal off the queue, atomically.
@@ -297,7 +342,7 @@ class PendingReviews:
         and applies it again on redelivery (same assignment id, deduplicated downstream).
         """
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(f"{self.prefix}review-applied:{decision_id}", 1, ex=self.ttl_s)
+            pipe.set(self._applied_key(decision_id, appeal_id), 1, ex=self.ttl_s)
             pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
             pipe.delete(self._review_key(appeal_id), self._request_key(appeal_id))
             pipe.zrem(self.waiting_key, appeal_id)

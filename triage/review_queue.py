@@ -18,7 +18,9 @@ from models.appeal import Appeal
 from models.classification import EMERGENCY_SERVICES
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import Catalogue, Department
+from triage.review_clock import ReviewClock, ReviewDeadline
 from understand.dataset import CATEGORIES
+from understand.emergency_model import POSSIBLE_EMERGENCY
 from understand.taxonomy import level2_names
 
 
@@ -52,6 +54,29 @@ def waiting_list(
         items,
         key=lambda w: (due.get(w.appeal.appeal_id, math.inf), w.requested_at, w.appeal.appeal_id),
     )
+
+
+def waits_as_emergency(request: ReviewRequest) -> bool:
+    """Whether the appeal of this review request waits the emergency's (shorter) review
+    wait: flagged as an emergency (transferred) or as a possible one, as the understand
+    agent decides when it parks the appeal."""
+    return bool(request.emergency or request.reason == POSSIBLE_EMERGENCY)
+
+
+def undated_deadlines(
+    clock: ReviewClock, now: int, appeal_ids: Iterable[str], requests: Iterable[ReviewRequest]
+) -> dict[str, ReviewDeadline]:
+    """Review deadlines from ``now`` for waiting appeals that have none (parked by a worker
+    without review alerts): an emergency's shorter wait when any of its review
+    ``requests`` flags one, the routine wait otherwise (no request left to tell). None for
+    appeals whose alerts are off."""
+    urgent = {r.appeal_id for r in requests if waits_as_emergency(r)}
+    out = {}
+    for aid in appeal_ids:
+        deadline = clock.deadline(now, aid in urgent)
+        if deadline is not None:
+            out[aid] = deadline
+    return out
 
 
 def check_decision(

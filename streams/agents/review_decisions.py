@@ -44,7 +44,8 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
     decision marked and its appeal taken off the queue in one Redis transaction. A crash
     anywhere before that transaction leaves the appeal waiting and the decision unmarked,
     so the redelivered decision is applied again (the same assignment id); a decision
-    redelivered after it is skipped, not dead-lettered as an unknown appeal. A broker or
+    redelivered after it is skipped, not dead-lettered as an unknown appeal. Applied is
+    per appeal: a decision id another appeal's decision had is applied too. A broker or
     Redis outage is no bug of the decision: raised, so that :func:`until_reachable` applies
     it again once the service is back (dead-lettered, its offset was acknowledged and the
     appeal left waiting).
@@ -54,8 +55,10 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
     try:
         decision = parse_json_record(event.value or b"", ReviewDecision, "review decision")
         lead = check_decision(decision, catalogue, tags)
-        if await store.applied(decision.decision_id):
-            log.info("review decision %s already applied", decision.decision_id)
+        # this appeal's decision: another appeal's decision of the same id is not it
+        if await store.applied(decision.decision_id, decision.appeal_id):
+            log.info("review decision %s of %s already applied", decision.decision_id,
+                     decision.appeal_id)  # fmt: skip
             return
         appeal = await store.get(decision.appeal_id)
         if appeal is None:

@@ -13,14 +13,17 @@ import time
 from datetime import datetime
 
 from config.sla import SlaSettings
+from models.review import ReviewRequest
+from stack.topic_read import read_records
 from streams import topics
-from streams.app import app
+from streams.app import app, settings
 from streams.intake_step import TZ
 from streams.outages import all_delivered
 from streams.review_wait import review_clock
 from streams.stores import pending_reviews
 from streams.timer_step import run_timer_step
 from triage.review_clock import review_alert, threshold_due
+from triage.review_queue import undated_deadlines, waits_as_emergency
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +38,33 @@ async def date_undated_reviews() -> None:
 
 
 async def _date_undated() -> None:
+    """Give the undated waiting appeals their review deadline from now: an emergency's
+    shorter wait for those their review request flags, as if parked now."""
     store = pending_reviews()
     undated = await store.undated()
-    deadline = review_clock().deadline(int(time.time()))
-    if undated and deadline is not None:
-        await store.schedule(dict.fromkeys(undated, deadline))
-        log.warning("%d appeal(s) waiting for review had no deadline: due %s", len(undated),
-                    datetime.fromtimestamp(deadline.due_at, TZ).isoformat())  # fmt: skip
+    if not undated:
+        return
+    requests = await _review_requests(store, undated)
+    deadlines = undated_deadlines(review_clock(), int(time.time()), undated, requests)
+    if deadlines:
+        await store.schedule(deadlines)
+        urgent = {r.appeal_id for r in requests if waits_as_emergency(r)} & set(deadlines)
+        first = min(d.due_at for d in deadlines.values())
+        log.warning("%d appeal(s) waiting for review had no deadline (%d flagged as "
+                    "emergencies): due from %s", len(deadlines), len(urgent),
+                    datetime.fromtimestamp(first, TZ).isoformat())  # fmt: skip
+
+
+async def _review_requests(store, appeal_ids: list[str]) -> list[ReviewRequest]:
+    """The review requests of these appeals: kept in Redis by this version, else on the
+    ``appeals.review`` topic (read only then: appeals parked by a version that kept none;
+    gone after the topic's retention, and such an appeal waits the routine wait)."""
+    stored = await store.requests(appeal_ids)
+    missing = set(appeal_ids) - set(stored)
+    if not missing:
+        return list(stored.values())
+    pairs, _ = await read_records(settings.broker, topics.reviews.get_topic_name(), ReviewRequest)
+    return [r for _, r in pairs if r.appeal_id in missing] + list(stored.values())
 
 
 @app.timer(interval=SlaSettings().timer_interval)

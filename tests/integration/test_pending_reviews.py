@@ -6,8 +6,10 @@ Instants are passed explicitly, so nothing sleeps.
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
@@ -19,22 +21,29 @@ from triage.review_clock import ReviewDeadline, threshold_due
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 T0 = 1_790_000_000  # any instant: the store only compares numbers
+#: The appeal and decision ids these tests use: their keys are deleted afterwards.
+APPEALS = ("A1", "A2", "A3", "MB-1", "MB-2", *(f"Q{i}" for i in range(8)))
+DECISIONS = ("D-1", "D-2", "1", "2")
+
+
+def _client(redis_url: str) -> aioredis.Redis:
+    # database 1 of the same server: the first read indexes older queues by a SCAN, and
+    # database 0 of a developer's Redis may hold the SLA benchmark's million cases
+    return aioredis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/1")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def store(redis_url: str, unique_prefix: str):
-    # database 1 of the same server: the first read indexes older queues by a SCAN, and
-    # database 0 of a developer's Redis may hold the SLA benchmark's million cases
-    client = aioredis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/1")
+    client = _client(redis_url)
     st = PendingReviews(client, prefix=unique_prefix + ":")
     yield st
     # the keys these tests can write (a SCAN of a shared Redis takes seconds)
     await client.delete(
         st.due_key, st.next_key, st.waiting_key, st.indexed_key,
-        *(f"{st.prefix}review:{a}" for a in ("A1", "A2", "A3")),
-        *(f"{st.prefix}review-request:{a}" for a in ("A1", "A2", "A3")),
-        *(f"{st.prefix}review-applied:{d}" for d in ("D-1", "D-2")),
-        *(f"{st.prefix}review-decided:{a}" for a in ("A1", "A2")),
+        *(f"{st.prefix}review{kind}:{a}" for a in APPEALS
+          for kind in ("", "-request", "-decided")),
+        *(f"{st.prefix}review-applied:{d}" for d in DECISIONS),  # as older workers marked
+        *(f"{st.prefix}review-applied:{a}/{d}" for a in APPEALS for d in DECISIONS),
     )  # fmt: skip
     await client.aclose()
 
@@ -231,3 +240,134 @@ async def test_review_requests_are_kept_with_their_appeal_and_go_with_its_decisi
     # a decided appeal delivered again is not parked again, nor is its request
     await store.put_records([("A1", _appeal_record("A1"))], requests={"A1": request.dumps()})
     assert await store.requests(["A1"]) == {}
+
+
+# --- decisions applied once per appeal ---------------------------------------------------
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """The decision agent's broker and corrections file, faked: what it published, what
+    it dead-lettered."""
+    import streams.agents.review_decisions as review_decisions
+    import understand
+
+    async def publish_assignment(assignment, transfer=None):
+        out.published.append((assignment.appeal_id, assignment.decision_id))
+
+    async def dead_letter(event, code, reason, channel, stage="intake", pending=None):
+        out.letters.append((str(code), reason))
+
+    out = SimpleNamespace(published=[], letters=[])
+    monkeypatch.setattr(review_decisions, "publish_assignment", publish_assignment)
+    monkeypatch.setattr(review_decisions, "dead_letter", dead_letter)
+    monkeypatch.setattr(understand, "append_correction", lambda *args, **kwargs: None)
+    return out
+
+
+async def _decide(store: PendingReviews, appeal_id: str, decision_id: str) -> None:
+    """One decision through the worker's decision agent (its broker faked)."""
+    from routing.catalogue import load_catalogue
+    from streams.agents.review_decisions import _apply_decision
+
+    decision = {"appeal_id": appeal_id, "decision_id": decision_id, "reviewer": "张审核",
+                "category": "城乡建设", "decided_at": "2026-11-23T10:00:00+08:00"}  # fmt: skip
+    await _apply_decision(SimpleNamespace(value=orjson.dumps(decision)), load_catalogue(), store)
+
+
+async def test_a_decision_id_another_appeals_decision_had_is_applied_to_its_own(store, broker):
+    # a reviewers' tool numbering decisions per appeal, as the README's D-1 suggests
+    await store.put_records([("MB-1", _appeal_record("MB-1")), ("MB-2", _appeal_record("MB-2"))])
+    await _decide(store, "MB-1", "1")
+    await _decide(store, "MB-2", "1")  # before: "already applied", MB-2 waited forever
+    assert broker.published == [("MB-1", "1"), ("MB-2", "1")] and broker.letters == []
+    assert await store.waiting() == {}
+    assert await store.applied("1", "MB-2") and not await store.applied("2", "MB-2")
+    # redelivered: skipped; a second reviewer's decision: refused with the reason
+    await _decide(store, "MB-2", "1")
+    await _decide(store, "MB-1", "2")
+    assert broker.published == [("MB-1", "1"), ("MB-2", "1")]
+    assert [code for code, _ in broker.letters] == ["UNKNOWN_APPEAL"]
+
+
+async def test_a_decision_applied_by_a_worker_that_marked_by_decision_id_is_still_known(
+    store, broker
+):
+    # MB-1 settled by the version before: its mark names the decision only, its decided
+    # mark the decision that settled the appeal
+    await store.client.set(f"{store.prefix}review-applied:1", 1, ex=3600)
+    await store.client.set(f"{store.prefix}review-decided:MB-1", "1", ex=3600)
+    await store.put_records([("MB-2", _appeal_record("MB-2"))])
+    assert await store.applied("1", "MB-1") and not await store.applied("1", "MB-2")
+    await _decide(store, "MB-1", "1")  # redelivered after the upgrade: applied already
+    assert broker.published == [] and broker.letters == []
+    await _decide(store, "MB-2", "1")  # the old mark of decision 1 is not MB-2's
+    assert broker.published == [("MB-2", "1")] and broker.letters == []
+    assert await store.get("MB-2") is None
+
+
+# --- the queue, most urgent first ----------------------------------------------------------
+
+
+async def _queue_of_eight(store: PendingReviews, now: int, requests: bool = False) -> None:
+    """Q0-Q4 routine (due in 2 h), Q5 undated (an older worker's), then Q6 and Q7,
+    emergencies parked last but due first (already overdue at ``now``)."""
+    routine = {f"Q{i}": ReviewDeadline(now + 5000 + i, now + 7200 + i) for i in range(5)}
+    urgent = {"Q6": ReviewDeadline(now - 200, now - 100), "Q7": ReviewDeadline(now - 150, now - 50)}
+    for batch, deadlines in ((routine, routine), (["Q5"], {}), (urgent, urgent)):
+        await store.put_records(
+            [(aid, _appeal_record(aid)) for aid in batch], deadlines,
+            {aid: _request(aid).dumps() for aid in batch} if requests else None,
+        )  # fmt: skip
+
+
+async def test_the_queue_is_listed_most_urgent_first_across_all_of_it(store):
+    await _queue_of_eight(store, T0)
+    # before: the first `limit` parked (10,000 by default), sorted afterwards
+    assert list(await store.waiting(limit=2)) == ["Q6", "Q7"]
+    page = await store.page(T0, offset=0, limit=3)
+    assert list(page.appeals) == ["Q6", "Q7", "Q0"]
+    assert page.deadlines == {"Q6": T0 - 100, "Q7": T0 - 50, "Q0": T0 + 7200}
+    assert (page.total, page.overdue) == (8, 2)  # the whole queue's, not the page's
+    assert list((await store.page(T0, offset=3, limit=4)).appeals) == ["Q1", "Q2", "Q3", "Q4"]
+    last = await store.page(T0, offset=7, limit=4)
+    assert list(last.appeals) == ["Q5"] and last.deadlines == {} and last.total == 8
+    assert (await store.page(T0, offset=8)).appeals == {}
+    assert list(await store.waiting()) == ["Q6", "Q7", "Q0", "Q1", "Q2", "Q3", "Q4", "Q5"]
+    # settled or gone by hand: out of the totals
+    await store.settle("D-1", "Q6")
+    await store.client.delete(f"{store.prefix}review:Q7")
+    page = await store.page(T0, limit=1)
+    assert list(page.appeals) == ["Q0"] and (page.total, page.overdue) == (6, 0)
+
+
+async def test_review_list_shows_the_most_urgent_first_and_the_whole_queues_totals(
+    store, redis_url, monkeypatch, capsys
+):
+    import time
+
+    from cli import review
+
+    await _queue_of_eight(store, int(time.time()), requests=True)
+    # the command's own store (it closes its client), on this test's keys
+    settings = SimpleNamespace(broker="127.0.0.1:2", topic=lambda name: name)  # not read
+    mine = lambda: (settings, PendingReviews(_client(redis_url), prefix=store.prefix))  # noqa: E731
+    monkeypatch.setattr(review, "_store", mine)
+    await review._list(2, False)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("Q")] == ["Q6", "Q7"]
+    assert lines[-1] == "8 waiting for review, 2 overdue, 1-2 shown (--offset 2 for more)"
+    await review._list(5, False, offset=5)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines if line.startswith("Q")] == ["Q3", "Q4", "Q5"]
+    assert lines[-1] == "8 waiting for review, 2 overdue, 6-8 shown"
+
+
+def _request(aid: str):
+    from models.review import ReviewRequest
+
+    return ReviewRequest(
+        appeal_id=aid, title="小区噪音扰民", content="夜间施工。", suggested_category="城乡建设",
+        confidence=0.41, reason="low_confidence",
+        requested_at=datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )  # fmt: skip

@@ -186,9 +186,10 @@ async def test_parked_appeals_keep_odd_ids_chinese_text_and_large_records_and_ex
     assert {d.district for d in due} == {"A市A3区"}
     assert await store.undated() == []  # all dated
     await store.settle("D:1\n*", "A:1:due")
-    assert await client.ttl(f"{store.prefix}review-applied:D:1\n*") > 3500
+    assert await client.ttl(f"{store.prefix}review-applied:A:1:due/D:1\n*") > 3500
     assert await client.ttl(f"{store.prefix}review-decided:A:1:due") > 3500
-    assert await store.applied("D:1\n*") and not await store.applied("D:1")
+    assert await store.applied("D:1\n*", "A:1:due") and not await store.applied("D:1", "A:1:due")
+    assert not await store.applied("D:1\n*", "A:2:due")  # decision ids are per appeal
     assert "A:1:due" not in await store.deadlines(ids)
 
 

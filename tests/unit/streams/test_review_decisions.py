@@ -41,8 +41,8 @@ class Queue:
     def __init__(self):
         self.settled: list[tuple[str, str]] = []
 
-    async def applied(self, decision_id):
-        return bool(self.settled)
+    async def applied(self, decision_id, appeal_id):
+        return (decision_id, appeal_id) in self.settled
 
     async def get(self, appeal_id):
         return None if self.settled else APPEAL

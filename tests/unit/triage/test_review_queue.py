@@ -16,11 +16,15 @@ from models.assignment import Assignment
 from models.review import ReviewDecision, ReviewRequest
 from routing.catalogue import load_catalogue
 from routing.dispatch import for_emergency, route
+from sla.calendar import WorkdayCalendar
+from sla.clocks import Timebase
 from sla.events import SlaEngine
-from sla.policies import load_policies
+from sla.policies import Duration, load_policies
+from sla.working_time import WorkingHours, WorkingTime
 from streams.agents.sla_clocks import assignment_in
 from triage.outcome import after_review, review_transfer
-from triage.review_queue import check_decision, waiting_list
+from triage.review_clock import ReviewClock
+from triage.review_queue import check_decision, undated_deadlines, waiting_list
 from understand.refinement import refine
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -333,3 +337,30 @@ def test_only_the_texts_flags_can_be_dismissed_and_not_also_set():
         with pytest.raises(IntakeError) as err:
             check_decision(decision, catalogue, tags)
         assert err.value.code == ErrorCode.BAD_VALUE and message in err.value.reason
+
+
+def _review_clock(routine: str, emergency: str) -> ReviewClock:
+    hours = WorkingHours.parse("09:00-12:00,13:30-17:30")
+    return ReviewClock(
+        Duration.parse(routine), Timebase(WorkingTime(WorkdayCalendar(), hours, TZ)), 0.8,
+        hours.day_seconds, Duration.parse(emergency),
+    )  # fmt: skip
+
+
+def test_undated_appeals_wait_the_emergency_wait_when_a_request_flags_one():
+    # appeals parked by a worker without review alerts, dated at the next worker start:
+    # before, all got the routine 2 h, the flagged emergencies too
+    transferred = ReviewRequest(**{**_request("GAS", 0).asdict(), "emergency": "119 燃气泄漏"})
+    possible = ReviewRequest(**{**_request("HAMMER", 0).asdict(), "reason": "possible_emergency"})
+    now = int(T0.timestamp())
+    got = undated_deadlines(
+        _review_clock("2h", "30m"), now, ["GAS", "HAMMER", "ROUTINE", "LOST"],
+        [transferred, possible, _request("ROUTINE", 0)],  # LOST: its request left the topic
+    )  # fmt: skip
+    assert {aid: d.due_at - now for aid, d in got.items()} == {
+        "GAS": 1800, "HAMMER": 1800, "ROUTINE": 7200, "LOST": 7200,
+    }  # fmt: skip
+    assert got["GAS"].warn_at == now + 1440
+    # review alerts off for routine appeals: only the emergencies get a deadline
+    only_urgent = _review_clock("0m", "30m")
+    assert list(undated_deadlines(only_urgent, now, ["GAS", "ROUTINE"], [transferred])) == ["GAS"]

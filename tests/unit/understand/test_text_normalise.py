@@ -73,5 +73,7 @@ def test_variation_selectors_do_not_split_words():
     words and went to review at a third of its confidence."""
     from understand.text_normalise import normalise
 
-    assert normalise("楼下噪\ufe0f音扰民\U000e0100，物业不管") == normalise("楼下噪音扰民，物业不管")
+    assert normalise("楼下噪\ufe0f音扰民\U000e0100，物业不管") == normalise(
+        "楼下噪音扰民，物业不管"
+    )
     assert normalise("👍\ufe0f") == "👍"
