@@ -3,6 +3,7 @@ reviewer confirmed, if any); malformed ones → dead letters."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -70,7 +71,9 @@ async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:
         await dead_letter(event, exc.code, exc.reason, "review", stage="review")
         return
     try:
-        append_correction(decision, appeal.title, appeal.content)
+        # in a thread: it waits for the file lock and reads the file, which would hold up
+        # every other agent of the worker
+        await asyncio.to_thread(append_correction, decision, appeal.title, appeal.content)
         refinement = refine(appeal.title, appeal.content, decision.category, decision.subcategory)
         now = datetime.now(TZ)
         assignment = after_review(
