@@ -89,7 +89,7 @@ async def test_reassigned_appeals_are_harvested_with_their_text(kafka_bootstrap,
     assert summary["case_events"] == 6 and summary["reassigned_appeals"] == 2
     assert (summary["harvested"], summary["text_no_longer_in_topic"], summary["rows"]) == (1, 1, 1)
     assert summary["undecodable"] == {prefix + "cases.events": 1}
-    with out.open(encoding="utf-8", newline="") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:  # a BOM, for Excel
         rows = list(csv.DictReader(fh))
     assert [(r["appeal_id"], r["department_code"], r["subject"]) for r in rows] == [
         ("HL-1", "a3.cgj", "小区门口占道经营")
@@ -103,5 +103,5 @@ async def test_reassigned_appeals_are_harvested_with_their_text(kafka_bootstrap,
     )
     summary = await asyncio.to_thread(_harvest, kafka_bootstrap, prefix, out)
     assert (summary["rows_before"], summary["rows"]) == (1, 1)
-    with out.open(encoding="utf-8", newline="") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:  # a BOM, for Excel
         assert [r["department_code"] for r in csv.DictReader(fh)] == ["a3.jd01"]
