@@ -46,8 +46,7 @@ def list_waiting(
 
 
 async def _list(limit: int, as_json: bool, offset: int = 0) -> None:
-    from models.review import ReviewRequest
-    from stack.topic_read import read_records
+    from streams.review_requests import review_requests
     from triage.review_queue import waiting_list
     from understand.emergency_model import POSSIBLE_EMERGENCY
     from understand.outage import reports_outage
@@ -59,19 +58,15 @@ async def _list(limit: int, as_json: bool, offset: int = 0) -> None:
         # may have been parked last, behind any number of routine appeals
         page = await store.page(now, offset, limit)
         waiting, deadlines = page.appeals, page.deadlines
-        stored = await store.requests(list(waiting))
+        # appeals parked by an older version have their request on the topic only
+        requests, undecodable = await review_requests(
+            store, list(waiting), settings.broker, settings.topic("appeals.review")
+        )
     finally:
         await store.client.aclose()
     late = {aid for aid, due in deadlines.items() if due <= now}
-    # appeals parked by an older version have their request on the topic only
-    pairs, undecodable = (
-        await read_records(settings.broker, settings.topic("appeals.review"), ReviewRequest)
-        if set(waiting) - set(stored)
-        else ([], 0)
-    )
     if undecodable:  # a hand-published or foreign record must not hide the queue
         typer.echo(f"skipped {undecodable} undecodable record(s) on appeals.review", err=True)
-    requests = [r for _, r in pairs if r.appeal_id not in stored] + list(stored.values())
     items = waiting_list(waiting, requests, deadlines)  # urgent first within the page too
     for w in items:
         a, r = w.appeal, w.request

@@ -24,7 +24,7 @@ from routing.dispatch import Router
 from routing.evaluation import ReplyCase, kinds_match, reference_for, select
 from routing.kind_model import LOCAL_KIND, KindModel, fit_kind_model
 from routing.text import router_text
-from understand.dataset import decode_text, is_blank, read_table
+from understand.dataset import read_table_unless_blank
 
 #: What a corrections file must have: the appeal's text and the chosen department.
 CORRECTION_COLUMNS = ("subject", "detail", "department_code")
@@ -99,13 +99,8 @@ def _rows(paths: Sequence[Path]):
     """The rows of corrections files this project wrote (formula cells unescaped); a file
     that is blank, or only a BOM (Excel's empty sheet), has none."""
     for path in paths:  # UTF-8, or GB18030 if a person saved it from Excel
-        try:
-            if is_blank(decode_text(path.read_bytes(), path)[0]):
-                continue
-        except OSError:
-            pass  # read_table names the file it cannot read
-        table = read_table(path, CORRECTION_COLUMNS, unescape=True)
-        yield from (cells for _, cells in table.rows)
+        table = read_table_unless_blank(path, CORRECTION_COLUMNS, unescape=True)
+        yield from (cells for _, cells in table.rows) if table else ()
 
 
 def fit(examples: Sequence[Example], c: float = DEFAULT_C, **meta: object) -> KindModel:

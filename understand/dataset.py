@@ -122,10 +122,9 @@ def read_corrections(path: Path, origin: str = "corrections") -> Corrections:
     than the header) is left out and reported in ``skipped`` (and logged), so one broken
     row neither stops training nor teaches it half a text.
     """
-    text, encoding = decode_text(_read(path), path)
-    if is_blank(text):
+    table = read_table_unless_blank(path, REQUIRED_COLUMNS, unescape=True)
+    if table is None:
         return Corrections([])
-    table = parse_text(text, encoding, path, REQUIRED_COLUMNS, unescape=True)
     rows, skipped = [], []
     for line, cells in table.rows:
         if line == table.open_quote:
@@ -161,6 +160,18 @@ def read_table(path: Path, required: tuple[str, ...], *, unescape: bool | None =
     project wrote, e.g. the harvested reassignments).
     """
     return parse_table(_read(path), path, required, unescape=unescape)
+
+
+def read_table_unless_blank(
+    path: Path, required: tuple[str, ...], *, unescape: bool | None = None
+) -> Table | None:
+    """:func:`read_table`, or ``None`` for a file with nothing but white space (a UTF-8 BOM
+    alone is Excel's "CSV UTF-8" of an empty sheet): a corrections file no one wrote to yet,
+    not a file without its columns."""
+    text, encoding = decode_text(_read(path), path)
+    if is_blank(text):
+        return None
+    return parse_text(text, encoding, path, required, unescape=unescape)
 
 
 def _read(path: Path) -> bytes:

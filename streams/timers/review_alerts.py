@@ -13,12 +13,11 @@ import time
 from datetime import datetime
 
 from config.sla import SlaSettings
-from models.review import ReviewRequest
-from stack.topic_read import read_records
 from streams import topics
 from streams.app import app, settings
 from streams.intake_step import TZ
 from streams.outages import all_delivered
+from streams.review_requests import review_requests
 from streams.review_wait import review_clock
 from streams.stores import pending_reviews
 from streams.timer_step import run_timer_step
@@ -44,7 +43,10 @@ async def _date_undated() -> None:
     undated = await store.undated()
     if not undated:
         return
-    requests = await _review_requests(store, undated)
+    # appeals parked before requests were kept in Redis: theirs is on the topic, if at all
+    requests, _ = await review_requests(
+        store, undated, settings.broker, topics.reviews.get_topic_name()
+    )
     deadlines = undated_deadlines(review_clock(), int(time.time()), undated, requests)
     if deadlines:
         await store.schedule(deadlines)
@@ -53,18 +55,6 @@ async def _date_undated() -> None:
         log.warning("%d appeal(s) waiting for review had no deadline (%d flagged as "
                     "emergencies): due from %s", len(deadlines), len(urgent),
                     datetime.fromtimestamp(first, TZ).isoformat())  # fmt: skip
-
-
-async def _review_requests(store, appeal_ids: list[str]) -> list[ReviewRequest]:
-    """The review requests of these appeals: kept in Redis by this version, else on the
-    ``appeals.review`` topic (read only then: appeals parked by a version that kept none;
-    gone after the topic's retention, and such an appeal waits the routine wait)."""
-    stored = await store.requests(appeal_ids)
-    missing = set(appeal_ids) - set(stored)
-    if not missing:
-        return list(stored.values())
-    pairs, _ = await read_records(settings.broker, topics.reviews.get_topic_name(), ReviewRequest)
-    return [r for _, r in pairs if r.appeal_id in missing] + list(stored.values())
 
 
 @app.timer(interval=SlaSettings().timer_interval)

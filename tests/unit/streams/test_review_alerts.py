@@ -15,6 +15,7 @@ from sla.calendar import WorkdayCalendar
 from sla.clocks import Timebase
 from sla.policies import Duration
 from sla.working_time import WorkingHours, WorkingTime
+from streams import review_requests
 from streams.timers import review_alerts
 from streams.topics import reviews
 from triage.review_clock import ReviewClock
@@ -62,7 +63,7 @@ def world(monkeypatch):
 
     state = SimpleNamespace(topic=[], reads=[])
     monkeypatch.setattr(review_alerts, "review_clock", lambda: CLOCK)
-    monkeypatch.setattr(review_alerts, "read_records", read_records)
+    monkeypatch.setattr(review_requests, "read_records", read_records)
     return state
 
 
