@@ -22,6 +22,12 @@ def _stages(raw: str) -> tuple[str, ...]:
     return tuple(s for s in STAGES if s in wanted)
 
 
+def group_id_for(app_id: str, stages: tuple[str, ...]) -> str:
+    """The consumer group (faust app id, before the topic prefix) of a worker running
+    ``stages`` (in :data:`STAGES` order): ``app_id`` itself for every stage."""
+    return app_id if stages == STAGES else f"{app_id}-{'-'.join(stages)}"
+
+
 def _retention_days(days: int) -> int:
     if days < 0:
         raise SettingError(
@@ -168,9 +174,7 @@ class StreamSettings:
     @property
     def group_id(self) -> str:
         """Consumer group (faust app id): one per set of stages, so split workers never share."""
-        if self.stages == STAGES:
-            return self.app_id
-        return f"{self.app_id}-{'-'.join(self.stages)}"
+        return group_id_for(self.app_id, self.stages)
 
     @property
     def redis_prefix(self) -> str:

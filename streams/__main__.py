@@ -11,6 +11,7 @@ import sys
 from aiokafka.errors import KafkaConnectionError
 
 from stack.topic_admin import align_topic_configs, ensure_topics, ensure_topics_sync
+from streams.changelog_move import move_changelog
 from streams.log_throttle import throttle_kafka_client_logs
 
 try:
@@ -39,6 +40,14 @@ async def prepare_faust_topics(app) -> None:
         changelog = table.changelog_topic.get_topic_name()
         partitions = table.partitions or settings.partitions
         await ensure_topics(settings.broker, [changelog], partitions, configs=COMPACTED)
+        former = f"{app.conf.id}-{table.name}-changelog"  # faust's own name (per stages)
+        if former == changelog:
+            continue
+        moved = await move_changelog(settings.broker, former, changelog)
+        if moved is not None:
+            print(
+                f"{table.name}: {moved} records moved from {former} to {changelog}", file=sys.stderr
+            )
 
 
 async def prepare_case_log() -> None:
@@ -54,6 +63,17 @@ async def prepare_case_log() -> None:
     if changed:
         kept = "forever" if retention["retention.ms"] == "-1" else f"{retention['retention.ms']} ms"
         print(f"case log retention set to {kept} on {', '.join(changed)}", file=sys.stderr)
+
+
+async def hand_over_offsets(app) -> None:
+    """Resume each topic this worker reads where another arrangement of the stages stopped
+    (:mod:`streams.group_handover`), so splitting or merging workers reprocesses nothing."""
+    from streams.group_handover import describe, hand_over, other_arrangements
+
+    topics = {t for agent in app.agents.values() for t in getattr(agent.channel, "topics", ())}
+    moves = await hand_over(settings.broker, app.conf.id, other_arrangements(settings), topics)
+    for line in describe(app.conf.id, moves):
+        print(line, file=sys.stderr)
 
 
 def preflight() -> None:
@@ -105,6 +125,7 @@ if __name__ == "__main__":
         departments = department_topic_names()
         ensure_topics_sync(settings.broker, departments, DEPARTMENT_PARTITIONS)
         asyncio.run(prepare_faust_topics(app))
+        asyncio.run(hand_over_offsets(app))
         if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
             web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
             argv += ["--without-web"] if settings.web_port == 0 else web

@@ -68,10 +68,16 @@ class WorkerProcess:
     """Starts ``python -m streams worker`` with a unique prefix and app id; stops it cleanly."""
 
     def __init__(
-        self, bootstrap: str, redis_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+        self,
+        bootstrap: str,
+        redis_url: str,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        prefix: str | None = None,
     ):
+        """``prefix``: another worker's, to run on its topics and keys (a new one if None)."""
         self.bootstrap = bootstrap
-        self.prefix = f"it{uuid.uuid4().hex[:8]}."
+        self.prefix = prefix or f"it{uuid.uuid4().hex[:8]}."
         self.log = log_dir / f"worker-{self.prefix}log"
         calendar = declare_next_year(log_dir / f"calendar-{self.prefix}toml")
         self.env = {
