@@ -115,12 +115,21 @@ def _config(s: StackSettings) -> Path:
     return path
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, base64url without padding, not starting with
+    ``-`` (the storage tool would read such an id as an option and fail: one format in 64).
+    Kafka's own ``Uuid.randomUuid`` draws again for the same reason."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _format_storage(s: StackSettings, config: Path) -> None:
     data = s.kafka_dir / "data"
     if (data / "meta.properties").exists():
         return
-    # a KRaft cluster id is 16 random bytes, base64url without padding
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     cmd = [
         _java(),
         "-cp",

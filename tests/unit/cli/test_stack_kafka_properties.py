@@ -107,3 +107,15 @@ def test_storage_tool_formats_a_non_ascii_state_folder_once(tmp_path) -> None:
     kafka._format_storage(s, kafka._config(s))  # the second start
     assert meta.read_text() == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["状态 dir"]  # no garbled twin
+
+
+def test_a_cluster_id_never_starts_with_a_dash(monkeypatch) -> None:
+    """The storage tool reads ``-t -…`` as a missing argument: a fresh stack failed to
+    format its storage once in 64 starts."""
+    import uuid
+
+    drawn = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x01" * 16)])
+    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(drawn))
+    assert kafka.new_cluster_id() == "AQEBAQEBAQEBAQEBAQEBAQ"
+    monkeypatch.undo()
+    assert len({kafka.new_cluster_id() for _ in range(200)}) == 200
