@@ -103,12 +103,12 @@ def classify(
     import json
 
     from routing.dispatch import default_router
-    from understand.artifact import ModelNotFoundError, load_classifier
+    from understand.artifact import ModelNotFoundError, ModelUnreadableError, load_classifier
     from understand.outage import reports_outage
 
     try:
         clf = load_classifier(model)
-    except (ModelNotFoundError, RuntimeError) as exc:
+    except (ModelNotFoundError, ModelUnreadableError) as exc:  # the message names the file
         _fail(exc)
     r = clf.classify_batch([(title, content)])[0]
     out: dict = {
@@ -169,14 +169,12 @@ def evaluate(
     from understand.evaluation import cross_validate, evaluate_rows, format_report
 
     if data is not None:
-        from understand.artifact import ModelNotFoundError, load_classifier
+        from understand.artifact import ModelNotFoundError, ModelUnreadableError, load_classifier
 
         try:
             clf = load_classifier(model)
-        except (ModelNotFoundError, RuntimeError) as exc:  # none there; another format
+        except (ModelNotFoundError, ModelUnreadableError) as exc:  # the message names the file
             _fail(exc)
-        except Exception as exc:  # a file that is no artifact at all (unpickling fails)
-            _fail(f"{model}: not a classifier artifact ({type(exc).__name__}: {exc})")
         try:
             labelled = read_labelled_file(data)
         except DatasetError as exc:
@@ -192,7 +190,7 @@ def evaluate(
         }
     else:
         from config.understand import CORRECTIONS_PATH, TRAIN_DATA
-        from understand.training import merge_corrections
+        from understand.training import check_categories, merge_corrections
 
         try:
             rows = read_labelled(TRAIN_DATA)
@@ -203,12 +201,16 @@ def evaluate(
                 rows = merge_corrections(rows, fixes.rows)
         except DatasetError as exc:
             _fail(exc)
-        metrics = cross_validate(
-            rows,
-            folds=folds,
-            seed=seed,
-            progress=lambda it: tqdm(it, desc="cross-validating", unit="fold", disable=quiet),
-        )
+        try:
+            check_categories([r.label for r in rows])  # before the slow segmenting
+            metrics = cross_validate(
+                rows,
+                folds=folds,
+                seed=seed,
+                progress=lambda it: tqdm(it, desc="cross-validating", unit="fold", disable=quiet),
+            )
+        except ValueError as exc:  # too few rows for the folds (scikit-learn says why)
+            _fail(f"cannot cross-validate on this data: {exc}")
         summary = {"mode": "cross_validation", "folds": folds, "seed": seed}
     typer.echo(format_report(metrics))
     summary.update(_summary(metrics))

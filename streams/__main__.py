@@ -92,11 +92,12 @@ def preflight() -> None:
     except ValueError as exc:  # a bad duration would crash every parking of an appeal
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    from understand.artifact import ModelNotFoundError, resolve_artifact
+    from understand.artifact import ModelNotFoundError, ModelUnreadableError, load_classifier
 
     try:
-        resolve_artifact()
-    except ModelNotFoundError as exc:
+        # loaded, not only found: a cut-off or outdated artifact fails the same way (0.2 s)
+        load_classifier()
+    except (ModelNotFoundError, ModelUnreadableError) as exc:
         print(f"error: the understand stage needs a classifier: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

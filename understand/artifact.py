@@ -6,8 +6,10 @@ Layout in the model folder (``HOTLINE_UNDERSTAND_MODEL_DIR``)::
     classifier-<version>.json     its metadata: metrics, training-data SHA-256, versions
     CURRENT                       the version the stream loads
 
-``<version>`` is ``<UTC timestamp>-<first 8 hex of the training-data SHA-256>``. Artifacts
-are pickles: load only those your own ``hotline train`` wrote.
+``<version>`` is ``<UTC timestamp>-<first 8 hex of the training-data SHA-256>``, with
+``-2``, ``-3``, ... added when another run on the same data saved that version in the same
+second: a version's files are never overwritten. Artifacts are pickles: load only those
+your own ``hotline train`` wrote.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ class ModelNotFoundError(FileNotFoundError):
     """No trained classifier where the configuration points."""
 
 
+class ModelUnreadableError(RuntimeError):
+    """A classifier artifact that cannot be used: cut off or corrupt, not an artifact, pickled
+    by code whose classes are gone, or of another artifact format. The message is one line
+    naming the file and the cause."""
+
+
+#: How many runs on the same data can save in one second: ``-2`` to ``-9`` are added to
+#: the version (one digit, so that the names still sort in the order they were saved).
+_SAME_SECOND_RUNS = 9
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -43,6 +56,17 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished file ``tmp`` the name ``path``; ``FileExistsError`` if it is taken."""
+    try:
+        os.link(tmp, path)  # atomic, and never replaces an existing file
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: claim the name, then fill it
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        os.replace(tmp, path)
+
+
 def make_version(data_sha256: str, now: datetime | None = None) -> str:
     """``YYYYmmddTHHMMSSZ-<sha8>``: sortable by time, tied to the training data."""
     now = now or datetime.now(UTC)
@@ -50,22 +74,42 @@ def make_version(data_sha256: str, now: datetime | None = None) -> str:
 
 
 def save_artifact(model: AppealClassifier, out_dir: Path, make_current: bool = True) -> Path:
-    """Write ``model`` (its ``meta`` must hold ``data_sha256``) and point CURRENT at it."""
+    """Write ``model`` (its ``meta`` must hold ``data_sha256``) and point CURRENT at it.
+
+    The artifact gets a version no other artifact in ``out_dir`` has, even when another
+    ``hotline train`` on the same data saves in the same second (see the module notes).
+    """
     import joblib
     import sklearn
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    version = make_version(model.meta["data_sha256"])
-    model.meta.update(
-        version=version,
-        artifact_format=ARTIFACT_FORMAT,
-        sklearn_version=sklearn.__version__,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    path = out_dir / f"classifier-{version}.joblib"
-    tmp = path.with_suffix(".joblib.tmp")
-    joblib.dump(model, tmp, compress=3)
-    os.replace(tmp, path)
+    base = make_version(model.meta["data_sha256"])
+    for n in range(1, _SAME_SECOND_RUNS + 1):
+        version = base if n == 1 else f"{base}-{n}"
+        model.meta.update(
+            version=version,
+            artifact_format=ARTIFACT_FORMAT,
+            sklearn_version=sklearn.__version__,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        path = out_dir / f"classifier-{version}.joblib"
+        if path.exists():  # cheap check first; the link below is what decides
+            continue
+        # A temp file of our own (concurrent runs must not share one), published with a
+        # hard link: it fails if the name exists, so no run replaces another's artifact.
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            os.close(fd)
+            joblib.dump(model, tmp, compress=3)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; the stream may run as another user
+            _publish(tmp, path)
+        except FileExistsError:
+            continue  # taken since the check: the version is in the pickle, dump again
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        break
+    else:
+        raise FileExistsError(f"{out_dir}: versions {base} to {base}-{n} all exist")
     meta = json.dumps(model.meta, ensure_ascii=False, indent=2, default=str)
     _atomic_write(path.with_suffix(".json"), meta.encode("utf-8"))
     if make_current:
@@ -96,18 +140,27 @@ def load_classifier(path: Path | str | None = None) -> AppealClassifier:
     """Load the current classifier (or the one at ``path``).
 
     Raises :class:`ModelNotFoundError` telling the user to run ``hotline train`` when there
-    is none, and ``RuntimeError`` for an artifact of another format.
+    is none, and :class:`ModelUnreadableError` (a ``RuntimeError``) naming the artifact
+    when it cannot be used.
     """
     import joblib
 
     from understand.classifier import AppealClassifier
 
     artifact = resolve_artifact(path)
-    model = joblib.load(artifact)
+    try:
+        model = joblib.load(artifact)
+    except Exception as exc:  # cut off, not a pickle, a class since renamed: all unusable
+        cause = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line
+        raise ModelUnreadableError(
+            f"{artifact}: cannot load the classifier ({cause}); run `hotline train` again"
+        ) from exc
     if not isinstance(model, AppealClassifier):
-        raise RuntimeError(f"{artifact} is not a classifier artifact")
+        raise ModelUnreadableError(
+            f"{artifact} is not a classifier artifact (it holds a {type(model).__name__})"
+        )
     if model.meta.get("artifact_format") != ARTIFACT_FORMAT:
-        raise RuntimeError(
+        raise ModelUnreadableError(
             f"{artifact} has artifact format {model.meta.get('artifact_format')}, this code "
             f"reads {ARTIFACT_FORMAT}: run `hotline train` again"
         )

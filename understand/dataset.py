@@ -7,6 +7,8 @@ import hashlib
 import io
 import logging
 import re
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The column only the corrections file has: its cells are read unescaped by default.
 DECISION_COLUMN = "decision_id"
 
+# The csv module refuses a cell over 131,072 characters by default (a process-wide limit);
+# a document pasted into a cell is longer and still one appeal (its head is classified).
+# The largest limit a C long holds on every platform.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
 
 class DatasetError(ValueError):
     """A CSV that cannot be used; the message names the file (and line)."""
@@ -80,23 +87,28 @@ class LabelledFile:
     delimiter: str
 
 
-def read_labelled(path: Path, origin: str | None = None) -> list[LabelledAppeal]:
+def read_labelled(
+    path: Path, origin: str | None = None, *, data: bytes | None = None
+) -> list[LabelledAppeal]:
     """Rows of a CSV with at least ``subject``, ``detail``, ``label`` columns.
 
     See :func:`read_labelled_file` for what is accepted and rejected.
     """
-    return read_labelled_file(path, origin).rows
+    return read_labelled_file(path, origin, data=data).rows
 
 
-def read_labelled_file(path: Path, origin: str | None = None) -> LabelledFile:
+def read_labelled_file(
+    path: Path, origin: str | None = None, *, data: bytes | None = None
+) -> LabelledFile:
     """Read a labelled CSV as a user would save it (see :func:`read_table`), or raise
     :class:`DatasetError`.
 
     Rejected with the line number: a label that is not one of :data:`CATEGORIES` (a typo
     in a reviewer's correction must not create an eighth class). A file without data rows
-    is an error too: there is nothing to learn or score.
+    is an error too: there is nothing to learn or score. ``data``: the file's bytes when
+    the caller has read them already (:func:`read_bytes`), e.g. to hash what it parses.
     """
-    table = read_table(path, REQUIRED_COLUMNS)
+    table = parse_table(read_bytes(path) if data is None else data, path, REQUIRED_COLUMNS)
     rows = [_labelled(path, line, cells, origin) for line, cells in table.rows]
     if not rows:
         raise DatasetError(f"{path}: no labelled rows")
@@ -111,7 +123,9 @@ class Corrections:
     skipped: list[str] = field(default_factory=list)  # "file:line: why", one per row
 
 
-def read_corrections(path: Path, origin: str = "corrections") -> Corrections:
+def read_corrections(
+    path: Path, origin: str = "corrections", *, data: bytes | None = None
+) -> Corrections:
     """The reviewers' corrections file (written by :func:`understand.corrections.append_correction`)
     as training rows, or :class:`DatasetError`.
 
@@ -120,9 +134,10 @@ def read_corrections(path: Path, origin: str = "corrections") -> Corrections:
     corrections, not an error; cells are unescaped (:func:`unescape_formula`); a row cut
     off while being written (the file ends inside its quoted cell, or it has fewer cells
     than the header) is left out and reported in ``skipped`` (and logged), so one broken
-    row neither stops training nor teaches it half a text.
+    row neither stops training nor teaches it half a text. ``data``: the file's bytes,
+    as :func:`read_labelled_file`.
     """
-    table = read_table_unless_blank(path, REQUIRED_COLUMNS, unescape=True)
+    table = read_table_unless_blank(path, REQUIRED_COLUMNS, unescape=True, data=data)
     if table is None:
         return Corrections([])
     rows, skipped = [], []
@@ -159,22 +174,27 @@ def read_table(path: Path, required: tuple[str, ...], *, unescape: bool | None =
     unescaped (:func:`unescape_formula`), or of any file with ``unescape=True`` (one this
     project wrote, e.g. the harvested reassignments).
     """
-    return parse_table(_read(path), path, required, unescape=unescape)
+    return parse_table(read_bytes(path), path, required, unescape=unescape)
 
 
 def read_table_unless_blank(
-    path: Path, required: tuple[str, ...], *, unescape: bool | None = None
+    path: Path,
+    required: tuple[str, ...],
+    *,
+    unescape: bool | None = None,
+    data: bytes | None = None,
 ) -> Table | None:
     """:func:`read_table`, or ``None`` for a file with nothing but white space (a UTF-8 BOM
     alone is Excel's "CSV UTF-8" of an empty sheet): a corrections file no one wrote to yet,
-    not a file without its columns."""
-    text, encoding = decode_text(_read(path), path)
+    not a file without its columns. ``data``: the file's bytes if already read."""
+    text, encoding = decode_text(read_bytes(path) if data is None else data, path)
     if is_blank(text):
         return None
     return parse_text(text, encoding, path, required, unescape=unescape)
 
 
-def _read(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a user-supplied file, or :class:`DatasetError` saying why not."""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -209,16 +229,19 @@ def parse_text(
     if unescape is None:
         unescape = DECISION_COLUMN in names
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader, None)  # the header, read by parse_header
     rows, short = [], {}
-    for row in reader:
-        if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
-            if len(row) < len(names):
-                short[reader.line_num] = len(row)
-            if unescape:
-                row = [unescape_formula(cell) for cell in row]
-            cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
-            rows.append((reader.line_num, cells))
+    try:
+        next(reader, None)  # the header, read by parse_header
+        for row in reader:
+            if any(cell.strip() for cell in row):  # else a blank line, e.g. after hand edits
+                if len(row) < len(names):
+                    short[reader.line_num] = len(row)
+                if unescape:
+                    row = [unescape_formula(cell) for cell in row]
+                cells = dict(zip(names, row + [""] * (len(names) - len(row)), strict=False))
+                rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DatasetError(f"{source}:{reader.line_num}: cannot read as CSV ({exc})") from None
     open_quote = reader.line_num if ends_in_quoted_cell(text, delimiter) else None
     return Table(rows, encoding, delimiter, names, short, open_quote)
 
@@ -233,7 +256,10 @@ def parse_header(text: str, source: Path, required: tuple[str, ...]) -> tuple[tu
         (d for d in _DELIMITERS if required and _names(header.split(d)) >= set(required)),
         _DELIMITERS[0],
     )
-    cells = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    try:
+        cells = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise DatasetError(f"{source}:1: cannot read the header as CSV ({exc})") from None
     names = tuple(_column(n) for n in cells)
     missing = [c for c in required if c not in names]
     if missing:
@@ -305,11 +331,10 @@ def decode_text(data: bytes, source: Path) -> tuple[str, str]:
     raise DatasetError(f"{source}: not text in {' or '.join(ENCODINGS)}")
 
 
-def sha256_of(paths: list[Path]) -> str:
-    """SHA-256 over the bytes of ``paths`` in order: identifies the exact training data."""
+def sha256_of_data(blobs: Iterable[bytes]) -> str:
+    """SHA-256 over the bytes of the training files, in order, as they were read and parsed
+    (a file read a second time may have grown meanwhile): identifies the exact data."""
     digest = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+    for blob in blobs:
+        digest.update(blob)
     return digest.hexdigest()

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from understand.classifier import AppealClassifier
-from understand.dataset import LabelledAppeal, read_corrections, read_labelled, sha256_of
+from understand.dataset import (
+    LabelledAppeal,
+    read_bytes,
+    read_corrections,
+    read_labelled,
+    sha256_of_data,
+)
 from understand.emergency_model import fit_emergency_model
 from understand.features import AppealFeaturizer, PreparedAppeal, prepare
 from understand.linear import LinearCalibrated
@@ -47,6 +53,23 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 #: The linear models ``params["models"]`` can name.
 MODEL_KINDS = ("svm", "nbsvm", "cnb")
+
+#: The fewest categories a model can learn: with two, scikit-learn's binary case gives one
+#: score column and one calibrator where the stacked models need one per category.
+MIN_CATEGORIES = 3
+
+
+def check_categories(labels: Sequence[str]) -> None:
+    """``ValueError`` unless ``labels`` hold at least :data:`MIN_CATEGORIES` categories, said
+    before segmenting, which takes long on real data (and scikit-learn's own error for two
+    categories, about "inconsistent numbers of samples", does not say what is wrong)."""
+    counts = Counter(labels)
+    if len(counts) < MIN_CATEGORIES:
+        found = ", ".join(f"{c} ({n})" for c, n in sorted(counts.items())) or "none"
+        raise ValueError(
+            f"the classifier needs appeals of at least {MIN_CATEGORIES} categories; "
+            f"the data has {len(counts)}: {found}"
+        )
 
 
 def _base_model(kind: str, params: dict[str, Any]):
@@ -86,6 +109,8 @@ def fit_model(
     their calibrated probabilities.
     """
     params = {**DEFAULT_PARAMS, **(params or {})}
+    labels = list(labels)
+    check_categories(labels)
     kinds = tuple(params["models"])
     if not kinds:
         raise ValueError("params['models'] names no model")
@@ -100,7 +125,6 @@ def fit_model(
     )
     features = featurizer.fit_transform(docs)
     features.sum_duplicates()  # liblinear wants one entry per feature
-    labels = list(labels)
     estimator = LinearCalibrated.from_sklearn(
         *(_estimator(kind, params).fit(features, labels) for kind in kinds)
     )
@@ -149,15 +173,20 @@ def train(
     started = time.perf_counter()
     data = list(data or [TRAIN_DATA])
     corrections = CORRECTIONS_PATH if corrections is None else corrections
-    rows = [r for path in data for r in read_labelled(path)]
-    sources = list(data)
+    # Each file is read once, and the hash is of the bytes parsed: the review worker
+    # appends to the corrections file at any time, so reading it again would hash data
+    # the model never saw.
+    sources = [(Path(path), read_bytes(Path(path))) for path in data]
+    rows = [r for path, blob in sources for r in read_labelled(path, data=blob)]
     fixes: list[LabelledAppeal] = []
     skipped: list[str] = []
     if corrections and Path(corrections).is_file():
-        read = read_corrections(Path(corrections))
+        blob = read_bytes(Path(corrections))
+        read = read_corrections(Path(corrections), data=blob)
         fixes, skipped = read.rows, read.skipped
         rows = merge_corrections(rows, fixes)
-        sources.append(Path(corrections))
+        sources.append((Path(corrections), blob))
+    check_categories([r.label for r in rows])
     docs = [
         prepare(r.subject, r.detail, MAX_CHARS, FEATURE_CHARS, SEGMENT_CHARS)
         for r in tqdm(rows, desc="segmenting", unit="appeal", disable=not progress)
@@ -184,8 +213,8 @@ def train(
     model.feature_chars = FEATURE_CHARS
     model.segment_chars = SEGMENT_CHARS
     model.meta.update(
-        data_files=[str(p) for p in sources],
-        data_sha256=sha256_of(sources),
+        data_files=[str(p) for p, _ in sources],
+        data_sha256=sha256_of_data(blob for _, blob in sources),
         n_examples=len(rows),
         n_corrections=len(fixes),
         corrections_skipped=skipped,

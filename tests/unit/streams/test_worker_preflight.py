@@ -32,6 +32,20 @@ def test_understand_stage_without_a_classifier_exits_2_before_touching_kafka(tmp
     assert "Kafka" not in done.stderr  # checked first: no broker was needed to say so
 
 
+def test_understand_stage_with_a_cut_off_classifier_exits_2_naming_it(tmp_path):
+    from understand.artifact import resolve_artifact
+
+    good = resolve_artifact()
+    cut = tmp_path / good.name
+    cut.write_bytes(good.read_bytes()[:100_000])
+    done = _worker(
+        tmp_path, HOTLINE_WORKER_STAGES="understand", HOTLINE_UNDERSTAND_MODEL_PATH=str(cut)
+    )
+    assert done.returncode == 2, done.stderr
+    assert "needs a classifier" in done.stderr and str(cut) in done.stderr
+    assert "Traceback" not in done.stderr and "Kafka" not in done.stderr
+
+
 def test_unreachable_kafka_is_a_one_line_error(tmp_path):
     done = _worker(tmp_path, HOTLINE_WORKER_STAGES="intake")
     assert done.returncode == 2, done.stderr

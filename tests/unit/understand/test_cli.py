@@ -108,3 +108,93 @@ def test_classify_prints_what_the_understand_stage_decides(saved_model):
 def test_classify_without_model_says_run_train(tmp_path):
     result = runner.invoke(app, ["classify", "物业乱收费", "--model", str(tmp_path)])
     assert result.exit_code == 2 and "hotline train" in result.output
+
+
+def _truncated_copy(saved_model, folder):
+    """A model folder whose current artifact was cut off (disk full, interrupted copy)."""
+    version = (saved_model / "CURRENT").read_text().strip()
+    folder.mkdir()
+    (folder / "CURRENT").write_text(version + "\n")
+    artifact = folder / f"classifier-{version}.joblib"
+    artifact.write_bytes((saved_model / artifact.name).read_bytes()[:20000])
+    return artifact
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    return result.output
+
+
+def test_classify_with_a_broken_model_is_one_line_naming_it(saved_model, tmp_path):
+    artifact = _truncated_copy(saved_model, tmp_path / "model")
+    for model in (artifact, artifact.parent):
+        said = _one_line_error(
+            runner.invoke(app, ["classify", "物业乱收费", "--model", str(model)])
+        )
+        assert str(artifact) in said
+
+
+def test_evaluate_with_a_broken_default_model_names_it(saved_model, tmp_path, monkeypatch):
+    import config.understand
+
+    artifact = _truncated_copy(saved_model, tmp_path / "model")
+    monkeypatch.setattr(config.understand, "MODEL_DIR", artifact.parent)
+    monkeypatch.setattr(config.understand, "MODEL_PATH", "")
+    data = tmp_path / "d.csv"
+    data.write_text("subject,detail,label\n物业,物业乱收费,城乡建设\n", encoding="utf-8")
+    said = _one_line_error(runner.invoke(app, ["evaluate", "--data", str(data), "-q"]))
+    assert str(artifact) in said and "None" not in said
+
+
+def test_evaluate_reads_a_very_long_cell(saved_model, small_rows, tmp_path):
+    data = tmp_path / "long.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "detail", "label"])
+        w.writerow(["物业", "物业乱收费。" * 30_000, "城乡建设"])  # 180,000 characters
+        w.writerows((r.subject, r.detail, r.label) for r in small_rows[::2])
+    result = runner.invoke(app, ["evaluate", "--data", str(data), "--model", str(saved_model)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["n"] == 1 + len(small_rows[::2])
+
+
+def _cross_validate_on(rows, tmp_path, monkeypatch, *args):
+    import config.understand
+
+    data = tmp_path / "train.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "detail", "label"])
+        w.writerows((r.subject, r.detail, r.label) for r in rows)
+    monkeypatch.setattr(config.understand, "TRAIN_DATA", data)
+    monkeypatch.setattr(config.understand, "CORRECTIONS_PATH", tmp_path / "none.csv")
+    return runner.invoke(app, ["evaluate", "-q", *args])
+
+
+def test_evaluate_data_it_cannot_cross_validate_is_one_line(small_rows, tmp_path, monkeypatch):
+    result = _cross_validate_on(small_rows[::4], tmp_path, monkeypatch, "--folds", "200")
+    said = _one_line_error(result)
+    assert "cannot cross-validate" in said and "200" in said
+
+
+def test_evaluate_two_categories_is_refused_up_front(small_rows, tmp_path, monkeypatch):
+    two = sorted({r.label for r in small_rows})[:2]
+    rows = [r for r in small_rows if r.label in two]
+    said = _one_line_error(_cross_validate_on(rows, tmp_path, monkeypatch))
+    assert "at least 3 categories" in said and all(label in said for label in two)
+
+
+def test_train_two_categories_says_why(small_rows, tmp_path):
+    two = sorted({r.label for r in small_rows})[:2]
+    data = tmp_path / "two.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "detail", "label"])
+        w.writerows((r.subject, r.detail, r.label) for r in small_rows if r.label in two)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "-q"]
+    said = _one_line_error(runner.invoke(app, [*args, "--corrections", str(tmp_path / "no.csv")]))
+    assert "at least 3 categories" in said and "inconsistent numbers" not in said
+    assert not (tmp_path / "m").exists()

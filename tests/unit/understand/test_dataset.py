@@ -89,3 +89,20 @@ def test_missing_file_and_binary_file(tmp_path):
     path.write_bytes(b"subject,detail,label\n\xff\xfe\xfd,\x81,\x80\n")
     with pytest.raises(DatasetError, match="not text"):
         read_labelled(path)
+
+
+def test_a_cell_longer_than_the_csv_modules_default_limit(tmp_path):
+    """csv refuses fields over 131,072 characters by default; a pasted document is one."""
+    long = "物业乱收费。" * 40_000  # 240,000 characters
+    path = _write(tmp_path / "long.csv", ["subject", "detail", "label"], [("长", long, "城乡建设")])
+    assert [r.detail for r in read_labelled(path)] == [long]
+
+
+def test_a_csv_error_is_a_dataset_error_naming_file_and_line(tmp_path):
+    path = _write(tmp_path / "x.csv", ["subject", "detail", "label"], ROWS)
+    limit = csv.field_size_limit(10)  # any error of the csv module, e.g. this one
+    try:
+        with pytest.raises(DatasetError, match=r"x\.csv:2: .*field larger than field limit"):
+            read_labelled(path)
+    finally:
+        csv.field_size_limit(limit)
