@@ -170,6 +170,15 @@ class StreamSettings:
             "Processes for classification and routing (0: a thread of the worker process)",
         )
     )
+    triage_chunk_timeout_s: float = field(
+        default_factory=lambda: float_setting(
+            "TRIAGE_CHUNK_TIMEOUT_S",
+            60.0,
+            "With triage processes: seconds without a chunk's result (100 appeals, about "
+            "50 ms) before its process is taken for stuck and the processes are restarted",
+            low=0.1,
+        )
+    )
 
     @property
     def group_id(self) -> str:

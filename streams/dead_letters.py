@@ -79,8 +79,19 @@ def fitting(record: DeadLetter, key: str) -> DeadLetter:
 
 
 async def send_dead_letter(record: DeadLetter, pending: list[Awaitable] | None = None) -> None:
+    """Publish a prepared dead letter (:func:`publish_dead_letter`) and count it."""
+    await publish_dead_letter(record, pending)
+    await intake_counters().add(Counter({counter_of(record): 1}))
+
+
+def counter_of(record: DeadLetter) -> str:
+    """The intake counter a dead letter adds to (``<channel>.dead_lettered``)."""
+    return f"{record.channel or 'unknown'}.dead_lettered"
+
+
+async def publish_dead_letter(record: DeadLetter, pending: list[Awaitable] | None = None) -> None:
     """Publish a prepared dead letter, keyed by its source position (without the record's
-    bytes if they do not fit, see :func:`fitting`).
+    bytes if they do not fit, see :func:`fitting`); Kafka only, not counted.
 
     The failed record's offset may be acknowledged once this returns, so the broker's
     acknowledgement is awaited here; a batch passes ``pending`` instead, gets the
@@ -95,4 +106,3 @@ async def send_dead_letter(record: DeadLetter, pending: list[Awaitable] | None =
         await ack
     else:
         pending.append(ack)
-    await intake_counters().add(Counter({f"{record.channel or 'unknown'}.dead_lettered": 1}))

@@ -10,6 +10,12 @@ ids), so a retried step repeats nothing a consumer cannot recognise: records sen
 carry the ids they had the first time. An SLA case that kept changing under concurrent
 writers past the store's own retries (``ConcurrencyError``) is waited out the same way.
 
+So is a Redis that answers but refuses what it is asked until its operator mends it: full
+(``OOM``, past ``maxmemory``), failing its snapshots (``MISCONF``), a replica (``READONLY``),
+short of replicas (``NOREPLICAS``), running a script past its time limit (``BUSY``) or
+loading its data (``LOADING``). Raised, these crashed the agent, and faust acknowledged
+the batch and what was buffered meanwhile: appeals lost with their offsets committed.
+
 A worker told to stop while steps wait here does not wait for the service:
 ``streams/shutdown.py`` leaves their records unacknowledged (the next worker does them
 again) and calls :func:`stop_retrying`; a waiting step then parks until the worker cancels
@@ -20,19 +26,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
 from faust.exceptions import ProducerSendError
+from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Redis unreachable (refused, reset, timed out); other Redis errors are bugs, not outages.
+#: Redis unreachable (refused, reset, timed out); other Redis errors are bugs, not outages,
+#: except the states below (:func:`redis_refusing`).
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+#: Error replies of a Redis that refuses commands for now, until its operator mends it,
+#: and what the log calls that state. redis-py has classes for three of them.
+_REFUSING = {
+    "OOM": "Redis refusing writes",  # used memory past maxmemory (noeviction)
+    "MISCONF": "Redis refusing writes",  # its RDB snapshots (or AOF writes) fail
+    "READONLY": "Redis refusing writes",  # a replica
+    "NOREPLICAS": "Redis refusing writes",  # fewer replicas than min-replicas-to-write
+    "BUSY": "Redis busy",  # a script or function running past its time limit
+    "LOADING": "Redis busy",  # loading its data set after a start
+}
+_REFUSING_CLASSES = ((OutOfMemoryError, "OOM"), (ReadOnlyError, "READONLY"),
+                     (BusyLoadingError, "LOADING"))  # fmt: skip
+#: How redis-py prefixes the error of a command in a pipeline.
+_IN_PIPELINE = re.compile(r"Command # \d+ \(.*?\) of pipeline caused error: ", re.DOTALL)
+
+
+def redis_refusing(exc: BaseException) -> str | None:
+    """The code of a Redis error reply saying Redis refuses commands for now (``"OOM"``,
+    ``"MISCONF"``, ...; see ``_REFUSING``), or None.
+
+    By redis-py's class where it has one, else by the reply's code: the error's
+    ``status_code``, or the first word of its message (after the pipeline's prefix,
+    which redis-py puts before the reply of a command in a pipeline)."""
+    if not isinstance(exc, RedisError):
+        return None
+    for cls, code in _REFUSING_CLASSES:
+        if isinstance(exc, cls):
+            return code
+    code = getattr(exc, "status_code", None)
+    if code is None and exc.args and isinstance(exc.args[0], str):
+        words = _IN_PIPELINE.sub("", exc.args[0], count=1).split(maxsplit=1)
+        code = words[0] if words else None
+    return code if code in _REFUSING else None
 
 
 def kafka_down(exc: BaseException) -> bool:
@@ -51,6 +94,9 @@ def _service_down(exc: BaseException) -> str | None:
     """What the operator should read in the log: which service, and how it fails."""
     from sla.redis_store import ConcurrencyError
 
+    refusing = redis_refusing(exc)
+    if refusing is not None:  # before REDIS_DOWN: redis-py's LOADING is a ConnectionError
+        return f"{_REFUSING[refusing]} ({refusing})"
     if isinstance(exc, REDIS_DOWN):
         return "Redis unreachable"
     if isinstance(exc, ConcurrencyError):
@@ -83,8 +129,13 @@ _STATE = {
 
 
 def state_of(service: str) -> str:
-    """``"Redis unreachable"`` → ``"Redis is unreachable"`` (for "stopping while ...")."""
-    return _STATE.get(service, service)
+    """``"Redis unreachable"`` → ``"Redis is unreachable"``, ``"Redis refusing writes
+    (OOM)"`` → ``"Redis is refusing writes (OOM)"`` (for "stopping while ...")."""
+    if service in _STATE:
+        return _STATE[service]
+    if service.startswith("Redis "):
+        return "Redis is " + service.removeprefix("Redis ")
+    return service
 
 
 #: Steps waiting for a service right now: a token per call → (what, service).
@@ -107,8 +158,9 @@ def stop_retrying() -> None:
 async def until_reachable(
     what: str, step: Callable[..., Awaitable[T]], *args: object, longest_wait: float = 10.0
 ) -> T:
-    """Run ``step(*args)``; while Redis or the broker is unreachable, log and run it
-    again after a growing wait (0.5 s doubling up to ``longest_wait``).
+    """Run ``step(*args)``; while Redis or the broker is unreachable (or Redis refuses
+    commands, an SLA case is busy), log and run it again after a growing wait (0.5 s
+    doubling up to ``longest_wait``).
 
     Once the worker is stopping (:func:`stop_retrying`), a step that fails on an outage is
     not run again: it waits until the worker cancels it, with nothing acknowledged."""

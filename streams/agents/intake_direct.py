@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from intake import hotline, mailbox
 from streams import topics
+from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.intake_step import convert_all, intake_settings
 from streams.outages import all_delivered, until_reachable
@@ -21,7 +22,8 @@ def _mailbox(data, ref, now):
 async def _run(stream, channel: str, convert) -> None:
     # batches: one Redis round trip for contacts and one for de-duplication per batch
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_reachable(f"{channel} intake", _batch, events, channel, convert)
+        async with stop_worker_on_error(f"{channel} intake"):
+            await until_reachable(f"{channel} intake", _batch, events, channel, convert)
 
 
 async def _batch(events, channel: str, convert) -> None:

@@ -18,6 +18,7 @@ from models.dead_letter import DeadLetter
 from models.wechat import WeChatPiece, WeChatSession
 from stores.closed_wechat_messages import FIRST
 from streams import topics
+from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
 from streams.intake_step import TZ, convert_all, intake_settings
@@ -53,7 +54,8 @@ def _to_piece(data, ref, now):
 async def wechat_intake(stream):
     """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_reachable("wechat intake", _pieces, events)
+        async with stop_worker_on_error("wechat intake"):
+            await until_reachable("wechat intake", _pieces, events)
 
 
 async def _pieces(events) -> None:
@@ -128,15 +130,21 @@ async def wechat_sessions_agent(stream):
     the closed session's: :func:`_close` dead-letters that session, and the piece goes on.)
     """
     async for piece in stream:
-        try:
-            await until_reachable("wechat session", _on_piece, piece)
-        except Exception as exc:  # a bug of ours, or faust's table: keep the piece for replay
-            log.exception("WeChat piece %s failed", piece.raw.as_text())
-            if piece.msg_type != FLUSH:  # a flush request carries nothing to keep
-                session = WeChatSession(contact_ref=piece.contact_ref, pieces=[piece],
-                                        last_seen_wall=time.time())  # fmt: skip
-                reason = f"{type(exc).__name__}: {exc}"
-                await _dead_letter_session(session, ErrorCode.INTERNAL, reason)
+        # the last resort: dead-lettering the piece failed too
+        async with stop_worker_on_error("wechat session"):
+            await _piece_or_dead_letter(piece)
+
+
+async def _piece_or_dead_letter(piece: WeChatPiece) -> None:
+    try:
+        await until_reachable("wechat session", _on_piece, piece)
+    except Exception as exc:  # a bug of ours, or faust's table: keep the piece for replay
+        log.exception("WeChat piece %s failed", piece.raw.as_text())
+        if piece.msg_type != FLUSH:  # a flush request carries nothing to keep
+            session = WeChatSession(contact_ref=piece.contact_ref, pieces=[piece],
+                                    last_seen_wall=time.time())  # fmt: skip
+            reason = f"{type(exc).__name__}: {exc}"
+            await _dead_letter_session(session, ErrorCode.INTERNAL, reason)
 
 
 async def _on_piece(piece: WeChatPiece) -> None:

@@ -15,6 +15,7 @@ from routing.catalogue import load_catalogue
 from routing.dispatch import for_emergency, route
 from sla.policies import load_policies
 from streams import topics
+from streams.agent_guard import stop_worker_on_error
 from streams.app import app
 from streams.dead_letters import dead_letter
 from streams.intake_step import TZ
@@ -35,7 +36,8 @@ async def apply_review_decisions(stream):
     tags = load_policies(SlaSettings().policy_file).tags  # the tags a decision may set
     store = pending_reviews()
     async for event in stream.events():
-        await until_reachable("review decision", _apply_decision, event, catalogue, store, tags)
+        async with stop_worker_on_error("review decision"):
+            await until_reachable("review decision", _apply_decision, event, catalogue, store, tags)
 
 
 async def _apply_decision(event, catalogue, store, tags=frozenset()) -> None:

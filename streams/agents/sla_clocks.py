@@ -23,6 +23,7 @@ from models.dead_letter import DeadLetter
 from routing.catalogue import load_catalogue
 from sla.events import AssignmentIn, Outcome, OutcomeKind, Reason
 from streams import topics
+from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.outages import all_delivered, until_reachable
@@ -46,7 +47,8 @@ def assignment_in(a: Assignment) -> AssignmentIn:
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_reachable("SLA assignments", _start, events)
+        async with stop_worker_on_error("SLA assignments"):
+            await until_reachable("SLA assignments", _start, events)
 
 
 async def _start(events) -> None:
@@ -127,7 +129,8 @@ async def _next_hop(event: CaseEvent, again: bool) -> None:
 async def apply_case_events(stream):
     """Case events → SLA clocks; each gets applied, duplicate, or a dead letter with the reason."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        await until_reachable("SLA case events", _case_events, events)
+        async with stop_worker_on_error("SLA case events"):
+            await until_reachable("SLA case events", _case_events, events)
 
 
 async def _case_events(events) -> None:

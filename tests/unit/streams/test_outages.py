@@ -184,3 +184,85 @@ async def test_once_the_worker_stops_a_step_meeting_an_outage_is_not_retried(
 def test_the_stop_log_says_what_state_each_service_is_in():
     assert outages.state_of("Redis unreachable") == "Redis is unreachable"
     assert outages.state_of("SLA cases busy") == "SLA cases are busy"
+
+
+def _reply(text: str, in_pipeline: bool = False, status_code: bool = True) -> Exception:
+    """The exception redis-py raises for the error reply ``text`` (its parser's), as a
+    single command or as command 1 of a pipeline (redis-py's prefix)."""
+    from redis._parsers import BaseParser
+    from redis.asyncio.client import Pipeline
+
+    exc = BaseParser.parse_error(text)
+    if in_pipeline:
+        Pipeline.annotate_exception(None, exc, 1, ("EVAL", "redis.call('SET', KEYS[1], 1)", 1, "k"))
+    if not status_code:  # an older redis-py: only the message tells
+        exc.status_code = None
+    return exc
+
+
+#: Error replies of a Redis that refuses writes (or all commands) until its operator acts.
+REFUSING = {
+    "OOM command not allowed when used memory > 'maxmemory'.": "Redis refusing writes (OOM)",
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled": "Redis refusing writes (MISCONF)",
+    "READONLY You can't write against a read only replica.": "Redis refusing writes (READONLY)",
+    "NOREPLICAS Not enough good replicas to write.": "Redis refusing writes (NOREPLICAS)",
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.":
+        "Redis busy (BUSY)",
+    "LOADING Redis is loading the dataset in memory": "Redis busy (LOADING)",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True])
+@pytest.mark.parametrize("status_code", [True, False])
+@pytest.mark.parametrize("text", REFUSING)
+def test_a_redis_refusing_writes_is_an_outage_with_a_name_of_its_own(
+    text, in_pipeline, status_code
+):
+    exc = _reply(text, in_pipeline, status_code)
+    assert outages.waited_out(exc)
+    assert outages._service_down(exc) == REFUSING[text]
+
+
+def test_redis_refusals_are_matched_by_redis_py_class_where_it_has_one():
+    from redis.exceptions import BusyLoadingError, OutOfMemoryError, ReadOnlyError
+
+    assert isinstance(_reply("OOM command not allowed"), OutOfMemoryError)
+    assert outages.redis_refusing(OutOfMemoryError("no code in the text")) == "OOM"
+    assert outages.redis_refusing(ReadOnlyError("You can't write")) == "READONLY"
+    assert outages.redis_refusing(BusyLoadingError("loading")) == "LOADING"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "WRONGTYPE Operation against a key holding the wrong kind of value",
+        "BUSYKEY Target key name already exists.",  # a code that starts like BUSY
+        "ERR unknown command 'FOO'",
+        "NOSCRIPT No matching script. Please use EVAL.",
+        "ERR Error running script: OOM is no code here",
+    ],
+)
+def test_other_redis_error_replies_are_bugs_not_outages(text):
+    for in_pipeline in (False, True):
+        exc = _reply(text, in_pipeline)
+        assert not outages.waited_out(exc), exc
+        assert outages.redis_refusing(exc) is None
+
+
+async def test_retries_while_redis_refuses_writes_and_says_so(no_sleep, caplog):
+    step, calls = _failing(
+        3, _reply("OOM command not allowed when used memory > 'maxmemory'.", True)
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await outages.until_reachable("understand (review parking)", step, 1) == 2
+    assert len(calls) == 4
+    assert "Redis refusing writes (OOM) during understand (review parking) (OutOfMemoryError: " \
+        "Command # 1 (EVAL" in caplog.text  # fmt: skip
+    assert "retrying in 0.5 s, nothing acknowledged" in caplog.text
+
+
+def test_the_stop_log_says_redis_refuses_writes():
+    assert outages.state_of("Redis refusing writes (OOM)") == "Redis is refusing writes (OOM)"
+    assert outages.state_of("Redis busy (LOADING)") == "Redis is busy (LOADING)"
+    assert outages.state_of("Kafka unreachable") == "Kafka is unreachable"
