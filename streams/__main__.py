@@ -8,7 +8,7 @@ options are given.
 import asyncio
 import sys
 
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from stack.topic_admin import align_topic_configs, ensure_topics, ensure_topics_sync
 from streams.changelog_move import move_changelog
@@ -126,7 +126,15 @@ if __name__ == "__main__":
         departments = department_topic_names()
         ensure_topics_sync(settings.broker, departments, DEPARTMENT_PARTITIONS)
         asyncio.run(prepare_faust_topics(app))
-        asyncio.run(hand_over_offsets(app))
+        try:
+            asyncio.run(hand_over_offsets(app))
+        except KafkaError as exc:
+            print(
+                f"error: Kafka at {settings.broker} did not say where the consumer groups "
+                f"stopped ({type(exc).__name__}: {exc})",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
         if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
             web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
             argv += ["--without-web"] if settings.web_port == 0 else web

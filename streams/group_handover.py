@@ -19,7 +19,9 @@ running members, and the worker then starts from its group's own offsets as befo
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from itertools import combinations
 
@@ -66,10 +68,24 @@ def furthest_offsets(
     return moves
 
 
+#: How long to wait for the broker's group coordinator: on a fresh broker the offsets
+#: topic is created at the first question, and the coordinator is "not available" until
+#: it is (a few seconds).
+COORDINATOR_WAIT_S = 60.0
+
+
 async def _committed(
     admin: AIOKafkaAdminClient, group: str, topics: frozenset[str]
 ) -> dict[TopicPartition, int]:
-    offsets = await admin.list_consumer_group_offsets(group)
+    deadline = time.monotonic() + COORDINATOR_WAIT_S
+    while True:
+        try:
+            offsets = await admin.list_consumer_group_offsets(group)
+            break
+        except KafkaError as exc:  # GroupCoordinatorNotAvailable, CoordinatorLoadInProgress
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
     return {tp: m.offset for tp, m in offsets.items() if tp.topic in topics and m.offset >= 0}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiokafka import TopicPartition
 
 from config.streams import StreamSettings
@@ -61,3 +62,31 @@ def test_the_log_names_each_previous_group_and_topic_once():
         "centre-understand: x partitions 2 resume where centre-sla stopped "
         "(the stages were arranged differently before)",
     ]
+
+
+async def test_a_fresh_brokers_coordinator_is_waited_for(monkeypatch):
+    """A fresh broker answers 'coordinator not available' until its offsets topic exists:
+    the demo's first worker start failed on it."""
+    from aiokafka.errors import GroupCoordinatorNotAvailableError, UnknownError
+    from aiokafka.structs import OffsetAndMetadata
+
+    from streams import group_handover
+
+    monkeypatch.setattr(group_handover.asyncio, "sleep", lambda s: _no_wait())
+    answers = [GroupCoordinatorNotAvailableError(), {A0: OffsetAndMetadata(7, "")}]
+
+    class Admin:
+        async def list_consumer_group_offsets(self, group):
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    assert await group_handover._committed(Admin(), "g", frozenset({A0.topic})) == {A0: 7}
+    answers[:] = [UnknownError()]  # not retriable: said at once
+    with pytest.raises(UnknownError):
+        await group_handover._committed(Admin(), "g", frozenset({A0.topic}))
+
+
+async def _no_wait() -> None:
+    return None
