@@ -49,3 +49,39 @@ def make_isolated_worker(kafka_bootstrap: str, redis_url: str, tmp_path):
     for proc in made:
         proc.stop()
         asyncio.run(proc.delete_topics_and_keys())
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A ``redis-server`` of the test's own (:mod:`tests.integration.private_redis`)."""
+    from tests.integration.private_redis import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def make_private_worker(kafka_bootstrap: str, tmp_path):
+    """Factory of workers on topics of their own and a given Redis, joining their group at
+    once after a restart: ``await make_private_worker(redis_url, extra_env)``; stopped and
+    their topics removed afterwards."""
+    from stack.topic_admin import ensure_topics
+    from streams.topics import SPECS
+    from tests.integration.private_redis import FAST_GROUP
+
+    made: list[WorkerProcess] = []
+
+    async def make(redis_url: str, env: dict[str, str] | None = None) -> WorkerProcess:
+        proc = WorkerProcess(
+            kafka_bootstrap, redis_url, tmp_path, extra_env={**FAST_GROUP, **(env or {})}
+        )
+        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
+        made.append(proc)
+        return proc
+
+    yield make
+    for proc in made:
+        proc.stop(kill=True)
+        asyncio.run(proc.delete_topics_and_keys())

@@ -48,6 +48,7 @@ from models.review import ReviewRequest
 from models.wechat import WeChatPiece
 from samples.appeal_rows import read_rows
 from samples.replay import BAD_SAMPLES, CHANNELS, records_for
+from tests.integration.private_redis import FAST_GROUP
 from tests.integration.raw_records import wechat_xml
 from tests.integration.worker_process import WorkerProcess, read_all, sla_store
 
@@ -58,10 +59,6 @@ try:
 except FileNotFoundError:
     ROWS = []
 
-#: A killed worker's successor joins its group once the broker has given up on the dead
-#: member: 6 s (the broker's minimum) instead of faust's 60 s.
-FAST_GROUP = {"BROKER_SESSION_TIMEOUT": "6", "BROKER_REBALANCE_TIMEOUT": "6",
-              "BROKER_HEARTBEAT_INTERVAL": "1"}  # fmt: skip
 #: Topics the all-stages worker consumes (its group's committed offsets must reach their end).
 INPUTS = ("raw.hotline", "raw.mailbox", "raw.wechat", "intake.wechat.pieces", "appeals.received",
           "assignments.all")  # fmt: skip

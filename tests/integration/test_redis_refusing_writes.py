@@ -18,19 +18,15 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import orjson
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from models.dead_letter import DeadLetter
-from stack.topic_admin import ensure_topics
-from streams.topics import SPECS
+from tests.integration.private_redis import publish_records
 from tests.integration.raw_records import received_appeal
-from tests.integration.test_stop_during_redis_outage import FAST_GROUP, PrivateRedis
 from tests.integration.worker_process import WorkerProcess, read_all, wait_for
 
 pytestmark = [
@@ -38,42 +34,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed"),
 ]
 
-UNDERSTAND = {**FAST_GROUP, "HOTLINE_WORKER_STAGES": "understand"}
-
-
-@pytest.fixture
-def own_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def make_worker(kafka_bootstrap, tmp_path):
-    """Understand-stage workers on topics of their own, stopped and their topics removed."""
-    made: list[WorkerProcess] = []
-
-    async def make(redis_url: str) -> WorkerProcess:
-        proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env=UNDERSTAND)
-        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
-        made.append(proc)
-        return proc
-
-    yield make
-    for proc in made:
-        proc.stop(kill=True)
-        asyncio.run(proc.delete_topics_and_keys())
-
-
-async def _publish(bootstrap: str, records: list[tuple[str, bytes | None, bytes]]) -> list:
-    """Send ``(topic, key, value)`` records; their metadata (partition, offset) in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        return [await producer.send_and_wait(t, value=v, key=k) for t, k, v in records]
-    finally:
-        await producer.stop()
+UNDERSTAND = {"HOTLINE_WORKER_STAGES": "understand"}
 
 
 def _appeals(tag: str, good: int, vague: int) -> list[tuple[str, bytes]]:
@@ -102,17 +63,17 @@ async def _wait_for_log(w: WorkerProcess, texts: tuple[str, ...], timeout: float
 
 
 async def test_redis_refusing_writes_mid_stream_loses_no_appeal_and_sends_nothing_twice(
-    make_worker, own_redis
+    make_private_worker, private_redis
 ):
-    w = await make_worker(own_redis.url)
+    w = await make_private_worker(private_redis.url, UNDERSTAND)
     boot, received = w.bootstrap, w.topic("appeals.received")
     outcomes = [w.topic("assignments.all"), w.topic("appeals.review")]
     await asyncio.to_thread(w.start)
-    redis = aioredis.Redis.from_url(own_redis.url)
+    redis = aioredis.Redis.from_url(private_redis.url)
     try:
         # the stream runs: a first lot is done as usual
         before = _appeals("before", good=6, vague=2)
-        await _publish(boot, [(received, aid.encode(), v) for aid, v in before])
+        await publish_records(boot, [(received, aid.encode(), v) for aid, v in before])
         await wait_for(boot, outcomes, lambda rs: {a for a, _ in before} <= _keys(rs), 60)
 
         # Redis full: every write refused (noeviction), reads still answered
@@ -122,7 +83,7 @@ async def test_redis_refusing_writes_mid_stream_loses_no_appeal_and_sends_nothin
         records = [(received, aid.encode(), v) for aid, v in during[-1:] + during[:-1]]
         records[3:3] = [(received, None, BAD[0]), (received, None, BAD[1])]
         records[20:20] = [(received, None, BAD[0]), (received, None, BAD[1])]
-        meta = await _publish(boot, records)
+        meta = await publish_records(boot, records)
         bad = {
             (m.partition, m.offset) for m, (_, k, _) in zip(meta, records, strict=True) if k is None
         }
@@ -162,30 +123,19 @@ def _keys(records) -> set[str]:
     return {r.key.decode() for r in records}
 
 
-async def _committed(w: WorkerProcess) -> dict[TopicPartition, int]:
-    """The understand worker's committed offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=w.bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(f"{w.prefix}hotline12345-understand")
-    finally:
-        await admin.close()
-    return {tp: meta.offset for tp, meta in offsets.items()}
-
-
 async def test_an_unexpected_redis_error_stops_the_worker_and_its_successor_redoes_the_batch(
-    make_worker, own_redis
+    make_private_worker, private_redis
 ):
     """A key of the wrong type (no outage, no bad record): the worker stops, non-zero,
     with the appeal's offset not committed; restarted once the key is mended, it does it."""
-    w = await make_worker(own_redis.url)
+    w = await make_private_worker(private_redis.url, UNDERSTAND)
     boot, received = w.bootstrap, w.topic("appeals.received")
     await asyncio.to_thread(w.start)
-    redis = aioredis.Redis.from_url(own_redis.url)
+    redis = aioredis.Redis.from_url(private_redis.url)
     try:
         await redis.set(f"{w.prefix}review-waiting", "not the waiting zset")
         (aid, vague), (good_id, good) = _appeals("bug", good=0, vague=1)[0], _appeals("ok", 1, 0)[0]
-        meta = await _publish(boot, [(received, aid.encode(), vague)])
+        meta = await publish_records(boot, [(received, aid.encode(), vague)])
         try:
             code = await asyncio.to_thread(w.proc.wait, 60)
         except subprocess.TimeoutExpired:
@@ -196,14 +146,16 @@ async def test_an_unexpected_redis_error_stops_the_worker_and_its_successor_redo
         assert "WRONGTYPE" in log and "not acknowledged" in log, log[-3000:]
         assert "Restarting dead <Agent" not in log, log[-3000:]
         tp = TopicPartition(meta[0].topic, meta[0].partition)
-        assert (await _committed(w)).get(tp, -1) <= meta[0].offset  # never acknowledged
+        assert (await w.committed_offsets("hotline12345-understand")).get(tp, -1) <= meta[
+            0
+        ].offset  # never acknowledged
 
         # mended, a new worker does the appeal (and the stream goes on)
         await redis.delete(f"{w.prefix}review-waiting")
         w.stop()
         w.log.rename(w.log.with_suffix(".first.log"))
         await asyncio.to_thread(w.start)
-        await _publish(boot, [(received, good_id.encode(), good)])
+        await publish_records(boot, [(received, good_id.encode(), good)])
         await wait_for(boot, w.topic("appeals.review"), lambda rs: aid in _keys(rs), 60)
         await wait_for(boot, w.topic("assignments.all"), lambda rs: good_id in _keys(rs), 30)
         assert await redis.exists(f"{w.prefix}review:{aid}")

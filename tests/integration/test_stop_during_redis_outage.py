@@ -13,25 +13,19 @@ started again here): the project's shared Redis is left alone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from intake.identity import appeal_id
-from stack.topic_admin import ensure_topics
-from streams.topics import SPECS
+from tests.integration.private_redis import publish_records
 from tests.integration.raw_records import assignment_json, mailbox_json, received_appeal
 from tests.integration.worker_process import WorkerProcess, read_all, sla_store, wait_for
 
@@ -42,92 +36,6 @@ pytestmark = [
 
 #: How long a worker may take to stop after SIGTERM while Redis is away.
 STOP_BOUND_S = 30.0
-#: A restarted worker joins its group at once (the stopped one left it, or a kill's
-#: member is given up after 6 s instead of 60 s).
-FAST_GROUP = {"BROKER_SESSION_TIMEOUT": "6", "BROKER_REBALANCE_TIMEOUT": "6",
-              "BROKER_HEARTBEAT_INTERVAL": "1"}  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A ``redis-server`` of this test's own, without persistence (a restart starts empty)."""
-
-    def __init__(self, directory: Path):
-        self.dir, self.port = directory, _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def make_worker(kafka_bootstrap, tmp_path):
-    """Workers on topics of their own, stopped and their topics removed afterwards."""
-    made: list[WorkerProcess] = []
-
-    async def make(redis_url: str) -> WorkerProcess:
-        proc = WorkerProcess(kafka_bootstrap, redis_url, tmp_path, extra_env=FAST_GROUP)
-        await ensure_topics(kafka_bootstrap, [proc.topic(n) for n in SPECS], 4)
-        made.append(proc)
-        return proc
-
-    yield make
-    for proc in made:
-        proc.stop(kill=True)
-        asyncio.run(proc.delete_topics_and_keys())
-
-
-async def _publish(bootstrap: str, records: list[tuple[str, bytes | None, bytes]]) -> list:
-    """Send ``(topic, key, value)`` records; their metadata (partition, offset) in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        return [await producer.send_and_wait(t, value=v, key=k) for t, k, v in records]
-    finally:
-        await producer.stop()
-
-
-async def _committed(w: WorkerProcess) -> dict[TopicPartition, int]:
-    """The all-stages group's committed offsets."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=w.bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(f"{w.prefix}hotline12345")
-    finally:
-        await admin.close()
-    return {tp: meta.offset for tp, meta in offsets.items()}
 
 
 def _keys(records) -> set[str]:
@@ -145,15 +53,15 @@ async def _wait_for_log(w: WorkerProcess, texts: list[str], timeout: float = 30.
 
 
 async def test_sigterm_while_redis_is_down_stops_the_worker_and_loses_nothing(
-    make_worker, private_redis
+    make_private_worker, private_redis
 ):
-    w = await make_worker(private_redis.url)
+    w = await make_private_worker(private_redis.url)
     boot = w.bootstrap
     await asyncio.to_thread(w.start)
 
     # the worker is up, its partitions assigned, and it has used Redis
     first = appeal_id("mailbox", "MB-stop-0")
-    await _publish(boot, [(w.topic("raw.mailbox"), None,
+    await publish_records(boot, [(w.topic("raw.mailbox"), None,
                            mailbox_json("MB-stop-0", "A市A3区噪音", "楼下KTV每晚噪音扰民。"))])  # fmt: skip
     await wait_for(boot, w.topic("appeals.received"), lambda rs: first in _keys(rs))
 
@@ -166,7 +74,7 @@ async def test_sigterm_while_redis_is_down_stops_the_worker_and_loses_nothing(
     vague = received_appeal("MB-stop-vague", "咨询", "请问一下这个事情怎么办")
     assigned_id = appeal_id("mailbox", "MB-stop-assigned")
     assignment = assignment_json(assigned_id, "a3.zjj", datetime.now(ZoneInfo("Asia/Shanghai")))
-    held = await _publish(boot, [
+    held = await publish_records(boot, [
         *((w.topic("raw.mailbox"), None, value) for value in mailbox.values()),
         (w.topic("appeals.received"), vague.appeal_id.encode(), vague.dumps()),
         (w.topic("assignments.all"), assigned_id.encode(), assignment),
@@ -192,7 +100,7 @@ async def test_sigterm_while_redis_is_down_stops_the_worker_and_loses_nothing(
     assert "will be redone after restart" in log, log[-3000:]
 
     # at-least-once: no offset of a record held back by the outage was committed
-    committed = await _committed(w)
+    committed = await w.committed_offsets()
     for meta in held:
         tp = TopicPartition(meta.topic, meta.partition)
         assert committed.get(tp, -1) <= meta.offset, (

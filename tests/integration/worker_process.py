@@ -135,6 +135,17 @@ class WorkerProcess:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    async def committed_offsets(self, group: str = "hotline12345") -> dict:
+        """``TopicPartition`` → offset committed by ``group`` (this prefix's; by default the
+        all-stages group, ``hotline12345-understand`` for an understand-only worker)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(self.prefix + group)
+        finally:
+            await admin.close()
+        return {tp: meta.offset for tp, meta in offsets.items()}
+
     async def delete_topics_and_keys(self) -> None:
         """Remove every topic of this prefix (the worker's changelogs included) and every
         Redis key: test and benchmark runs otherwise pile up in the stack's Redis (400,000
