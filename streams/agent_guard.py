@@ -23,7 +23,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from streams.shutdown import _not_acknowledged, withhold
+from streams.shutdown import not_acknowledged, withhold
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def stop_worker_on_error(what: str) -> AsyncIterator[None]:
         log.critical(
             "%s failed unexpectedly (%s: %s): %s, they will be redone after restart; "
             "the worker stops",
-            what, type(exc).__name__, exc, _not_acknowledged(held), exc_info=exc,
+            what, type(exc).__name__, exc, not_acknowledged(held), exc_info=exc,
         )  # fmt: skip
         await app.crash(exc)  # the worker stops, and exits non-zero
         await asyncio.get_running_loop().create_future()  # until cancelled

@@ -9,8 +9,10 @@ and in order (deletions included), and the old topic is deleted, so the copy hap
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+
+from stack.topic_read import read_to_end
 
 
 async def move_changelog(broker: str, source: str, target: str) -> int | None:
@@ -22,38 +24,18 @@ async def move_changelog(broker: str, source: str, target: str) -> int | None:
     try:
         if source not in await admin.list_topics():
             return None
-        (described,) = await admin.describe_topics([source])
-        partitions = [TopicPartition(source, p["partition"]) for p in described["partitions"]]
-        moved = await _copy(broker, partitions, target)
+        records = await read_to_end(broker, source)  # each partition in offset order
+        producer = AIOKafkaProducer(bootstrap_servers=broker, acks="all")
+        await producer.start()
+        try:
+            for r in records:
+                await producer.send(
+                    target, r.value, key=r.key, partition=r.partition, headers=list(r.headers)
+                )
+            await producer.flush()
+        finally:
+            await producer.stop()
         await admin.delete_topics([source])
-        return moved
+        return len(records)
     finally:
         await admin.close()
-
-
-async def _copy(broker: str, partitions: list[TopicPartition], target: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=broker, acks="all")
-    await consumer.start()
-    await producer.start()
-    moved = 0
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        left = {tp for tp in partitions if ends[tp] > await consumer.position(tp)}
-        while left:
-            batch = await consumer.getmany(*left, timeout_ms=1000)
-            for tp, records in batch.items():
-                for r in records:
-                    await producer.send(
-                        target, r.value, key=r.key, partition=tp.partition, headers=list(r.headers)
-                    )
-                    moved += 1
-                if await consumer.position(tp) >= ends[tp]:
-                    left.discard(tp)
-        await producer.flush()
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return moved

@@ -84,20 +84,20 @@ async def _wait_empty_within_bound(self: App, consumer, logger) -> None:
                 held = withhold(consumer)
                 log.warning(
                     "%s: %s, they will be redone after restart%s",
-                    reason, _not_acknowledged(held),
+                    reason, not_acknowledged(held),
                     f"; waiting steps: {', '.join(steps)}" if steps else "",
                 )  # fmt: skip
             else:  # records taken since (none expected: the fetcher is stopped)
                 held = withhold(consumer)
                 if held:
                     log.warning("and %s, they will be redone after restart",
-                                _not_acknowledged(held))  # fmt: skip
+                                not_acknowledged(held))  # fmt: skip
         await waiting  # faust's wait commits what was acknowledged, then returns
     finally:
         waiting.cancel()
 
 
-def _not_acknowledged(held: Counter) -> str:
+def not_acknowledged(held: Counter) -> str:
     """``"3 records not acknowledged (raw.mailbox: 2, appeals.received: 1)"``."""
     n = sum(held.values())
     topics = ", ".join(f"{t}: {k}" for t, k in sorted(held.items()))
