@@ -27,10 +27,12 @@ from understand.text_normalise import to_simplified
 #: A masked district name, not followed by what makes it a zone label (区域, 区间, 区块, 市场):
 #: what follows a real one (某小区, 的, punctuation, 人民政府, 教育局, 县城, 区划归, 区间歇性停水)
 #: is left alone.
+#: The masking sometimes left a space before the suffix (``J10 县``, 40 times in the replies,
+#: never written without it there): one space is allowed and dropped from the name.
 #: (The look-ahead first: scanning for a letter and a digit is a third cheaper than trying
 #: the look-behind at every character.)
 _DISTRICT = re.compile(
-    r"(?=[A-Z][0-9])(?<![A-Za-z0-9])([A-Z])([0-9]{1,2})(区(?!域|间(?!歇)|块)|县|市(?!场))"
+    r"(?=[A-Z][0-9])(?<![A-Za-z0-9])([A-Z])([0-9]{1,2})[ \u3000]?(区(?!域|间(?!歇)|块)|县|市(?!场))"
 )
 _CITY = re.compile(r"(?=[A-Z]市)(?<![A-Za-z0-9])([A-Z])市")
 
@@ -98,7 +100,7 @@ def _mentions(text: str, names: Collection[str]) -> list[tuple[str, str, bool]]:
     """``(city, district, backed by name)`` of each district mention in ``text``."""
     found = []
     for m in _DISTRICT.finditer(text):
-        city, district = f"{m.group(1)}市", m.group()
+        city, district = f"{m.group(1)}市", f"{m.group(1)}{m.group(2)}{m.group(3)}"
         found.append((city, district, city + district in names))
     found += [(c, d, True) for name, (c, d) in KNOWN_DISTRICTS.items() if name in text]
     return found

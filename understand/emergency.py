@@ -29,9 +29,12 @@ _RELATIVE_PAST = (
 #: A negation right before a match or a required word: 没有人落水 (the rule reads 有人落水),
 #: 没有燃气泄漏, 所幸无人受伤, 未造成人员受伤, 司机没有受伤. Only the words in between that
 #: keep it the same statement are allowed (无辜行人受伤, 未成年人, 没想到有人… are not), and
-#: 没/无 ending another word negate nothing (淹没被困在楼顶的老人, 有无人受伤).
+#: 没/无 ending another word negate nothing (淹没被困在楼顶的老人, 有无人受伤). 不是 and 并非
+#: deny what follows (不是煤气泄漏,是下水道的味道); 是不是 asks about it, which a caller with
+#: a suspicion does (是不是煤气泄漏了): that stays a match.
 _NEGATED = re.compile(
-    r"(?:(?<![淹埋吞沉覆出])没有?|(?<!有)无|未|不曾)(?:有|造成)?(?:任何)?(?:人员|一人|人)?$"
+    r"(?:(?<![淹埋吞沉覆出])没有?|(?<!有)无|未|不曾|(?<!是)(?:并)?不是|并非)"
+    r"(?:有|造成)?(?:任何)?(?:人员|一人|人)?$"
 )
 
 

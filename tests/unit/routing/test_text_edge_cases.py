@@ -45,6 +45,24 @@ def test_traditional_and_full_width_district_names_are_read(text, expected):
     assert extract_district(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # bug: the replies write J10 县 (40 times, never J10县): the appeal was J市 alone
+        ("400多户业主多次向J10 县政府反应", District("J市", "J10县")),
+        ("A市A3 区某小区停水", A3),  # was A市 alone
+        ("A3\u3000区", A3),  # an ideographic space, as typed raw
+    ],
+)
+def test_a_space_before_the_suffix_is_dropped_from_the_name(text, expected):
+    assert extract_district(text) == expected
+
+
+@pytest.mark.parametrize("text", ["A3  区", "A3 区域", "A9 市场", "北辰三角洲c2区3栋"])
+def test_no_district_across_two_spaces_a_zone_word_or_a_lower_case_letter(text):
+    assert extract_district(text) is None
+
+
 def test_a_traditional_address_decides_over_a_district_in_the_body():
     # the address is searched first; written in traditional characters it was skipped and
     # the district the body mentions in passing won

@@ -92,6 +92,12 @@ def test_present_dangers_are_still_emergencies(text, reason):
         # bug: "没有人…" contains "有人…"
         "河边护栏坏了很久,幸好没有人落水",
         "物业说没有燃气泄漏,但是一直有异味",
+        # bug: a denial was flagged as the danger it denies
+        "不是煤气泄漏,是下水道的味道",
+        "并非着火了,是邻居在烧烤",
+        # bug: a danger dealt with already, in the same clause, was flagged
+        "煤气泄漏已经处理好了,但赔偿没人管",
+        "燃气泄漏已被排除",
     ],
 )
 def test_negated_dangers_are_not_emergencies(text):
@@ -110,6 +116,10 @@ def test_negated_dangers_are_not_emergencies(text):
         ("洪水淹没被困在楼顶的老人", "人员被困"),  # 淹没 is no 没
         ("两车相撞,有无人受伤还不清楚", "交通事故有人受伤"),  # a question, not a no
         ("物业没人管,有人打架", "暴力侵害"),
+        # 是不是 asks, a caller's suspicion: still a call for help
+        ("是不是煤气泄漏了,味道很大", "燃气泄漏"),
+        # the denial is about one place, the danger at another
+        ("不是我家着火了,是对面楼着火了", "火灾"),
     ],
 )
 def test_negation_only_cancels_what_it_negates(text, reason):
