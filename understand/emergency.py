@@ -5,7 +5,8 @@ drowning, traffic accidents with injuries, suicide threats, violence and acute i
 each with the service that handles it (110 police / 119 fire / 120 ambulance / 122 traffic
 police). Mailbox appeals talk about hazards all the time ("消防通道被占用", "存在安全隐患",
 "一旦发生火灾后果不堪设想"); matches near such hypothetical, preventive or past-tense
-wording are dropped, and so are negated ones ("没有人受伤", "无人被困", "没有人落水"). The
+wording are dropped, and so are negated or denied ones ("没有人受伤", "无人被困", "不是煤气泄漏")
+and dangers dealt with already ("煤气泄漏已经处理好了"). The
 rules favour recall of present danger over precision only within that limit: every match
 sends a person a review, never an automatic dispatch.
 """
