@@ -130,7 +130,13 @@ def resolve_artifact(path: Path | str | None = None) -> Path:
             raise ModelNotFoundError(
                 f"no trained classifier in {path} (no {CURRENT} file): run `hotline train` first"
             )
-        path = path / f"classifier-{current.read_text().strip()}.joblib"
+        version = current.read_text(encoding="utf-8", errors="replace").strip()
+        if not version:  # cut off while written by hand or by a full disk
+            raise ModelNotFoundError(
+                f"{current} names no version (the file is empty): run `hotline train`, or "
+                f"write the version of a classifier-VERSION.joblib in {path} into it"
+            )
+        path = path / f"classifier-{version}.joblib"
     if not path.is_file():
         raise ModelNotFoundError(f"classifier artifact {path} not found: run `hotline train` first")
     return path

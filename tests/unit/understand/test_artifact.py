@@ -29,6 +29,13 @@ def test_missing_model_tells_to_run_train(tmp_path):
         load_classifier(tmp_path / "nope.joblib")
 
 
+def test_an_empty_current_file_says_so(tmp_path):
+    # was "classifier artifact …/classifier-.joblib not found", as if none were trained
+    (tmp_path / "CURRENT").write_text("\n")
+    with pytest.raises(ModelNotFoundError, match="names no version"):
+        load_classifier(tmp_path)
+
+
 def test_version_sorts_by_time_and_names_the_data():
     from datetime import UTC, datetime
 
