@@ -108,44 +108,83 @@ def tail(
     topic: str = typer.Argument(..., help="Topic name without prefix, e.g. appeals.received"),
     limit: int = typer.Option(10, min=1, help="Print at most this many records"),
     timeout: float = typer.Option(5.0, help="Stop after this many seconds without a record"),
+    last: bool = typer.Option(
+        False, "--last", help="The newest LIMIT records (by timestamp) instead of the oldest"
+    ),
 ) -> None:
-    """Print records of a topic from the beginning (JSON, Chinese as is; bytes as base64)."""
-    asyncio.run(_tail(topic, limit, timeout))
+    """Print records of a topic from the beginning, or its newest with ``--last`` (JSON,
+    Chinese as is; UTF-8 that is not JSON, such as WeChat XML, as text; other bytes as
+    base64)."""
+    asyncio.run(_tail(topic, limit, timeout, last))
 
 
-async def _tail(topic: str, limit: int, timeout: float) -> None:
-    from aiokafka import AIOKafkaConsumer
+def _shown(rec) -> str:
+    """One record as a JSON line."""
+    raw = rec.value or b""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            value = {"text": raw.decode("utf-8")}
+        except UnicodeDecodeError:
+            value = {"bytes_b64": base64.b64encode(raw).decode()}
+    key = (rec.key or b"").decode(errors="replace")
+    return orjson.dumps(
+        {"key": key, "partition": rec.partition, "offset": rec.offset, "value": value}
+    ).decode()
+
+
+async def _tail(topic: str, limit: int, timeout: float, last: bool) -> None:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from streams.app import settings
 
-    consumer = AIOKafkaConsumer(
-        settings.topic(topic),
-        bootstrap_servers=settings.broker,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    shown = 0
+    name = settings.topic(topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.broker, enable_auto_commit=False)
+    shown: list = []
     try:
         await consumer.start()  # in the try: a consumer that could not start is stopped too
-        while shown < limit:
-            batch = await consumer.getmany(
-                timeout_ms=int(timeout * 1000), max_records=limit - shown
+        await consumer._client.force_metadata_update()
+        numbers = consumer.partitions_for_topic(name)
+        if not numbers:
+            typer.echo(
+                f"no topic {name} on {settings.broker} (`hotline topics` lists them)", err=True
             )
-            if not batch:
-                break
-            for records in batch.values():
-                for rec in records:
-                    try:
-                        value = orjson.loads(rec.value)
-                    except orjson.JSONDecodeError:
-                        value = {"bytes_b64": base64.b64encode(rec.value or b"").decode()}
-                    typer.echo(orjson.dumps({"key": (rec.key or b"").decode(errors="replace"), "partition": rec.partition,
-                                             "offset": rec.offset, "value": value}).decode())  # fmt: skip
-                    shown += 1
+            raise typer.Exit(2)
+        partitions = [TopicPartition(name, p) for p in sorted(numbers)]
+        consumer.assign(partitions)
+        if last:
+            # each partition's last LIMIT records hold the topic's newest LIMIT
+            ends = await consumer.end_offsets(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            for tp in partitions:
+                consumer.seek(tp, max(starts[tp], ends[tp] - limit))
+            behind = {tp for tp in partitions if ends[tp] > starts[tp]}
+            while behind:
+                batch = await consumer.getmany(*behind, timeout_ms=int(timeout * 1000))
+                if not batch:
+                    break
+                for tp, records in batch.items():
+                    shown += [r for r in records if r.offset < ends[tp]]
+                behind = {tp for tp in behind if await consumer.position(tp) < ends[tp]}
+            shown = sorted(shown, key=lambda r: (r.timestamp, r.partition, r.offset))[-limit:]
+        else:
+            await consumer.seek_to_beginning(*partitions)
+            while len(shown) < limit:
+                batch = await consumer.getmany(
+                    timeout_ms=int(timeout * 1000), max_records=limit - len(shown)
+                )
+                if not batch:
+                    break
+                for records in batch.values():
+                    shown += records
+            shown = shown[:limit]
     finally:
         await consumer.stop()
+    for rec in shown:
+        typer.echo(_shown(rec))
     if not shown:
-        typer.echo(f"no records in {settings.topic(topic)}", err=True)
+        typer.echo(f"no records in {name}", err=True)
 
 
 @app.command()
