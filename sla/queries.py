@@ -150,7 +150,7 @@ async def late_cases(
     if department:
         ids = await store.department_cases(department)
     else:
-        ids = await store.late_candidates(district=district, category=category)
+        ids = await store.late_candidates(district=district, category=category, until=now)
     wanted = {"overdue", "escalated"} | ({"near_due"} if include_near else set())
     out: list[CaseView] = []
     for i in range(0, len(ids), chunk):

@@ -400,18 +400,24 @@ class SlaStore:
         return sorted(m.decode() for row in rows for m in row)
 
     async def late_candidates(
-        self, district: str | None = None, category: str | None = None
+        self, district: str | None = None, category: str | None = None, until: int | None = None
     ) -> list[str]:
-        """Cases that reached warn80 (all, or of one district or category)."""
+        """Cases that reached warn80 (all, or of one district or category), and with
+        ``until`` (epoch s) every open case with a threshold due by then: the timer marks
+        a case late only once its threshold passes, so a question about a later time (or
+        a threshold the timer has not claimed yet) needs those too. The caller filters."""
+        found: set[str] = set()
+        if until is not None:
+            found |= {m.decode() for m in await self.r.zrangebyscore(self.due_key, "-inf", until)}
         if district or category:
             ns, name = (_NS_DISTRICT, district) if district else (_NS_CATEGORY, category)
             code = await self.code_of(ns, name or "")
-            if code is None:
-                return []
-            key = self._late_key(ns[:-1], code)
+            key = None if code is None else self._late_key(ns[:-1], code)
         else:
             key = self._late_key()
-        return sorted(m.decode() for m in await self.r.smembers(key))
+        if key is not None:
+            found |= {m.decode() for m in await self.r.smembers(key)}
+        return sorted(found)
 
     # -- writing --------------------------------------------------------------------------
 

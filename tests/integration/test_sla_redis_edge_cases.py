@@ -221,6 +221,20 @@ async def test_many_writers_on_one_case_keep_one_consistent_state(
     assert {d: v for d, v in holders.items() if v} == {s.department: ["A1"]}
 
 
+async def test_asking_about_a_later_time_finds_cases_the_timer_has_not_marked(
+    store: SlaStore,
+) -> None:
+    # bug: `hotline sla overdue --now LATER` without --department answered 0 cases: it
+    # only looked at cases the timer had already marked late
+    t0 = at(2025, 3, 3, 9)
+    await store.apply_batch([assignment(t0)])
+    later = at(2025, 3, 4, 12)  # past every threshold; no scan has run
+    for kw in ({"district": DISTRICT}, {"category": CATEGORY}, {}, {"department": "zjj"}):
+        assert [v.appeal_id for v in await late_cases(store, later, **kw)] == ["A1"], kw
+    assert await late_cases(store, t0 + 60, include_near=True) == []  # nothing due yet
+    assert await late_cases(store, later, district="A市A9区") == []
+
+
 async def test_reassigned_closed_and_expired_cases_in_the_queries(store: SlaStore) -> None:
     t0 = at(2025, 3, 3, 9)
     await store.apply_batch([assignment(t0)])

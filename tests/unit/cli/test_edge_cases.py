@@ -134,7 +134,7 @@ class FakeStore:
     async def department_cases(self, department: str):
         return [i for i, s in self.states.items() if s.department == department]
 
-    async def late_candidates(self, district=None, category=None):
+    async def late_candidates(self, district=None, category=None, until=None):
         return list(self.states)
 
 
