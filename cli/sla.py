@@ -329,12 +329,27 @@ def policies(as_json: JsonOption = False) -> None:
         }
         for p in book.policies.values()
     ]
+    rules = [
+        {
+            "policy": rule.policy,
+            **{
+                name: list(values)
+                for name in ("appeal_types", "urgencies", "categories", "tags")
+                if (values := getattr(rule, name))
+            },
+        }
+        for rule in book.rules
+    ]
     if as_json:
-        _echo_json({"default": book.default, "policies": rows})
+        _echo_json({"default": book.default, "policies": rows, "rules": rules})
         return
     for r in rows:
         typer.echo("  ".join(f"{k}={v}" for k, v in r.items()))
-    typer.echo(f"default={book.default}")
+    typer.echo("rules, the first whose every criterion matches wins:")
+    for n, rule in enumerate(rules, 1):
+        criteria = "  ".join(f"{k}={','.join(v)}" for k, v in rule.items() if k != "policy")
+        typer.echo(f"  {n}. {rule['policy']} if {criteria}")
+    typer.echo(f"default={book.default} (no rule matches)")
 
 
 def _now(text: str | None) -> int:

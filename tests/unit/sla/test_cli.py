@@ -48,6 +48,23 @@ def test_between() -> None:
     assert run("between", "2025-01-24T17:00", "2025-02-05T09:30").stdout.startswith("15:00")
 
 
+def test_policies_lists_the_rules_that_choose_them() -> None:
+    # bug: the help promised the rules, the command printed only the policies
+    from config.sla import DEFAULTS
+    from sla.policies import load_policies
+
+    book = load_policies(DEFAULTS.policy_file)
+    listed = json.loads(run("policies", "--json").stdout)
+    assert [r["policy"] for r in listed["rules"]] == [r.policy for r in book.rules]
+    assert listed["rules"][0] == {
+        "policy": book.rules[0].policy,
+        "urgencies": list(book.rules[0].urgencies),
+    }
+    text = run("policies").stdout
+    assert "rules, the first whose every criterion matches wins:" in text
+    assert f"  {len(book.rules)}. {book.rules[-1].policy} if " in text
+
+
 @pytest.mark.parametrize(
     "cmd",
     ["deadline", "is-workday", "between", "policies", "overdue", "remaining", "declare-year"],
