@@ -82,6 +82,7 @@ async def _replay(
     from samples.publisher import publish
     from samples.replay import BAD_SAMPLES, CHANNELS, emergency_records, records_for
     from streams.app import settings
+    from understand.dataset import DatasetError
 
     chosen = tuple(c.strip() for c in channels.split(",") if c.strip())
     unknown = set(chosen) - set(CHANNELS)
@@ -89,7 +90,10 @@ async def _replay(
         raise typer.BadParameter(
             f"unknown channel(s) {', '.join(sorted(unknown))}; choose from {', '.join(CHANNELS)}"
         )
-    rows = list(read_rows(data, limit=offset + limit))[offset:]
+    try:
+        rows = list(read_rows(data, limit=offset + limit))[offset:]
+    except DatasetError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--data") from None
     topic_of = {c: settings.topic(f"raw.{c}") for c in CHANNELS}
     records = list(records_for(rows, chosen, topic_of))
     if bad:

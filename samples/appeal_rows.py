@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,18 +22,26 @@ class AppealRow:
 
 
 def read_rows(path: Path | None = None, limit: int | None = None) -> Iterator[AppealRow]:
-    """Rows of ``appeals_labelled.csv`` (or any CSV with subject/detail columns)."""
+    """Rows of ``appeals_labelled.csv`` (or any CSV with subject and detail columns, read
+    as :func:`understand.dataset.read_table` reads a user's file: UTF-8 or GB18030, comma,
+    tab or semicolon, the competition's column names too). A file that cannot be used
+    raises :class:`~understand.dataset.DatasetError` naming it: a file without those
+    columns used to be replayed as appeals with no text."""
+    from understand.dataset import DatasetError, read_table
+
     path = path or DATA_DIR / "appeals_labelled.csv"
     if not path.exists():
-        raise FileNotFoundError(
+        raise DatasetError(
             f"{path} not found: set HOTLINE_DATA_DIR to the folder with the shared data"
         )
-    with open(path, encoding="utf-8", newline="") as f:
-        for i, row in enumerate(csv.DictReader(f)):
-            if limit is not None and i >= limit:
-                return
-            yield AppealRow(
-                id=row.get("id") or str(i), subject=(row.get("subject") or "").strip(),
-                detail=(row.get("detail") or "").strip(), time=(row.get("time") or "").strip(),
-                user=(row.get("user") or "").strip(), label=(row.get("label") or "").strip(),
-            )  # fmt: skip
+    table = read_table(path, ("subject", "detail"))
+    if not table.rows:
+        raise DatasetError(f"{path}: no data rows")
+    for i, (_, row) in enumerate(table.rows):
+        if limit is not None and i >= limit:
+            return
+        yield AppealRow(
+            id=row.get("id") or str(i), subject=(row.get("subject") or "").strip(),
+            detail=(row.get("detail") or "").strip(), time=(row.get("time") or "").strip(),
+            user=(row.get("user") or "").strip(), label=(row.get("label") or "").strip(),
+        )  # fmt: skip

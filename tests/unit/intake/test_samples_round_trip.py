@@ -159,3 +159,22 @@ def test_the_demos_calls_for_help_are_timed_as_asked_so_the_demo_can_count_them(
     assert ticket.startswith("GD20261206")  # the call began three minutes earlier
     a_day_later = emergency_records(("hotline",), topics, just_after_midnight + timedelta(days=1))
     assert hotline.parse(a_day_later[0][2]).ticket_no != ticket
+
+
+def test_replay_rows_refuse_a_file_without_subject_and_detail(tmp_path):
+    # bug: a CSV with other columns was replayed as appeals with no text at all
+    from understand.dataset import DatasetError
+
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="detail"):
+        list(read_rows(wrong))
+    with pytest.raises(DatasetError, match="not found"):
+        list(read_rows(tmp_path / "missing.csv"))
+
+
+def test_replay_rows_read_an_excel_gbk_file(tmp_path):
+    # bug: a GBK file (Excel's CSV on a Chinese Windows) was a UnicodeDecodeError
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("留言主题,留言详情\n路灯坏了,小区门口路灯坏了三天\n".encode("gb18030"))
+    assert [(r.subject, r.detail) for r in read_rows(gbk)] == [("路灯坏了", "小区门口路灯坏了三天")]
