@@ -114,6 +114,12 @@ review_decisions = _topic(
     "appeals.review.decisions", key_type=bytes, value_type=bytes, value_serializer="raw"
 )
 assignments = _topic("assignments.all")
+# ...and the SLA stage reads them as bytes: a record faust cannot decode would be
+# acknowledged by faust and end the agent's stream without a word (no dead letter, every
+# later assignment unread until a restart); the agent validates and dead-letters it
+assignment_records = _topic(
+    "assignments.all", key_type=bytes, value_type=bytes, value_serializer="raw"
+)
 # case events come from department systems: read as bytes, validated by the agent
 case_events = _topic("cases.events", key_type=bytes, value_type=bytes, value_serializer="raw")
 sla_alerts = _topic("sla.alerts")

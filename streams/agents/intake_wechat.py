@@ -129,10 +129,13 @@ async def wechat_sessions_agent(stream):
     persists, every piece after it. (An error in closing the session the piece ends is
     the closed session's: :func:`_close` dead-letters that session, and the piece goes on.)
     """
-    async for piece in stream:
-        # the last resort: dead-lettering the piece failed too
-        async with stop_worker_on_error("wechat session"):
-            await _piece_or_dead_letter(piece)
+    # pieces are decoded by faust: one it cannot decode ends the stream, acknowledged and
+    # without a word, which the outer guard turns into a stop (written by our intake only)
+    async with stop_worker_on_error("wechat session stream"):
+        async for piece in stream:
+            # the last resort: dead-lettering the piece failed too
+            async with stop_worker_on_error("wechat session"):
+                await _piece_or_dead_letter(piece)
 
 
 async def _piece_or_dead_letter(piece: WeChatPiece) -> None:

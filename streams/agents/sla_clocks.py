@@ -43,7 +43,7 @@ def assignment_in(a: Assignment) -> AssignmentIn:
     )  # fmt: skip
 
 
-@app.agent(topics.assignments)
+@app.agent(topics.assignment_records)
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
@@ -51,14 +51,33 @@ async def start_clocks(stream):
             await until_reachable("SLA assignments", _start, events)
 
 
+def parse_assignment(data: bytes) -> Assignment:
+    """Validate an assignment's JSON (its own checks too: hop ≥ 1, a zoned time)."""
+    try:
+        return parse_json_record(data, Assignment, "assignment")
+    except IntakeError:
+        raise
+    except ValueError as exc:  # Assignment.__post_init__
+        raise IntakeError(ErrorCode.BAD_VALUE, f"assignment: {exc}") from None
+
+
 async def _start(events) -> None:
-    """Apply a batch of assignments. A rejected one (no policy, a deadline past the
-    working-day calendar, ...) would leave its case without clocks: it is dead-lettered
-    with the engine's reason, to be replayed once the cause is mended."""
-    batch: list[Assignment] = [e.value for e in events]
-    outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch])
-    known, dead = [], []
-    for event, a, outcome in zip(events, batch, outcomes, strict=True):
+    """Apply a batch of assignments. One that is not a valid assignment is dead-lettered
+    with the reason. A rejected one (no policy, a deadline past the working-day calendar,
+    ...) would leave its case without clocks: it is dead-lettered with the engine's
+    reason, to be replayed once the cause is mended."""
+    batch: list[Assignment] = []
+    valid, dead = [], []
+    for event in events:
+        try:
+            batch.append(parse_assignment(event.value or b""))
+        except IntakeError as exc:
+            await dead_letter(event, exc.code, exc.reason, "assignment", "sla", pending=dead)
+            continue
+        valid.append(event)
+    outcomes = await sla_store().apply_batch([assignment_in(a) for a in batch]) if batch else []
+    known = []
+    for event, a, outcome in zip(valid, batch, outcomes, strict=True):
         if outcome.kind == OutcomeKind.REJECTED:
             code = rejection_code(outcome)
             await dead_letter(event, code, str(outcome), "assignment", "sla", pending=dead)

@@ -429,3 +429,42 @@ async def test_an_assignment_whose_limits_pass_the_calendar_end_is_dead_lettered
     assert letter.source_topic == sla_worker.topic("assignments.all")
     assert await store.load(aid) is None
     await store.aclose()
+
+
+async def test_malformed_assignments_are_dead_lettered_and_the_clocks_go_on(sla_worker, redis_url):
+    """Bug: faust decoded assignments.all itself; a record it could not decode was
+    acknowledged and ended the SLA agent's stream without a log line or a dead letter, and
+    no later assignment started its clocks until the worker was restarted."""
+    store = sla_store(sla_worker, redis_url)
+    at = datetime.now(TZ)
+    hop0 = orjson.loads(assignment_json("SLA-bad-hop0", "a3.zjj", at))
+    hop0["hop"] = 0
+    bad = {
+        b"{not json": "BAD_JSON",
+        orjson.dumps({"appeal_id": "SLA-bad-missing"}): "MISSING_FIELD",
+        orjson.dumps(hop0): "BAD_VALUE",
+    }
+    before = [assignment_json(f"SLA-good-{i}", "a3.zjj", at) for i in range(3)]
+    await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), before + list(bad))
+    after = [assignment_json(f"SLA-good-{i}", "a3.zjj", at) for i in range(3, 6)]
+    await asyncio.sleep(2)  # the bad records are read before these are published
+    await publish(sla_worker.bootstrap, sla_worker.topic("assignments.all"), after)
+
+    def letters(records):
+        found = {}
+        for d in (DeadLetter.loads(r.value) for r in records):
+            payload = base64.b64decode(d.payload_b64)
+            if payload in bad:
+                found[payload] = d
+        return found if len(found) == len(bad) else None
+
+    dead = letters(
+        await wait_for(sla_worker.bootstrap, sla_worker.topic("deadletter"), letters, timeout=30)
+    )
+    assert {p: d.error_code for p, d in dead.items()} == bad
+    assert all(d.stage == "sla" and d.channel == "assignment" for d in dead.values())
+    deadline = time.monotonic() + 30
+    while len(await store.load_many([f"SLA-good-{i}" for i in range(6)])) < 6:
+        assert time.monotonic() < deadline, "later assignments did not start their clocks"
+        await asyncio.sleep(0.3)
+    await store.aclose()
