@@ -39,6 +39,10 @@ from models.sla_alert import SlaAlert
 from sla.redis_store import SlaStore
 
 Publish = Callable[[SlaAlert], Awaitable[object]]
+Ack = Callable[[list[str]], Awaitable[object]]
+#: Published alerts are acknowledged this many at a time: a crash (or a Redis outage)
+#: then re-publishes at most these, not a whole claim batch of thousands.
+ACK_EVERY = 100
 _monotonic = time.monotonic
 
 
@@ -78,9 +82,15 @@ class AlertScanner:
         batch: int | None = None,
         lease: int | None = None,
         max_batches: int = 100,
+        ack: Ack | None = None,
     ) -> None:
+        """``ack``: how published alerts are acknowledged (default ``store.ack``); the
+        worker passes one that waits out a Redis outage. A failed ack used to end the
+        tick, and the next tick claimed nothing new while the published alerts stayed in
+        flight, to be published a second time once their lease ran out."""
         self.store = store
         self.publish = publish
+        self.ack = ack or store.ack
         self.batch = batch or store.settings.scan_batch
         self.lease = store.settings.alert_lease if lease is None else lease
         # Bound one tick so a backlog (after an outage) cannot starve the event loop.
@@ -95,8 +105,15 @@ class AlertScanner:
                 report.failed += 1
                 continue
             done.append(alert.alert_id)
-        await self.store.ack(done)
-        report.published += len(done)
+            if len(done) >= ACK_EVERY:
+                await self._ack(done, report)
+                done = []
+        await self._ack(done, report)
+
+    async def _ack(self, done: list[str], report: TickReport) -> None:
+        if done:
+            await self.ack(done)
+            report.published += len(done)
 
     async def tick(self, now: int | None = None) -> TickReport:
         """One round: redeliver expired claims, then claim and publish what is due."""

@@ -14,6 +14,7 @@ from models.sla_alert import SlaAlert
 from sla.alerts import AlertScanner
 from streams import topics
 from streams.app import app
+from streams.outages import until_reachable
 from streams.stores import sla_store
 from streams.timer_step import run_timer_step
 
@@ -32,7 +33,14 @@ async def raise_sla_alerts() -> None:
     """One scanner tick: redeliver stale claims, claim due thresholds, publish, ack."""
     global _scanner
     if _scanner is None:
-        _scanner = AlertScanner(sla_store(), _publish)
+        store = sla_store()
+
+        async def ack(ids: list[str]) -> None:
+            # on its own: re-running the tick would lose what was published, to be
+            # published again after the lease
+            await until_reachable("SLA alert ack", store.ack, ids)
+
+        _scanner = AlertScanner(store, _publish, ack=ack)
     # an outage is waited out, any other error logged: neither may stop the worker
     report = await run_timer_step("SLA alert scan", _scanner.tick)
     if report is not None and (report.published or report.failed):

@@ -356,6 +356,44 @@ async def test_failed_publish_stays_in_flight(store: SlaStore) -> None:
     assert await store.r.zcard(store.inflight_key) == 1
 
 
+async def test_published_alerts_are_acknowledged_in_chunks_and_a_failed_ack_is_retried_alone(
+    store: SlaStore,
+) -> None:
+    # bug: the ack of a whole claim batch ran once, after publishing all of it; when it
+    # failed (Redis down or full) the tick ended, and every alert of the batch stayed in
+    # flight, to be published a second time after the lease
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from sla.alerts import ACK_EVERY
+    from streams.outages import until_reachable
+
+    t0 = at(2025, 3, 3, 9)
+    await store.apply_batch([assignment(t0, f"K{i:03d}") for i in range(ACK_EVERY * 2 + 50)])
+    published: list[str] = []
+    chunks: list[int] = []
+    failures = [RedisConnectionError("Redis went away")]
+
+    async def publish(alert):
+        published.append(alert.alert_id)
+
+    async def flaky_ack(ids):
+        if failures:
+            raise failures.pop()
+        chunks.append(len(ids))
+        await store.ack(ids)
+
+    async def ack(ids):
+        await until_reachable("test ack", flaky_ack, ids)
+
+    report = await AlertScanner(store, publish, ack=ack).tick(t0 + 3600)  # warn50 of each
+    assert report.published == len(published) == ACK_EVERY * 2 + 50
+    assert len(set(published)) == len(published)
+    assert chunks == [ACK_EVERY, ACK_EVERY, 50]
+    assert await store.r.zcard(store.inflight_key) == 0
+    # nothing is left to publish again, even after the lease
+    assert await store.redeliver(t0 + 3600 + 10_000, lease=60) == []
+
+
 def _workload(n_cases: int, seed: int) -> list:
     """A realistic mixed stream of assignments and events, with duplicates and junk."""
     rng = random.Random(seed)
