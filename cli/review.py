@@ -172,10 +172,10 @@ def decide(
 
     Last line: a JSON summary with the decision id and, unless --wait 0, the assignment.
     """
+    from cli.routing import catalogue_or_exit
     from config.sla import SlaSettings
     from intake.errors import IntakeError
     from models.review import ReviewDecision
-    from routing.catalogue import load_catalogue
     from sla.policies import load_policies
     from triage.review_queue import check_decision
 
@@ -189,8 +189,16 @@ def decide(
         emergency_service=emergency, emergency_reason=emergency_reason,
         dismissed=sorted(set(dismiss)) if dismiss else None,
     )  # fmt: skip
+    catalogue = catalogue_or_exit(None)  # unreadable: one line, as `routing route` says it
+    policy_file = SlaSettings().policy_file
     try:
-        check_decision(decision, load_catalogue(), load_policies(SlaSettings().policy_file).tags)
+        tags = load_policies(policy_file).tags
+    except (OSError, ValueError) as exc:  # missing, a folder, not TOML, not valid policies
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        typer.echo(f"{policy_file}: cannot read the SLA policies ({reason})", err=True)
+        raise typer.Exit(2) from None
+    try:
+        check_decision(decision, catalogue, tags)
     except IntakeError as exc:
         raise typer.BadParameter(exc.reason) from None
     asyncio.run(_decide(decision, wait))

@@ -48,7 +48,9 @@ RepliesOption = Annotated[
 ]
 
 
-def _catalogue(path: Path | None):
+def catalogue_or_exit(path: Path | None):
+    """The dispatch catalogue (the configured one for ``None``), or a one-line error and
+    exit 2 naming a file that cannot be read or is not a valid catalogue."""
     try:
         return load_catalogue(path)
     except CatalogueError as exc:
@@ -60,7 +62,7 @@ def _catalogue(path: Path | None):
         raise typer.Exit(2) from None
 
 
-def _kind_model(path: Path | None = None):
+def kind_model_or_exit(path: Path | None = None):
     """The department-kind model (``None`` when the default file is absent), or a one-line
     error naming a file that is not one."""
     try:
@@ -118,7 +120,7 @@ def route_command(
     from understand.emergency import detect_emergency
     from understand.text_normalise import prepare_text
 
-    router = Router(_catalogue(catalogue), _kind_model())
+    router = Router(catalogue_or_exit(catalogue), kind_model_or_exit())
     decision = router.route(title, content, category, subcategory, district)
     # as the understand stage does: an emergency nothing in the text routes goes to the
     # service's department
@@ -142,7 +144,7 @@ def _replies(path: Path | None) -> list:
 @app.command("catalogue-check")
 def catalogue_check(catalogue: CatalogueOption = None) -> None:
     """Validate the catalogue; list every problem, or print its size as JSON."""
-    cat = _catalogue(catalogue)
+    cat = catalogue_or_exit(catalogue)
     kinds = Counter(d.kind for d in cat.departments)
     typer.echo(
         _json(
@@ -175,7 +177,7 @@ def catalogue_build(
     A市 departments the replies name that have no catalogue entry. The committed catalogue
     stays the source of truth: this command only reports.
     """
-    cat = _catalogue(catalogue)
+    cat = catalogue_or_exit(catalogue)
     cases = _replies(replies)
     mined = mine_names(tqdm((c.reply for c in cases), total=len(cases), desc="mining"))
     unknown = {
@@ -255,8 +257,8 @@ def route_eval(
     ``test`` is the held-out figure. Prints per-split accuracy for the keyword rules alone
     and for rules + kind model, then one JSON summary as the last line of stdout.
     """
-    cat = _catalogue(catalogue)
-    kind_model = _kind_model(model)
+    cat = catalogue_or_exit(catalogue)
+    kind_model = kind_model_or_exit(model)
     routers = {"rules": Router(cat)}
     if kind_model is not None:
         routers["rules+model"] = Router(cat, kind_model)
@@ -336,7 +338,7 @@ def train(
     Prints the artifact's path, size and training summary as JSON.
     """
     _positive_c([c])
-    cat = _catalogue(catalogue)
+    cat = catalogue_or_exit(catalogue)
     cases = _replies(replies)
     path = out or KIND_MODEL_PATH
     try:
@@ -363,7 +365,7 @@ def cross_validate_command(
 ) -> None:
     """Cross-validate rules alone vs rules + kind model within the ``dev`` half (JSON)."""
     _positive_c(c or [])
-    cat = _catalogue(catalogue)
+    cat = catalogue_or_exit(catalogue)
     examples = training_examples(_replies(replies), cat, "dev")
     results = [cross_validate(examples, cat, folds, value) for value in (c or [DEFAULT_C])]
     typer.echo(_json(results))

@@ -52,12 +52,13 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
 ) -> None:
     """Train the category classifier and save a versioned artifact as the current model."""
+    from understand.artifact import ModelNotSavedError
     from understand.dataset import DatasetError
     from understand.training import train as run_train
 
     try:
         path, meta = run_train(data, corrections, out, cross_validation=cv, progress=not quiet)
-    except DatasetError as exc:
+    except (DatasetError, ModelNotSavedError) as exc:
         _fail(exc)
     except ValueError as exc:  # readable, but too little to fit (scikit-learn says why)
         _fail(f"cannot train on this data: {exc}")
@@ -102,7 +103,8 @@ def classify(
     """
     import json
 
-    from routing.dispatch import default_router
+    from cli.routing import catalogue_or_exit, kind_model_or_exit
+    from routing.dispatch import Router
     from understand.artifact import ModelNotFoundError, ModelUnreadableError, load_classifier
     from understand.outage import reports_outage
 
@@ -124,7 +126,8 @@ def classify(
         "model_version": clf.version,
     }  # fmt: skip
     if not r.needs_review:  # as the stream: reviewed appeals are routed after the decision
-        router = default_router()
+        # a catalogue or kind model that cannot be read: one line, as `routing route` says it
+        router = Router(catalogue_or_exit(None), kind_model_or_exit())
         decision = router.route(title, content, r.category, r.subcategory,
                                 category_confidence=r.confidence)  # fmt: skip
         if r.emergency is not None:

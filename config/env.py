@@ -39,13 +39,28 @@ def setting(name: str, default: str, doc: str) -> str:
     return os.environ.get(var, default)
 
 
-def int_setting(name: str, default: int, doc: str) -> int:
-    """Like :func:`setting`, parsed as an integer with a clear error."""
+def int_setting(
+    name: str, default: int, doc: str, *, low: int | None = None, high: int | None = None
+) -> int:
+    """Like :func:`setting`, parsed as an integer from ``low`` to ``high`` (inclusive, either
+    may be left open), with a clear error: an out-of-range value (a port of 99999, a batch
+    size of 0) otherwise failed later, deep inside Redis, Kafka or faust, as a traceback."""
     raw = setting(name, str(default), doc)
+    if low is not None and high is not None:
+        span = f" from {low} to {high}"
+    elif low is not None:
+        span = f" of {low} or more"
+    elif high is not None:
+        span = f" of {high} or less"
+    else:
+        span = ""
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise SettingError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+        value = None
+    if value is None or (low is not None and value < low) or (high is not None and value > high):
+        raise SettingError(f"{PREFIX}{name} must be an integer{span}, got {raw!r}")
+    return value
 
 
 def float_setting(

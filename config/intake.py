@@ -13,12 +13,15 @@ class IntakeSettings:
 
     max_content_chars: int = field(
         default_factory=lambda: int_setting(
-            "MAX_CONTENT_CHARS", 20_000, "Longer appeal text is dead-lettered (OVERSIZED)"
+            "MAX_CONTENT_CHARS", 20_000, "Longer appeal text is dead-lettered (OVERSIZED)", low=1
         )
     )
     max_future_skew_s: int = field(
         default_factory=lambda: int_setting(
-            "MAX_FUTURE_SKEW_S", 600, "A timestamp further than this in the future is dead-lettered"
+            "MAX_FUTURE_SKEW_S",
+            600,
+            "A timestamp further than this in the future is dead-lettered",
+            low=0,
         )
     )
     wechat_window_s: int = field(
@@ -26,6 +29,7 @@ class IntakeSettings:
             "WECHAT_WINDOW_S",
             600,
             "Consecutive WeChat messages of one user within this gap form one appeal",
+            low=0,
         )
     )
     wechat_max_session_messages: int = field(
@@ -34,6 +38,7 @@ class IntakeSettings:
             50,
             "A WeChat session closes into an appeal at this many messages, or before its text "
             "would pass HOTLINE_MAX_CONTENT_CHARS; the next message starts the next appeal",
+            low=1,
         )
     )
     wechat_idle_flush_s: int = field(
@@ -43,6 +48,7 @@ class IntakeSettings:
             "Close a WeChat session after this long without a new message (wall clock); after "
             "a start or rebalance only once the raw.wechat messages waiting then are taken in "
             "(at most 6 idle periods; at once, with a warning, if offsets cannot be read)",
+            low=1,
         )
     )
     wechat_emergency_idle_s: int = field(
@@ -52,6 +58,7 @@ class IntakeSettings:
             "Close a WeChat session whose messages describe an emergency (fire, gas leak, "
             "injury…) after this long without a new message, so it reaches the emergency "
             "transfer in seconds rather than after the idle period",
+            low=1,
         )
     )
     contact_secret: str = field(

@@ -55,6 +55,7 @@ class SlaSettings:
             "Years after the last declared one whose deadlines are counted provisionally on "
             "the statutory holidays alone, until the State Council's arrangement is declared "
             "(0: reject time limits reaching past the declared years)",
+            low=0,
         )
     )
     warn_first: float = field(
@@ -92,7 +93,10 @@ class SlaSettings:
     )
     scan_batch: int = field(
         default_factory=lambda: int_setting(
-            "SLA_SCAN_BATCH", 1000, "Cases claimed per Lua call of a scan (bounds Redis blocking)"
+            "SLA_SCAN_BATCH",
+            1000,
+            "Cases claimed per Lua call of a scan (bounds Redis blocking)",
+            low=1,
         )
     )
     alert_lease: int = field(
@@ -100,6 +104,7 @@ class SlaSettings:
             "SLA_ALERT_LEASE",
             60,
             "Seconds a claimed alert may stay unacknowledged before another scan redelivers it",
+            low=1,
         )
     )
     dept_buckets: int = field(
@@ -108,6 +113,7 @@ class SlaSettings:
             64,
             "Hashes per department index; keep open cases per department / buckets under 128 "
             "so each stays a compact listpack (changing it needs a rebuild)",
+            low=1,
         )
     )
     early_event_wait: int = field(
@@ -116,6 +122,7 @@ class SlaSettings:
             600,
             "Seconds a case event that arrived before its case's assignment waits for it "
             "(then it is dead-lettered as SLA_UNKNOWN_CASE)",
+            low=0,
         )
     )
     closed_ttl: int = field(
@@ -123,6 +130,7 @@ class SlaSettings:
             "SLA_CLOSED_TTL",
             30 * 86400,
             "Seconds a closed case stays in Redis (for reopen and duplicate detection)",
+            low=0,
         )
     )
 

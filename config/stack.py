@@ -32,10 +32,14 @@ class StackSettings:
         default_factory=lambda: setting("KAFKA_HOST", "127.0.0.1", "Kafka listen address")
     )
     kafka_port: int = field(
-        default_factory=lambda: int_setting("KAFKA_PORT", 19092, "Kafka client port")
+        default_factory=lambda: int_setting(
+            "KAFKA_PORT", 19092, "Kafka client port", low=1, high=65535
+        )
     )
     kafka_controller_port: int = field(
-        default_factory=lambda: int_setting("KAFKA_CONTROLLER_PORT", 19093, "KRaft controller port")
+        default_factory=lambda: int_setting(
+            "KAFKA_CONTROLLER_PORT", 19093, "KRaft controller port", low=1, high=65535
+        )
     )
     kafka_heap: str = field(
         default_factory=lambda: setting("KAFKA_HEAP", "768m", "Kafka JVM max heap (-Xmx)")
@@ -43,7 +47,9 @@ class StackSettings:
     redis_host: str = field(
         default_factory=lambda: setting("REDIS_HOST", "127.0.0.1", "Redis listen address")
     )
-    redis_port: int = field(default_factory=lambda: int_setting("REDIS_PORT", 16379, "Redis port"))
+    redis_port: int = field(
+        default_factory=lambda: int_setting("REDIS_PORT", 16379, "Redis port", low=1, high=65535)
+    )
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -64,17 +64,20 @@ class StreamSettings:
     )
     partitions: int = field(
         default_factory=lambda: int_setting(
-            "PARTITIONS", 4, "Partitions of the topics the worker creates"
+            "PARTITIONS", 4, "Partitions of the topics the worker creates", low=1
         )
     )
     web_port: int = field(
-        default_factory=lambda: int_setting("WEB_PORT", 6066, "faust web port (0 disables it)")
+        default_factory=lambda: int_setting(
+            "WEB_PORT", 6066, "faust web port (0 disables it)", low=0, high=65535
+        )
     )
     seen_ttl_s: int = field(
         default_factory=lambda: int_setting(
             "SEEN_TTL_S",
             90 * 86400,
             "How long an appeal id is remembered for de-duplication (seconds)",
+            low=1,
         )
     )
     contact_ttl_s: int = field(
@@ -85,6 +88,7 @@ class StreamSettings:
             "in the text) after their last appeal (seconds; covers the case, its 回访 and a "
             "reopening: raise it where cases stay open, paused, longer; 0 keeps them until "
             "deleted by hand)",
+            low=0,
         )
     )
     case_log_retention_days: int = field(
@@ -106,6 +110,7 @@ class StreamSettings:
             "How long a case's appeal is kept after its last assignment, for the text of the "
             "next 改派 / 重办 hop (seconds; once the case is closed, at most "
             "HOTLINE_SLA_CLOSED_TTL)",
+            low=1,
         )
     )
     batch_window_s: float = field(
@@ -118,7 +123,7 @@ class StreamSettings:
     )
     batch_size: int = field(
         default_factory=lambda: int_setting(
-            "BATCH_SIZE", 500, "Max records an agent handles per batch"
+            "BATCH_SIZE", 500, "Max records an agent handles per batch", low=1
         )
     )
 
@@ -141,6 +146,7 @@ class StreamSettings:
             "Largest batch of records the producer sends to one partition at once; assignments "
             "carry the appeal text, and with faust's 16 KiB a worker spent ~10 % more CPU per "
             "appeal on producer requests",
+            low=1,
         )
     )
     producer_linger_ms: int = field(
@@ -152,6 +158,7 @@ class StreamSettings:
             "longer wait is pure latency: at a steady 500 appeals/s, 5 ms gave a p50 of "
             "32-34 ms against 22-24 ms with 1 or 0; intake, which sends as it goes, lost "
             "about 13 % of its throughput with 0 and nothing measurable with 1",
+            low=0,
         )
     )
     producer_request_timeout_s: float = field(
@@ -168,6 +175,7 @@ class StreamSettings:
             "TRIAGE_PROCESSES",
             0,
             "Processes for classification and routing (0: a thread of the worker process)",
+            low=0,
         )
     )
     triage_chunk_timeout_s: float = field(

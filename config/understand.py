@@ -54,6 +54,7 @@ MAX_CHARS = int_setting(
     "UNDERSTAND_MAX_CHARS",
     1000,
     "Appeal text beyond this many characters is ignored by the classifier (head kept)",
+    low=1,
 )
 FEATURE_CHARS = int_setting(
     "UNDERSTAND_FEATURE_CHARS",
@@ -61,12 +62,14 @@ FEATURE_CHARS = int_setting(
     "Characters of subject + detail whose character n-grams the classifier reads (the head "
     "of the text, where the problem is stated; emergency and sub-category rules read up to "
     "UNDERSTAND_MAX_CHARS). Retrain after changing",
+    low=1,
 )
 SEGMENT_CHARS = int_setting(
     "UNDERSTAND_SEGMENT_CHARS",
     250,
     "Characters of subject + detail that jieba segments for the word features and the "
     "tokens of each result (segmentation is the costliest step). Retrain after changing",
+    low=1,
 )
 REVIEW_ALERT_AFTER = setting(
     "UNDERSTAND_REVIEW_ALERT_AFTER",

@@ -6,6 +6,7 @@ options are given.
 """
 
 import asyncio
+import socket
 import sys
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
@@ -102,12 +103,44 @@ def preflight() -> None:
         raise SystemExit(2) from None
 
 
+WEB_BIND = "127.0.0.1"
+
+
+def web_options(argv: list[str]) -> list[str]:
+    """faust's web options from ``HOTLINE_WEB_PORT``, none when ``argv`` has its own.
+
+    Exit 2 when the port is taken (most often by another worker on this machine): faust
+    would bind it only after joining the group, and end in a traceback. A check, not a
+    reservation: a port taken between the two still fails in faust.
+    """
+    if any(a.startswith(("--with", "--web", "-p")) for a in argv):
+        return []
+    port = settings.web_port
+    if port == 0:
+        return ["--without-web"]
+    with socket.socket() as probe:
+        # as asyncio's server does: a port left in TIME_WAIT by a stopped worker is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((WEB_BIND, port))
+        except OSError as exc:
+            print(
+                f"error: the worker's web port {WEB_BIND}:{port} cannot be used "
+                f"({exc.strerror or exc}; another worker on this machine?): set "
+                "HOTLINE_WEB_PORT to a free port, or to 0 to run without the web server",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
+    return ["--web-port", str(port), "--web-bind", WEB_BIND]
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
     throttle_kafka_client_logs()
     app = load_all()
     if argv[:1] == ["worker"]:
         preflight()  # before Kafka: a missing model or bad setting is said first, and alone
+        argv += web_options(argv)  # a taken port too
         from streams.topics import ALL, DEPARTMENT_PARTITIONS, department_topic_names
 
         try:
@@ -135,8 +168,5 @@ if __name__ == "__main__":
                 file=sys.stderr,
             )
             raise SystemExit(2) from None
-        if not any(a.startswith(("--with", "--web", "-p")) for a in argv):
-            web = ["--web-port", str(settings.web_port), "--web-bind", "127.0.0.1"]
-            argv += ["--without-web"] if settings.web_port == 0 else web
     sys.argv = [sys.argv[0], *argv]
     app.main()

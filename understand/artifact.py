@@ -39,6 +39,11 @@ class ModelUnreadableError(RuntimeError):
     naming the file and the cause."""
 
 
+class ModelNotSavedError(RuntimeError):
+    """The model folder cannot take an artifact: a file, under a file or ``/proc``, no
+    permission, disk full. The message is one line naming the folder and the cause."""
+
+
 #: How many runs on the same data can save in one second: ``-2`` to ``-9`` are added to
 #: the version (one digit, so that the names still sort in the order they were saved).
 _SAME_SECOND_RUNS = 9
@@ -78,7 +83,16 @@ def save_artifact(model: AppealClassifier, out_dir: Path, make_current: bool = T
 
     The artifact gets a version no other artifact in ``out_dir`` has, even when another
     ``hotline train`` on the same data saves in the same second (see the module notes).
+    Raises :class:`ModelNotSavedError` when ``out_dir`` cannot take it.
     """
+    try:
+        return _save_artifact(model, out_dir, make_current)
+    except OSError as exc:
+        reason = "it is a file, not a folder" if out_dir.is_file() else exc.strerror or exc
+        raise ModelNotSavedError(f"cannot save the classifier in {out_dir}: {reason}") from None
+
+
+def _save_artifact(model: AppealClassifier, out_dir: Path, make_current: bool) -> Path:
     import joblib
     import sklearn
 
@@ -109,7 +123,7 @@ def save_artifact(model: AppealClassifier, out_dir: Path, make_current: bool = T
             Path(tmp).unlink(missing_ok=True)
         break
     else:
-        raise FileExistsError(f"{out_dir}: versions {base} to {base}-{n} all exist")
+        raise FileExistsError(f"versions {base} to {base}-{n} all exist")  # named by the caller
     meta = json.dumps(model.meta, ensure_ascii=False, indent=2, default=str)
     _atomic_write(path.with_suffix(".json"), meta.encode("utf-8"))
     if make_current:

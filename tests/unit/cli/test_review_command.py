@@ -1,11 +1,16 @@
-"""``hotline review decide`` when Kafka does not answer: one line, nothing left open."""
+"""``hotline review decide`` when Kafka does not answer, or a file it checks the decision
+against cannot be read: one line, nothing left open."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import review
@@ -53,3 +58,25 @@ def test_decide_with_kafka_down_says_it_in_one_line_and_closes_its_producer(monk
     # before: start() failed outside the try, so the producer was never stopped and said
     # 'Unclosed AIOKafkaProducer' on stderr after the command's own line
     assert len(made) == 1 and made[0]._closed
+
+
+@pytest.mark.parametrize(
+    ("variable", "said"),
+    [
+        ("HOTLINE_ROUTING_CATALOGUE", "cannot read the catalogue (No such file or directory)"),
+        ("HOTLINE_SLA_POLICY_FILE", "cannot read the SLA policies (No such file or directory)"),
+    ],
+)
+def test_decide_with_a_file_it_cannot_read_names_it_in_one_line(tmp_path, variable, said):
+    # a FileNotFoundError traceback before, as the decision was checked
+    absent = tmp_path / "absent.toml"
+    args = ["review", "decide", "MB-1", "--category", "城乡建设", "--reviewer", "张审核"]
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", *args, "--department", "a3.zjj", "--wait", "0"],
+        env={**os.environ, variable: str(absent), "HOTLINE_REDIS_URL": "redis://127.0.0.1:2/0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"{absent}: {said}\n"

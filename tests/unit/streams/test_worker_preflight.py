@@ -1,6 +1,7 @@
 """The worker refuses to start, with the reason, when it could only fail later."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -75,3 +76,47 @@ def test_a_bad_case_log_retention_exits_2_naming_it(tmp_path, value, said):
     assert done.returncode == 2, done.stderr
     assert "HOTLINE_CASE_LOG_RETENTION_DAYS" in done.stderr and said in done.stderr
     assert "Traceback" not in done.stderr and "Kafka" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("HOTLINE_PARTITIONS", "0", "of 1 or more"),  # "Topic cannot have zero partitions"
+        ("HOTLINE_BATCH_SIZE", "-1", "of 1 or more"),  # faust's ImproperlyConfigured
+        ("HOTLINE_TRIAGE_PROCESSES", "-1", "of 0 or more"),
+        ("HOTLINE_WEB_PORT", "99999", "from 0 to 65535"),
+    ],
+)
+def test_an_integer_setting_out_of_range_exits_2_naming_it(tmp_path, name, value, said):
+    done = _worker(tmp_path, HOTLINE_WORKER_STAGES="intake", **{name: value})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: {name} must be an integer {said}, got '{value}'\n"
+
+
+def test_a_web_port_in_use_exits_2_naming_it_before_touching_kafka(tmp_path):
+    # a second worker on the machine: faust bound the port only after joining the group,
+    # and ended in "OSError: [Errno 98] ... address already in use" (exit 1)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        done = _worker(tmp_path, HOTLINE_WORKER_STAGES="intake", HOTLINE_WEB_PORT=str(port))
+    assert done.returncode == 2, done.stderr
+    assert f"web port 127.0.0.1:{port} cannot be used" in done.stderr
+    assert "HOTLINE_WEB_PORT" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert "Kafka" not in done.stderr
+
+
+def test_the_web_options_follow_the_setting_unless_given(monkeypatch):
+    import dataclasses
+
+    import streams.__main__ as main
+
+    with socket.socket() as free:  # a port free now (the check binds it and lets it go)
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    monkeypatch.setattr(main, "settings", dataclasses.replace(main.settings, web_port=port))
+    assert main.web_options(["worker"]) == ["--web-port", str(port), "--web-bind", "127.0.0.1"]
+    assert main.web_options(["worker", "--web-port", "7000"]) == []
+    monkeypatch.setattr(main, "settings", dataclasses.replace(main.settings, web_port=0))
+    assert main.web_options(["worker"]) == ["--without-web"]  # 0: no web server, no check

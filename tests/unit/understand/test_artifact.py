@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,34 @@ def test_same_second_saves_without_hard_links(tiny_model, tmp_path, monkeypatch)
     ]
     assert [load_classifier(p).meta["which"] for p in paths] == [0, 1]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("where", ["a_file", "under_a_file", "proc", "disk_full"])
+def test_a_folder_that_cannot_take_the_artifact_is_one_error_naming_it(
+    tiny_model, tmp_path, monkeypatch, where
+):
+    """What ``hotline train --out`` says in one line: it ended in FileNotFoundError or
+    FileExistsError tracebacks, after the whole training."""
+    import errno
+
+    import joblib
+
+    from understand.artifact import ModelNotSavedError, save_artifact
+
+    (tmp_path / "file").write_text("x")
+    out, said = {
+        "a_file": (tmp_path / "file", "it is a file, not a folder"),
+        "under_a_file": (tmp_path / "file" / "model", "Not a directory"),
+        "proc": (Path("/proc/nope"), "No such file or directory"),
+        "disk_full": (tmp_path / "model", "No space left on device"),
+    }[where]
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full)
+    with pytest.raises(ModelNotSavedError) as caught:
+        save_artifact(tiny_model, out)
+    assert str(caught.value) == f"cannot save the classifier in {out}: {said}"
+    if where == "disk_full":  # no temporary file left behind
+        assert list(out.iterdir()) == []

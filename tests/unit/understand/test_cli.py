@@ -1,6 +1,11 @@
 import csv
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.understand import app
@@ -198,3 +203,44 @@ def test_train_two_categories_says_why(small_rows, tmp_path):
     said = _one_line_error(runner.invoke(app, [*args, "--corrections", str(tmp_path / "no.csv")]))
     assert "at least 3 categories" in said and "inconsistent numbers" not in said
     assert not (tmp_path / "m").exists()
+
+
+def _train_args(small_rows, tmp_path, out) -> list[str]:
+    data = tmp_path / "train.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "detail", "label"])
+        w.writerows((r.subject, r.detail, r.label) for r in small_rows[::2])
+    return ["train", "--data", str(data), "--out", str(out), "--no-cv", "--quiet",
+            "--corrections", str(tmp_path / "none.csv")]  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["a_file", "proc"])
+def test_train_to_an_out_it_cannot_write_is_one_line_naming_it(small_rows, tmp_path, where):
+    # FileExistsError / FileNotFoundError tracebacks before
+    (tmp_path / "model.joblib").write_text("not a folder")
+    out = {"a_file": tmp_path / "model.joblib", "proc": Path("/proc/nope")}[where]
+    said = _one_line_error(runner.invoke(app, _train_args(small_rows, tmp_path, out)))
+    assert said.startswith(f"error: cannot save the classifier in {out}: ")
+
+
+@pytest.mark.parametrize(
+    ("variable", "content"),
+    [("HOTLINE_ROUTING_CATALOGUE", None), ("HOTLINE_ROUTING_KIND_MODEL", "not JSON")],
+)
+def test_classify_with_a_routing_file_it_cannot_read_is_one_line(tmp_path, variable, content):
+    # FileNotFoundError / JSONDecodeError tracebacks before; `hotline routing route` said
+    # them in one line
+    path = tmp_path / "routing-file"
+    if content is not None:
+        path.write_text(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "classify", "路灯坏了", "小区门口路灯坏了一个星期"],
+        # threshold 0: nothing goes to review, so the appeal is routed
+        env={**os.environ, variable: str(path), "HOTLINE_UNDERSTAND_REVIEW_THRESHOLD": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"{path}: ") and len(done.stderr.splitlines()) == 1
