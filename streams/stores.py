@@ -15,6 +15,7 @@ from stores.contacts import ContactStore
 from stores.early_case_events import EarlyCaseEvents
 from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
+from stores.processed_positions import ProcessedPositions
 from stores.replayed_dead_letters import ReplayedDeadLetters
 from streams.app import settings
 
@@ -79,3 +80,9 @@ def early_case_events() -> EarlyCaseEvents:
     return EarlyCaseEvents(
         redis_client(), prefix=settings.sla_redis_prefix, wait_s=SlaSettings().early_event_wait
     )
+
+
+def sla_processed_positions() -> ProcessedPositions:
+    """How far the SLA stage got in each partition (see ``stores/processed_positions.py``);
+    under the SLA prefix, so a rebuild that wipes the clocks wipes these marks too."""
+    return ProcessedPositions(redis_client(), prefix=f"{settings.sla_redis_prefix}processed:")

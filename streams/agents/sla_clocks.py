@@ -2,7 +2,8 @@
 
 An event the engine rejects (out of order, close before sign-for, extension beyond the
 limit, …) goes to the dead-letter topic with the engine's reason; a duplicate is logged
-and dropped. An event for a case whose assignment has not arrived yet waits for it
+and dropped, and a record delivered again after a crash or a rebalance is left out
+before the engine sees it (``streams/processed_marks.py``). An event for a case whose assignment has not arrived yet waits for it
 (``stores/early_case_events.py``, ``HOTLINE_SLA_EARLY_EVENT_WAIT``) and is dead-lettered
 as ``SLA_UNKNOWN_CASE`` only if it never comes. A reassignment (改派) or a reopen (重办)
 also publishes the next hop's assignment, with the appeal the earlier hop carried, so the
@@ -27,8 +28,14 @@ from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.outages import all_delivered, until_reachable
+from streams.processed_marks import mark_processed, unprocessed
 from streams.publish_outcomes import publish_assignment
-from streams.stores import case_dossiers, early_case_events, sla_store
+from streams.stores import (
+    case_dossiers,
+    early_case_events,
+    sla_processed_positions,
+    sla_store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,9 @@ async def _start(events) -> None:
     with the reason. A rejected one (no policy, a deadline past the working-day calendar,
     ...) would leave its case without clocks: it is dead-lettered with the engine's
     reason, to be replayed once the cause is mended."""
+    marks = sla_processed_positions()
+    taken = events
+    events = await unprocessed(events, marks, "SLA assignments")
     batch: list[Assignment] = []
     valid, dead = [], []
     for event in events:
@@ -87,6 +97,7 @@ async def _start(events) -> None:
     await case_dossiers().remember(known)
     await apply_waiting([a.appeal_id for a in known])
     await all_delivered(dead)
+    await mark_processed(taken, marks)
 
 
 def rejection_code(outcome: Outcome) -> str:
@@ -153,6 +164,9 @@ async def apply_case_events(stream):
 
 
 async def _case_events(events) -> None:
+    marks = sla_processed_positions()
+    taken = events
+    events = await unprocessed(events, marks, "SLA case events")
     parsed, dead = [], []
     for event in events:
         try:
@@ -164,6 +178,7 @@ async def _case_events(events) -> None:
         parsed.append((letter, case_event))
     await _apply(parsed, park_unknown=True)
     await all_delivered(dead)
+    await mark_processed(taken, marks)
 
 
 async def apply_waiting(appeal_ids: list[str]) -> None:

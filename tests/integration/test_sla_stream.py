@@ -468,3 +468,70 @@ async def test_malformed_assignments_are_dead_lettered_and_the_clocks_go_on(sla_
         assert time.monotonic() < deadline, "later assignments did not start their clocks"
         await asyncio.sleep(0.3)
     await store.aclose()
+
+
+async def test_case_events_delivered_again_after_a_restart_are_not_dead_lettered(
+    make_isolated_worker, redis_url
+):
+    """Bug: a case event delivered again (a crash before the offset commit, a rebalance)
+    whose id had left the case's ring of four recent ids was judged afresh, older than the
+    last applied record, and dead-lettered SLA_OUT_OF_ORDER although it had been applied
+    (845 such letters after three SIGKILLs in the SLA fault review). Here the whole log is
+    delivered again, as a group whose commits were lost would read it."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.structs import OffsetAndMetadata
+
+    w = await make_isolated_worker({"HOTLINE_WORKER_STAGES": "sla"})
+    store = sla_store(w, redis_url)
+    aid = "SLA-redelivered-1"
+    start = datetime.now(TZ) - timedelta(hours=1)
+    events = [
+        ("accept", {"department": "a3.zjj"}), ("pause", {"reason": "等待现场勘查"}), ("resume", {}),
+        ("extend_request", {"department": "a3.zjj", "extension_days": 3}),
+        ("extend_approve", {"actor": "中心", "extension_days": 3}),
+        ("reply", {"department": "a3.zjj"}),
+    ]  # fmt: skip
+    records = [
+        orjson.dumps({"event_id": f"rd-{i}", "appeal_id": aid, "kind": kind,
+                      "occurred_at": (start + timedelta(seconds=10 * (i + 1))).isoformat(), **extra})
+        for i, (kind, extra) in enumerate(events)
+    ]  # fmt: skip
+    await publish(w.bootstrap, w.topic("assignments.all"), [assignment_json(aid, "a3.zjj", start)])
+    await publish(w.bootstrap, w.topic("cases.events"), records, key=aid.encode())
+    await asyncio.to_thread(w.start)
+    deadline = time.monotonic() + 40
+    while (state := await store.load(aid)) is None or state.version < 1 + len(events):
+        assert time.monotonic() < deadline, f"events not applied: {state}"
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(3)  # past faust's commit interval
+    await asyncio.to_thread(w.stop)
+
+    # every record delivered again: the group's commits rewound to the start
+    tps = list(await w.committed_offsets("hotline12345-sla"))
+    assert {tp.topic for tp in tps} >= {w.topic("assignments.all"), w.topic("cases.events")}
+    group = AIOKafkaConsumer(bootstrap_servers=w.bootstrap, group_id=f"{w.prefix}hotline12345-sla",
+                             enable_auto_commit=False)  # fmt: skip
+    await group.start()
+    try:
+        group.assign([TopicPartition(tp.topic, tp.partition) for tp in tps])
+        await group.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(0, "")
+                            for tp in tps})  # fmt: skip
+    finally:
+        await group.stop()
+    await asyncio.to_thread(w.start)
+    deadline = time.monotonic() + 40
+    while True:
+        committed = await w.committed_offsets("hotline12345-sla")
+        if sum(o for tp, o in committed.items() if tp.topic == w.topic("cases.events")) >= len(
+            records
+        ):
+            break
+        assert time.monotonic() < deadline, "the events were not read again"
+        await asyncio.sleep(0.5)
+    letters = [
+        DeadLetter.loads(r.value)
+        for r in await read_all(w.bootstrap, w.topic("deadletter"), idle_ms=500)
+    ]
+    assert [(d.error_code, d.source_topic) for d in letters] == []
+    assert (await store.load(aid)).version == 1 + len(events)
+    await store.aclose()
