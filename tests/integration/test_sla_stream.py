@@ -454,7 +454,7 @@ async def test_malformed_assignments_are_dead_lettered_and_the_clocks_go_on(sla_
         found = {}
         for d in (DeadLetter.loads(r.value) for r in records):
             payload = base64.b64decode(d.payload_b64)
-            if payload in bad:
+            if payload in bad and d.source_topic == sla_worker.topic("assignments.all"):
                 found[payload] = d
         return found if len(found) == len(bad) else None
 
