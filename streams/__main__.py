@@ -77,6 +77,22 @@ async def hand_over_offsets(app) -> None:
         print(line, file=sys.stderr)
 
 
+def warn_missing_overrides() -> None:
+    """Say so when ``HOTLINE_SLA_CALENDAR_OVERRIDES`` names a file that is not there: the
+    calendar then has no local days off, and a mistyped path would drop them silently.
+    Not an error: ``hotline sla declare-year`` creates the file at its first use."""
+    import os
+
+    from config.sla import DEFAULTS
+
+    if os.environ.get("HOTLINE_SLA_CALENDAR_OVERRIDES") and not DEFAULTS.overrides_file.exists():
+        print(
+            f"warning: HOTLINE_SLA_CALENDAR_OVERRIDES names {DEFAULTS.overrides_file}, which "
+            "does not exist: deadlines use the national calendar without local days off",
+            file=sys.stderr,
+        )
+
+
 def preflight() -> None:
     """Exit 2 with the reason when a stage's model or setting is missing or bad, before the
     worker starts.
@@ -84,6 +100,7 @@ def preflight() -> None:
     Left to the agent, a missing classifier crashes it at its first batch and faust's
     supervisor restarts it in a loop while the worker looks alive and appeals pile up.
     """
+    warn_missing_overrides()
     if "understand" not in settings.stages:
         return
     from streams.review_wait import review_clock

@@ -120,3 +120,17 @@ def test_the_web_options_follow_the_setting_unless_given(monkeypatch):
     assert main.web_options(["worker", "--web-port", "7000"]) == []
     monkeypatch.setattr(main, "settings", dataclasses.replace(main.settings, web_port=0))
     assert main.web_options(["worker"]) == ["--without-web"]  # 0: no web server, no check
+
+
+def test_a_missing_calendar_overrides_file_is_warned_about(tmp_path):
+    # was silent: a mistyped path dropped every local day off from the deadlines
+    missing = tmp_path / "overrides.toml"
+    done = _worker(
+        tmp_path, HOTLINE_WORKER_STAGES="sla", HOTLINE_SLA_CALENDAR_OVERRIDES=str(missing)
+    )
+    assert f"warning: HOTLINE_SLA_CALENDAR_OVERRIDES names {missing}" in done.stderr
+    missing.write_text("", encoding="utf-8")
+    done = _worker(
+        tmp_path, HOTLINE_WORKER_STAGES="sla", HOTLINE_SLA_CALENDAR_OVERRIDES=str(missing)
+    )
+    assert "HOTLINE_SLA_CALENDAR_OVERRIDES" not in done.stderr
