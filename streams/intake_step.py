@@ -1,9 +1,9 @@
-"""One raw record through intake: convert, or dead-letter with the reason; never stop."""
+"""One raw record through intake: convert, or a dead letter with the reason; never stop."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -13,7 +13,8 @@ from faust.types import EventT
 from config.intake import IntakeSettings
 from intake.errors import ErrorCode, IntakeError
 from models.appeal import RawRef
-from streams.dead_letters import dead_letter
+from models.dead_letter import DeadLetter
+from streams.dead_letters import LetterBatch, dead_letter_record
 
 log = logging.getLogger(__name__)
 intake_settings = IntakeSettings()
@@ -21,17 +22,18 @@ TZ = ZoneInfo(intake_settings.timezone)
 T = TypeVar("T")
 
 
-async def convert_or_dead_letter(
+def convert_or_letter(
     event: EventT,
     channel: str,
     convert: Callable[[bytes, RawRef, datetime], T],
-    pending: list[Awaitable],
+    letters: list[DeadLetter],
 ) -> T | None:
-    """Run ``convert`` on the event's bytes; on failure publish a dead letter and return None.
+    """Run ``convert`` on the event's bytes; on failure add its dead letter to ``letters``
+    and return None. No I/O: the caller sends the letters once (``LetterBatch``), so a
+    batch retried through an outage does not send them again.
 
-    Unexpected exceptions are dead-lettered as ``INTERNAL`` (with the traceback logged)
-    so one bad record cannot stop the partition. The dead letter's acknowledgement is
-    added to ``pending``, for the batch to await before its offsets are acknowledged.
+    Unexpected exceptions become ``INTERNAL`` letters (with the traceback logged) so one
+    bad record cannot stop the partition.
     """
     msg = event.message
     ref = RawRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
@@ -43,23 +45,21 @@ async def convert_or_dead_letter(
             )
         return convert(data, ref, datetime.now(TZ))
     except IntakeError as exc:
-        await dead_letter(event, exc.code, exc.reason, channel, pending=pending)
+        letters.append(dead_letter_record(event, exc.code, exc.reason, channel))
     except Exception as exc:  # a bug of ours: keep the record for replay after the fix
         log.exception("intake failed on %s", ref.as_text())
         reason = f"{type(exc).__name__}: {exc}"
-        await dead_letter(event, ErrorCode.INTERNAL, reason, channel, pending=pending)
+        letters.append(dead_letter_record(event, ErrorCode.INTERNAL, reason, channel))
     return None
 
 
-async def convert_all(
-    events: list[EventT],
-    channel: str,
-    convert: Callable[[bytes, RawRef, datetime], T],
-    pending: list[Awaitable],
-) -> list[T]:
-    """:func:`convert_or_dead_letter` over a batch: the converted records, in order."""
-    return [
-        r
-        for e in events
-        if (r := await convert_or_dead_letter(e, channel, convert, pending)) is not None
+def convert_all(
+    events: list[EventT], channel: str, convert: Callable[[bytes, RawRef, datetime], T]
+) -> tuple[list[T], LetterBatch]:
+    """:func:`convert_or_letter` over a batch: the converted records, in order, and the
+    dead letters of the others."""
+    letters: list[DeadLetter] = []
+    converted = [
+        r for e in events if (r := convert_or_letter(e, channel, convert, letters)) is not None
     ]
+    return converted, LetterBatch(letters)

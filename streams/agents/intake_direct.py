@@ -7,7 +7,7 @@ from streams import topics
 from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.intake_step import convert_all, intake_settings
-from streams.outages import all_delivered, until_reachable
+from streams.outages import until_reachable
 from streams.publish_appeals import publish_appeals
 
 
@@ -23,14 +23,19 @@ async def _run(stream, channel: str, convert) -> None:
     # batches: one Redis round trip for contacts and one for de-duplication per batch
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
         async with stop_worker_on_error(f"{channel} intake"):
-            await until_reachable(f"{channel} intake", _batch, events, channel, convert)
+            await _batch(events, channel, convert)
 
 
 async def _batch(events, channel: str, convert) -> None:
-    dead: list = []  # dead letters' acknowledgements
-    results = await convert_all(events, channel, convert, dead)
-    await publish_appeals([r.appeal for r in results], [r.contact for r in results])
-    await all_delivered(dead)
+    """Convert once (no I/O), then each step retried through an outage on its own: the
+    dead letters are sent and counted once however long Redis or the broker is away."""
+    results, letters = convert_all(events, channel, convert)
+    what = f"{channel} intake"
+    await until_reachable(f"{what} (dead letters)", letters.send)
+    await until_reachable(f"{what} (dead-letter count)", letters.count)
+    appeals, contacts = [r.appeal for r in results], [r.contact for r in results]
+    await until_reachable(what, publish_appeals, appeals, contacts)
+    await until_reachable(f"{what} (dead letters)", letters.delivered)
 
 
 @app.agent(topics.raw_hotline)

@@ -55,15 +55,23 @@ async def wechat_intake(stream):
     """WeChat XML → validated, masked pieces keyed by the sender's contact reference."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
         async with stop_worker_on_error("wechat intake"):
-            await until_reachable("wechat intake", _pieces, events)
+            await _batch(events)
 
 
-async def _pieces(events) -> None:
-    sent: list = []  # acknowledgements: dead letters, then pieces
-    results = await convert_all(events, "wechat", _to_piece, sent)
+async def _batch(events) -> None:
+    """Convert once (no I/O); the dead letters are sent and counted once, the pieces
+    retried through an outage on their own (see ``intake_direct._batch``)."""
+    results, letters = convert_all(events, "wechat", _to_piece)
+    await until_reachable("wechat intake (dead letters)", letters.send)
+    await until_reachable("wechat intake (dead-letter count)", letters.count)
+    await until_reachable("wechat intake", _pieces, results)
+    await until_reachable("wechat intake (dead letters)", letters.delivered)
+
+
+async def _pieces(results) -> None:
     if results:
         await contact_store().save_many([contact for _, contact in results])
-    sent += [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]
+    sent = [await topics.wechat_pieces.send(key=p.contact_ref, value=p) for p, _ in results]
     await all_delivered(sent)  # before the raw offsets are acknowledged
 
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
-from models.dead_letter import DeadLetter
 from streams import topics
 from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.batch_stats import BatchStats
-from streams.dead_letters import counter_of, dead_letter_record, publish_dead_letter
+from streams.dead_letters import LetterBatch, dead_letter_record
 from streams.outages import all_delivered, kafka_down, until_reachable
 from streams.publish_outcomes import enqueue_wires
 from streams.review_wait import review_clock
-from streams.stores import intake_counters, pending_reviews
+from streams.stores import pending_reviews
 from streams.triage_batch import Triaged
 from streams.triage_pool import TriagePool
 from triage.review_clock import ReviewDeadline
@@ -75,20 +73,18 @@ class Chunk:
 
     events: list
     results: list[Triaged]
-    #: dead letters of the records that could not be triaged, made once
-    letters: list[DeadLetter] = field(init=False)
+    #: dead letters of the records that could not be triaged, made once, sent and
+    #: counted once
+    letters: LetterBatch = field(init=False)
     #: appeals whose review decision was applied already (None: review cases not parked yet)
     decided: set[str] | None = None
-    sent: int = 0  # dead letters handed to the producer
-    letter_acks: list = field(default_factory=list)
-    counted: bool = False  # the dead letters added to the intake counters
 
     def __post_init__(self) -> None:
-        self.letters = [
+        self.letters = LetterBatch([
             dead_letter_record(event, t.error_code, t.error or "", t.channel, "understand")
             for event, t in zip(self.events, self.results, strict=True)
             if t.error_code is not None
-        ]
+        ])  # fmt: skip
         for t in self.results:
             if t.emergency is not None:
                 log.warning("emergency %s → %s", t.appeal_id, t.emergency)
@@ -103,9 +99,8 @@ async def _publish(chunk: Chunk) -> list:
     if chunk.decided is None:
         # park review cases first, so a fast decision always finds its appeal
         chunk.decided = await until_reachable("understand (review parking)", _park, chunk)
-    await until_reachable("understand (dead letters)", _send_letters, chunk)
-    if chunk.letters and not chunk.counted:
-        await until_reachable("understand (dead-letter count)", _count_letters, chunk)
+    await until_reachable("understand (dead letters)", chunk.letters.send)
+    await until_reachable("understand (dead-letter count)", chunk.letters.count)
     # each appeal's emergency transfer is first in its list: ahead of normal dispatch. An
     # appeal decided already (delivered again: a replay, a crash before the commit) keeps
     # its transfer and classification, which its first delivery may not have sent, but
@@ -117,7 +112,7 @@ async def _publish(chunk: Chunk) -> list:
         for w in t.wires
         if not (w.topic == review_topic and t.appeal_id in decided)
     ]
-    return chunk.letter_acks + await until_reachable("understand", enqueue_wires, wires)
+    return chunk.letters.acks + await until_reachable("understand", enqueue_wires, wires)
 
 
 async def _publish_all(chunks: list[Chunk]) -> None:
@@ -125,7 +120,7 @@ async def _publish_all(chunks: list[Chunk]) -> None:
     failed; review cases stay parked) and wait for all acknowledgements."""
     acks = []
     for chunk in chunks:
-        chunk.sent, chunk.letter_acks = 0, []
+        chunk.letters.sent, chunk.letters.acks = 0, []
         acks += await _publish(chunk)
     await all_delivered(acks)
 
@@ -147,19 +142,6 @@ async def _park(chunk: Chunk) -> set[str]:
         log.info("not parked again, their review decision was applied: %s",
                  ", ".join(sorted(decided)))  # fmt: skip
     return decided
-
-
-async def _send_letters(chunk: Chunk) -> None:
-    """Send the chunk's dead letters not sent yet (a retry goes on from the first)."""
-    while chunk.sent < len(chunk.letters):
-        await publish_dead_letter(chunk.letters[chunk.sent], chunk.letter_acks)
-        chunk.sent += 1
-
-
-async def _count_letters(chunk: Chunk) -> None:
-    """Add the chunk's dead letters to the intake counters, once."""
-    await intake_counters().add(Counter(counter_of(letter) for letter in chunk.letters))
-    chunk.counted = True
 
 
 def review_deadlines(parked: list[tuple[str, bool]]) -> dict[str, ReviewDeadline]:

@@ -161,3 +161,42 @@ async def test_an_unexpected_redis_error_stops_the_worker_and_its_successor_redo
         assert await redis.exists(f"{w.prefix}review:{aid}")
     finally:
         await redis.aclose()
+
+
+async def test_intake_dead_letters_each_bad_record_once_while_redis_refuses_writes(
+    make_private_worker, private_redis
+):
+    """Bug: an intake batch was retried whole while Redis was full, and its dead letters
+    were sent again at each attempt (nine copies of one bad record after 45 s), while the
+    counter said one."""
+    from tests.integration.raw_records import mailbox_json
+
+    w = await make_private_worker(private_redis.url, {"HOTLINE_WORKER_STAGES": "intake"})
+    boot, raw = w.bootstrap, w.topic("raw.mailbox")
+    await asyncio.to_thread(w.start)
+    redis = aioredis.Redis.from_url(private_redis.url)
+    try:
+        await redis.config_set("maxmemory", "1")
+        good = [mailbox_json(f"MB-full-{n}", "A3区路灯坏了", f"A市A3区某小区{n}栋门口路灯坏了一个月")
+                for n in range(12)]  # fmt: skip
+        records = [(raw, b"k", v) for v in [b"{not json", *good[:6], b"[]", *good[6:], b"{"]]
+        meta = await publish_records(boot, records)  # one key: one partition, one batch
+        bad = {(m.partition, m.offset) for m, (_, _, v) in zip(meta, records, strict=True)
+               if v not in good}  # fmt: skip
+        await _wait_for_log(w, ("Redis refusing writes (OOM)", "Crashed reason="))
+        await asyncio.sleep(4)  # a few retries
+        await redis.config_set("maxmemory", "0")
+        await wait_for(boot, w.topic("appeals.received"), lambda rs: len(rs) >= len(good), 60)
+        await asyncio.sleep(2)  # anything sent twice would be there by now
+        letters = await read_all(boot, w.topic("deadletter"))
+        where = Counter(
+            (d.source_partition, d.source_offset) for d in map(DeadLetter.loads, (r.value for r in letters))
+        )  # fmt: skip
+        assert set(where) == bad and set(where.values()) == {1}, where
+        counted = await redis.hget(f"{w.prefix}intake:counters", "mailbox.dead_lettered")
+        assert int(counted) == len(bad)
+    finally:
+        await redis.aclose()
+    log = w.log_text()
+    assert "Crashed" not in log, log[-3000:]
+    assert "retrying in" in log and "nothing acknowledged" in log
