@@ -6,6 +6,7 @@ import asyncio
 import base64
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -164,10 +165,12 @@ async def _tail(topic: str, limit: int, timeout: float, last: bool) -> None:
             for tp in partitions:
                 consumer.seek(tp, max(starts[tp], ends[tp] - limit))
             behind = {tp for tp in partitions if ends[tp] > starts[tp]}
-            while behind:
-                batch = await consumer.getmany(*behind, timeout_ms=int(timeout * 1000))
-                if not batch:
-                    break
+            quiet_since = time.monotonic()
+            while behind and time.monotonic() - quiet_since < timeout:
+                # short polls: a slow first fetch is waited for up to TIMEOUT, not given up
+                batch = await consumer.getmany(*behind, timeout_ms=500)
+                if batch:
+                    quiet_since = time.monotonic()
                 for tp, records in batch.items():
                     shown += [r for r in records if r.offset < ends[tp]]
                 behind = {tp for tp in behind if await consumer.position(tp) < ends[tp]}

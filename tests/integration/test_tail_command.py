@@ -55,9 +55,11 @@ async def test_tail_last_shows_the_newest_records_across_partitions(kafka_bootst
             {"n": 29, "title": "路灯坏了"},
             {"text": "<xml><Content><![CDATA[路灯坏了]]></Content></xml>"},
         ]
-        assert len({orjson.loads(line)["partition"] for line in
-                    _tail(kafka_bootstrap, prefix, "appeals.received", "--limit", "31",
-                          "--last").stdout.splitlines()}) == 3  # fmt: skip
+        every = _tail(kafka_bootstrap, prefix, "appeals.received", "--limit", "31", "--last")
+        assert every.returncode == 0, every.stderr
+        lines = [orjson.loads(line) for line in every.stdout.splitlines()]
+        assert len(lines) == 31, every.stderr
+        assert len({line["partition"] for line in lines}) == 3
 
         oldest = _tail(kafka_bootstrap, prefix, "appeals.received", "--limit", "2")
         assert oldest.returncode == 0, oldest.stderr

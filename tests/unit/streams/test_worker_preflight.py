@@ -14,7 +14,13 @@ def _worker(tmp_path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "streams", "worker", "-l", "warn"],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "HOTLINE_KAFKA_BOOTSTRAP": "127.0.0.1:1", **env},
+        # no web server unless a test asks: a worker left running (`make demo`) holds 6066
+        env={
+            **os.environ,
+            "HOTLINE_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            "HOTLINE_WEB_PORT": "0",
+            **env,
+        },  # fmt: skip
         capture_output=True,
         text=True,
         timeout=120,
