@@ -4,6 +4,11 @@ Masked: mainland mobile numbers, landlines, 18-digit ID numbers (checksum verifi
 15-digit ID numbers (birth date verified), bank card numbers (Luhn verified), e-mail
 addresses, QQ numbers and WeChat ids the text introduces as such (QQ号…, 微信…), and
 names it introduces (我叫…, 姓名：…, 联系人：…; surname kept: 张**), every occurrence.
+A landline dialled from abroad (+86 731 84567890) keeps its country and area codes. A
+cue may stand on the line before its number (a WeChat session joins its messages with line
+breaks: 我的QQ号 / 12345678), and a phone number after a cue may itself be split over two
+lines (我的电话是138 / 1234 5678). Latin cues glued to a mobile (加VX13812345678, wx…,
+phone…, mobile…, tel…) introduce it; other letters glued to 11 digits are a code.
 A number the text introduces as an identity document or a bank card (身份证号…, 护照号…,
 银行卡号…, 账号…) is masked without those checks: a typed-up call gets a digit wrong now
 and then, and a mistyped ID number is still someone's ID number. Unintroduced numbers
@@ -29,16 +34,28 @@ _FOLD = str.maketrans(
     "０１２３４５６７８９＠．Ｘｘ（）－—–　\u00a0\u2007\u2009\u202f\t",
     "0123456789@.Xx()---" + " " * 6,
 )
-# between the groups of a number: nothing, a space or dash, or that with spaces around it
-# (138 - 1234 - 5678, 138  1234  5678): at most three characters
-_SEP = r" ?[ -]? ?"
+# between the groups of a number: nothing, up to three spaces, or a dash with up to two
+# spaces either side (138 - 1234 - 5678, 138  1234  5678, 138  -  1234  -  5678)
+_SEP = r"(?: {0,3}| {0,2}- {0,2})"
+# a line break between two groups of a phone number a cue introduced: a WeChat session
+# joins its messages with one ("我的电话是138" / "1234 5678" reads as 我的电话是138\n1234
+# 5678); one break, not a blank line, and only after a phone cue (uncued, digits on two
+# lines are two things; an ID or card number is taken on one line, so the date or amount
+# that starts the next message is not read as its tail)
+_NL = r"[ ]{0,2}\n[ ]{0,2}"
+# between a cue and the number it introduces: a colon, 是 or 为, spaces, a line break
+# (身份证号：430…, 我的QQ号 / 12345678 sent as two messages)
+_CUE_GAP = r"[:：是为\s]{0,4}"
 
 # The local part is at most 64 characters (RFC 5321): unbounded, a long run of them with
 # no domain after it (20,000 letters and an @) was scanned again from each of its
 # characters (0.3 s); bounded, each start looks at 64 at most.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# unbroken, or grouped as region, birth date and sequence (430102 19850101 123X)
-_ID18 = re.compile(rf"(?<![0-9A-Za-z])\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx](?![0-9A-Za-z])")
+# unbroken, or grouped as region, birth date and sequence (430102 19850101 123X), or with
+# the birth date split into year and month-day (430102 1985 0101 123X)
+_ID18 = re.compile(
+    rf"(?<![0-9A-Za-z])\d{{6}}{_SEP}\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{3}}[\dXx](?![0-9A-Za-z])"
+)
 _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![0-9A-Za-z])"
@@ -50,31 +67,49 @@ _LANDLINE = re.compile(
     rf"(?<![0-9A-Za-z])(?:\(0\d{{2,3}}\)|0\d{{2,3}}){_SEP}(?:[2-9]\d{{6,7}}|[2-9]\d{{2,3}}[ -]\d{{4}})"
     r"(?:-\d{1,5})?(?![0-9A-Za-z])"
 )
+# dialled from abroad: +86 or 0086, the area code without its 0 (or with it, or as (0)),
+# then the number (+86 731 84567890, 0086-10-62345678); area codes are 10, 2x and
+# 3xx to 9xx, so a mobile (1[3-9]…) is never read as one
+_AREA = r"(?:10|2\d|[3-9]\d{2})"
+_LANDLINE_INTL = re.compile(
+    rf"(?<![0-9A-Za-z+])(?:\+|00)86{_SEP}(?:\(0\)|0)?\(?{_AREA}\)?{_SEP}"
+    r"(?:[2-9]\d{6,7}|[2-9]\d{2,3}[ -]\d{4})(?:-\d{1,5})?(?![0-9A-Za-z])"
+)
+_INTL_HEAD = re.compile(rf"(?:\+|00)86[ -]*(?:\(0\)|0)?\(?{_AREA}\)?")
 # Words that introduce a phone number, then what may stand between them and the number
 # (联系方式：, 电话号码是, 座机号 (…), Tel:, a line break); one cue for mobiles and local numbers
-_PHONE_WORDS = "电话|座机|手机|联系|热线|致电"
-_PHONE_INTRO = rf"(?:{_PHONE_WORDS}|[Tt]el|TEL)(?:方式)?(?:号码|号)?[:：是为\s(]{{0,3}}"
+_PHONE_WORDS = "电话|座机|手机|联系|热线|致电|[Tt]el|TEL|[Pp]hone|PHONE"
+# and words that introduce a mobile only: the WeChat account it is (加VX13812345678, wx:,
+# V信, 微信) and "mobile". Glued to the digits they would be refused as letters before a
+# mobile (ABC13812345678 is a product code and stays); VX and WX only as a word of their
+# own, not the end of a longer code (SVX13812345678)
+_MOBILE_WORDS = rf"{_PHONE_WORDS}|(?<![A-Za-z])(?:[Vv][Xx]|[Ww][Xx])|[Vv]信|微信|[Mm]obile|MOBILE"
+_PHONE_INTRO = rf"(?:{_PHONE_WORDS})(?:方式)?(?:号码|号)?[:：是为\s(]{{0,3}}"
+_MOBILE_INTRO = rf"(?:{_MOBILE_WORDS})(?:方式)?(?:号码|号)?[:：是为\s(]{{0,3}}"
+# between two digits of a number a cue introduced: a space, dot or dash, or a line break
+_CUED_SEP = rf"(?:[ .-]|{_NL})?"
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
-_LOCAL = re.compile(rf"{_PHONE_INTRO}([2-9](?:[ .-]?\d){{6,7}})(?![0-9A-Za-z])")
-_PHONE_CUE = re.compile(rf"{_PHONE_WORDS}|[Tt]el|TEL")
+_LOCAL = re.compile(rf"{_PHONE_INTRO}([2-9](?:{_CUED_SEP}\d){{6,7}})(?![0-9A-Za-z])")
+_PHONE_CUE = re.compile(_MOBILE_WORDS)
 # a mobile number introduced as a phone may be grouped any way (1381 234 5678,
 # 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
-_MOBILE_CUED = re.compile(rf"{_PHONE_INTRO}(1[3-9](?:[ .-]?\d){{9}})(?![0-9A-Za-z])")
+_MOBILE_CUED = re.compile(rf"{_MOBILE_INTRO}(1[3-9](?:{_CUED_SEP}\d){{9}})(?![0-9A-Za-z])")
 
 # numbers introduced as an identity document or a bank card (their own checks not needed)
 _ID_CUED = re.compile(
-    r"(?:身份证|证件|护照|身份号)(?:号码|号)?[:：是为 ]{0,3}"
+    rf"(?:身份证|证件|护照|身份号)(?:号码|号)?{_CUE_GAP}"
     r"([A-Za-z0-9][A-Za-z0-9 -]{4,22}[A-Za-z0-9])(?![0-9A-Za-z])"
 )
 _CARD_CUED = re.compile(
-    r"(?:银行卡|银行账户|卡号|账号|帐号)(?:号码|号)?[:：是为 ]{0,3}(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"
+    rf"(?:银行卡|银行账户|卡号|账号|帐号)(?:号码|号)?{_CUE_GAP}"
+    r"(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"
 )
 
 # contact accounts, only when introduced: a QQ number (5 to 11 digits) and a WeChat id (6
 # to 20 letters, digits, _ or -, starting with a letter: WeChat's own rule)
-_QQ_CUED = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[:：是为 ]{0,3}([1-9]\d{4,10})(?![0-9A-Za-z])")
+_QQ_CUED = re.compile(rf"(?:QQ|qq|Qq|扣扣)(?:号码|号)?{_CUE_GAP}([1-9]\d{{4,10}})(?![0-9A-Za-z])")
 _WECHAT_CUED = re.compile(
-    r"微信(?:号码|号)?[:：是为 ]{0,3}([A-Za-z][A-Za-z0-9_-]{5,19})(?![0-9A-Za-z_-])"
+    rf"微信(?:号码|号)?{_CUE_GAP}([A-Za-z][A-Za-z0-9_-]{{5,19}})(?![0-9A-Za-z_-])"
 )
 # any of their cues: texts without one (nearly all) skip those rules
 _ACCOUNT_CUE = re.compile(r"QQ|qq|Qq|扣扣|微信")
@@ -182,6 +217,13 @@ def _mask_mobile(value: str) -> str:
     return "".join("*" if i in hide else ch for i, ch in enumerate(value))
 
 
+def _mask_intl_landline(value: str) -> str:
+    """+86 731 ****7890: the country and area codes kept, the number as a landline's."""
+    head = _INTL_HEAD.match(value.translate(_FOLD))  # it matches: _LANDLINE_INTL starts so
+    end = head.end() if head else 0
+    return value[:end] + _keep_ends(value[end:], 0, 4)
+
+
 def _compound(name: str) -> bool:
     """Whether ``name`` starts with a compound surname (欧阳, 上官 …, or 歐陽 …)."""
     return len(name) >= 3 and to_simplified(name[:2]) in _COMPOUND_SET
@@ -202,6 +244,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("bank_card", _CARD_CUED, None, lambda v: _keep_ends(v, 4, 4)),
     ("mobile", _MOBILE, None, _mask_mobile),
     ("mobile", _MOBILE_CUED, None, _mask_mobile),
+    ("landline", _LANDLINE_INTL, None, _mask_intl_landline),
     (
         "landline",
         _LANDLINE,
@@ -233,7 +276,8 @@ def _fold(text: str) -> str:
     return _FULLWIDTH.sub(lambda m: m.group().translate(_FOLD), to_simplified(text))
 
 
-_LONG_DIGITS = re.compile(r"\d[\d -]{5,}\d")
+# (a line break too: the digits of a cued number may stand on two lines)
+_LONG_DIGITS = re.compile(r"\d[\d \n-]{5,}\d")
 _DOTTED_DIGITS = re.compile(r"\d{3}\.\d{3}")
 
 

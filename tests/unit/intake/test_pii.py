@@ -631,3 +631,171 @@ def test_an_introduced_id_number_in_traditional_characters_is_masked_without_its
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     m = pii.mask(f"身份證號：{wrong}")
     assert m.text == f"身份證號：430***********{wrong[-4:]}"
+
+
+# --- a cue and its number in two WeChat messages (joined with a line break) -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "found"),
+    [
+        ("我的QQ号\n12345678", "我的QQ号\n****5678", ("qq", "12345678")),
+        ("扣扣：\n12345678", "扣扣：\n****5678", ("qq", "12345678")),
+        ("微信号\nabc_def123", "微信号\nab******23", ("wechat", "abc_def123")),
+        ("护照号\nE12345678", "护照号\n*****5678", ("id_card", "E12345678")),
+        ("身份证号：\n430102198501011235", "身份证号：\n430***********1235",
+         ("id_card", "430102198501011235")),
+        ("银行卡号 \n6222021234567890124", "银行卡号 \n6222***********0124",
+         ("bank_card", "6222021234567890124")),
+        ("联系电话\n13812345678", "联系电话\n138****5678", ("mobile", "13812345678")),
+    ],
+)  # fmt: skip
+def test_a_cue_on_the_line_before_its_number_introduces_it(text, expected, found) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert m.found == [found]
+
+
+def test_the_cued_id_and_card_numbers_on_the_next_line_fail_their_own_checks() -> None:
+    # so it is the cue, not the checksum, that masks them above
+    assert not pii.valid_id18("430102198501011235")
+    assert not pii.luhn_ok("6222021234567890124")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("我的电话是138\n1234 5678", "我的电话是138\n**** 5678", "mobile"),
+        ("手机：1381234\n5678", "手机：138****\n5678", "mobile"),
+        ("联系电话 138\n1234\n5678", "联系电话 138\n****\n5678", "mobile"),
+        ("座机8456\n7890", "座机****\n7890", "landline"),
+    ],
+)
+def test_a_phone_number_split_over_two_messages_after_a_cue_is_masked(
+    text: str, expected: str, kind: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "138\n1234\n5678",  # no cue: three short numbers, not one phone
+        "共计\n138\n1234\n5678元",
+        "我的电话是138\n\n1234 5678",  # a blank line between: not one number
+        "联系电话\n2019年4月25日",
+        "身份证\n2019年过期",
+        "QQ\n2019年",
+        "账号\n2019年12月",
+        "QQ群\n12345678",
+        "微信\n支付了100元",
+        "工单号\n20190425123456",
+        "依据国发〔2019〕12号\n联系电话\n12345",
+    ],
+)
+def test_line_breaks_do_not_make_dates_amounts_or_references_personal(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])
+
+
+def test_a_cued_number_on_one_line_does_not_take_the_next_message_as_its_tail() -> None:
+    m = pii.mask("护照号E12345678\n2019年办的")
+    assert m.text == "护照号*****5678\n2019年办的"
+    assert m.found == [("id_card", "E12345678")]
+
+
+# --- Latin cues glued to a mobile -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("加VX13812345678", "加VX138****5678"),
+        ("加vx：13812345678", "加vx：138****5678"),
+        ("wx13812345678", "wx138****5678"),
+        ("WX 138 1234 5678", "WX 138 **** 5678"),
+        ("加V信13812345678", "加V信138****5678"),
+        ("phone13812345678", "phone138****5678"),
+        ("Mobile:13812345678", "Mobile:138****5678"),
+        ("mobile13812345678", "mobile138****5678"),
+        ("tel13812345678", "tel138****5678"),
+    ],
+)
+def test_a_mobile_glued_to_a_latin_cue_is_masked(text: str, expected: str) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == ["mobile"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ABC13812345678",  # letters that are no cue: a product code
+        "SVX13812345678",  # VX as the end of a longer code
+        "型号WX13812345678A",  # glued to a letter on the right too
+    ],
+)
+def test_letters_that_are_no_cue_still_keep_a_code_unmasked(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])
+
+
+# --- landlines dialled from abroad ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("座机 +86 731 84567890", "座机 +86 731 ****7890"),
+        ("+86-10-62345678", "+86-10-****5678"),
+        ("+8673184567890", "+86731****7890"),
+        ("0086 731 8456 7890", "0086 731 **** 7890"),
+        ("+86 (0)731 84567890", "+86 (0)731 ****7890"),
+        ("+86 0731-84567890", "+86 0731-****7890"),
+        ("电话：+86 20 8765 4321。", "电话：+86 20 **** 4321。"),
+    ],
+)
+def test_a_landline_with_the_country_code_keeps_country_and_area_code(
+    text: str, expected: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == ["landline"]
+
+
+@pytest.mark.parametrize("text", ["增长+86 731人", "+86 731 1234567", "共0086 731 84567890A"])
+def test_country_code_lookalikes_are_not_landlines(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])
+
+
+# --- more groupings -------------------------------------------------------------------------
+
+
+def test_an_id_number_grouped_6_4_4_4_is_masked_uncued() -> None:
+    number = make_id18("430102", "19850101", "123")
+    grouped = f"{number[:6]} {number[6:10]} {number[10:14]} {number[14:]}"
+    m = pii.mask(f"市民反映：{grouped} 的社保卡被冒用")
+    assert m.text == f"市民反映：430*** **** **** {number[14:]} 的社保卡被冒用"
+    assert m.found == [("id_card", grouped)]
+    wrong = grouped[:-1] + ("0" if grouped[-1] != "0" else "1")
+    assert pii.mask(f"订单 {wrong}").found == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("138  -  1234  -  5678", "138  -  ****  -  5678", "mobile"),
+        ("电话 0731  -  84567890", "电话 0731  -  ****7890", "landline"),
+    ],
+)
+def test_a_dash_with_two_spaces_either_side_still_joins_the_groups(
+    text: str, expected: str, kind: str
+) -> None:
+    m = pii.mask(text)
+    assert m.text == expected
+    assert [k for k, _ in m.found] == [kind]
+
+
+@pytest.mark.parametrize("text", ["价格1500  -  2000  -  3000元", "138    1234    5678"])
+def test_wider_gaps_do_not_join_amounts_or_far_apart_numbers(text: str) -> None:
+    assert pii.mask(text) == pii.Masked(text, [])

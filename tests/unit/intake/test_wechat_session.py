@@ -349,3 +349,19 @@ def test_a_session_whose_media_ids_make_it_too_large_to_publish_is_oversized() -
         close(session_of(piece("0", T0, "楼道堆满杂物"), *images), NOW, settings())
     assert err.value.code is ErrorCode.OVERSIZED
     assert "attachments" in err.value.reason
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "content"),
+    [
+        ("我的QQ号", "12345678", "我的QQ号\n****5678"),
+        ("身份证号", "430102198501011235", "身份证号\n430***********1235"),
+        ("我的电话是138", "1234 5678，小区路灯不亮", "我的电话是138\n**** 5678，小区路灯不亮"),
+    ],
+)
+def test_a_number_sent_in_the_message_after_its_cue_is_masked_in_the_appeal(
+    first: str, second: str, content: str
+) -> None:
+    session = session_of(piece("1", T0, first), piece("2", T0 + 5, second))
+    a = close(session, NOW, settings()).appeal
+    assert a.content == content
