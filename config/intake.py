@@ -46,8 +46,10 @@ class IntakeSettings:
             "WECHAT_IDLE_FLUSH_S",
             600,
             "Close a WeChat session after this long without a new message (wall clock); after "
-            "a start or rebalance only once the raw.wechat messages waiting then are taken in "
-            "(at most 6 idle periods; at once, with a warning, if offsets cannot be read)",
+            "a start, a rebalance, a broker outage or an intake lag of over 90 s only once the "
+            "raw.wechat messages waiting then are taken in (at most 6 idle periods; at once, "
+            "with a warning, if offsets cannot be read for another reason than an unreachable "
+            "broker)",
             low=1,
         )
     )

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from intake.wechat_session import is_idle
 from models.appeal import RawRef
@@ -99,33 +100,78 @@ async def test_each_assignment_closes_the_gate_and_reads_the_backlog_again() -> 
     assert gate.opened_at == 7.0
 
 
-async def test_open_gate_reads_no_offsets() -> None:
+async def test_an_open_gate_reads_the_offsets_again_at_most_every_few_seconds() -> None:
     offsets = Offsets({0: 0}, {})
-    gate = IntakeBacklog(offsets, max_wait_s=6 * IDLE)
+    gate = IntakeBacklog(offsets, max_wait_s=6 * IDLE, recheck_s=5)
     assert await gate.refresh(1.0)
     assert await gate.refresh(2.0) and await gate.refresh(3.0)
-    assert offsets.calls == 1
+    assert offsets.calls == 2  # the opening read, then one check
+    assert await gate.refresh(8.5)
+    assert offsets.calls == 3
+
+
+async def test_an_open_gate_closes_while_the_broker_is_away_and_after_until_caught_up() -> None:
+    """Bug: the gate closed only at a partition assignment, and a broker restart brings
+    none. After a 20 s outage (idle period 6 s) every open session was asked to close at
+    once, ahead of its sender's messages written meanwhile: 30 sessions, 60 appeals."""
+    offsets = Offsets({0: 10}, {0: 10})
+    gate = IntakeBacklog(offsets, max_wait_s=6 * IDLE, recheck_s=0)
+    assert await gate.refresh(1.0)
+    healthy = offsets.__call__
+
+    async def broker_away():
+        raise KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 19092)]")
+
+    gate._read = broker_away
+    assert not await gate.refresh(2.0) and not gate.allows(2.0)
+    assert not await gate.refresh(20.0)  # still away: stays closed
+    gate._read = healthy
+    offsets.ends[0] = 40  # the gateways' messages, delivered once the broker is back
+    assert not await gate.refresh(21.0)
+    offsets.committed[0] = 40
+    assert await gate.refresh(22.0) and gate.opened_at == 22.0
+    assert not gate.allows(1.5)  # a request made before the outage is not honoured
+
+
+async def test_an_open_gate_closes_when_old_records_are_not_taken_in() -> None:
+    offsets = Offsets({0: 10}, {0: 10})
+    gate = IntakeBacklog(offsets, max_wait_s=6 * IDLE, lag_allowance_s=90, recheck_s=0)
+    assert await gate.refresh(0.0)
+    offsets.ends[0] = 50  # a spike; the intake lags behind
+    assert await gate.refresh(10.0)
+    offsets.committed[0] = 30
+    assert await gate.refresh(60.0)  # behind, but by less than the allowance
+    assert await gate.refresh(99.0)  # the ends of t=0 (10) are in
+    assert not await gate.refresh(101.0)  # the ends of t=10 (50) are 91 s old, not in
+    offsets.committed[0] = 50
+    assert await gate.refresh(102.0)
 
 
 async def test_unreadable_offsets_fall_back_to_the_wall_clock_and_say_so(caplog) -> None:
-    async def broker_down():
-        raise ConnectionError("no broker")
+    async def no_topic():
+        raise LookupError("no partitions known for raw.wechat")
 
-    gate = IntakeBacklog(broker_down, max_wait_s=6 * IDLE)
+    gate = IntakeBacklog(no_topic, max_wait_s=6 * IDLE)
     gate.close(0.0)
     with caplog.at_level(logging.WARNING, logger="streams.wechat_backlog"):
         assert await gate.refresh(1.0)
-    assert "backlog unknown" in caplog.text and "ConnectionError" in caplog.text
+    assert "backlog unknown" in caplog.text and "LookupError" in caplog.text
     assert gate.allows(1.0)
+    assert await gate.refresh(100.0)  # open: unreadable for good is no reason to close
 
 
-async def test_a_hanging_offsets_read_times_out_into_the_fallback() -> None:
+async def test_an_unreachable_or_hanging_broker_keeps_the_gate_closed_up_to_the_longest_wait():
     async def hangs():
         await asyncio.sleep(60)
 
-    gate = IntakeBacklog(hangs, max_wait_s=6 * IDLE, timeout_s=0.05)
-    gate.close(0.0)
-    assert await gate.refresh(1.0)
+    async def refused():
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    for read in (hangs, refused):
+        gate = IntakeBacklog(read, max_wait_s=30, timeout_s=0.05)
+        gate.close(0.0)
+        assert not await gate.refresh(1.0)
+        assert await gate.refresh(30.0)
 
 
 async def test_a_backlog_never_taken_in_opens_the_gate_after_the_longest_wait(caplog) -> None:
