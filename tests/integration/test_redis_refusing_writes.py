@@ -104,19 +104,24 @@ async def test_redis_refusing_writes_mid_stream_loses_no_appeal_and_sends_nothin
                 assert await redis.exists(f"{w.prefix}review:{aid}"), f"{aid} not parked"
 
         # each record that is no appeal dead-lettered once, and counted once
-        letters = await read_all(boot, w.topic("deadletter"))
-        where = Counter(
-            (d.source_partition, d.source_offset) for d in map(DeadLetter.loads, (r.value for r in letters))
-        )  # fmt: skip
-        assert set(where) == bad and set(where.values()) == {1}, where
-        counted = await redis.hget(f"{w.prefix}intake:counters", "unknown.dead_lettered")
-        assert int(counted) == len(bad)
+        await _lettered_once(w, redis, bad, "unknown.dead_lettered")
     finally:
         await redis.aclose()
     log = w.log_text()
     assert "Crashed" not in log, log[-3000:]
     assert "Redis refusing writes (OOM) during understand (review parking)" in log
     assert "retrying in" in log and "nothing acknowledged" in log
+
+
+async def _lettered_once(w: WorkerProcess, redis, bad: set, counter: str) -> None:
+    """Each record of ``bad`` (partition, offset) has one dead letter, and ``counter`` of
+    the intake counters says as many."""
+    letters = await read_all(w.bootstrap, w.topic("deadletter"))
+    where = Counter(
+        (d.source_partition, d.source_offset) for d in map(DeadLetter.loads, (r.value for r in letters))
+    )  # fmt: skip
+    assert set(where) == bad and set(where.values()) == {1}, where
+    assert int(await redis.hget(f"{w.prefix}intake:counters", counter)) == len(bad)
 
 
 def _keys(records) -> set[str]:
@@ -188,13 +193,7 @@ async def test_intake_dead_letters_each_bad_record_once_while_redis_refuses_writ
         await redis.config_set("maxmemory", "0")
         await wait_for(boot, w.topic("appeals.received"), lambda rs: len(rs) >= len(good), 60)
         await asyncio.sleep(2)  # anything sent twice would be there by now
-        letters = await read_all(boot, w.topic("deadletter"))
-        where = Counter(
-            (d.source_partition, d.source_offset) for d in map(DeadLetter.loads, (r.value for r in letters))
-        )  # fmt: skip
-        assert set(where) == bad and set(where.values()) == {1}, where
-        counted = await redis.hget(f"{w.prefix}intake:counters", "mailbox.dead_lettered")
-        assert int(counted) == len(bad)
+        await _lettered_once(w, redis, bad, "mailbox.dead_lettered")
     finally:
         await redis.aclose()
     log = w.log_text()
