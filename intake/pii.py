@@ -31,8 +31,8 @@ from understand.text_normalise import to_simplified
 # (— and – as typed between area code and number: 0731—84567890), and the spaces that text
 # pasted from a web page or a document carries (no-break, thin, tab) read as a space
 _FOLD = str.maketrans(
-    "０１２３４５６７８９＠．Ｘｘ（）－—–　\u00a0\u2007\u2009\u202f\t",
-    "0123456789@.Xx()---" + " " * 6,
+    "０１２３４５６７８９＠．Ｘｘ（）＋－—–　\u00a0\u2007\u2009\u202f\t",
+    "0123456789@.Xx()+---" + " " * 6,
 )
 # between the groups of a number: nothing, up to three spaces, or a dash with up to two
 # spaces either side (138 - 1234 - 5678, 138  1234  5678, 138  -  1234  -  5678)
@@ -263,7 +263,7 @@ _FAMILY = {
 }  # fmt: skip
 
 
-_FULLWIDTH = re.compile("[０-９＠．Ｘｘ（）－—–　\u00a0\u2007\u2009\u202f\t]")
+_FULLWIDTH = re.compile("[０-９＠．Ｘｘ（）＋－—–　\u00a0\u2007\u2009\u202f\t]")
 
 
 def _fold(text: str) -> str:

@@ -753,6 +753,10 @@ def test_letters_that_are_no_cue_still_keep_a_code_unmasked(text: str) -> None:
         ("+86 (0)731 84567890", "+86 (0)731 ****7890"),
         ("+86 0731-84567890", "+86 0731-****7890"),
         ("电话：+86 20 8765 4321。", "电话：+86 20 **** 4321。"),
+        (
+            "座机＋８６ ７３１ ８４５６７８９０",
+            "座机＋８６ ７３１ ****７８９０",
+        ),  # full-width: was unmasked
     ],
 )
 def test_a_landline_with_the_country_code_keeps_country_and_area_code(
