@@ -140,8 +140,9 @@ def _shown(rec) -> str:
 
 
 async def _tail(topic: str, limit: int, timeout: float, last: bool) -> None:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
+    from stack.topic_stats import partitions_of
     from streams.app import settings
 
     name = settings.topic(topic)
@@ -149,14 +150,12 @@ async def _tail(topic: str, limit: int, timeout: float, last: bool) -> None:
     shown: list = []
     try:
         await consumer.start()  # in the try: a consumer that could not start is stopped too
-        await consumer._client.force_metadata_update()
-        numbers = consumer.partitions_for_topic(name)
-        if not numbers:
+        partitions = await partitions_of(consumer, [name])
+        if not partitions:
             typer.echo(
                 f"no topic {name} on {settings.broker} (`hotline topics` lists them)", err=True
             )
             raise typer.Exit(2)
-        partitions = [TopicPartition(name, p) for p in sorted(numbers)]
         consumer.assign(partitions)
         if last:
             # each partition's last LIMIT records hold the topic's newest LIMIT

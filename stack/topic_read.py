@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from stack.topic_stats import partitions_of
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", covariant=True)
@@ -25,10 +27,7 @@ async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     out: list[ConsumerRecord] = []
     try:
         await consumer.start()  # in the try: a consumer that could not start is stopped too
-        await consumer._client.force_metadata_update()
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(consumer, [topic])
         if not partitions:
             return out
         consumer.assign(partitions)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
     """Every partition of each topic (none for a missing one), asking the broker again for a
     topic the consumer's metadata does not know yet."""
     parts: list[TopicPartition] = []
@@ -24,7 +24,7 @@ async def partition_ends(bootstrap: str, topics: list[str]) -> dict[TopicPartiti
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
         await consumer.start()  # in the try: a consumer that could not start is stopped too
-        parts = await _partitions(consumer, topics)
+        parts = await partitions_of(consumer, topics)
         return await consumer.end_offsets(parts) if parts else {}
     finally:
         await consumer.stop()
@@ -37,7 +37,7 @@ async def partition_bounds(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
         await consumer.start()
-        parts = await _partitions(consumer, topics)
+        parts = await partitions_of(consumer, topics)
         if not parts:
             return {}, {}
         return await consumer.beginning_offsets(parts), await consumer.end_offsets(parts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from intake.errors import ErrorCode, IntakeError
 from models.appeal import RawRef
 from models.dead_letter import DeadLetter
 from streams.dead_letters import LetterBatch, dead_letter_record
+from streams.outages import until_reachable
 
 log = logging.getLogger(__name__)
 intake_settings = IntakeSettings()
@@ -63,3 +64,15 @@ def convert_all(
         r for e in events if (r := convert_or_letter(e, channel, convert, letters)) is not None
     ]
     return converted, LetterBatch(letters)
+
+
+async def publish_with_letters(
+    what: str, letters: LetterBatch, publish: Callable[..., Awaitable[object]], *args: object
+) -> None:
+    """A converted batch out: its dead letters sent and counted once, then ``publish(*args)``,
+    then the letters' acknowledgements; each step retried through an outage on its own,
+    so a retry repeats nothing that is done."""
+    await until_reachable(f"{what} (dead letters)", letters.send)
+    await until_reachable(f"{what} (dead-letter count)", letters.count)
+    await until_reachable(what, publish, *args)
+    await until_reachable(f"{what} (dead letters)", letters.delivered)

@@ -4,6 +4,7 @@ rebalance), by the marks of ``stores/processed_positions.py``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from faust.types import EventT
 
@@ -59,3 +60,17 @@ async def mark_processed(events: list[EventT], marks: ProcessedPositions) -> Non
         top[msg.partition] = max(top.get(msg.partition, -1), msg.offset)
     for topic, offsets in highest.items():
         await marks.raise_to(topic, offsets)
+
+
+async def once_each(
+    step: Callable[[list[EventT]], Awaitable[object]],
+    events: list[EventT],
+    marks: ProcessedPositions,
+    what: str,
+) -> None:
+    """Run ``step`` on the events not processed before, then raise the marks over all of
+    them (after ``step``'s effects: a crash in between only redoes this batch)."""
+    fresh = await unprocessed(events, marks, what)
+    if fresh:
+        await step(fresh)
+    await mark_processed(events, marks)

@@ -82,6 +82,7 @@ def early_case_events() -> EarlyCaseEvents:
     )
 
 
+@cache
 def sla_processed_positions() -> ProcessedPositions:
     """How far the SLA stage got in each partition (see ``stores/processed_positions.py``);
     under the SLA prefix, so a rebuild that wipes the clocks wipes these marks too."""

@@ -71,8 +71,13 @@ def unreachable(exc: BaseException) -> bool:
     """Whether reading the offsets failed because the broker cannot be reached now (the
     messages may be waiting), not for good (a missing topic, no permission)."""
     if isinstance(exc, KafkaError):
-        return bool(exc.retriable) or "Connection" in type(exc).__name__
+        return bool(exc.retriable)  # KafkaConnectionError, NodeNotReadyError, …
     return isinstance(exc, OSError | TimeoutError)
+
+
+def waiting(ends: Mapping[int, int], committed: Mapping[int, int]) -> int:
+    """How many records of ``ends`` the group has not committed yet."""
+    return sum(max(0, e - committed.get(p, 0)) for p, e in ends.items())
 
 
 class IntakeBacklog:
@@ -131,8 +136,8 @@ class IntakeBacklog:
             return self._open(now)
         if self._backlog is None:
             self._backlog = dict(ends)
-            waiting = sum(max(0, e - committed.get(p, 0)) for p, e in ends.items())
-            log.info("WeChat idle flushes wait for the raw.wechat backlog: %d records", waiting)
+            log.info("WeChat idle flushes wait for the raw.wechat backlog: %d records",
+                     waiting(ends, committed))  # fmt: skip
         if taken_in(self._backlog, committed):
             log.info("raw.wechat backlog taken in after %.1f s: idle WeChat sessions close "
                      "again", now - self._closed_at)  # fmt: skip
@@ -169,10 +174,9 @@ class IntakeBacklog:
         if due is not None:
             self._ends_seen.appendleft(due)  # still the reference until a newer one is due
             if not taken_in(due[1], committed):
-                waiting = sum(max(0, e - committed.get(p, 0)) for p, e in due[1].items())
                 log.warning("raw.wechat records written %.0f s ago are not taken in yet "
                             "(%d): idle WeChat sessions wait until they are",
-                            now - due[0], waiting)  # fmt: skip
+                            now - due[0], waiting(due[1], committed))  # fmt: skip
                 self.close(now)
                 return False
         return True

@@ -6,8 +6,7 @@ from intake import hotline, mailbox
 from streams import topics
 from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
-from streams.intake_step import convert_all, intake_settings
-from streams.outages import until_reachable
+from streams.intake_step import convert_all, intake_settings, publish_with_letters
 from streams.publish_appeals import publish_appeals
 
 
@@ -27,15 +26,11 @@ async def _run(stream, channel: str, convert) -> None:
 
 
 async def _batch(events, channel: str, convert) -> None:
-    """Convert once (no I/O), then each step retried through an outage on its own: the
-    dead letters are sent and counted once however long Redis or the broker is away."""
+    """Convert once (no I/O), then publish: the dead letters are sent and counted once
+    however long Redis or the broker is away."""
     results, letters = convert_all(events, channel, convert)
-    what = f"{channel} intake"
-    await until_reachable(f"{what} (dead letters)", letters.send)
-    await until_reachable(f"{what} (dead-letter count)", letters.count)
     appeals, contacts = [r.appeal for r in results], [r.contact for r in results]
-    await until_reachable(what, publish_appeals, appeals, contacts)
-    await until_reachable(f"{what} (dead letters)", letters.delivered)
+    await publish_with_letters(f"{channel} intake", letters, publish_appeals, appeals, contacts)
 
 
 @app.agent(topics.raw_hotline)

@@ -21,7 +21,7 @@ from streams import topics
 from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.dead_letters import send_dead_letter
-from streams.intake_step import TZ, convert_all, intake_settings
+from streams.intake_step import TZ, convert_all, intake_settings, publish_with_letters
 from streams.outages import all_delivered, until_reachable, waited_out
 from streams.publish_appeals import publish_appeals
 from streams.stores import closed_wechat_messages, contact_store, intake_counters
@@ -62,10 +62,7 @@ async def _batch(events) -> None:
     """Convert once (no I/O); the dead letters are sent and counted once, the pieces
     retried through an outage on their own (see ``intake_direct._batch``)."""
     results, letters = convert_all(events, "wechat", _to_piece)
-    await until_reachable("wechat intake (dead letters)", letters.send)
-    await until_reachable("wechat intake (dead-letter count)", letters.count)
-    await until_reachable("wechat intake", _pieces, results)
-    await until_reachable("wechat intake (dead letters)", letters.delivered)
+    await publish_with_letters("wechat intake", letters, _pieces, results)
 
 
 async def _pieces(results) -> None:

@@ -28,7 +28,7 @@ from streams.agent_guard import stop_worker_on_error
 from streams.app import app, settings
 from streams.dead_letters import SHANGHAI, dead_letter, dead_letter_record, send_dead_letter
 from streams.outages import all_delivered, until_reachable
-from streams.processed_marks import mark_processed, unprocessed
+from streams.processed_marks import once_each
 from streams.publish_outcomes import publish_assignment
 from streams.stores import (
     case_dossiers,
@@ -53,9 +53,16 @@ def assignment_in(a: Assignment) -> AssignmentIn:
 @app.agent(topics.assignment_records)
 async def start_clocks(stream):
     """Every assignment starts (or moves on) its case's clocks."""
+    what = "SLA assignments"
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        async with stop_worker_on_error("SLA assignments"):
-            await until_reachable("SLA assignments", _start, events)
+        async with stop_worker_on_error(what):
+            await until_reachable(what, _processed_once, what, _start, events)
+
+
+async def _processed_once(what: str, step, events) -> None:
+    """``step`` on the records not processed before (a redelivery after a crash or a
+    rebalance is left out: ``streams/processed_marks.py``)."""
+    await once_each(step, events, sla_processed_positions(), what)
 
 
 def parse_assignment(data: bytes) -> Assignment:
@@ -73,9 +80,6 @@ async def _start(events) -> None:
     with the reason. A rejected one (no policy, a deadline past the working-day calendar,
     ...) would leave its case without clocks: it is dead-lettered with the engine's
     reason, to be replayed once the cause is mended."""
-    marks = sla_processed_positions()
-    taken = events
-    events = await unprocessed(events, marks, "SLA assignments")
     batch: list[Assignment] = []
     valid, dead = [], []
     for event in events:
@@ -97,7 +101,6 @@ async def _start(events) -> None:
     await case_dossiers().remember(known)
     await apply_waiting([a.appeal_id for a in known])
     await all_delivered(dead)
-    await mark_processed(taken, marks)
 
 
 def rejection_code(outcome: Outcome) -> str:
@@ -158,15 +161,13 @@ async def _next_hop(event: CaseEvent, again: bool) -> None:
 @app.agent(topics.case_events)
 async def apply_case_events(stream):
     """Case events → SLA clocks; each gets applied, duplicate, or a dead letter with the reason."""
+    what = "SLA case events"
     async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):
-        async with stop_worker_on_error("SLA case events"):
-            await until_reachable("SLA case events", _case_events, events)
+        async with stop_worker_on_error(what):
+            await until_reachable(what, _processed_once, what, _case_events, events)
 
 
 async def _case_events(events) -> None:
-    marks = sla_processed_positions()
-    taken = events
-    events = await unprocessed(events, marks, "SLA case events")
     parsed, dead = [], []
     for event in events:
         try:
@@ -178,7 +179,6 @@ async def _case_events(events) -> None:
         parsed.append((letter, case_event))
     await _apply(parsed, park_unknown=True)
     await all_delivered(dead)
-    await mark_processed(taken, marks)
 
 
 async def apply_waiting(appeal_ids: list[str]) -> None:

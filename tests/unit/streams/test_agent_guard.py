@@ -14,6 +14,7 @@ import streams.agents.intake_direct as intake_direct
 import streams.agents.intake_wechat as intake_wechat
 import streams.agents.review_decisions as review_decisions
 import streams.agents.sla_clocks as sla_clocks
+import streams.intake_step as intake_step
 from streams import agent_guard
 from tests.unit.streams.test_shutdown import FakeConsumer, _message
 
@@ -120,9 +121,9 @@ class FakeStream:
             self._ack()
 
 
-AGENTS = {
-    "hotline intake": (intake_direct, intake_direct.hotline_intake, "raw.hotline"),
-    "wechat intake": (intake_wechat, intake_wechat.wechat_intake, "raw.wechat"),
+AGENTS = {  # (the module whose until_reachable the agent's steps go through, …)
+    "hotline intake": (intake_step, intake_direct.hotline_intake, "raw.hotline"),
+    "wechat intake": (intake_step, intake_wechat.wechat_intake, "raw.wechat"),
     "wechat session": (intake_wechat, intake_wechat.wechat_sessions_agent, "wechat.pieces"),
     "review decision": (review_decisions, review_decisions.apply_review_decisions, "decisions"),
     "SLA assignments": (sla_clocks, sla_clocks.start_clocks, "assignments.all"),
