@@ -15,6 +15,7 @@ from faust.types import EventT
 from intake.errors import ErrorCode
 from models.dead_letter import DeadLetter
 from streams import topics
+from streams.outages import all_delivered, kafka_down
 from streams.stores import intake_counters
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,6 @@ class LetterBatch:
         """Wait for the broker's acknowledgements. When the broker stayed away longer
         than the producer's retries, the letters are sent again and the error raised, for
         :func:`streams.outages.until_reachable` to wait out and call this again."""
-        from streams.outages import all_delivered, kafka_down
-
         try:
             await all_delivered(self.acks)
         except Exception as exc:
