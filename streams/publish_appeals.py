@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 
 from intake.contact import Contact
 from models.appeal import Appeal
+from stores.appeals_seen import Claim
 from streams import topics
 from streams.outcome_wires import Wire
 from streams.publish_outcomes import send_wires
-from streams.stores import contact_store, intake_counters, seen_appeals
+from streams.stores import INTAKE_COUNTERS_KEY, contact_store, seen_appeals
 
 log = logging.getLogger(__name__)
 received = topics.received.get_topic_name()
@@ -22,16 +22,16 @@ async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> Non
         await contact_store().save_many(contacts)
     if not appeals:
         return
-    claims = await seen_appeals().claim_many([(a.appeal_id, a.raw.as_text()) for a in appeals])
-    counts: Counter[str] = Counter()
+    # claimed and counted in one script: a batch delivered again after a crash, or retried
+    # after an outage, is published again and counted once
+    claims = await seen_appeals().claim_many(
+        [(a.appeal_id, a.raw.as_text(), a.channel) for a in appeals], INTAKE_COUNTERS_KEY
+    )
     wires = []
-    for appeal, publish in zip(appeals, claims, strict=True):
-        counts[f"{appeal.channel}.normalised"] += 1
-        if publish:
+    for appeal, claim in zip(appeals, claims, strict=True):
+        if claim.publish:
             wires.append(Wire(received, appeal.appeal_id.encode(), appeal.dumps()))
-            counts[f"{appeal.channel}.published"] += 1
-        else:
-            counts[f"{appeal.channel}.duplicate"] += 1
+        if claim is Claim.RESENT:
             log.info(
                 "duplicate appeal %s from %s: already published, not republished",
                 appeal.appeal_id,
@@ -39,4 +39,3 @@ async def publish_appeals(appeals: list[Appeal], contacts: list[Contact]) -> Non
             )
     # straight to the producer, acknowledged before the batch's offsets are
     await send_wires(wires)
-    await intake_counters().add(counts)

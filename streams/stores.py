@@ -38,6 +38,7 @@ SEEN_PREFIX = f"{settings.redis_prefix}seen:"
 INTAKE_COUNTERS_KEY = f"{settings.redis_prefix}intake:counters"
 
 
+@cache  # registers its claim script once
 def seen_appeals() -> SeenAppeals:
     return SeenAppeals(redis_client(), prefix=SEEN_PREFIX, ttl_s=settings.seen_ttl_s)
 

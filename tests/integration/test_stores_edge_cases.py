@@ -21,7 +21,7 @@ from redis.backoff import NoBackoff
 
 from intake.contact import Contact
 from intake.identity import contact_ref
-from stores.appeals_seen import SeenAppeals
+from stores.appeals_seen import Claim, SeenAppeals
 from stores.contacts import ContactStore
 from stores.early_case_events import EarlyCaseEvents
 from stores.intake_counters import IntakeCounters
@@ -235,14 +235,35 @@ async def test_early_events_of_odd_ids_and_large_records_keep_order_and_expire(
 
 async def test_seen_ids_expire_and_a_resend_does_not_prolong_them(client, unique_prefix):
     seen = SeenAppeals(client, prefix=f"{unique_prefix}:seen:", ttl_s=3600)
-    assert all(await seen.claim_many([(aid, "raw.hotline/0/1") for aid in ODD_IDS]))
+    counters = f"{unique_prefix}:counters"
+    first = await seen.claim_many(
+        [(aid, "raw.hotline/0/1", "hotline") for aid in ODD_IDS], counters
+    )
+    assert first == [Claim.NEW] * len(ODD_IDS)
     await client.expire(f"{unique_prefix}:seen:A*", 100)
     # a re-send (another position) is suppressed, a redelivery (the same one) published
-    assert await seen.claim_many([("A*", "raw.hotline/0/2"), ("A*", "raw.hotline/0/1")]) == [
-        False, True,
-    ]  # fmt: skip
+    again = [("A*", "raw.hotline/0/2", "hotline"), ("A*", "raw.hotline/0/1", "hotline")]
+    assert await seen.claim_many(again, counters) == [Claim.RESENT, Claim.REDELIVERED]
+    assert [c.publish for c in (Claim.NEW, Claim.REDELIVERED, Claim.RESENT)] == [True, True, False]
     assert 0 < await client.ttl(f"{unique_prefix}:seen:A*") <= 100
     assert await client.ttl(f"{unique_prefix}:seen:投诉-市长信箱-１") > 3500
+
+
+async def test_a_redelivered_batch_is_counted_once_and_a_resend_as_a_duplicate(
+    client, unique_prefix
+):
+    """Counting apart from the claim counted every record of a batch delivered again after
+    a crash (or retried after an outage) a second time as a new appeal."""
+    seen = SeenAppeals(client, prefix=f"{unique_prefix}:seen:", ttl_s=3600)
+    counters = IntakeCounters(client, f"{unique_prefix}:counters")
+    batch = [(f"MB-{i}", f"raw.mailbox/0/{i}", "mailbox") for i in range(5)]
+    for _ in range(3):  # delivered, then twice again
+        claims = await seen.claim_many(batch, counters.key)
+        assert all(c.publish for c in claims)
+    await seen.claim_many([("MB-0", "raw.mailbox/1/9", "mailbox")], counters.key)  # re-sent
+    assert await counters.read() == {
+        "mailbox.normalised": 6, "mailbox.published": 5, "mailbox.duplicate": 1,
+    }  # fmt: skip
 
 
 async def test_two_workers_claiming_one_appeal_from_two_positions_publish_it_once(
@@ -252,12 +273,16 @@ async def test_two_workers_claiming_one_appeal_from_two_positions_publish_it_onc
     try:
         prefix = f"{unique_prefix}:seen:"
         claims = await asyncio.gather(*(
-            SeenAppeals(c, prefix, 3600).claim_many([("MB-1", f"raw.mailbox/{i}/7")])
+            SeenAppeals(c, prefix, 3600).claim_many(
+                [("MB-1", f"raw.mailbox/{i}/7", "mailbox")], f"{unique_prefix}:counters"
+            )
             for i, c in enumerate([client, other] * 5)
         ))  # fmt: skip
     finally:
         await other.aclose()
-    assert sum(c == [True] for c in claims) == 1
+    assert sum(c == [Claim.NEW] for c in claims) == 1
+    assert sum(c == [Claim.RESENT] for c in claims) == 9
+    assert await client.hget(f"{unique_prefix}:counters", "mailbox.published") == b"1"
 
 
 async def test_contacts_stay_under_their_reference_only(client, unique_prefix):
@@ -411,7 +436,7 @@ def _closed_port() -> int:
 
 #: One call of each store, as the agents, timers and commands make them.
 CALLS = {
-    "seen claim": lambda c: SeenAppeals(c, "x:", 60).claim_many([("A1", "p")]),
+    "seen claim": lambda c: SeenAppeals(c, "x:", 60).claim_many([("A1", "p", "mailbox")], "x"),
     "contacts save": lambda c: ContactStore(c).save_many(
         [Contact(ref="C-1", channel="wechat", identity="o")]
     ),
