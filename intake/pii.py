@@ -7,7 +7,7 @@ names it introduces (我叫…, 姓名：…, 联系人：…; surname kept: 张
 A landline dialled from abroad (+86 731 84567890) keeps its country and area codes. A
 cue may stand on the line before its number (a WeChat session joins its messages with line
 breaks: 我的QQ号 / 12345678), and a phone number after a cue may itself be split over two
-lines (我的电话是138 / 1234 5678). Latin cues glued to a mobile (加VX13812345678, wx…,
+lines (我的电话是138 / 1234 5678, 座机0731 / 84567890). Latin cues glued to a mobile (加VX13812345678, wx…,
 phone…, mobile…, tel…) introduce it; other letters glued to 11 digits are a code.
 A number the text introduces as an identity document or a bank card (身份证号…, 护照号…,
 银行卡号…, 账号…) is masked without those checks: a typed-up call gets a digit wrong now
@@ -91,6 +91,12 @@ _CUED_SEP = rf"(?:[ .-]|{_NL})?"
 # 7-8 digit local numbers only when introduced as a phone, to spare amounts and dates
 _LOCAL = re.compile(rf"{_PHONE_INTRO}([2-9](?:{_CUED_SEP}\d){{6,7}})(?![0-9A-Za-z])")
 _PHONE_CUE = re.compile(_MOBILE_WORDS)
+# a landline a cue introduced, its area code on one line and the number on the next (座机0731
+# / 84567890 sent as two messages); uncued, two lines of digits stay two things
+_LANDLINE_CUED = re.compile(
+    rf"{_PHONE_INTRO}((?:\(0\d{{2,3}}\)|0\d{{2,3}}){_NL}(?:[2-9]\d{{6,7}}|[2-9]\d{{2,3}}[ -]\d{{4}}))"
+    r"(?:-\d{1,5})?(?![0-9A-Za-z])"
+)
 # a mobile number introduced as a phone may be grouped any way (1381 234 5678,
 # 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
 _MOBILE_CUED = re.compile(rf"{_MOBILE_INTRO}(1[3-9](?:{_CUED_SEP}\d){{9}})(?![0-9A-Za-z])")
@@ -224,6 +230,11 @@ def _mask_intl_landline(value: str) -> str:
     return value[:end] + _keep_ends(value[end:], 0, 4)
 
 
+def _mask_landline(value: str) -> str:
+    """0731-****7890: the area code (3 digits for 010 and 02x, else 4) and the last 4 kept."""
+    return _keep_ends(value, 3 if value.lstrip("(").startswith(("01", "02")) else 4, 4)
+
+
 def _compound(name: str) -> bool:
     """Whether ``name`` starts with a compound surname (欧阳, 上官 …, or 歐陽 …)."""
     return len(name) >= 3 and to_simplified(name[:2]) in _COMPOUND_SET
@@ -245,12 +256,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
     ("mobile", _MOBILE, None, _mask_mobile),
     ("mobile", _MOBILE_CUED, None, _mask_mobile),
     ("landline", _LANDLINE_INTL, None, _mask_intl_landline),
-    (
-        "landline",
-        _LANDLINE,
-        None,
-        lambda v: _keep_ends(v, 3 if v.lstrip("(").startswith(("01", "02")) else 4, 4),
-    ),
+    ("landline", _LANDLINE, None, _mask_landline),
+    ("landline", _LANDLINE_CUED, None, _mask_landline),
     ("landline", _LOCAL, None, lambda v: _keep_ends(v, 0, 4)),
     ("qq", _QQ_CUED, None, lambda v: _keep_ends(v, 0, 4)),
     ("wechat", _WECHAT_CUED, None, lambda v: f"{v[:2]}{'*' * (len(v) - 4)}{v[-2:]}"),
@@ -259,7 +266,7 @@ _RULES: tuple[tuple[str, re.Pattern[str], object, object], ...] = (
 #: The cheap check each kind needs to pass (numbers: a run of digits).
 _FAMILY = {
     _EMAIL: "email", _QQ_CUED: "account", _WECHAT_CUED: "account", _NAME_CUED: "name",
-    _LOCAL: "phone_cue", _MOBILE_CUED: "phone_cue",
+    _LOCAL: "phone_cue", _MOBILE_CUED: "phone_cue", _LANDLINE_CUED: "phone_cue",
 }  # fmt: skip
 
 

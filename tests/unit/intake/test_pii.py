@@ -669,6 +669,9 @@ def test_the_cued_id_and_card_numbers_on_the_next_line_fail_their_own_checks() -
         ("手机：1381234\n5678", "手机：138****\n5678", "mobile"),
         ("联系电话 138\n1234\n5678", "联系电话 138\n****\n5678", "mobile"),
         ("座机8456\n7890", "座机****\n7890", "landline"),
+        ("座机0731\n84567890", "座机0731\n****7890", "landline"),
+        ("家里电话：(0731)\n8456 7890", "家里电话：(0731)\n**** 7890", "landline"),
+        ("联系电话 010\n62345678-123", "联系电话 010\n****5678-123", "landline"),
     ],
 )
 def test_a_phone_number_split_over_two_messages_after_a_cue_is_masked(
@@ -683,6 +686,8 @@ def test_a_phone_number_split_over_two_messages_after_a_cue_is_masked(
     "text",
     [
         "138\n1234\n5678",  # no cue: three short numbers, not one phone
+        "0731\n84567890",  # no cue: an area code's digits and a number, two things
+        "座机0731\n\n84567890",  # a blank line between: not one number
         "共计\n138\n1234\n5678元",
         "我的电话是138\n\n1234 5678",  # a blank line between: not one number
         "联系电话\n2019年4月25日",
