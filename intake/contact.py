@@ -17,9 +17,17 @@ class Contact:
     email: str | None = None
     # personal numbers found (and masked) in the appeal text, per appeal id
     found_in_text: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: the appeal these details came with: a citizen may give another phone with each
+    #: appeal, and the call back (回访, an emergency desk) is about one appeal
+    appeal_id: str | None = None
 
     def fields(self) -> dict[str, str]:
         """Flat string fields for a Redis hash (empty values left out)."""
         values = {"channel": self.channel, "identity": self.identity, "name": self.name,
                   "phone": self.phone, "email": self.email}  # fmt: skip
+        return {k: v for k, v in values.items() if v}
+
+    def given(self) -> dict[str, str]:
+        """The name, phone and e-mail given with the appeal (empty ones left out)."""
+        values = {"name": self.name, "phone": self.phone, "email": self.email}
         return {k: v for k, v in values.items() if v}

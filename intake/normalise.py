@@ -95,7 +95,7 @@ def finish(draft: AppealDraft, raw: RawRef, now: datetime, settings: IntakeSetti
     _check_size(appeal)
     contact = Contact(
         ref=ref, channel=draft.channel, identity=draft.identity, name=draft.name,
-        phone=draft.phone, email=draft.email, found_in_text={aid: found},
+        phone=draft.phone, email=draft.email, found_in_text={aid: found}, appeal_id=aid,
     )  # fmt: skip
     return Normalised(appeal, contact)
 

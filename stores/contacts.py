@@ -44,12 +44,16 @@ class ContactStore:
         self.ttl_s = ttl_s  # 0 or less: kept until deleted by hand
 
     async def save_many(self, contacts: Iterable[Contact]) -> None:
-        """Upsert contacts in one round trip, with the numbers found in each appeal's text;
-        each one's retention period starts again."""
+        """Upsert contacts in one round trip: the latest details, the details given with
+        each appeal (``given:<appeal id>``) and the numbers found in its text
+        (``text:<appeal id>``); each one's retention period starts again."""
         async with self.client.pipeline(transaction=False) as pipe:
             for contact in contacts:
                 key = self.prefix + contact.ref
-                pipe.hset(key, mapping=contact.fields())
+                pipe.hset(key, mapping=contact.fields())  # the latest, for the citizen
+                given = contact.given()
+                if contact.appeal_id and given:  # and as given with this appeal
+                    pipe.hset(key, f"given:{contact.appeal_id}", orjson.dumps(given))
                 for appeal_id, found in contact.found_in_text.items():
                     if found:
                         pipe.hset(key, f"text:{appeal_id}", orjson.dumps(found))

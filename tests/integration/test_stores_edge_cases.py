@@ -13,6 +13,7 @@ import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+import orjson
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
@@ -296,16 +297,35 @@ async def test_contacts_stay_under_their_reference_only(client, unique_prefix):
     )
     found = [("phone", "13912345678"), ("email", "张三@例子.中国")]
     person = Contact(ref=ref, channel="hotline", identity="13812345678", name="张三",
-                     phone="13812345678", found_in_text={"HL-1": found, "HL-2": []})  # fmt: skip
+                     phone="13812345678", found_in_text={"HL-1": found, "HL-2": []},
+                     appeal_id="HL-1")  # fmt: skip
     await contacts.save_many([person])
     await contacts.save_many([person])  # redelivered
     assert await contacts.load(ref) == {
         "channel": "hotline", "identity": "13812345678", "name": "张三",
         "phone": "13812345678", "text:HL-1": '[["phone","13912345678"],["email","张三@例子.中国"]]',
+        "given:HL-1": '{"name":"张三","phone":"13812345678"}',
     }  # fmt: skip
     keys = [k async for k in client.scan_iter(match=f"{unique_prefix}*")]
     assert keys == [f"{unique_prefix}:contact:{ref}".encode()]
     assert "1381234" not in ref and await contacts.load("C-unknown") == {}
+
+
+async def test_the_details_given_with_each_appeal_are_kept_beside_the_latest(client, unique_prefix):
+    """A citizen writing twice with two phones: the call back about the first appeal
+    needs the first phone, which the latest details alone had overwritten."""
+    contacts = ContactStore(client, prefix=f"{unique_prefix}:contact:")
+    first = Contact(ref="C-1", channel="mailbox", identity="u1", phone="13812345678",
+                    appeal_id="MB-1")  # fmt: skip
+    second = Contact(ref="C-1", channel="mailbox", identity="u1", name="李四",
+                     email="li@example.cn", appeal_id="MB-2")  # fmt: skip
+    await contacts.save_many([first])
+    await contacts.save_many([second, Contact(ref="C-1", channel="mailbox", identity="u1")])
+    stored = await contacts.load("C-1")
+    assert stored["phone"] == "13812345678" and stored["email"] == "li@example.cn"
+    assert orjson.loads(stored["given:MB-1"]) == {"phone": "13812345678"}
+    assert orjson.loads(stored["given:MB-2"]) == {"name": "李四", "email": "li@example.cn"}
+    assert sorted(k for k in stored if ":" in k) == ["given:MB-1", "given:MB-2"]
 
 
 async def test_contacts_expire_after_the_citizens_last_appeal(client, unique_prefix):
