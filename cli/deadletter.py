@@ -93,7 +93,8 @@ async def _summary(settings, topic: str, store, as_json: bool) -> None:
         for r in rows:
             typer.echo(
                 f"{r.count:6} {r.stage:15} {r.error_code:28} from {r.source_topic}"
-                f"  ({r.replayed} replayed; {r.first_failed_at:%Y-%m-%d %H:%M} .. "
+                + (f"  [{r.records} records: some written twice]" if r.records < r.count else "")
+                + f"  ({r.replayed} replayed; {r.first_failed_at:%Y-%m-%d %H:%M} .. "
                 f"{r.last_failed_at:%Y-%m-%d %H:%M})\n{'':8}latest reason: {r.example_reason[:160]}"
             )
     groups = [
@@ -263,6 +264,11 @@ async def _replay(
         typer.echo(f"{verb} {n} back to {t}")
     if plan.already_replayed:
         typer.echo(f"skipped {len(plan.already_replayed)} already replayed")
+    if plan.repeated:
+        typer.echo(
+            f"skipped {len(plan.repeated)} written twice for one failure (the worker stopped "
+            "before committing and read the record again): its record goes back once"
+        )
     skipped = (
         (plan.unknown_topic, "from topics this deployment does not have"),
         (plan.missing_topic, "whose topic is not on the broker (a worker creates its topics "

@@ -69,6 +69,17 @@ def letter_id(partition: int, offset: int) -> str:
     return f"{partition}/{offset}"
 
 
+def source_of(record: DeadLetter) -> tuple[str, str, int, int]:
+    """The failure a letter is about: the stage and the position of the record it read.
+
+    Two letters with one source were written for one delivery of one record: the worker
+    stopped after writing the first and before committing its offsets, read the record
+    again and wrote a second (at-least-once). A replayed record that fails again comes back
+    at a new position, so its letter has a source of its own.
+    """
+    return (record.stage, record.source_topic, record.source_partition, record.source_offset)
+
+
 def failed_at(record: DeadLetter, zone: tzinfo = SHANGHAI) -> datetime:
     """When the letter's record failed, with a zone: a naive ``failed_at`` is local time
     (comparing it with an aware one raised TypeError in ``summary`` and ``--since``)."""
@@ -219,6 +230,8 @@ class Plan:
     unreadable: list[str] = field(default_factory=list)  # payload or key not base64
     no_payload: list[str] = field(default_factory=list)  # bytes empty, or too large to keep
     input_errors: list[str] = field(default_factory=list)  # INPUT_ERRORS, not forced
+    #: a second letter of one failure (:func:`source_of`), its record replayed or chosen
+    repeated: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         """Counts, for the command's JSON summary: ``unknown_topic`` counts every letter
@@ -230,6 +243,7 @@ class Plan:
             "unknown_topic": len(self.unknown_topic) + len(self.missing_topic),
             "unreadable": len(self.unreadable) + len(self.not_original) + len(self.no_payload),
             "input_errors": len(self.input_errors),
+            "repeated": len(self.repeated),
         }
 
 
@@ -252,14 +266,20 @@ def plan_replay(
     source is not in ``existing_topics`` (the broker's topics, when given: sending would
     create it); one whose code is in :data:`INPUT_ERRORS` only with ``force``. Letters
     without bytes to send (empty, or too large to keep) and those of
-    :data:`NOT_ORIGINAL_STAGES` are never sent.
+    :data:`NOT_ORIGINAL_STAGES` are never sent. A second letter of one failure
+    (:func:`source_of`: written again after a crash) is not sent when its record was
+    replayed or is chosen already: the record goes back once.
     """
     plan = Plan()
+    letters = list(letters)
+    sent = {source_of(x.record) for x in letters if x.letter_id in replayed}
     chosen = [letter for letter in letters if filters.matches(letter.record)]
     for letter in replay_order(chosen, filters.zone):
         record = letter.record
         if letter.letter_id in replayed:
             plan.already_replayed.append(letter.letter_id)
+        elif source_of(record) in sent:
+            plan.repeated.append(letter.letter_id)
         elif record.source_topic not in known_topics:
             plan.unknown_topic.append(letter.letter_id)
         elif existing_topics is not None and record.source_topic not in existing_topics:
@@ -283,6 +303,7 @@ def plan_replay(
             plan.resend.append(
                 Resend(letter.letter_id, record.source_topic, key, value, letter.stamp)
             )
+            sent.add(source_of(record))
     return plan
 
 
@@ -294,6 +315,9 @@ class SummaryRow:
     error_code: str
     source_topic: str
     count: int
+    #: distinct failures among them (:func:`source_of`); fewer than ``count`` when a worker
+    #: wrote a letter again after a crash
+    records: int
     replayed: int
     first_failed_at: datetime
     last_failed_at: datetime
@@ -315,6 +339,7 @@ def summarize(
             error_code=code,
             source_topic=topic,
             count=len(group),
+            records=len({source_of(g.record) for g in group}),
             replayed=sum(g.letter_id in replayed for g in group),
             first_failed_at=min(failed_at(g.record, zone) for g in group),
             last_failed_at=max(failed_at(g.record, zone) for g in group),

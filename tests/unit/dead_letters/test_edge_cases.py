@@ -35,9 +35,10 @@ KNOWN = {"p.assignments.all", "p.raw.mailbox", "p.raw.wechat", "p.intake.wechat.
 
 
 def _record(code: str = "INTERNAL", *, topic: str = "p.raw.mailbox", payload: bytes = b"x",
-            key: bytes | None = b"k", stage: str = "intake", minutes: int = 0) -> DeadLetter:  # fmt: skip
+            key: bytes | None = b"k", stage: str = "intake", minutes: int = 0,
+            offset: int = 7) -> DeadLetter:  # fmt: skip
     return DeadLetter(
-        error_code=code, reason="r", source_topic=topic, source_partition=0, source_offset=7,
+        error_code=code, reason="r", source_topic=topic, source_partition=0, source_offset=offset,
         payload_b64=base64.b64encode(payload).decode(), failed_at=T0 + timedelta(minutes=minutes),
         channel="mailbox", key_b64=base64.b64encode(key).decode() if key is not None else None,
         stage=stage,
@@ -252,7 +253,7 @@ def test_an_interrupted_replay_says_how_to_go_on(monkeypatch):
 
 
 def test_filters_that_match_nothing_or_everything():
-    letters = [Letter(letter_id(0, i), _record(minutes=i)) for i in range(3)]
+    letters = [Letter(letter_id(0, i), _record(minutes=i, offset=i)) for i in range(3)]
     nothing = plan_replay(letters, Filters(codes={"SLA_CALENDAR_RANGE"}), KNOWN, set())
     assert not any(nothing.as_dict().values())
     everything = plan_replay(letters, Filters(), KNOWN, set())
@@ -265,7 +266,7 @@ def test_filters_that_match_nothing_or_everything():
 def test_since_compares_instants_whatever_the_time_zone():
     from cli.deadletter import _since
 
-    letters = [Letter("0/0", _record(minutes=0)), Letter("0/1", _record(minutes=1))]
+    letters = [Letter("0/0", _record(minutes=0)), Letter("0/1", _record(minutes=1, offset=8))]
     utc = _since("2026-12-24T02:00:30Z")  # 10:00:30 in Shanghai
     assert utc == T0 + timedelta(seconds=30)
     assert _since("2026-12-24T10:00:30") == utc  # no zone: Shanghai time
@@ -294,7 +295,7 @@ def test_a_letter_of_a_replayed_letter_is_a_new_letter_sent_once():
     """A replayed record that fails again is a new letter (its new source position); the
     first is marked, so a replay sends the new one, once."""
     first = Letter("0/0", _record(minutes=0))
-    second = Letter("0/9", _record(minutes=5))
+    second = Letter("0/9", _record(minutes=5, offset=200))  # sent back: at the topic's end
     plan = plan_replay([first, second], Filters(), KNOWN, replayed={"0/0"})
     assert [r.letter_id for r in plan.resend] == ["0/9"]
     rows = summarize([first, second], {"0/0"})

@@ -66,7 +66,37 @@ def test_already_replayed_unknown_topics_and_unreadable_bytes_are_not_sent():
     assert plan.unknown_topic == ["0/1"]
     assert plan.unreadable == ["0/3"]
     assert plan.as_dict() == {"selected": 1, "already_replayed": 1, "unknown_topic": 1,
-                              "unreadable": 1, "input_errors": 0}  # fmt: skip
+                              "unreadable": 1, "input_errors": 0, "repeated": 0}  # fmt: skip
+
+
+def _again(letter: Letter, offset: int) -> Letter:
+    """A second letter, at ``offset`` of the dead-letter topic, for the same failure."""
+    record = DeadLetter(**{**letter.record.asdict(), "reason": "written again"})
+    return Letter(letter_id(0, offset), record)
+
+
+def test_a_failure_written_twice_after_a_crash_is_sent_back_once():
+    first, other = _letter(0), _letter(1)
+    letters = [first, other, _again(first, 7)]
+    plan = plan_replay(letters, Filters(), KNOWN, replayed=set())
+    assert [r.letter_id for r in plan.resend] == ["0/0", "0/1"]
+    assert plan.repeated == ["0/7"] and plan.as_dict()["repeated"] == 1
+    # its twin replayed by an earlier run: not sent again either
+    later = plan_replay(letters, Filters(), KNOWN, replayed={"0/0"})
+    assert [r.letter_id for r in later.resend] == ["0/1"]
+    assert (later.already_replayed, later.repeated) == (["0/0"], ["0/7"])
+    # the same record failing in another stage is another failure
+    elsewhere = _again(first, 8)
+    elsewhere.record.stage = "understand"
+    assert [r.letter_id for r in plan_replay([first, elsewhere], Filters(), KNOWN, set()).resend] == [
+        "0/0", "0/8",
+    ]  # fmt: skip
+
+
+def test_the_summary_counts_failures_apart_from_letters():
+    first = _letter(0)
+    rows = summarize([first, _letter(1), _again(first, 7)], replayed=set(), zone=TZ)
+    assert [(r.count, r.records) for r in rows] == [(3, 2)]
 
 
 def test_letters_whose_record_itself_is_wrong_are_sent_only_when_forced():
