@@ -54,6 +54,40 @@ return 1
 """
 
 
+#: Claim KEYS[1] for decision ARGV[1] (TTL ARGV[2]) unless the appeal's decided mark KEYS[2]
+#: or another decision's claim is there: {} when claimed, else {"settled"|"held", holder}.
+_CLAIM = """
+local decided = redis.call('GET', KEYS[2])
+if decided then
+  if decided == ARGV[1] then return {} end
+  return {'settled', decided}
+end
+local held = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+if (not held) or held == ARGV[1] then return {} end
+return {'held', held}
+"""
+
+#: Delete the claim KEYS[1] if decision ARGV[1] holds it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a decision cannot take its appeal: another decision settled it or is applying it."""
+
+    holder: str  # that decision's id
+    settled: bool
+
+    def reason(self, appeal_id: str) -> str:
+        """For the decision's dead letter and the reviewer's command."""
+        if self.settled:
+            return f"appeal {appeal_id} was decided already by decision {self.holder}"
+        return f"appeal {appeal_id} is being decided by decision {self.holder}"
+
+
 @dataclass(frozen=True, slots=True)
 class DueReview:
     """A waiting appeal whose next review-wait threshold has come."""
@@ -80,7 +114,9 @@ class PendingReviews:
     ``<prefix>review-request:<appeal_id>`` what the classifier suggested for it (the
     ``ReviewRequest`` also on ``appeals.review``, which Kafka keeps only days);
     ``<prefix>review-applied:<appeal_id>/<decision_id>`` marks a decision whose assignment
-    went out and ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled.
+    went out and ``<prefix>review-decided:<appeal_id>`` (its value) the appeal it settled;
+    ``<prefix>review-claim:<appeal_id>`` names the decision being applied, so that one
+    decision of an appeal is applied however many arrive at once.
 
     The queue's index, zset ``<prefix>review-waiting``, maps each waiting appeal to the
     instant its record expires, so listing the queue reads the queue, not the keyspace.
@@ -334,6 +370,33 @@ class PendingReviews:
         # names its decision (the old mark itself would match other appeals' decisions)
         return bool(marked) or decided_by == decision_id.encode()
 
+    def _claim_key(self, appeal_id: str) -> str:
+        return f"{self.prefix}review-claim:{appeal_id}"
+
+    async def claim(self, decision_id: str, appeal_id: str) -> Refusal | None:
+        """Take the appeal for this decision before applying it: ``None`` when taken (now,
+        or before by the same decision: a redelivery), else why not.
+
+        Two workers may read two decisions of one appeal at once (a tool that does not key
+        them by appeal id puts them on two partitions): checked apart from a write, both
+        found the appeal waiting and both were applied, two lead departments for one case.
+        The settled mark is read in the same script: an appeal settled meanwhile has no
+        claim left to refuse a late decision.
+        """
+        out = await self.client.eval(
+            _CLAIM, 2, self._claim_key(appeal_id), self._decided_key(appeal_id),
+            decision_id, self.ttl_s,
+        )  # fmt: skip
+        if not out:
+            return None
+        state, holder = (x.decode() if isinstance(x, bytes) else x for x in out)
+        return Refusal(holder, settled=state == "settled")
+
+    async def release(self, decision_id: str, appeal_id: str) -> None:
+        """Give the appeal back when this decision cannot be applied (dead-lettered), so the
+        reviewer's next decision can be; only if this decision holds it."""
+        await self.client.eval(_RELEASE, 1, self._claim_key(appeal_id), decision_id)
+
     async def settle(self, decision_id: str, appeal_id: str) -> None:
         """Record the decision as applied and take its appeal off the queue, atomically.
 
@@ -344,7 +407,11 @@ class PendingReviews:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self._applied_key(decision_id, appeal_id), 1, ex=self.ttl_s)
             pipe.set(self._decided_key(appeal_id), decision_id, ex=self.ttl_s)
-            pipe.delete(self._review_key(appeal_id), self._request_key(appeal_id))
+            pipe.delete(
+                self._review_key(appeal_id),
+                self._request_key(appeal_id),
+                self._claim_key(appeal_id),  # the decided mark says it from now on
+            )
             pipe.zrem(self.waiting_key, appeal_id)
             pipe.zrem(self.due_key, appeal_id)
             pipe.zrem(self.next_key, appeal_id)

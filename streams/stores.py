@@ -17,6 +17,7 @@ from stores.intake_counters import IntakeCounters
 from stores.pending_reviews import PendingReviews
 from stores.processed_positions import ProcessedPositions
 from stores.replayed_dead_letters import ReplayedDeadLetters
+from stores.unsaved_corrections import UnsavedCorrections
 from streams.app import settings
 
 
@@ -63,6 +64,11 @@ def intake_counters() -> IntakeCounters:
 
 def pending_reviews() -> PendingReviews:
     return PendingReviews(redis_client(), prefix=settings.redis_prefix)
+
+
+def unsaved_corrections() -> UnsavedCorrections:
+    """Corrections the corrections file could not take yet."""
+    return UnsavedCorrections(redis_client(), prefix=settings.redis_prefix)
 
 
 def replayed_dead_letters() -> ReplayedDeadLetters:

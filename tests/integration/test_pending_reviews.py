@@ -5,6 +5,7 @@ Instants are passed explicitly, so nothing sleeps.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ import redis.asyncio as aioredis
 
 from models.appeal import Appeal, RawRef
 from stores.pending_reviews import PendingReviews
+from stores.unsaved_corrections import UnsavedCorrections
 from triage.review_clock import ReviewDeadline, threshold_due
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -41,7 +43,8 @@ async def store(redis_url: str, unique_prefix: str):
     await client.delete(
         st.due_key, st.next_key, st.waiting_key, st.indexed_key,
         *(f"{st.prefix}review{kind}:{a}" for a in APPEALS
-          for kind in ("", "-request", "-decided")),
+          for kind in ("", "-request", "-decided", "-claim")),
+        f"{st.prefix}corrections-unsaved",
         *(f"{st.prefix}review-applied:{d}" for d in DECISIONS),  # as older workers marked
         *(f"{st.prefix}review-applied:{a}/{d}" for a in APPEALS for d in DECISIONS),
     )  # fmt: skip
@@ -265,14 +268,102 @@ def broker(monkeypatch):
     return out
 
 
-async def _decide(store: PendingReviews, appeal_id: str, decision_id: str) -> None:
+@pytest.fixture
+def unsaved(store, monkeypatch):
+    """The decision agent's kept-back corrections, under the test's prefix."""
+    import streams.agents.review_decisions as review_decisions
+
+    kept = UnsavedCorrections(store.client, store.prefix)
+    monkeypatch.setattr(review_decisions, "unsaved_corrections", lambda: kept)
+    return kept
+
+
+async def _decide(
+    store: PendingReviews, appeal_id: str, decision_id: str, category: str = "城乡建设"
+) -> None:
     """One decision through the worker's decision agent (its broker faked)."""
     from routing.catalogue import load_catalogue
     from streams.agents.review_decisions import _apply_decision
 
     decision = {"appeal_id": appeal_id, "decision_id": decision_id, "reviewer": "张审核",
-                "category": "城乡建设", "decided_at": "2026-11-23T10:00:00+08:00"}  # fmt: skip
+                "category": category, "decided_at": "2026-11-23T10:00:00+08:00"}  # fmt: skip
     await _apply_decision(SimpleNamespace(value=orjson.dumps(decision)), load_catalogue(), store)
+
+
+async def test_two_decisions_of_one_appeal_read_at_once_apply_one(
+    store, broker, unsaved, monkeypatch
+):
+    """Two workers, two partitions (a tool that does not key decisions by appeal id): both
+    decisions found the appeal waiting before either settled it, and both were applied,
+    two lead departments for one case (3 of 30 appeals in the reviewer's run)."""
+    import streams.agents.review_decisions as review_decisions
+
+    async def slow_broker(assignment, transfer=None):
+        await asyncio.sleep(0.05)  # both decisions are under way before either is settled
+        broker.published.append((assignment.appeal_id, assignment.decision_id))
+
+    monkeypatch.setattr(review_decisions, "publish_assignment", slow_broker)
+    await store.put_records([("MB-1", _appeal_record("MB-1"))])
+    await asyncio.gather(_decide(store, "MB-1", "D-1"), _decide(store, "MB-1", "D-2", "环境保护"))
+    assert len(broker.published) == 1, broker.published
+    (winner,) = [d for _, d in broker.published]
+    loser = "D-2" if winner == "D-1" else "D-1"
+    [(code, reason)] = broker.letters
+    assert code == "UNKNOWN_APPEAL" and winner in reason and "MB-1" in reason
+    # the loser delivered again later: refused, naming the decision that settled it
+    await _decide(store, "MB-1", loser)
+    assert broker.letters[-1] == (
+        "UNKNOWN_APPEAL",
+        f"appeal MB-1 was decided already by decision {winner}",
+    )
+    assert len(broker.published) == 1 and await store.applied(winner, "MB-1")
+
+
+async def test_a_decision_that_cannot_be_applied_leaves_the_appeal_to_the_next(
+    store, broker, unsaved, monkeypatch
+):
+    import streams.agents.review_decisions as review_decisions
+
+    async def too_large(assignment, transfer=None):
+        raise ValueError("assignment too large")  # a bug, not an outage: dead-lettered
+
+    await store.put_records([("MB-1", _appeal_record("MB-1"))])
+    with monkeypatch.context() as m:
+        m.setattr(review_decisions, "publish_assignment", too_large)
+        await _decide(store, "MB-1", "D-1")
+    assert [code for code, _ in broker.letters] == ["INTERNAL"]
+    await _decide(store, "MB-1", "D-2")  # the reviewer's next decision is not refused
+    assert broker.published == [("MB-1", "D-2")] and len(broker.letters) == 1
+
+
+async def test_corrections_the_file_cannot_take_are_kept_and_written_before_the_next(
+    store, broker, unsaved, tmp_path, monkeypatch
+):
+    """A full disk or a file someone saved into a shape the writer refuses held up every
+    decision (each dead-lettered INTERNAL, emergencies included): the decision is applied
+    and its correction kept in Redis until the file takes it."""
+    import config.understand
+    import understand
+    from understand.corrections import append_correction
+    from understand.dataset import read_table
+
+    path = tmp_path / "corrections.csv"
+    path.write_text("编号,内容\n1,无关的表\n", encoding="utf-8")  # not a corrections file
+    monkeypatch.setattr(config.understand, "CORRECTIONS_PATH", path)
+    monkeypatch.setattr(understand, "append_correction", append_correction)
+    await store.put_records([(a, _appeal_record(a)) for a in ("MB-1", "MB-2", "MB-3")])
+    await _decide(store, "MB-1", "D-1")
+    await _decide(store, "MB-2", "D-2", "环境保护")
+    assert broker.published == [("MB-1", "D-1"), ("MB-2", "D-2")] and broker.letters == []
+    assert [c.decision.decision_id for c in await unsaved.all()] == ["D-1", "D-2"]
+    assert await store.waiting() == {"MB-3": await store.get("MB-3")}
+    path.unlink()  # someone moves the wrong file away
+    await _decide(store, "MB-3", "D-3")
+    assert await unsaved.all() == []
+    rows = read_table(path, ("subject", "detail", "label")).rows
+    assert [(cells["label"], cells["decision_id"]) for _, cells in rows] == [
+        ("城乡建设", "D-1"), ("环境保护", "D-2"), ("城乡建设", "D-3"),
+    ]  # fmt: skip
 
 
 async def test_a_decision_id_another_appeals_decision_had_is_applied_to_its_own(store, broker):

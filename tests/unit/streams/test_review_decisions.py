@@ -40,9 +40,16 @@ class Queue:
 
     def __init__(self):
         self.settled: list[tuple[str, str]] = []
+        self.claimed: set[tuple[str, str]] = set()
 
     async def applied(self, decision_id, appeal_id):
         return (decision_id, appeal_id) in self.settled
+
+    async def claim(self, decision_id, appeal_id):
+        self.claimed.add((decision_id, appeal_id))
+
+    async def release(self, decision_id, appeal_id):
+        self.claimed.discard((decision_id, appeal_id))
 
     async def get(self, appeal_id):
         return None if self.settled else APPEAL
@@ -76,7 +83,12 @@ def world(monkeypatch):
     def append_correction(decision, title, content, path=None):
         state.corrections.append(decision.decision_id)
 
+    class Unsaved:  # the corrections file takes every correction here
+        async def all(self):
+            return []
+
     state = SimpleNamespace(failures=[], published=[], letters=[], corrections=[])
+    monkeypatch.setattr(review_decisions, "unsaved_corrections", Unsaved)
     monkeypatch.setattr(outages.asyncio, "sleep", no_sleep)
     monkeypatch.setattr(review_decisions, "publish_assignment", publish_assignment)
     monkeypatch.setattr(review_decisions, "dead_letter", dead_letter)
@@ -108,6 +120,7 @@ async def test_an_outage_while_the_assignment_is_sent_is_waited_out(world, outag
     assert world.letters == []  # not an INTERNAL dead letter
     assert [a.decision_id for a in world.published] == ["D-1"]  # applied once it is back
     assert queue.settled == [("D-1", "MB-1")]  # and the appeal left the queue
+    assert world.corrections == ["D-1"]
 
 
 async def test_a_bug_while_applying_is_still_dead_lettered_for_replay(world):
@@ -117,3 +130,6 @@ async def test_a_bug_while_applying_is_still_dead_lettered_for_replay(world):
     assert [code for code, _ in world.letters] == ["INTERNAL"]
     assert "RecordTooLargeError" in world.letters[0][1]
     assert world.published == [] and queue.settled == []
+    # no correction of a decision never applied (it was written first, and the reviewer's
+    # next decision added a second, conflicting row), and the appeal is free for that one
+    assert world.corrections == [] and queue.claimed == set()
