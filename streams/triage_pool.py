@@ -89,6 +89,12 @@ START_TIMEOUT_S = 300.0
 #: through (so a process that dies at once, at start or on any work, does not spin).
 BACKOFF_S = (0.5, 10.0)
 
+#: Starts of the triage processes failed this many times in a row (about 15 s of pauses,
+#: more when each start hangs until ``START_TIMEOUT_S``): the worker triages in a thread of
+#: its own instead, one core, so that appeals go on being dispatched. Retrying for ever
+#: left the stage dispatching nothing, with only the log to tell.
+START_FALLBACK_AFTER = 5
+
 #: After the pool broke, the rest of the batch runs one chunk at a time, so that a death
 #: names its chunk. A chunk named this many times is cut into single appeals...
 SPLIT_AFTER = 3
@@ -167,7 +173,8 @@ class TriagePool:
 
     async def start(self) -> None:
         """Load the models before the first batch (in every process). With processes,
-        retried until they start (see :data:`BACKOFF_S`): it never raises
+        retried until they start (see :data:`BACKOFF_S`), :data:`START_FALLBACK_AFTER`
+        times in a row at most, then in a thread instead: it never raises
         ``BrokenProcessPool``."""
         loop = asyncio.get_running_loop()
         if self.processes == 0:
@@ -175,7 +182,15 @@ class TriagePool:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="triage")
             await loop.run_in_executor(self._executor, self._warm)
             return
+        failed_starts = 0
         while True:
+            if failed_starts >= START_FALLBACK_AFTER:
+                log.error("triage processes failed to start %d times in a row: triaging in a "
+                          "thread of the worker instead (one core; restart the worker to try "
+                          "processes again)", failed_starts)  # fmt: skip
+                self.processes, self.chunk, self.inline_max = 0, 1 << 30, INLINE_MAX
+                await self.start()
+                return
             futures: list[asyncio.Future] = []
             try:
                 self._executor = self._new_executor()
@@ -188,6 +203,7 @@ class TriagePool:
                 for future in futures:
                     future.result()
             except (BrokenProcessPool, ChunkStuck) as exc:
+                failed_starts += 1
                 await self._recover(exc, "starting triage processes")
                 continue
             finally:

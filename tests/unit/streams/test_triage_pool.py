@@ -254,6 +254,20 @@ def test_processes_that_die_while_starting_are_started_again_after_growing_pause
     assert len(world.pools) == 5
 
 
+def test_processes_that_never_start_give_way_to_a_thread(pauses):
+    """Retried for ever, a pool whose processes cannot start (memory, a broken install)
+    left the stage dispatching nothing."""
+    world = World()
+    world.start_failures = ["submit", "future"] * 3  # more than it will try
+    pool = FakeTriagePool(world, chunk=2)
+    values = [str(i).encode() for i in range(7)]
+    [chunks] = _run(pool, [values])
+    assert _ids(chunks) == [v.decode() for v in values]
+    assert pool.processes == 0 and len(world.pools) == triage_pool.START_FALLBACK_AFTER
+    assert len(pauses) == triage_pool.START_FALLBACK_AFTER
+    assert world.runs == []  # no chunk went to a (fake) process pool
+
+
 @pytest.mark.parametrize("misbehaviour", ["die", "hang"])
 def test_chunks_yielded_before_a_failure_are_not_yielded_again(misbehaviour, pauses):
     """The third chunk's process dies (or hangs: the watchdog) once the caller has the
