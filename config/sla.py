@@ -58,6 +58,17 @@ class SlaSettings:
             low=0,
         )
     )
+    handover_skew_s: int = field(
+        default_factory=lambda: int_setting(
+            "SLA_HANDOVER_SKEW_S",
+            120,
+            "A department's first event of a hop stamped up to this many seconds before the "
+            "hop's assignment (its system's clock behind the centre's) is applied as made at "
+            "the assignment, not rejected SLA_OUT_OF_ORDER (0: rejected)",
+            low=0,
+            high=3600,
+        )
+    )
     warn_first: float = field(
         default_factory=lambda: float_setting(
             "SLA_WARN_FIRST",

@@ -211,11 +211,19 @@ def record_time(rec: AssignmentIn | CaseEventLike) -> datetime:
 class SlaEngine:
     """Pure SLA logic: policies + working time + thresholds. Returns new states."""
 
-    def __init__(self, wt: WorkingTime, book: PolicyBook, fractions: tuple[float, ...]) -> None:
+    def __init__(
+        self,
+        wt: WorkingTime,
+        book: PolicyBook,
+        fractions: tuple[float, ...],
+        handover_skew_s: int = 0,
+    ) -> None:
         self.wt = wt
         self.tb = Timebase(wt)
         self.book = book
         self.fractions = tuple(fractions)
+        #: see :meth:`_in_order`
+        self.handover_skew_s = handover_skew_s
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> SlaEngine:
@@ -225,7 +233,9 @@ class SlaEngine:
         from sla.working_time import working_time_for
 
         s = settings or DEFAULTS
-        return cls(working_time_for(s), load_policies(s.policy_file), s.fractions)
+        return cls(
+            working_time_for(s), load_policies(s.policy_file), s.fractions, s.handover_skew_s
+        )
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -328,11 +338,13 @@ class SlaEngine:
             return duplicate(Reason.SEEN_ID), state
         at = self._epoch(ev.occurred_at)
         self.wt.position(at)
-        if at < state.last_at:
+        counted = self._in_order(state, at)
+        if counted is None:
             return rejected(
                 Reason.OUT_OF_ORDER,
                 f"{kind.value} at {at} is older than the last applied record ({state.last_at})",
             ), state
+        at = counted
         handler = getattr(self, "_on_" + kind.value)
         s = state.copy()
         outcome = handler(s, ev, at)
@@ -341,6 +353,23 @@ class SlaEngine:
         self._check(s, state)
         self._finish(s, rid, at)
         return outcome, s
+
+    def _in_order(self, state: CaseState, at: int) -> int | None:
+        """The instant a case event counts at, or ``None`` if it is older than the last
+        applied record (out of order).
+
+        One exception: a department's first event of a hop stamped up to
+        ``handover_skew_s`` before the hop's assignment counts as made at the assignment.
+        The centre stamps ``assigned_at`` and the department's system its own events, and
+        a clock a little behind made its 签收 "older" than the assignment: rejected, the
+        case stayed unsigned and went overdue. Only there: later, a redelivered event
+        older than the last record may be one applied already whose id has left the
+        case's ring of recent ids, which must not be applied twice.
+        """
+        if at >= state.last_at:
+            return at
+        handover = state.last_at == state.hop_assigned_at
+        return state.last_at if handover and state.last_at - at <= self.handover_skew_s else None
 
     def _check(self, s: CaseState, before: CaseState | None = None) -> None:
         # Computing thresholds raises CalendarRangeError when a deadline would fall past

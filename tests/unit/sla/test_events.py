@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 
 from models.case_event import CaseEvent
@@ -18,8 +18,9 @@ from sla.clocks import (
     reset_mask,
 )
 from sla.events import AssignmentIn, OutcomeKind, Reason, SlaEngine
+from sla.policies import load_policies
 
-from .conftest import TZ, at
+from .conftest import FRACTIONS, POLICIES, TZ, at
 
 _ids = count(1)
 
@@ -221,6 +222,33 @@ def test_close_rules_and_reopen(engine: SlaEngine) -> None:
     assert s2.clock_id(ClockKind.CASE) == "c2"
     assert dt(engine, s2.case_clock.due_at(engine.tb)) == at(2025, 3, 14, 17, 30)
     assert reset_mask(s, s2) == CASE_MASK | HOP_MASK
+
+
+def test_a_first_event_stamped_a_little_before_its_assignment_counts_at_the_assignment(
+    wt,
+) -> None:
+    """A department's clock a little behind the centre's made its 签收 older than the
+    assignment: rejected SLA_OUT_OF_ORDER, the case stayed unsigned and went overdue."""
+    engine = SlaEngine(wt, load_policies(POLICIES), FRACTIONS, handover_skew_s=120)
+    start = at(2025, 3, 3, 9, 10)
+    s, _ = run(engine, assign(start))
+    out, signed = engine.apply(s, ev("accept", start - timedelta(seconds=90), event_id="k1"))
+    assert out.applied and signed.phase is HopPhase.HANDLING
+    assert signed.last_at == s.last_at  # as made at the assignment
+    again, same = engine.apply(signed, ev("accept", start - timedelta(seconds=90), event_id="k1"))
+    assert again.kind is OutcomeKind.DUPLICATE and same == signed
+    # more than the tolerance, or not at the hand-over: out of order as before
+    late, _ = engine.apply(s, ev("accept", start - timedelta(seconds=121)))
+    assert late.reason is Reason.OUT_OF_ORDER
+    later = start + timedelta(minutes=30)
+    out, paused = engine.apply(signed, ev("pause", later, reason="等待"))
+    assert out.applied
+    out, _ = engine.apply(paused, ev("resume", later - timedelta(seconds=10), dept=None))
+    assert out.reason is Reason.OUT_OF_ORDER
+    # and without a tolerance (the engine's default), as before
+    strict = SlaEngine(wt, load_policies(POLICIES), FRACTIONS)
+    out, _ = strict.apply(s, ev("accept", start - timedelta(seconds=1)))
+    assert out.reason is Reason.OUT_OF_ORDER
 
 
 def test_bad_input_outcomes(engine: SlaEngine) -> None:
