@@ -37,6 +37,10 @@ from chinese_calendar import constants as _cc_constants
 
 from sla.statutory_holidays import statutory_days_off
 
+#: The last days of December that the next year's holiday notice has arranged (元旦 from
+#: 12-30, a make-up working day on 12-29): provisional while that year is not declared.
+NEXT_NOTICE_DECEMBER_DAYS = 3
+
 
 class CalendarRangeError(ValueError):
     """A date falls outside the years the working-day calendar knows."""
@@ -183,8 +187,14 @@ class WorkdayCalendar:
         return date(self.declared_last_year, 12, 31)
 
     def is_provisional(self, d: date) -> bool:
-        """True if ``d`` lies in a provisional year (counted on the statutory holidays)."""
-        return d.year in self.provisional_years
+        """True if ``d`` lies in a provisional year (counted on the statutory holidays), or
+        is one of the last :data:`NEXT_NOTICE_DECEMBER_DAYS` of December before one: the
+        next year's notice may arrange them (the 2019 notice made 2018-12-29 a working
+        Saturday and 2018-12-30 and 31 days off)."""
+        if d.year in self.provisional_years:
+            return True
+        tail = d.month == 12 and d.day > 31 - NEXT_NOTICE_DECEMBER_DAYS
+        return tail and d.year + 1 in self.provisional_years
 
     def runway_warning(self, today: date, horizon_days: int = 60) -> str | None:
         """A warning when the declared calendar ends within ``horizon_days`` of ``today``,
@@ -258,10 +268,14 @@ class WorkdayCalendar:
             is_holiday, name = chinese_calendar.get_holiday_detail(d)
             weekend = d.weekday() >= 5
             if is_holiday:
-                return f"holiday: {name}" if name else "weekend"
-            if weekend:
-                return f"make-up working day (调休) for {name}" if name else "make-up working day"
-            return "working day"
+                said = f"holiday: {name}" if name else "weekend"
+            elif weekend:
+                said = f"make-up working day (调休) for {name}" if name else "make-up working day"
+            else:
+                said = "working day"
+            if self.is_provisional(d):  # the last days of December before an undeclared year
+                said += f"; provisional: {d.year + 1}'s arrangement may move it"
+            return said
         if self.is_provisional(d):
             pending = f"provisional: {d.year}'s arrangement is not declared yet"
             if d in self._statutory:

@@ -83,7 +83,13 @@ def cal() -> WorkdayCalendar:
 def test_the_year_after_the_declared_ones_is_provisional(cal: WorkdayCalendar) -> None:
     nxt = LAST + 1
     assert (cal.declared_last_year, cal.last_year) == (LAST, nxt)
-    assert cal.is_provisional(date(nxt, 3, 1)) and not cal.is_provisional(date(LAST, 12, 31))
+    assert cal.is_provisional(date(nxt, 3, 1)) and not cal.is_provisional(date(LAST, 12, 28))
+    # the next year's notice may arrange the last days of December (2018-12-29 to 31 by
+    # the 2019 notice): their deadlines are provisional too, days off or not
+    assert all(cal.is_provisional(date(LAST, 12, day)) for day in (29, 30, 31))
+    assert "provisional" in cal.describe(date(LAST, 12, 31))
+    assert "provisional" not in cal.describe(date(LAST, 12, 28))
+    assert not WorkdayCalendar().is_provisional(date(LAST, 12, 31))  # no year after it
     for d in year_days(nxt):
         assert cal.is_workday(d) == (d.weekday() < 5 and d not in statutory_days_off(nxt)), d
     assert "provisional" in cal.describe(date(nxt, 1, 1))
