@@ -171,6 +171,11 @@ def decide(
     """Publish a reviewer's decision; the worker assigns the appeal and learns from it.
 
     Last line: a JSON summary with the decision id and, unless --wait 0, the assignment.
+
+    Exit status: 0 assigned (with --wait 0: published); 1 the appeal is not waiting for
+    review (not published) or the worker refused the decision; 2 a bad value, or a file or
+    service that cannot be used (not published); 3 published, no outcome seen yet: a
+    worker applies it when it runs; do not decide again.
     """
     from cli.routing import catalogue_or_exit
     from config.sla import SlaSettings
@@ -178,9 +183,6 @@ def decide(
     from models.review import ReviewDecision
     from sla.policies import load_policies
     from triage.review_queue import check_decision
-
-    if not reviewer.strip():
-        raise typer.BadParameter("a reviewer's name is required", param_hint="--reviewer")
 
     decision = ReviewDecision(
         appeal_id=appeal_id, decision_id=f"D-{uuid.uuid4().hex[:16]}", reviewer=reviewer,
@@ -197,7 +199,7 @@ def decide(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         typer.echo(f"{policy_file}: cannot read the SLA policies ({reason})", err=True)
         raise typer.Exit(2) from None
-    try:
+    try:  # the worker's own check: a decision it would refuse is not published
         check_decision(decision, catalogue, tags)
     except IntakeError as exc:
         raise typer.BadParameter(exc.reason) from None
@@ -244,16 +246,19 @@ async def _decide(decision, wait: float) -> None:
         typer.echo(
             f"assigned to {assignment.lead_name} ({assignment.lead_code}): {assignment.rule_explanation}"
         )
-    elif letter is not None:  # e.g. another reviewer decided first
+    elif letter is not None:  # e.g. another reviewer decided first: the worker names it
         typer.secho(
             f"the worker refused the decision: {letter.error_code} {letter.reason}",
             fg=typer.colors.RED, err=True,
         )  # fmt: skip
     elif wait:
         typer.secho(
-            f"no assignment within {wait:.0f} s: is a worker with the understand stage running?",
-            fg=typer.colors.YELLOW,
-        )
+            f"decision {decision.decision_id} is published; no outcome within {wait:.0f} s. A "
+            "worker with the understand stage applies it when it runs and can reach Kafka and "
+            f"Redis; do not decide {decision.appeal_id} again (a second decision would be "
+            "refused)",
+            fg=typer.colors.YELLOW, err=True,
+        )  # fmt: skip
     typer.echo(json.dumps({
         "appeal_id": decision.appeal_id, "decision_id": decision.decision_id, "published": True,
         "emergency_service": decision.emergency_service, "dismissed": decision.dismissed or [],
@@ -265,6 +270,13 @@ async def _decide(decision, wait: float) -> None:
     }, ensure_ascii=False))  # fmt: skip
     if letter is not None:
         raise typer.Exit(1)
+    if wait and assignment is None:
+        raise typer.Exit(NO_OUTCOME_YET)
+
+
+#: ``review decide``'s exit status for a decision published whose outcome did not come
+#: within the wait: a worker applies it later; deciding again would be refused.
+NO_OUTCOME_YET = 3
 
 
 async def _outcome(

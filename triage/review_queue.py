@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from intake.errors import ErrorCode, IntakeError
+from intake.fields import trim
 from models.appeal import Appeal
 from models.classification import EMERGENCY_SERVICES
 from models.review import ReviewDecision, ReviewRequest
@@ -82,11 +83,18 @@ def undated_deadlines(
 def check_decision(
     decision: ReviewDecision, catalogue: Catalogue, known_tags: Collection[str] = ()
 ) -> Department | None:
-    """Raise :class:`IntakeError` (``BAD_VALUE``) for an unknown category, second-level
-    category of it, department code, tag (``known_tags``: those the SLA policy rules
-    read, :attr:`PolicyBook.tags`) or emergency service; return the named lead
-    department, if any. A department of another district than the appeal's is not
-    refused: the reviewer corrected the place (:func:`triage.outcome.reviewed_place`)."""
+    """Raise :class:`IntakeError` (``BAD_VALUE``) for an appeal id, decision id, reviewer
+    or note that is blank or too long (:data:`MAX_ID`, :data:`MAX_REVIEWER`,
+    :data:`MAX_NOTE`), an unknown category, second-level category of it, department
+    code, tag (``known_tags``: those the SLA policy rules read, :attr:`PolicyBook.tags`)
+    or emergency service; return the named lead department, if any. A department of
+    another district than the appeal's is not refused: the reviewer corrected the place
+    (:func:`triage.outcome.reviewed_place`)."""
+    _check_text("appeal_id", decision.appeal_id, MAX_ID)
+    _check_text("decision_id", decision.decision_id, MAX_ID)
+    _check_text("reviewer", decision.reviewer, MAX_REVIEWER)
+    if decision.note is not None:
+        _check_text("note", decision.note, MAX_NOTE, blank=True)
     if decision.category not in CATEGORIES:
         raise IntakeError(
             ErrorCode.BAD_VALUE,
@@ -121,6 +129,34 @@ def check_decision(
         raise IntakeError(
             ErrorCode.BAD_VALUE, catalogue.unknown_code(decision.department_code)
         ) from None
+
+
+#: Longest appeal or decision id a decision may carry: the ids go into every record of
+#: the case, Redis keys and dead letters; a channel's ticket number is far shorter.
+MAX_ID = 128
+#: Longest reviewer (a name or staff number), copied into the assignment's explanation.
+MAX_REVIEWER = 64
+#: Longest note: a remark for the record (the corrections file), not a document.
+MAX_NOTE = 2_000
+
+
+def _check_text(name: str, value, limit: int, *, blank: bool = False) -> None:
+    """A decision's text field is a string of at most ``limit`` characters as given, and
+    not blank unless ``blank``; the reason quotes the start of a bad value only. Blank as
+    :func:`intake.fields.trim` finds it; an id with spaces around it is not refused (the
+    worker reads it trimmed)."""
+    if not isinstance(value, str):
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"{name} must be a string, got {type(value).__name__} {value!r:.40}",
+        )
+    if len(value) > limit:
+        raise IntakeError(
+            ErrorCode.BAD_VALUE,
+            f"{name} is {len(value):,} characters, at most {limit:,} allowed: {value!r:.40}…",
+        )
+    if not blank and not trim(value):
+        raise IntakeError(ErrorCode.BAD_VALUE, f"{name} is blank: it is required")
 
 
 #: Flags read from the text that a reviewer may dismiss (``ReviewDecision.dismissed``).

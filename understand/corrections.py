@@ -36,6 +36,7 @@ from understand.dataset import (
     decode_text,
     ends_in_quoted_cell,
     escape_formula,
+    incomplete_utf8_tail,
     is_blank,
     parse_header,
     parse_text,
@@ -70,7 +71,9 @@ def append_correction(
     there (a redelivered decision; ``decision_id`` alone if the file has no ``appeal_id``
     column); else appends in the file's own encoding, delimiter and column order. A last
     row cut off while being written (e.g. disk full) is closed and the new row starts on a
-    line of its own: the readers leave the broken row out and name its line. A file
+    line of its own: the readers leave the broken row out and name its line. Cut inside a
+    UTF-8 character, the bytes of that character are cut off the file first: no reader
+    could decode it (:func:`understand.dataset.incomplete_utf8_tail`). A file
     without the ``subject``, ``detail``, ``label`` or ``decision_id`` column raises
     :class:`understand.dataset.DatasetError`. Safe against concurrent writers on one host:
     the row is on disk (``fsync``) before the ``flock`` is released. Rejects a category
@@ -102,6 +105,16 @@ def append_correction(
         try:
             fh.seek(0)
             data = fh.readall()
+            cut = incomplete_utf8_tail(data)
+            if cut:  # our own write, cut off inside a character: bytes of no character
+                os.ftruncate(fh.fileno(), len(data) - cut)  # "a+b": appends go to the new end
+                data = data[:-cut]
+                log.warning(
+                    "%s ended in %d byte(s) of a UTF-8 character cut off while written: "
+                    "removed them",
+                    path,
+                    cut,
+                )
             text, encoding = decode_text(data, path)
             if is_blank(text):  # new, blank lines or a BOM alone: the header must be line 1
                 os.ftruncate(fh.fileno(), 0)  # only white space of our own, under the lock

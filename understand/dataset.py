@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -133,7 +134,8 @@ def read_corrections(
     alone, Excel's "CSV UTF-8" of an empty sheet) or a header without rows is no
     corrections, not an error; cells are unescaped (:func:`unescape_formula`); a row cut
     off while being written (the file ends inside its quoted cell, or it has fewer cells
-    than the header) is left out and reported in ``skipped`` (and logged), so one broken
+    than the header; bytes of a character cut short at its end are dropped,
+    :func:`decode_text`) is left out and reported in ``skipped`` (and logged), so one broken
     row neither stops training nor teaches it half a text. ``data``: the file's bytes,
     as :func:`read_labelled_file`.
     """
@@ -322,13 +324,40 @@ def _column(name: str) -> str:
 
 def decode_text(data: bytes, source: Path) -> tuple[str, str]:
     """The text of a user-supplied file (CSV, notice) and the encoding it was read in (see
-    :data:`ENCODINGS`), or :class:`DatasetError` if it is not text."""
+    :data:`ENCODINGS`), or :class:`DatasetError` if it is not text.
+
+    UTF-8 whose last character is cut short (:func:`incomplete_utf8_tail`: a write cut
+    off, e.g. by a full disk) is read as UTF-8 without those bytes, with a warning: as
+    GB18030 it would be mojibake, or no text at all."""
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
-            continue
+            if encoding == "utf-8-sig" and (cut := incomplete_utf8_tail(data)):
+                log.warning(
+                    "%s ends in %d byte(s) of a UTF-8 character cut off (while written?): "
+                    "read without them",
+                    source,
+                    cut,
+                )
+                return data[:-cut].decode(encoding), encoding
     raise DatasetError(f"{source}: not text in {' or '.join(ENCODINGS)}")
+
+
+def incomplete_utf8_tail(data: bytes) -> int:
+    """How many bytes at the very end of ``data`` are the start of a UTF-8 character cut
+    short (1 to 3; a UTF-8 BOM at the start is no text): 0 if ``data`` decodes as UTF-8,
+    or fails to anywhere else (e.g. GB18030, which Excel writes)."""
+    if not data or data[-1] < 0x80:  # ends in ASCII: no character is cut at the end
+        return 0
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(body, final=False)  # keeps an incomplete last character pending
+    except UnicodeDecodeError:
+        return 0
+    pending, _ = decoder.getstate()
+    return len(pending)
 
 
 def sha256_of_data(blobs: Iterable[bytes]) -> str:

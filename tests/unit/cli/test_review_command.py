@@ -3,6 +3,7 @@ against cannot be read: one line, nothing left open."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,3 +81,107 @@ def test_decide_with_a_file_it_cannot_read_names_it_in_one_line(tmp_path, variab
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"{absent}: {said}\n"
+
+
+DECIDE = ["review", "decide", "MB-1", "--category", "城乡建设"]
+
+
+class Unreachable:
+    """A store the command must not reach: the decision is refused before."""
+
+    def __call__(self):
+        raise AssertionError("a decision the worker would refuse went on to be published")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--reviewer", "张" * 65], "reviewer is 65 characters, at most 64 allowed"),
+        (["--reviewer", "  "], "reviewer is blank"),
+        (["--reviewer", "张审核", "--note", "注" * 2_001], "note is 2,001 characters, at most"),
+    ],
+)
+def test_decide_refuses_what_the_worker_refuses_before_publishing(monkeypatch, args, said):
+    # before: a 65-character reviewer or a 2,001-character note was published (and
+    # applied: the worker checked no sizes either)
+    monkeypatch.setattr(review, "_store", Unreachable())
+    result = CliRunner().invoke(app, [*DECIDE, *args, "--wait", "0"])
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.stderr.split())
+    assert max(result.stderr.count("张"), result.stderr.count("注")) <= 40  # not echoed whole
+
+
+class Producer:
+    """Kafka takes the decision (nothing is sent anywhere)."""
+
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    async def start(self):
+        pass
+
+    async def send_and_wait(self, topic, value, key):
+        self.sent.append((topic, key))
+
+    async def stop(self):
+        pass
+
+
+def _published(monkeypatch, outcome, queue=None):
+    """``decide`` with the queue, Kafka taking the decision and ``outcome`` after it."""
+    import aiokafka
+
+    import stack.topic_stats
+
+    async def ends(bootstrap, topics):
+        return {(topic, 0): 0 for topic in topics}
+
+    async def seen(*args):
+        return outcome
+
+    Producer.sent = []
+    settings = SimpleNamespace(broker=UNUSED, topic=lambda name: name)
+    monkeypatch.setattr(review, "_store", lambda: (settings, queue or Queue()))
+    monkeypatch.setattr(stack.topic_stats, "partition_ends", ends)
+    monkeypatch.setattr(aiokafka, "AIOKafkaProducer", Producer)
+    monkeypatch.setattr(review, "_outcome", seen)
+    return CliRunner().invoke(app, [*DECIDE, "--reviewer", "张审核", "--wait", "1"])
+
+
+def test_decide_without_an_outcome_in_time_exits_3_and_says_it_is_published(monkeypatch):
+    # before: exit 0 and "is a worker with the understand stage running?", as if nothing
+    # had happened; a reviewer then decided again and had the second decision refused
+    result = _published(monkeypatch, (None, None))
+    assert result.exit_code == review.NO_OUTCOME_YET == 3, result.output
+    assert Producer.sent == [("appeals.review.decisions", b"MB-1")]
+    said = " ".join(result.stderr.split())
+    assert "is published; no outcome within 1 s" in said
+    assert "applies it when it runs and can reach Kafka and Redis" in said
+    assert "do not decide MB-1 again (a second decision would be refused)" in said
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["published"] is True
+    assert summary["assignment"] is None and summary["refused"] is None
+    assert "3 published, no outcome seen yet" in " ".join(
+        CliRunner().invoke(app, ["review", "decide", "--help"]).stdout.split()
+    )
+
+
+def test_decide_refused_by_the_worker_shows_its_reason_as_written(monkeypatch):
+    reason = "appeal MB-1 was decided already by decision D-1"
+    letter = SimpleNamespace(error_code="UNKNOWN_APPEAL", reason=reason)
+    result = _published(monkeypatch, (None, letter))
+    assert result.exit_code == 1, result.output
+    assert f"the worker refused the decision: UNKNOWN_APPEAL {reason}" in result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["refused"]["reason"] == reason
+
+
+def test_decide_for_an_appeal_not_waiting_is_not_published(monkeypatch):
+    class Absent(Queue):
+        async def get(self, appeal_id):
+            return None
+
+    result = _published(monkeypatch, (None, None), Absent())
+    assert result.exit_code == 1, result.output
+    assert "(decided already, or no such id)" in result.stderr and Producer.sent == []

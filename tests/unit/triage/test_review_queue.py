@@ -24,7 +24,14 @@ from sla.working_time import WorkingHours, WorkingTime
 from streams.agents.sla_clocks import assignment_in
 from triage.outcome import after_review, review_transfer
 from triage.review_clock import ReviewClock
-from triage.review_queue import check_decision, undated_deadlines, waiting_list
+from triage.review_queue import (
+    MAX_ID,
+    MAX_NOTE,
+    MAX_REVIEWER,
+    check_decision,
+    undated_deadlines,
+    waiting_list,
+)
 from understand.refinement import refine
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -114,6 +121,43 @@ def test_a_decision_may_set_only_tags_the_sla_policies_read():
     assert err.value.code == ErrorCode.BAD_VALUE and "'疑难'" in err.value.reason
     with pytest.raises(IntakeError, match="tags must be a list of strings"):
         check_decision(_decision(tags="complex"), catalogue, known)  # type: ignore[arg-type]
+
+
+def test_a_decisions_ids_reviewer_and_note_are_not_blank_nor_too_long():
+    # before: a 990 KB reviewer went into an assignment's explanation, a 700 KB note into
+    # the corrections file, and a 900 KB appeal id whole into a dead letter's reason
+    catalogue = load_catalogue()
+    longest = _decision()
+    longest.appeal_id, longest.decision_id = "A" * MAX_ID, "D" * MAX_ID
+    longest.reviewer, longest.note = "张" * MAX_REVIEWER, "注" * MAX_NOTE
+    assert check_decision(longest, catalogue) is None
+    bad = [
+        ("appeal_id", "A" * 900_000, "appeal_id is 900,000 characters, at most 128 allowed"),
+        ("decision_id", "D" * (MAX_ID + 1), "decision_id is 129 characters, at most 128"),
+        ("reviewer", "审" * 990_000, "reviewer is 990,000 characters, at most 64 allowed"),
+        ("note", "注" * 700_000, "note is 700,000 characters, at most 2,000 allowed"),
+        ("appeal_id", "  ", "appeal_id is blank"),
+        ("decision_id", "", "decision_id is blank"),
+        ("reviewer", " \u200b\t", "reviewer is blank"),
+    ]
+    for name, value, said in bad:
+        decision = _decision()
+        setattr(decision, name, value)
+        with pytest.raises(IntakeError) as err:
+            check_decision(decision, catalogue)
+        assert err.value.code == ErrorCode.BAD_VALUE and said in err.value.reason, name
+        assert len(err.value.reason) < 120  # the start of the value only
+
+
+def test_a_padded_appeal_id_and_a_blank_note_are_still_accepted():
+    catalogue = load_catalogue()
+    padded = _decision()
+    padded.appeal_id, padded.note = " MB-1 ", ""
+    assert check_decision(padded, catalogue) is None
+    # the worker reads the decision trimmed, as ids of every channel
+    wire = orjson.dumps({**orjson.loads(_decision().dumps()), "appeal_id": "  MB-1\t"})
+    decision = parse_json_record(wire, ReviewDecision, "review decision")
+    assert decision.appeal_id == "MB-1" and check_decision(decision, catalogue) is None
 
 
 def test_the_reviewers_tags_reach_the_assignment_and_pick_its_sla_policy():

@@ -243,6 +243,65 @@ def test_unquoted_cut_off_row_is_left_out_and_named(tmp_path):
     ]
 
 
+# the disk filled up in the middle of 教 (E6 95 99): two of its three bytes were written
+CUT_IN_JIAO = "教".encode()[:2]
+
+
+@pytest.mark.parametrize(
+    ("cut_row", "left_out"),
+    [
+        ("孩子上学难,".encode() + CUT_IN_JIAO, "2 of 10 cells"),
+        ('孩子上学难,"学校说,\r\n'.encode() + CUT_IN_JIAO, "a quoted cell is not closed"),
+        ("孩子上学难,".encode() + CUT_IN_JIAO[:1], "2 of 10 cells"),
+    ],
+)
+@pytest.mark.parametrize("bom", [BOM, b""])
+def test_a_row_cut_inside_a_character_is_closed_and_the_file_stays_utf8(
+    tmp_path, caplog, bom, cut_row, left_out
+):
+    # before: the file was no text in UTF-8 (nor GB18030), so every later append raised
+    # and `hotline train` failed; or it read as GB18030 mojibake and the next row was
+    # appended in GB18030, a file of two encodings
+    path = tmp_path / "c.csv"
+    append_correction(_decision(appeal_id="a0", decision_id="d0"), "噪音", "吵", path)
+    if not bom:
+        path.write_bytes(path.read_bytes().removeprefix(BOM))
+    with path.open("ab") as fh:
+        fh.write(cut_row)
+    read = read_corrections(path)  # as `hotline train` reads it before the next append
+    assert [r.subject for r in read.rows] == ["噪音"]
+    assert len(read.skipped) == 1 and left_out in read.skipped[0]
+    append_correction(_decision(category="教育文体"), "停水", "三天", path)
+    text = path.read_bytes().decode("utf-8-sig")  # UTF-8 again: the cut bytes are gone
+    assert "\ufffd" not in text and text.endswith("\r\n")
+    assert text.count(cut_row.decode("utf-8", errors="ignore")) == 1  # kept, closed
+    assert "\r\n停水,三天,教育文体," in text  # the new row on a line of its own
+    assert "cut off while written: removed them" in caplog.text
+    read = read_corrections(path)
+    assert [(r.subject, r.label) for r in read.rows] == [("噪音", "环境保护"), ("停水", "教育文体")]
+    assert len(read.skipped) == 1 and "2 of 10 cells" in read.skipped[0]  # closed now
+    assert _ids(path)[-1] == ("a1", "d1")
+    append_correction(_decision(category="教育文体"), "停水", "三天", path)  # redelivered
+    assert [r.subject for r in read_corrections(path).rows] == ["噪音", "停水"]
+
+
+def test_training_reads_a_corrections_file_cut_inside_a_character(small_rows, tmp_path):
+    from understand.training import train
+
+    data = tmp_path / "train.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "detail", "label"])
+        w.writerows((r.subject, r.detail, r.label) for r in small_rows[::2])
+    path = tmp_path / "corrections.csv"
+    append_correction(_decision(), "噪音", "楼下KTV每晚唱到凌晨", path)
+    with path.open("ab") as fh:
+        fh.write("孩子上学难,".encode() + CUT_IN_JIAO)  # no append since: still cut
+    _, meta = train([data], path, tmp_path / "model", cross_validation=False, progress=False)
+    assert meta["n_corrections"] == 1  # before: DatasetError, not text in utf-8 or gb18030
+    assert len(meta["corrections_skipped"]) == 1
+
+
 @pytest.mark.parametrize(
     ("text", "inside"),
     [

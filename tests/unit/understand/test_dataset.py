@@ -1,10 +1,19 @@
 """Reading labelled CSVs as users save them: encodings, delimiters, column names, errors."""
 
+import codecs
 import csv
+import logging
+from pathlib import Path
 
 import pytest
 
-from understand.dataset import DatasetError, read_labelled, read_labelled_file
+from understand.dataset import (
+    DatasetError,
+    decode_text,
+    incomplete_utf8_tail,
+    read_labelled,
+    read_labelled_file,
+)
 
 ROWS = [
     ("小区物业乱收费", "物业每月多收停车费，业主投诉无门。", "城乡建设"),
@@ -106,3 +115,49 @@ def test_a_csv_error_is_a_dataset_error_naming_file_and_line(tmp_path):
             read_labelled(path)
     finally:
         csv.field_size_limit(limit)
+
+
+JIAO = "教".encode()  # E6 95 99
+BOM = codecs.BOM_UTF8
+
+
+@pytest.mark.parametrize(
+    ("data", "cut"),
+    [
+        (b"", 0),
+        (b"a,b\r\n", 0),
+        (BOM, 0),
+        (BOM[:2], 2),  # the BOM itself cut: a character of three bytes
+        ("学校,".encode() + JIAO, 0),
+        ("学校,".encode() + JIAO[:1], 1),
+        ("学校,".encode() + JIAO[:2], 2),
+        (BOM + "学校,".encode() + JIAO[:2], 2),
+        (BOM + JIAO[:2], 2),
+        ("😀".encode()[:3], 3),
+        ("学校,教".encode("gb18030"), 0),  # GB18030, not UTF-8 cut short
+        (b"\xff" + JIAO[:2], 0),  # not UTF-8 before the end either
+        (JIAO[:2] + b"x" + JIAO[:2], 0),
+    ],
+)
+def test_incomplete_utf8_tail_counts_only_a_character_cut_at_the_end(data, cut):
+    assert incomplete_utf8_tail(data) == cut
+
+
+@pytest.mark.parametrize("bom", [BOM, b""])
+@pytest.mark.parametrize("kept", ["subject,detail,label\r\n停水,三天,城乡建设\r\n孩子,", "a,"])
+def test_utf8_cut_inside_its_last_character_is_read_as_utf8_without_it(caplog, bom, kept):
+    # before: not text at all, or (the second) GB18030 mojibake: 锘縜,鏁
+    source = Path("corrections.csv")
+    with caplog.at_level(logging.WARNING):
+        assert decode_text(bom + kept.encode() + JIAO[:2], source) == (kept, "utf-8-sig")
+    assert "corrections.csv ends in 2 byte(s) of a UTF-8 character cut off" in caplog.text
+
+
+def test_a_gb18030_file_is_still_read_as_gb18030(tmp_path):
+    text = "subject,detail,label\r\n孩子上学难,学校说名额已满,教育文体\r\n停水,三天,城乡建设"
+    for ending in ("\r\n", ""):  # Excel ends with a line break; a hand edit may not
+        data = (text + ending).encode("gb18030")
+        assert incomplete_utf8_tail(data) == 0
+        assert decode_text(data, tmp_path / "x.csv") == (text + ending, "gb18030")
+    path = _write(tmp_path / "gbk.csv", ["subject", "detail", "label"], ROWS, "gb18030")
+    assert read_labelled_file(path).encoding == "gb18030"
