@@ -24,6 +24,7 @@ from models.dead_letter import DeadLetter
 from models.sla_alert import SlaAlert
 from sla.clocks import CaseStatus
 from stack.topic_admin import ensure_topics_sync
+from tests.integration.private_redis import FAST_GROUP
 from tests.integration.raw_records import assignment_json
 from tests.integration.worker_process import (
     WorkerProcess,
@@ -60,8 +61,10 @@ def sla_worker(kafka_bootstrap, redis_url, tmp_path_factory):
     # the fast rule goes first: the first matching rule picks the policy
     head, _, rules = POLICIES.partition("[[rule]]")
     policy_file.write_text(head + FAST + "\n[[rule]]" + rules, encoding="utf-8")
+    # FAST_GROUP: a worker started again after a SIGKILL gets its partitions once the
+    # broker gives the killed member up, 6 s later instead of faust's 60 s
     env = {"HOTLINE_SLA_POLICY_FILE": str(policy_file), "HOTLINE_SLA_TIMER_INTERVAL": "1",
-           "HOTLINE_SLA_EARLY_EVENT_WAIT": "3"}  # fmt: skip
+           "HOTLINE_SLA_EARLY_EVENT_WAIT": "3", **FAST_GROUP}  # fmt: skip
     proc = WorkerProcess(kafka_bootstrap, redis_url, folder, extra_env=env)
     from streams.topics import SPECS
 

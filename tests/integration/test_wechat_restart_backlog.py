@@ -30,8 +30,14 @@ IDLE_S = 3
 #: senders whose session is open at the stop
 SENDERS = 150
 #: other citizens' messages written during the downtime, ahead of our senders' later ones
-#: (a real downtime's backlog); 10,000 split every session of every round before the fix
-FILLER = int(os.environ.get("HOTLINE_IT_WECHAT_FILLER", "10000"))
+#: (a real downtime's backlog). Before the fix (7fb3da0^, 250 other citizens): 2,000 split
+#: every session in 3 rounds of 4, 3,000 in 3 of 3, 4,000 in 5 of 5; the session agent
+#: takes each of them in after the restart, so 10,000 cost about 12 s more than 4,000
+FILLER = int(os.environ.get("HOTLINE_IT_WECHAT_FILLER", "4000"))
+#: the citizens writing them (16 messages each at 4,000, under the 50 that close a
+#: session): each of their sessions closes once idle too, one appeal at a time after the
+#: backlog, before the test sees all of ours closed (2,000 of them took about 5 s more)
+OTHERS = 250
 #: stops and starts, each with a worker of its own (raise it to measure how often it splits)
 ROUNDS = int(os.environ.get("HOTLINE_IT_WECHAT_ROUNDS", "1"))
 
@@ -91,7 +97,7 @@ async def _split_senders(w: WorkerProcess) -> tuple[int, int]:
     ours = {p.contact_ref for p in await _pieces(w)}
     closed_early = {a.contact_ref for a in await _appeals(w)}
     # while the worker is down, other citizens write, then ours go on within the window
-    others = [wechat_xml(f"oWX-other-{i % 2000}", 500_000 + i, start + i // 2000, "text",
+    others = [wechat_xml(f"oWX-other-{i % OTHERS}", 500_000 + i, start + i // 2000, "text",
                          Content=f"其他诉求{i}") for i in range(FILLER)]  # fmt: skip
     await _publish_many(w.bootstrap, w.topic("raw.wechat"), others)
     later = [wechat_xml(oid, 100_000 + 10 * i + k, start + 20 * k, "text", Content=f"补充说明{k}")
