@@ -22,10 +22,10 @@ class Contact:
     appeal_id: str | None = None
 
     def fields(self) -> dict[str, str]:
-        """Flat string fields for a Redis hash (empty values left out)."""
-        values = {"channel": self.channel, "identity": self.identity, "name": self.name,
-                  "phone": self.phone, "email": self.email}  # fmt: skip
-        return {k: v for k, v in values.items() if v}
+        """Flat string fields for a Redis hash (empty values left out): the channel and
+        identity, and the details :meth:`given`."""
+        values = {"channel": self.channel, "identity": self.identity}
+        return {**{k: v for k, v in values.items() if v}, **self.given()}
 
     def given(self) -> dict[str, str]:
         """The name, phone and e-mail given with the appeal (empty ones left out)."""

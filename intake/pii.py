@@ -63,17 +63,18 @@ _CARD = re.compile(
 _MOBILE = re.compile(
     rf"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?![0-9A-Za-z])"
 )
-_LANDLINE = re.compile(
-    rf"(?<![0-9A-Za-z])(?:\(0\d{{2,3}}\)|0\d{{2,3}}){_SEP}(?:[2-9]\d{{6,7}}|[2-9]\d{{2,3}}[ -]\d{{4}})"
-    r"(?:-\d{1,5})?(?![0-9A-Za-z])"
-)
+# a landline's parts: the area code, (0731) or 0731; the subscriber number, 84567890 or
+# 8456 7890; an extension, -123
+_AREA_CODE = r"(?:\(0\d{2,3}\)|0\d{2,3})"
+_SUBSCRIBER = r"(?:[2-9]\d{6,7}|[2-9]\d{2,3}[ -]\d{4})"
+_EXTENSION = r"(?:-\d{1,5})?(?![0-9A-Za-z])"
+_LANDLINE = re.compile(rf"(?<![0-9A-Za-z]){_AREA_CODE}{_SEP}{_SUBSCRIBER}{_EXTENSION}")
 # dialled from abroad: +86 or 0086, the area code without its 0 (or with it, or as (0)),
 # then the number (+86 731 84567890, 0086-10-62345678); area codes are 10, 2x and
 # 3xx to 9xx, so a mobile (1[3-9]…) is never read as one
 _AREA = r"(?:10|2\d|[3-9]\d{2})"
 _LANDLINE_INTL = re.compile(
-    rf"(?<![0-9A-Za-z+])(?:\+|00)86{_SEP}(?:\(0\)|0)?\(?{_AREA}\)?{_SEP}"
-    r"(?:[2-9]\d{6,7}|[2-9]\d{2,3}[ -]\d{4})(?:-\d{1,5})?(?![0-9A-Za-z])"
+    rf"(?<![0-9A-Za-z+])(?:\+|00)86{_SEP}(?:\(0\)|0)?\(?{_AREA}\)?{_SEP}{_SUBSCRIBER}{_EXTENSION}"
 )
 _INTL_HEAD = re.compile(rf"(?:\+|00)86[ -]*(?:\(0\)|0)?\(?{_AREA}\)?")
 # Words that introduce a phone number, then what may stand between them and the number
@@ -93,10 +94,7 @@ _LOCAL = re.compile(rf"{_PHONE_INTRO}([2-9](?:{_CUED_SEP}\d){{6,7}})(?![0-9A-Za-
 _PHONE_CUE = re.compile(_MOBILE_WORDS)
 # a landline a cue introduced, its area code on one line and the number on the next (座机0731
 # / 84567890 sent as two messages); uncued, two lines of digits stay two things
-_LANDLINE_CUED = re.compile(
-    rf"{_PHONE_INTRO}((?:\(0\d{{2,3}}\)|0\d{{2,3}}){_NL}(?:[2-9]\d{{6,7}}|[2-9]\d{{2,3}}[ -]\d{{4}}))"
-    r"(?:-\d{1,5})?(?![0-9A-Za-z])"
-)
+_LANDLINE_CUED = re.compile(rf"{_PHONE_INTRO}({_AREA_CODE}{_NL}{_SUBSCRIBER}){_EXTENSION}")
 # a mobile number introduced as a phone may be grouped any way (1381 234 5678,
 # 138.1234.5678); uncued, only the usual 3-4-4 grouping is taken (spares amounts)
 _MOBILE_CUED = re.compile(rf"{_MOBILE_INTRO}(1[3-9](?:{_CUED_SEP}\d){{9}})(?![0-9A-Za-z])")
